@@ -1,0 +1,113 @@
+# Pulsora — one Makefile for everything.
+#
+# Default mode builds pulsorad, pulsora-cli, the unit tests and (through a
+# recursive call of this same file in PGXS mode) the PostgreSQL extension.
+# PGXS mode (PULSORA_PGXS=1) is entered only by those recursive calls: PGXS
+# defines its own `check`, which would clash with ours.
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+
+# Sources shared by the owner and the extension: no RocksDB, no PostgreSQL.
+CLIENT_CORE_SRCS = src/core/ps_error.c src/core/ps_buf.c src/core/ps_types.c \
+                   src/core/ps_time.c src/core/ps_row.c
+CLIENT_PROTO_SRCS = src/proto/ps_frame.c src/proto/ps_client.c
+
+ifdef PULSORA_PGXS
+# ---------------------------------------------------------------- extension
+MODULE_big = pulsora
+EXTENSION = pulsora
+DATA = sql/pulsora--0.1.sql
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/fdw/*.c)) $(CLIENT_CORE_SRCS) $(CLIENT_PROTO_SRCS))
+PG_CPPFLAGS = -Isrc
+# PostgreSQL's headers are not -Wextra clean; everything else stays strict.
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+            -Wno-missing-field-initializers -Wno-clobbered
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+with_llvm = no
+else
+# ---------------------------------------------------------------- owner, tools, tests
+CC ?= cc
+BUILD = build
+SANITIZE ?=
+OPT ?= -O2
+CFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -fPIC -pthread -Isrc
+ifeq ($(SANITIZE),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN = -fsanitize=address,undefined
+BUILD = build-san
+endif
+LIBS = -lrocksdb -lcsv -llz4 -lmicrohttpd -ljansson -lpthread -lm
+
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+PROTO_SRCS = $(sort $(wildcard src/proto/*.c))
+SERVER_SRCS = $(filter-out src/server/cli_main.c,$(sort $(wildcard src/server/*.c)))
+UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
+
+CORE_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS) $(PROTO_SRCS))
+SERVER_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
+UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
+
+PGBIN = $(shell $(PG_CONFIG) --bindir 2>/dev/null)
+
+.PHONY: all deps build ext ext-install install check unit run bench fuzz soak clean
+all: build ext
+
+build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -c $< -o $@
+
+$(BUILD)/libpulsora.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pulsorad: $(SERVER_OBJS) $(BUILD)/libpulsora.a
+	$(CC) $(LDFLAGS_SAN) -o $@ $(SERVER_OBJS) $(BUILD)/libpulsora.a $(LIBS)
+
+$(BUILD)/pulsora-cli: $(BUILD)/src/server/cli_main.o $(BUILD)/libpulsora.a
+	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/test/gen_ticks: test/bench/gen_ticks.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -lm
+
+$(BUILD)/test/%: test/unit/%.c $(BUILD)/libpulsora.a $(wildcard test/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a $(LIBS) -lcmocka
+
+ext:
+	$(MAKE) PULSORA_PGXS=1 all
+
+# Installs the extension and pulsorad into PostgreSQL's directories (root).
+ext-install: ext $(BUILD)/pulsorad
+	$(MAKE) PULSORA_PGXS=1 install
+	install -m 0755 $(BUILD)/pulsorad $(PGBIN)/pulsorad
+
+install: ext-install
+
+deps:
+	@sh test/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) ext-install
+	@sh test/run_all.sh $(BUILD)
+
+unit: build
+	@sh test/run_all.sh $(BUILD) unit
+
+run: deps
+	$(MAKE) all
+	$(MAKE) ext-install
+	@sh test/run_demo.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) ext-install
+	@sh test/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+	$(MAKE) PULSORA_PGXS=1 clean
+endif

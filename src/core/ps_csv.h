@@ -1,0 +1,92 @@
+/*
+ * ps_csv.h — streaming CSV loads: the one code path behind REST ingest, the
+ * SQL functions and the native protocol's CSV loads.
+ *
+ * Input arrives in chunks of any size (ps_csv_feed); libcsv splits fields;
+ * rows are converted and appended to a ps_load, which writes them in
+ * batches.  Memory is bounded by the inference sample (batch_size rows, each
+ * field at most max_field_bytes) plus one batch, whatever the input size.
+ * Semantics follow PostgreSQL's COPY ... CSV: an unquoted empty field is
+ * NULL, a quoted empty field is the empty string; CRLF or LF line ends; a
+ * UTF-8 BOM before the header is ignored.
+ *
+ * When the table does not exist, the first rows (up to batch_size) are held
+ * back to infer the schema (ps_infer), then the load begins (ps_load_begin)
+ * and they are appended.  Time column choice: option time_column, else the
+ * first column named timestamp/time/ts/datetime/date (any case), else the
+ * first column whose samples are all ISO-8601.  No time column -> error.
+ *
+ * Errors: on_error=abort (default) stops at the first bad row and the whole
+ * load is rolled back; on_error=skip counts bad rows, keeps the first
+ * PS_CSV_MAX_REPORTED errors, and commits the good ones.  Every bad-row error
+ * names the 1-based line (physical line where the record starts, header =
+ * line 1), the 1-based column and the reason.
+ */
+#ifndef PS_CSV_H
+#define PS_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ps_error.h"
+#include "ps_store.h"
+#include "ps_time.h"
+
+#define PS_CSV_MAX_REPORTED 10
+
+typedef enum ps_on_error { PS_ON_ERROR_ABORT = 0, PS_ON_ERROR_SKIP = 1 } ps_on_error;
+
+typedef struct ps_csv_options {
+	bool		header;			/* default true; false: columns named column1.. */
+	char		delimiter;		/* default ',' */
+	char		quote;			/* default '"' */
+	char		time_column[PS_MAX_NAME + 1];	/* "" = infer */
+	ps_time_options time;		/* unit, timezone offset */
+	ps_on_error on_error;
+	bool		add_columns;
+	bool		dedup;
+	uint64_t	max_field_bytes;	/* default 16 MiB (ingestion.max_field_mb) */
+	uint32_t	batch_size;		/* rows sampled for inference; default 10000 */
+} ps_csv_options;
+
+void		ps_csv_options_default(ps_csv_options *o);
+
+/*
+ * Set one option from its text form, as given in a REST query parameter or a
+ * jsonb key: header, delimiter, quote, time_column, time_unit, timezone,
+ * on_error, add_columns, dedup.  Unknown keys and bad values are PS_EINVAL
+ * with a message naming the option.
+ */
+ps_status	ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_error *err);
+
+typedef struct ps_csv_result {
+	uint64_t	rows_loaded;
+	uint64_t	rows_rejected;
+	size_t		nerrors;		/* reported errors, <= PS_CSV_MAX_REPORTED */
+	ps_error	errors[PS_CSV_MAX_REPORTED];
+} ps_csv_result;
+
+typedef struct ps_csv_load ps_csv_load;
+
+/* Start a load into table (created on first load).  o is copied. */
+ps_status	ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
+						 ps_csv_load **out, ps_error *err);
+/*
+ * Feed the next chunk.  On a fatal error (abort mode bad row, storage error,
+ * schema mismatch) returns it; the caller must then call ps_csv_abort.
+ */
+ps_status	ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err);
+/* End of input: flush, commit, fill *res, free cl.  On error the load is rolled back and cl freed. */
+ps_status	ps_csv_finish(ps_csv_load *cl, ps_csv_result *res, ps_error *err);
+/* Roll back and free.  NULL ok. */
+void		ps_csv_abort(ps_csv_load *cl);
+
+/*
+ * For callers that commit several loads together (the FDW's transactions):
+ * end of input without committing; returns the underlying ps_load, now owned
+ * by the caller (commit or abort it), and fills *res.  Frees cl.
+ */
+ps_status	ps_csv_finish_detached(ps_csv_load *cl, ps_csv_result *res, ps_load **load_out,
+								   ps_error *err);
+
+#endif

@@ -1,0 +1,1659 @@
+/*
+ * ps_store.c — the storage engine over RocksDB's C API.
+ *
+ * Layout on disk (DIR/db): column family "catalog" holds
+ *   "F"                      format version (u32 BE)
+ *   "N"                      next table id (u32 BE)
+ *   "T" + table name         table record (see table_record_*)
+ *   "L" + id u32 + seq u32   in-flight load marker (see marker_*)
+ * and column family "data" holds the rows (ps_row.h keys and values).
+ *
+ * In memory, the store keeps every table (committed or being created by a
+ * load) in `tables`, guarded by `lock`.  The lock protects catalog state only:
+ * row batches are written without it.  Every catalog mutation (load begin,
+ * commit, abort, delete, drop) takes the lock, computes the new state, writes
+ * one WriteBatch and only then updates memory, so memory never runs ahead of
+ * disk.  Scans copy what they need (schema, the table's in-flight load
+ * sequences) under the lock together with a RocksDB snapshot; in-flight sets
+ * are added to before a load writes rows and removed from after its commit is
+ * on disk, so a scan can never see a row of a load that has not committed.
+ */
+#include "ps_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rocksdb/c.h>
+
+#include "ps_buf.h"
+#include "ps_row.h"
+
+#define STORE_FORMAT_VERSION 1
+#define TABLE_RECORD_VERSION 1
+#define MARKER_VERSION 1
+#define ROWS_PER_LOAD_MAX UINT32_MAX
+#define DELETE_BATCH_KEYS 10000
+
+typedef struct ps_table {
+	char		name[PS_MAX_NAME + 1];
+	uint32_t	id;
+	bool		dedup;
+	bool		visible;		/* committed; false while its creating load runs */
+	bool		ddl_busy;		/* a load that changes the schema is running */
+	ps_schema  *schema;
+	uint64_t	row_count;
+	int64_t		min_time, max_time;
+	uint32_t	next_load_seq;
+	uint32_t   *inflight;		/* sequences of loads not yet committed/aborted */
+	uint32_t	ninflight, inflight_cap;
+} ps_table;
+
+struct ps_store {
+	char	   *dir;
+	ps_store_options opts;
+	rocksdb_t  *db;
+	rocksdb_options_t *dbopts;
+	rocksdb_options_t *cf_catalog_opts;
+	rocksdb_options_t *cf_data_opts;
+	rocksdb_block_based_table_options_t *catalog_table_opts;
+	rocksdb_block_based_table_options_t *data_table_opts;
+	rocksdb_cache_t *cache;
+	rocksdb_column_family_handle_t *cf_default, *cf_catalog, *cf_data;
+	rocksdb_writeoptions_t *wo_rows;	/* row batches: WAL, no fsync */
+	rocksdb_writeoptions_t *wo_commit;	/* catalog commits: fsync if opts.sync */
+	rocksdb_readoptions_t *ro;
+
+	pthread_mutex_t lock;
+	ps_table  **tables;
+	size_t		ntables, tables_cap;
+	uint32_t	next_table_id;
+};
+
+struct ps_load {
+	ps_store   *st;
+	ps_table   *table;			/* stays valid: tables with loads are never freed */
+	uint32_t	seq;
+	bool		creates_table;
+	bool		changes_schema;
+	bool		dedup;
+	ps_schema  *schema;			/* table schema this load writes */
+	uint32_t   *input_map;
+	uint32_t	nvalue;			/* value columns */
+	ps_type    *value_types;
+	uint32_t   *value_columns;	/* schema index of each value column */
+	ps_value   *scratch;		/* value columns of the current row */
+	ps_buf		enc;
+	rocksdb_writebatch_t *batch;
+	uint32_t	batch_rows;
+	uint64_t	rows;			/* rows appended (dedup: new rows only) */
+	uint64_t	written_rows;	/* rows in flushed batches */
+	int64_t		min_time, max_time;	/* over all appended rows */
+	uint64_t   *dedup_ids;		/* open-addressing set of row ids in `batch` */
+	size_t		dedup_cap;
+};
+
+struct ps_scan {
+	ps_store   *st;
+	ps_schema  *schema;
+	uint32_t	table_id;
+	bool		tagged;			/* dedup table: load tag lives in the value */
+	uint32_t   *inflight;
+	uint32_t	ninflight;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	uint8_t		lower[PS_KEY_LEN], upper[PS_KEY_LEN];
+	size_t		upper_len;
+	bool		descending;
+	bool		started;
+	uint64_t	to_skip;
+	uint64_t	remaining;		/* UINT64_MAX = unlimited */
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static ps_status
+rocks_error(ps_error *err, char *rerr, const char *what)
+{
+	ps_status	code = PS_EIO;
+
+	if (rerr && (strstr(rerr, "lock") || strstr(rerr, "LOCK")))
+		code = PS_ELOCKED;
+	if (rerr && strstr(rerr, "Corruption"))
+		code = PS_ECORRUPT;
+	ps_error_set(err, code, "%s: %s", what, rerr ? rerr : "unknown RocksDB error");
+	free(rerr);
+	return code;
+}
+
+static ps_status
+write_batch(ps_store *st, rocksdb_writeoptions_t *wo, rocksdb_writebatch_t *wb, ps_error *err)
+{
+	char	   *rerr = NULL;
+
+	rocksdb_write(st->db, wo, wb, &rerr);
+	if (rerr)
+		return rocks_error(err, rerr, "write failed");
+	return PS_OK;
+}
+
+static void
+put_u32be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v >> 24);
+	p[1] = (uint8_t) (v >> 16);
+	p[2] = (uint8_t) (v >> 8);
+	p[3] = (uint8_t) v;
+}
+
+static uint32_t
+get_u32be(const uint8_t *p)
+{
+	return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+}
+
+/* Key range [lower, upper) of a table's rows with lo <= time <= hi. */
+static size_t
+range_bounds(uint32_t table_id, int64_t lo, int64_t hi, uint8_t lower[PS_KEY_LEN],
+			 uint8_t upper[PS_KEY_LEN])
+{
+	ps_key_encode(lower, table_id, lo, 0);
+	if (hi < INT64_MAX)
+	{
+		ps_key_encode(upper, table_id, hi + 1, 0);
+		return PS_KEY_LEN;
+	}
+	put_u32be(upper, table_id + 1);	/* table ids stay below UINT32_MAX */
+	return 4;
+}
+
+static ps_table *
+find_table(ps_store *st, const char *name)
+{
+	for (size_t i = 0; i < st->ntables; i++)
+		if (strcmp(st->tables[i]->name, name) == 0)
+			return st->tables[i];
+	return NULL;
+}
+
+static ps_table *
+find_visible_table(ps_store *st, const char *name, ps_error *err)
+{
+	ps_table   *t = find_table(st, name);
+
+	if (!t || !t->visible)
+	{
+		ps_error_set(err, PS_ENOTFOUND, "table \"%s\" does not exist", name);
+		return NULL;
+	}
+	return t;
+}
+
+static void
+table_free(ps_table *t)
+{
+	if (!t)
+		return;
+	ps_schema_free(t->schema);
+	free(t->inflight);
+	free(t);
+}
+
+static ps_status
+tables_add(ps_store *st, ps_table *t, ps_error *err)
+{
+	if (st->ntables == st->tables_cap)
+	{
+		size_t		cap = st->tables_cap ? st->tables_cap * 2 : 16;
+		ps_table  **n = realloc(st->tables, cap * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		st->tables = n;
+		st->tables_cap = cap;
+	}
+	st->tables[st->ntables++] = t;
+	return PS_OK;
+}
+
+static void
+tables_remove(ps_store *st, ps_table *t)
+{
+	for (size_t i = 0; i < st->ntables; i++)
+		if (st->tables[i] == t)
+		{
+			st->tables[i] = st->tables[--st->ntables];
+			table_free(t);
+			return;
+		}
+}
+
+static ps_status
+inflight_add(ps_table *t, uint32_t seq, ps_error *err)
+{
+	if (t->ninflight == t->inflight_cap)
+	{
+		uint32_t	cap = t->inflight_cap ? t->inflight_cap * 2 : 4;
+		uint32_t   *n = realloc(t->inflight, cap * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		t->inflight = n;
+		t->inflight_cap = cap;
+	}
+	t->inflight[t->ninflight++] = seq;
+	return PS_OK;
+}
+
+static void
+inflight_remove(ps_table *t, uint32_t seq)
+{
+	for (uint32_t i = 0; i < t->ninflight; i++)
+		if (t->inflight[i] == seq)
+		{
+			t->inflight[i] = t->inflight[--t->ninflight];
+			return;
+		}
+}
+
+/* ------------------------------------------------------------ catalog records */
+
+static ps_status
+table_key(ps_buf *k, const char *name)
+{
+	ps_buf_reset(k);
+	if (ps_buf_append_u8(k, 'T') != PS_OK || ps_buf_append(k, name, strlen(name)) != PS_OK)
+		return PS_ENOMEM;
+	return PS_OK;
+}
+
+/* Serialize t, but with the given schema/stats (the state about to be written). */
+static ps_status
+table_record_encode(ps_buf *out, const ps_table *t, const ps_schema *schema, uint64_t row_count,
+					int64_t min_time, int64_t max_time, uint32_t next_load_seq)
+{
+	ps_buf_reset(out);
+	if (ps_buf_append_u8(out, TABLE_RECORD_VERSION) ||
+		ps_buf_append_u32be(out, t->id) ||
+		ps_buf_append_u8(out, t->dedup ? 1 : 0) ||
+		ps_buf_append_u32be(out, next_load_seq) ||
+		ps_buf_append_u64be(out, row_count) ||
+		ps_buf_append_u64be(out, (uint64_t) min_time) ||
+		ps_buf_append_u64be(out, (uint64_t) max_time) ||
+		ps_schema_serialize(schema, out))
+		return PS_ENOMEM;
+	return PS_OK;
+}
+
+static ps_status
+table_record_decode(const char *name, size_t namelen, const void *p, size_t n, ps_table **out,
+					ps_error *err)
+{
+	ps_reader	r;
+	uint8_t		version, dedup;
+	uint64_t	count, mn, mx;
+	ps_table   *t;
+
+	if (namelen == 0 || namelen > PS_MAX_NAME)
+		return ps_error_set(err, PS_ECORRUPT, "catalog holds a table with an invalid name");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	memcpy(t->name, name, namelen);
+	ps_reader_init(&r, p, n);
+	if (ps_read_u8(&r, &version) || version != TABLE_RECORD_VERSION ||
+		ps_read_u32be(&r, &t->id) || ps_read_u8(&r, &dedup) ||
+		ps_read_u32be(&r, &t->next_load_seq) || ps_read_u64be(&r, &count) ||
+		ps_read_u64be(&r, &mn) || ps_read_u64be(&r, &mx) ||
+		ps_schema_deserialize(r.p, ps_reader_left(&r), &t->schema, err) != PS_OK)
+	{
+		table_free(t);
+		return ps_error_set(err, PS_ECORRUPT, "catalog record of table \"%.*s\" is corrupt",
+							(int) namelen, name);
+	}
+	t->dedup = dedup != 0;
+	t->row_count = count;
+	t->min_time = (int64_t) mn;
+	t->max_time = (int64_t) mx;
+	t->visible = true;
+	*out = t;
+	return PS_OK;
+}
+
+static void
+marker_key(uint8_t k[9], uint32_t table_id, uint32_t seq)
+{
+	k[0] = 'L';
+	put_u32be(k + 1, table_id);
+	put_u32be(k + 5, seq);
+}
+
+/*
+ * Marker: version | flags (1 creates table, 2 tagged rows) | rows u64 | min |
+ * max.  The span covers every row already handed to RocksDB for the load.
+ */
+static ps_status
+marker_encode(ps_buf *out, const ps_load *ld)
+{
+	uint8_t		flags = (ld->creates_table ? 1 : 0) | (ld->dedup ? 2 : 0);
+
+	ps_buf_reset(out);
+	if (ps_buf_append_u8(out, MARKER_VERSION) || ps_buf_append_u8(out, flags) ||
+		ps_buf_append_u64be(out, ld->written_rows) ||
+		ps_buf_append_u64be(out, (uint64_t) ld->min_time) ||
+		ps_buf_append_u64be(out, (uint64_t) ld->max_time))
+		return PS_ENOMEM;
+	return PS_OK;
+}
+
+/* --------------------------------------------------------------- row removal */
+
+/*
+ * Delete the rows a load wrote: for a load that created its table, the whole
+ * table id range; otherwise every key in the load's time span whose row id
+ * (or, for tagged rows, value tag) names the load.  Batched, so memory stays
+ * bounded whatever the load's size.
+ */
+static ps_status
+delete_load_rows(ps_store *st, uint32_t table_id, uint32_t seq, bool creates_table, bool tagged,
+				 uint64_t rows, int64_t min_time, int64_t max_time, ps_error *err)
+{
+	uint8_t		lower[PS_KEY_LEN], upper[PS_KEY_LEN];
+	size_t		upper_len;
+	rocksdb_writebatch_t *wb;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	ps_status	rc = PS_OK;
+	char	   *rerr = NULL;
+
+	if (creates_table)
+	{
+		ps_key_prefix(lower, table_id, INT64_MIN);
+		put_u32be(upper, table_id + 1);
+		wb = rocksdb_writebatch_create();
+		rocksdb_writebatch_delete_range_cf(wb, st->cf_data, (const char *) lower, 4,
+										   (const char *) upper, 4);
+		rc = write_batch(st, st->wo_rows, wb, err);
+		rocksdb_writebatch_destroy(wb);
+		return rc;
+	}
+	if (rows == 0)
+		return PS_OK;
+
+	upper_len = range_bounds(table_id, min_time, max_time, lower, upper);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, upper_len);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf_data);
+	wb = rocksdb_writebatch_create();
+	for (rocksdb_iter_seek(it, (const char *) lower, PS_KEY_LEN); rocksdb_iter_valid(it);
+		 rocksdb_iter_next(it))
+	{
+		size_t		klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		uint32_t	tid;
+		int64_t		t;
+		uint64_t	row_id, tag;
+		bool		mine;
+
+		if (klen != PS_KEY_LEN)
+			continue;
+		ps_key_decode((const uint8_t *) k, &tid, &t, &row_id);
+		if (tagged)
+		{
+			const char *v = rocksdb_iter_value(it, &vlen);
+
+			mine = ps_row_tag(v, vlen, &tag) == PS_OK && tag == seq;
+		}
+		else
+			mine = (uint32_t) (row_id >> 32) == seq;
+		if (!mine)
+			continue;
+		rocksdb_writebatch_delete_cf(wb, st->cf_data, k, klen);
+		if (rocksdb_writebatch_count(wb) >= DELETE_BATCH_KEYS)
+		{
+			if ((rc = write_batch(st, st->wo_rows, wb, err)) != PS_OK)
+				break;
+			rocksdb_writebatch_clear(wb);
+		}
+	}
+	rocksdb_iter_get_error(it, &rerr);
+	if (rerr && rc == PS_OK)
+		rc = rocks_error(err, rerr, "scan for rollback failed");
+	else
+		free(rerr);
+	if (rc == PS_OK && rocksdb_writebatch_count(wb) > 0)
+		rc = write_batch(st, st->wo_rows, wb, err);
+	rocksdb_writebatch_destroy(wb);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ open/close */
+
+void
+ps_store_options_default(ps_store_options *o)
+{
+	o->sync = true;
+	o->write_buffer_size_mb = 64;
+	o->block_cache_mb = 128;
+	o->max_background_jobs = 2;
+	o->compression = 1;
+	o->batch_size = 10000;
+}
+
+static ps_status
+load_catalog(ps_store *st, ps_error *err)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(st->db, st->ro, st->cf_catalog);
+	ps_status	rc = PS_OK;
+	char	   *rerr = NULL;
+	size_t		vlen;
+	char	   *v;
+
+	v = rocksdb_get_cf(st->db, st->ro, st->cf_catalog, "N", 1, &vlen, &rerr);
+	if (rerr)
+	{
+		rocksdb_iter_destroy(it);
+		return rocks_error(err, rerr, "cannot read catalog");
+	}
+	st->next_table_id = (v && vlen == 4) ? get_u32be((uint8_t *) v) : 1;
+	free(v);
+
+	for (rocksdb_iter_seek(it, "T", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+	{
+		size_t		klen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *val;
+		ps_table   *t = NULL;
+
+		if (klen < 1 || k[0] != 'T')
+			break;
+		val = rocksdb_iter_value(it, &vlen);
+		if ((rc = table_record_decode(k + 1, klen - 1, val, vlen, &t, err)) != PS_OK)
+			break;
+		if ((rc = tables_add(st, t, err)) != PS_OK)
+		{
+			table_free(t);
+			break;
+		}
+	}
+	rocksdb_iter_get_error(it, &rerr);
+	if (rerr && rc == PS_OK)
+		rc = rocks_error(err, rerr, "cannot read catalog");
+	else
+		free(rerr);
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+/* Roll back every load a crash left in flight (markers "L..."). */
+static ps_status
+recover_loads(ps_store *st, ps_error *err)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(st->db, st->ro, st->cf_catalog);
+	ps_status	rc = PS_OK;
+	char	   *rerr = NULL;
+
+	for (rocksdb_iter_seek(it, "L", 1); rc == PS_OK && rocksdb_iter_valid(it); rocksdb_iter_next(it))
+	{
+		size_t		klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v;
+		ps_reader	r;
+		uint8_t		version, flags;
+		uint64_t	rows, mn, mx;
+		uint32_t	table_id, seq;
+		rocksdb_writebatch_t *wb;
+
+		if (klen < 1 || k[0] != 'L')
+			break;
+		if (klen != 9)
+			return ps_error_set(err, PS_ECORRUPT, "catalog holds a malformed load marker");
+		table_id = get_u32be((const uint8_t *) k + 1);
+		seq = get_u32be((const uint8_t *) k + 5);
+		v = rocksdb_iter_value(it, &vlen);
+		ps_reader_init(&r, v, vlen);
+		if (ps_read_u8(&r, &version) || version != MARKER_VERSION || ps_read_u8(&r, &flags) ||
+			ps_read_u64be(&r, &rows) || ps_read_u64be(&r, &mn) || ps_read_u64be(&r, &mx))
+		{
+			rc = ps_error_set(err, PS_ECORRUPT, "load marker of table id %u is corrupt", table_id);
+			break;
+		}
+		rc = delete_load_rows(st, table_id, seq, (flags & 1) != 0, (flags & 2) != 0, rows,
+							  (int64_t) mn, (int64_t) mx, err);
+		if (rc != PS_OK)
+			break;
+		wb = rocksdb_writebatch_create();
+		rocksdb_writebatch_delete_cf(wb, st->cf_catalog, k, klen);
+		rc = write_batch(st, st->wo_commit, wb, err);
+		rocksdb_writebatch_destroy(wb);
+		if (table_id >= st->next_table_id)
+			st->next_table_id = table_id + 1;
+	}
+	rocksdb_iter_get_error(it, &rerr);
+	if (rerr && rc == PS_OK)
+		rc = rocks_error(err, rerr, "cannot read load markers");
+	else
+		free(rerr);
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+static ps_status
+check_format(ps_store *st, ps_error *err)
+{
+	char	   *rerr = NULL;
+	size_t		vlen;
+	char	   *v = rocksdb_get_cf(st->db, st->ro, st->cf_catalog, "F", 1, &vlen, &rerr);
+	ps_status	rc = PS_OK;
+
+	if (rerr)
+		return rocks_error(err, rerr, "cannot read catalog");
+	if (!v)
+	{
+		uint8_t		b[4];
+		rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+
+		put_u32be(b, STORE_FORMAT_VERSION);
+		rocksdb_writebatch_put_cf(wb, st->cf_catalog, "F", 1, (const char *) b, 4);
+		rc = write_batch(st, st->wo_commit, wb, err);
+		rocksdb_writebatch_destroy(wb);
+		return rc;
+	}
+	if (vlen != 4 || get_u32be((uint8_t *) v) != STORE_FORMAT_VERSION)
+		rc = ps_error_set(err, PS_ECORRUPT,
+						  "unsupported store format version in \"%s\" (this build reads version %d)",
+						  st->dir, STORE_FORMAT_VERSION);
+	free(v);
+	return rc;
+}
+
+static void
+configure_rocksdb(ps_store *st)
+{
+	const ps_store_options *o = &st->opts;
+	int			compression = o->compression == 0 ? rocksdb_no_compression
+		: o->compression == 2 ? rocksdb_zstd_compression : rocksdb_lz4_compression;
+
+	st->dbopts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(st->dbopts, 1);
+	rocksdb_options_set_create_missing_column_families(st->dbopts, 1);
+	rocksdb_options_set_max_background_jobs(st->dbopts, (int) o->max_background_jobs);
+	rocksdb_options_set_keep_log_file_num(st->dbopts, 3);
+
+	st->cache = rocksdb_cache_create_lru((size_t) o->block_cache_mb << 20);
+
+	/* The catalog is read by point lookups: bloom filter, no compression. */
+	st->catalog_table_opts = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(st->catalog_table_opts, st->cache);
+	rocksdb_block_based_options_set_filter_policy(st->catalog_table_opts,
+												  rocksdb_filterpolicy_create_bloom(10));
+	st->cf_catalog_opts = rocksdb_options_create();
+	rocksdb_options_set_block_based_table_factory(st->cf_catalog_opts, st->catalog_table_opts);
+	rocksdb_options_set_write_buffer_size(st->cf_catalog_opts, 4 << 20);
+
+	/* Rows are read by range scans: no bloom filter, larger blocks, compression. */
+	st->data_table_opts = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(st->data_table_opts, st->cache);
+	rocksdb_block_based_options_set_block_size(st->data_table_opts, 32 << 10);
+	st->cf_data_opts = rocksdb_options_create();
+	rocksdb_options_set_block_based_table_factory(st->cf_data_opts, st->data_table_opts);
+	rocksdb_options_set_write_buffer_size(st->cf_data_opts, (size_t) o->write_buffer_size_mb << 20);
+	rocksdb_options_set_compression(st->cf_data_opts, compression);
+	rocksdb_options_set_level_compaction_dynamic_level_bytes(st->cf_data_opts, 1);
+
+	st->wo_rows = rocksdb_writeoptions_create();
+	st->wo_commit = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(st->wo_commit, o->sync ? 1 : 0);
+	st->ro = rocksdb_readoptions_create();
+}
+
+ps_status
+ps_store_open(const char *dir, const ps_store_options *o, ps_store **out, ps_error *err)
+{
+	ps_store   *st;
+	char	   *path, *rerr = NULL;
+	const char *cf_names[3] = {"default", "catalog", "data"};
+	const rocksdb_options_t *cf_opts[3];
+	rocksdb_column_family_handle_t *handles[3];
+	ps_status	rc;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->dir = strdup(dir)))
+	{
+		free(st);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	if (o)
+		st->opts = *o;
+	else
+		ps_store_options_default(&st->opts);
+	if (st->opts.batch_size == 0)
+		st->opts.batch_size = 10000;
+	pthread_mutex_init(&st->lock, NULL);
+	configure_rocksdb(st);
+
+	if (asprintf(&path, "%s/db", dir) < 0)
+	{
+		ps_store_close(st);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	cf_opts[0] = st->dbopts;
+	cf_opts[1] = st->cf_catalog_opts;
+	cf_opts[2] = st->cf_data_opts;
+	st->db = rocksdb_open_column_families(st->dbopts, path, 3, cf_names, cf_opts, handles, &rerr);
+	free(path);
+	if (rerr)
+	{
+		rc = rocks_error(err, rerr, "cannot open the store");
+		if (rc == PS_ELOCKED)
+			ps_error_set(err, PS_ELOCKED, "data directory \"%s\" is locked by another process", dir);
+		ps_store_close(st);
+		return rc;
+	}
+	st->cf_default = handles[0];
+	st->cf_catalog = handles[1];
+	st->cf_data = handles[2];
+
+	if ((rc = check_format(st, err)) != PS_OK ||
+		(rc = load_catalog(st, err)) != PS_OK ||
+		(rc = recover_loads(st, err)) != PS_OK)
+	{
+		ps_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return PS_OK;
+}
+
+void
+ps_store_close(ps_store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+	{
+		rocksdb_column_family_handle_destroy(st->cf_default);
+		rocksdb_column_family_handle_destroy(st->cf_catalog);
+		rocksdb_column_family_handle_destroy(st->cf_data);
+		rocksdb_close(st->db);
+	}
+	rocksdb_writeoptions_destroy(st->wo_rows);
+	rocksdb_writeoptions_destroy(st->wo_commit);
+	rocksdb_readoptions_destroy(st->ro);
+	rocksdb_options_destroy(st->dbopts);
+	rocksdb_options_destroy(st->cf_catalog_opts);
+	rocksdb_options_destroy(st->cf_data_opts);
+	rocksdb_block_based_options_destroy(st->catalog_table_opts);
+	rocksdb_block_based_options_destroy(st->data_table_opts);
+	rocksdb_cache_destroy(st->cache);
+	for (size_t i = 0; i < st->ntables; i++)
+		table_free(st->tables[i]);
+	free(st->tables);
+	pthread_mutex_destroy(&st->lock);
+	free(st->dir);
+	free(st);
+}
+
+/* ------------------------------------------------------------------ catalog API */
+
+static void
+info_from_table(const ps_table *t, ps_table_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", t->name);
+	info->id = t->id;
+	info->row_count = t->row_count;
+	info->min_time = t->min_time;
+	info->max_time = t->max_time;
+	info->dedup = t->dedup;
+}
+
+static int
+info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ps_table_info *) a)->name, ((const ps_table_info *) b)->name);
+}
+
+ps_status
+ps_store_list_tables(ps_store *st, ps_table_info **out, size_t *n, ps_error *err)
+{
+	ps_table_info *arr;
+	size_t		k = 0;
+
+	pthread_mutex_lock(&st->lock);
+	arr = malloc((st->ntables ? st->ntables : 1) * sizeof(*arr));
+	if (!arr)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < st->ntables; i++)
+		if (st->tables[i]->visible)
+			info_from_table(st->tables[i], &arr[k++]);
+	pthread_mutex_unlock(&st->lock);
+	qsort(arr, k, sizeof(*arr), info_cmp);
+	*out = arr;
+	*n = k;
+	return PS_OK;
+}
+
+ps_status
+ps_store_table_info(ps_store *st, const char *table, ps_table_info *info, ps_schema **schema_out,
+					ps_error *err)
+{
+	ps_table   *t;
+	ps_status	rc = PS_OK;
+
+	pthread_mutex_lock(&st->lock);
+	t = find_visible_table(st, table, err);
+	if (!t)
+		rc = PS_ENOTFOUND;
+	else
+	{
+		if (info)
+			info_from_table(t, info);
+		if (schema_out && !(*schema_out = ps_schema_copy(t->schema)))
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+static uint64_t
+dir_size(const char *path, int depth)
+{
+	DIR		   *d = opendir(path);
+	struct dirent *e;
+	uint64_t	total = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+	{
+		char		child[4096];
+		struct stat sb;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >= (int) sizeof(child))
+			continue;
+		if (lstat(child, &sb) != 0)
+			continue;
+		if (S_ISDIR(sb.st_mode) && depth < 4)
+			total += dir_size(child, depth + 1);
+		else if (S_ISREG(sb.st_mode))
+			total += (uint64_t) sb.st_blocks * 512;
+	}
+	closedir(d);
+	return total;
+}
+
+uint64_t
+ps_store_disk_size(ps_store *st)
+{
+	char		path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/db", st->dir) >= (int) sizeof(path))
+		return 0;
+	return dir_size(path, 0);
+}
+
+ps_status
+ps_store_compact(ps_store *st, ps_error *err)
+{
+	(void) err;
+	rocksdb_compact_range_cf(st->db, st->cf_data, NULL, 0, NULL, 0);
+	rocksdb_compact_range_cf(st->db, st->cf_catalog, NULL, 0, NULL, 0);
+	return PS_OK;
+}
+
+/* First (or last) key time of a table in [lo, hi] as of now; false if none. */
+static bool
+edge_time(ps_store *st, uint32_t table_id, int64_t lo, int64_t hi, bool last, int64_t *time_out)
+{
+	uint8_t		lower[PS_KEY_LEN], upper[PS_KEY_LEN];
+	size_t		upper_len = range_bounds(table_id, lo, hi, lower, upper);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	bool		found = false;
+
+	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *) lower, PS_KEY_LEN);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, upper_len);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf_data);
+	if (last)
+		rocksdb_iter_seek_to_last(it);
+	else
+		rocksdb_iter_seek_to_first(it);
+	if (rocksdb_iter_valid(it))
+	{
+		size_t		klen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		uint32_t	tid;
+		uint64_t	row_id;
+
+		if (klen == PS_KEY_LEN)
+		{
+			ps_key_decode((const uint8_t *) k, &tid, time_out, &row_id);
+			found = true;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return found;
+}
+
+static ps_status
+write_table_record(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
+				   const ps_schema *schema, uint64_t row_count, int64_t min_time,
+				   int64_t max_time, uint32_t next_load_seq, ps_error *err)
+{
+	ps_buf		k = PS_BUF_INIT, v = PS_BUF_INIT;
+
+	if (table_key(&k, t->name) || table_record_encode(&v, t, schema, row_count, min_time,
+													   max_time, next_load_seq))
+	{
+		ps_buf_free(&k);
+		ps_buf_free(&v);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	rocksdb_writebatch_put_cf(wb, st->cf_catalog, (const char *) k.data, k.len,
+							  (const char *) v.data, v.len);
+	ps_buf_free(&k);
+	ps_buf_free(&v);
+	return PS_OK;
+}
+
+ps_status
+ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, uint64_t *removed,
+					  ps_error *err)
+{
+	ps_table   *t;
+	uint8_t		lower[PS_KEY_LEN], upper[PS_KEY_LEN];
+	size_t		upper_len;
+	uint64_t	count = 0;
+	int64_t		new_min, new_max;
+	ps_status	rc;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	rocksdb_writebatch_t *wb;
+	char	   *rerr = NULL;
+
+	*removed = 0;
+	if (lo > hi)
+		return ps_error_set(err, PS_EINVAL, "range start is after its end");
+	pthread_mutex_lock(&st->lock);
+	if (!(t = find_visible_table(st, table, err)))
+	{
+		pthread_mutex_unlock(&st->lock);
+		return PS_ENOTFOUND;
+	}
+	if (t->ninflight > 0)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return ps_error_set(err, PS_EBUSY,
+							"cannot delete from table \"%s\" while a load into it is in progress",
+							table);
+	}
+	if (t->row_count == 0 || hi < t->min_time || lo > t->max_time)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return PS_OK;
+	}
+
+	/* Count what the range holds; no load is in flight, so every key is committed. */
+	upper_len = range_bounds(t->id, lo, hi, lower, upper);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, upper_len);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf_data);
+	for (rocksdb_iter_seek(it, (const char *) lower, PS_KEY_LEN); rocksdb_iter_valid(it);
+		 rocksdb_iter_next(it))
+		count++;
+	rocksdb_iter_get_error(it, &rerr);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	if (rerr)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return rocks_error(err, rerr, "cannot scan the range to delete");
+	}
+	if (count == 0)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return PS_OK;
+	}
+
+	new_min = t->min_time;
+	new_max = t->max_time;
+	if (count < t->row_count)
+	{
+		/* Rows remain outside [lo, hi], so a bound inside it has a successor. */
+		if (lo <= t->min_time)
+			edge_time(st, t->id, hi + 1, INT64_MAX, false, &new_min);
+		if (hi >= t->max_time)
+			edge_time(st, t->id, INT64_MIN, lo - 1, true, &new_max);
+	}
+	wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_delete_range_cf(wb, st->cf_data, (const char *) lower, PS_KEY_LEN,
+									   (const char *) upper, upper_len);
+	rc = write_table_record(st, wb, t, t->schema, t->row_count - count, new_min, new_max,
+							t->next_load_seq, err);
+	if (rc == PS_OK)
+		rc = write_batch(st, st->wo_commit, wb, err);
+	rocksdb_writebatch_destroy(wb);
+	if (rc == PS_OK)
+	{
+		t->row_count -= count;
+		t->min_time = new_min;
+		t->max_time = new_max;
+		*removed = count;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+ps_status
+ps_store_drop_table(ps_store *st, const char *table, ps_error *err)
+{
+	ps_table   *t;
+	ps_buf		k = PS_BUF_INIT;
+	uint8_t		lower[4], upper[4];
+	rocksdb_writebatch_t *wb;
+	ps_status	rc;
+
+	pthread_mutex_lock(&st->lock);
+	if (!(t = find_visible_table(st, table, err)))
+	{
+		pthread_mutex_unlock(&st->lock);
+		return PS_ENOTFOUND;
+	}
+	if (t->ninflight > 0)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return ps_error_set(err, PS_EBUSY,
+							"cannot drop table \"%s\" while a load into it is in progress", table);
+	}
+	if (table_key(&k, t->name) != PS_OK)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	put_u32be(lower, t->id);
+	put_u32be(upper, t->id + 1);
+	wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) k.data, k.len);
+	rocksdb_writebatch_delete_range_cf(wb, st->cf_data, (const char *) lower, 4,
+									   (const char *) upper, 4);
+	rc = write_batch(st, st->wo_commit, wb, err);
+	rocksdb_writebatch_destroy(wb);
+	ps_buf_free(&k);
+	if (rc == PS_OK)
+		tables_remove(st, t);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ loads */
+
+static void
+load_free(ps_load *ld)
+{
+	if (!ld)
+		return;
+	ps_schema_free(ld->schema);
+	free(ld->input_map);
+	free(ld->value_types);
+	free(ld->value_columns);
+	free(ld->scratch);
+	free(ld->dedup_ids);
+	ps_buf_free(&ld->enc);
+	if (ld->batch)
+		rocksdb_writebatch_destroy(ld->batch);
+	free(ld);
+}
+
+/*
+ * Work out the schema the load writes and the input->schema column map.
+ * Called under st->lock.  Sets ld->schema, ld->input_map, ld->changes_schema.
+ */
+static ps_status
+plan_load_schema(ps_load *ld, const ps_table *t, const ps_load_spec *spec, ps_error *err)
+{
+	const ps_schema *in = spec->input;
+	const char *time_name = in->columns[in->time_index].name;
+
+	ld->input_map = malloc(in->ncolumns * sizeof(uint32_t));
+	if (!ld->input_map)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	if (!t)
+	{
+		if (!(ld->schema = ps_schema_copy(in)))
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < in->ncolumns; i++)
+			ld->input_map[i] = i;
+		return PS_OK;
+	}
+
+	if (!(ld->schema = ps_schema_copy(t->schema)))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	if (strcmp(time_name, t->schema->columns[t->schema->time_index].name) != 0 &&
+		ps_schema_find(in, t->schema->columns[t->schema->time_index].name) < 0)
+		return ps_error_set(err, PS_ESCHEMA, "input lacks the time column \"%s\" of table \"%s\"",
+							t->schema->columns[t->schema->time_index].name, t->name);
+	for (uint32_t i = 0; i < in->ncolumns; i++)
+	{
+		const ps_column *c = &in->columns[i];
+		int			idx = ps_schema_find(ld->schema, c->name);
+		ps_status	rc;
+
+		if (idx < 0)
+		{
+			if (!spec->add_columns)
+				return ps_error_set(err, PS_ESCHEMA,
+									"column \"%s\" does not exist in table \"%s\" (set add_columns=true to add it)",
+									c->name, t->name);
+			if ((rc = ps_schema_add_column(ld->schema, c->name, c->type, err)) != PS_OK)
+				return rc;
+			idx = (int) ld->schema->ncolumns - 1;
+			ld->changes_schema = true;
+		}
+		else if (ld->schema->columns[idx].type != c->type)
+			return ps_error_set(err, PS_ESCHEMA,
+								"column \"%s\" of table \"%s\" has type %s, not %s",
+								c->name, t->name, ps_type_name(ld->schema->columns[idx].type),
+								ps_type_name(c->type));
+		ld->input_map[i] = (uint32_t) idx;
+	}
+	return PS_OK;
+}
+
+static ps_status
+prepare_value_layout(ps_load *ld, ps_error *err)
+{
+	const ps_schema *s = ld->schema;
+
+	ld->nvalue = ps_schema_value_count(s);
+	ld->value_types = malloc((ld->nvalue + 1) * sizeof(ps_type));
+	ld->value_columns = malloc((ld->nvalue + 1) * sizeof(uint32_t));
+	ld->scratch = calloc(ld->nvalue + 1, sizeof(ps_value));
+	if (!ld->value_types || !ld->value_columns || !ld->scratch)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	ps_schema_value_types(s, ld->value_types);
+	for (uint32_t c = 0, k = 0; c < s->ncolumns; c++)
+		if (c != s->time_index)
+			ld->value_columns[k++] = c;
+	if (ld->dedup)
+	{
+		ld->dedup_cap = 1;
+		while (ld->dedup_cap < (size_t) ld->st->opts.batch_size * 2)
+			ld->dedup_cap <<= 1;
+		if (!(ld->dedup_ids = calloc(ld->dedup_cap, sizeof(uint64_t))))
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	return PS_OK;
+}
+
+ps_status
+ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *err)
+{
+	ps_load    *ld;
+	ps_table   *t, *created = NULL;
+	ps_status	rc;
+	rocksdb_writebatch_t *wb = NULL;
+	ps_buf		v = PS_BUF_INIT;
+	uint8_t		mk[9], idb[4];
+
+	*out = NULL;
+	if (!spec->table || !ps_table_name_valid(spec->table))
+		return ps_error_set(err, PS_EINVAL,
+							"invalid table name \"%.64s\": use 1 to %d letters, digits, '_' or '-'",
+							spec->table ? spec->table : "", PS_MAX_NAME);
+	if (!spec->input || spec->input->ncolumns == 0 || spec->input->time_index >= spec->input->ncolumns ||
+		spec->input->columns[spec->input->time_index].type != PS_TYPE_TIMESTAMP)
+		return ps_error_set(err, PS_EINVAL, "a load needs a timestamp time column");
+	if (!(ld = calloc(1, sizeof(*ld))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	ld->st = st;
+	ld->min_time = INT64_MAX;
+	ld->max_time = INT64_MIN;
+
+	pthread_mutex_lock(&st->lock);
+	t = find_table(st, spec->table);
+	if (t && !t->visible)
+	{
+		rc = ps_error_set(err, PS_EBUSY, "table \"%s\" is being created by another load",
+						  spec->table);
+		goto fail;
+	}
+	if ((rc = plan_load_schema(ld, t, spec, err)) != PS_OK)
+		goto fail;
+	if (t && t->dedup && t->ninflight > 0)
+	{
+		rc = ps_error_set(err, PS_EBUSY,
+						  "another load into dedup table \"%s\" is in progress", spec->table);
+		goto fail;
+	}
+	if (t && ld->changes_schema && t->ddl_busy)
+	{
+		rc = ps_error_set(err, PS_EBUSY,
+						  "another load is adding columns to table \"%s\"", spec->table);
+		goto fail;
+	}
+	if (!t)
+	{
+		if (st->next_table_id == UINT32_MAX)
+		{
+			rc = ps_error_set(err, PS_ETOOBIG, "no table ids left");
+			goto fail;
+		}
+		if (!(created = calloc(1, sizeof(*created))))
+		{
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		snprintf(created->name, sizeof(created->name), "%s", spec->table);
+		created->id = st->next_table_id;
+		created->dedup = spec->dedup;
+		created->next_load_seq = 1;
+		if (!(created->schema = ps_schema_copy(ld->schema)))
+		{
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		ld->creates_table = true;
+		t = created;
+	}
+	if (t->next_load_seq == UINT32_MAX)
+	{
+		rc = ps_error_set(err, PS_ETOOBIG, "table \"%s\" has no load sequence numbers left",
+						  t->name);
+		goto fail;
+	}
+	ld->table = t;
+	ld->seq = t->next_load_seq;
+	ld->dedup = t->dedup;
+	if ((rc = prepare_value_layout(ld, err)) != PS_OK)
+		goto fail;
+
+	/* Persist the marker, and the consumed sequence/table id, before any row. */
+	wb = rocksdb_writebatch_create();
+	marker_key(mk, t->id, ld->seq);
+	if (marker_encode(&v, ld) != PS_OK)
+	{
+		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	rocksdb_writebatch_put_cf(wb, st->cf_catalog, (const char *) mk, 9, (const char *) v.data, v.len);
+	if (created)
+	{
+		put_u32be(idb, created->id + 1);
+		rocksdb_writebatch_put_cf(wb, st->cf_catalog, "N", 1, (const char *) idb, 4);
+	}
+	else if ((rc = write_table_record(st, wb, t, t->schema, t->row_count, t->min_time,
+									  t->max_time, t->next_load_seq + 1, err)) != PS_OK)
+		goto fail;
+	if ((rc = inflight_add(t, ld->seq, err)) != PS_OK)
+		goto fail;
+	if (created && (rc = tables_add(st, created, err)) != PS_OK)
+	{
+		inflight_remove(t, ld->seq);
+		goto fail;
+	}
+	if ((rc = write_batch(st, st->wo_rows, wb, err)) != PS_OK)
+	{
+		inflight_remove(t, ld->seq);
+		if (created)
+		{
+			tables_remove(st, created);	/* frees it */
+			created = NULL;
+		}
+		goto fail;
+	}
+	if (created)
+		st->next_table_id++;
+	t->next_load_seq++;
+	if (ld->changes_schema)
+		t->ddl_busy = true;
+	pthread_mutex_unlock(&st->lock);
+
+	rocksdb_writebatch_destroy(wb);
+	ps_buf_free(&v);
+	ld->batch = rocksdb_writebatch_create();
+	*out = ld;
+	return PS_OK;
+
+fail:
+	pthread_mutex_unlock(&st->lock);
+	if (wb)
+		rocksdb_writebatch_destroy(wb);
+	ps_buf_free(&v);
+	table_free(created);
+	load_free(ld);
+	return rc;
+}
+
+const ps_schema *
+ps_load_schema(const ps_load *ld)
+{
+	return ld->schema;
+}
+
+const uint32_t *
+ps_load_input_map(const ps_load *ld)
+{
+	return ld->input_map;
+}
+
+uint64_t
+ps_load_rows(const ps_load *ld)
+{
+	return ld->rows;
+}
+
+/* Write the pending batch plus the updated marker (span so far). */
+static ps_status
+flush_batch(ps_load *ld, ps_error *err)
+{
+	ps_buf		v = PS_BUF_INIT;
+	uint8_t		mk[9];
+	ps_status	rc;
+	uint64_t	written = ld->written_rows;
+
+	if (ld->batch_rows == 0)
+		return PS_OK;
+	ld->written_rows = ld->rows;
+	if (marker_encode(&v, ld) != PS_OK)
+	{
+		ld->written_rows = written;
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	marker_key(mk, ld->table->id, ld->seq);
+	rocksdb_writebatch_put_cf(ld->batch, ld->st->cf_catalog, (const char *) mk, 9,
+							  (const char *) v.data, v.len);
+	ps_buf_free(&v);
+	rc = write_batch(ld->st, ld->st->wo_rows, ld->batch, err);
+	if (rc != PS_OK)
+	{
+		ld->written_rows = written;
+		return rc;
+	}
+	rocksdb_writebatch_clear(ld->batch);
+	ld->batch_rows = 0;
+	if (ld->dedup_ids)
+		memset(ld->dedup_ids, 0, ld->dedup_cap * sizeof(uint64_t));
+	return PS_OK;
+}
+
+/*
+ * Dedup: true when the row id is already stored (committed, or earlier in
+ * this load) or already in the pending batch; otherwise remember it.  Id 0 is
+ * the set's empty slot, so a row whose hash is 0 is stored as 1.
+ */
+static ps_status
+dedup_seen(ps_load *ld, const uint8_t key[PS_KEY_LEN], uint64_t row_id, bool *seen, ps_error *err)
+{
+	size_t		mask = ld->dedup_cap - 1;
+	size_t		i = (size_t) (row_id * UINT64_C(0x9E3779B97F4A7C15) >> 20) & mask;
+	char	   *rerr = NULL;
+	size_t		vlen;
+	char	   *v;
+
+	for (;; i = (i + 1) & mask)
+	{
+		if (ld->dedup_ids[i] == row_id)
+		{
+			*seen = true;
+			return PS_OK;
+		}
+		if (ld->dedup_ids[i] == 0)
+			break;
+	}
+	v = rocksdb_get_cf(ld->st->db, ld->st->ro, ld->st->cf_data, (const char *) key, PS_KEY_LEN,
+					   &vlen, &rerr);
+	if (rerr)
+		return rocks_error(err, rerr, "dedup lookup failed");
+	*seen = v != NULL;
+	free(v);
+	if (!*seen)
+		ld->dedup_ids[i] = row_id;
+	return PS_OK;
+}
+
+ps_status
+ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
+{
+	const ps_value *tv = &values[ld->schema->time_index];
+	uint8_t		key[PS_KEY_LEN];
+	uint64_t	row_id;
+	ps_status	rc;
+
+	if (tv->is_null)
+		return ps_error_set(err, PS_EINVAL, "time column \"%s\" is null",
+							ld->schema->columns[ld->schema->time_index].name);
+	for (uint32_t k = 0; k < ld->nvalue; k++)
+		ld->scratch[k] = values[ld->value_columns[k]];
+
+	ps_buf_reset(&ld->enc);
+	if (ld->dedup)
+	{
+		bool		seen;
+
+		/* Hash the untagged encoding so identical rows of any load collide. */
+		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, 0, &ld->enc, err)) != PS_OK)
+			return rc;
+		row_id = ps_row_hash(tv->v.i, ld->enc.data, ld->enc.len);
+		if (row_id == 0)
+			row_id = 1;
+		ps_key_encode(key, ld->table->id, tv->v.i, row_id);
+		if ((rc = dedup_seen(ld, key, row_id, &seen, err)) != PS_OK)
+			return rc;
+		if (seen)
+			return PS_OK;
+		ps_buf_reset(&ld->enc);
+		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, ld->seq, &ld->enc, err)) != PS_OK)
+			return rc;
+	}
+	else
+	{
+		if (ld->rows >= ROWS_PER_LOAD_MAX)
+			return ps_error_set(err, PS_ETOOBIG, "a single load is limited to %u rows",
+								ROWS_PER_LOAD_MAX);
+		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, 0, &ld->enc, err)) != PS_OK)
+			return rc;
+		row_id = ((uint64_t) ld->seq << 32) | ld->rows;
+		ps_key_encode(key, ld->table->id, tv->v.i, row_id);
+	}
+	rocksdb_writebatch_put_cf(ld->batch, ld->st->cf_data, (const char *) key, PS_KEY_LEN,
+							  (const char *) ld->enc.data, ld->enc.len);
+	ld->rows++;
+	ld->batch_rows++;
+	if (tv->v.i < ld->min_time)
+		ld->min_time = tv->v.i;
+	if (tv->v.i > ld->max_time)
+		ld->max_time = tv->v.i;
+	if (ld->batch_rows >= ld->st->opts.batch_size)
+		return flush_batch(ld, err);
+	return PS_OK;
+}
+
+/* Remove every trace of a load; called with st->lock NOT held. */
+static void
+load_rollback(ps_load *ld)
+{
+	ps_store   *st = ld->st;
+	ps_error	ignored;
+	uint8_t		mk[9];
+	rocksdb_writebatch_t *wb;
+
+	/* The span covers every appended row, so it covers every written one. */
+	if (delete_load_rows(st, ld->table->id, ld->seq, ld->creates_table, ld->dedup,
+						 ld->written_rows, ld->min_time, ld->max_time, &ignored) == PS_OK)
+	{
+		marker_key(mk, ld->table->id, ld->seq);
+		wb = rocksdb_writebatch_create();
+		rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) mk, 9);
+		write_batch(st, st->wo_rows, wb, &ignored);
+		rocksdb_writebatch_destroy(wb);
+	}
+	/* On failure the marker stays and the next open finishes the rollback. */
+	pthread_mutex_lock(&st->lock);
+	inflight_remove(ld->table, ld->seq);
+	if (ld->changes_schema)
+		ld->table->ddl_busy = false;
+	if (ld->creates_table)
+		tables_remove(st, ld->table);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+ps_load_abort(ps_load *ld)
+{
+	if (!ld)
+		return;
+	load_rollback(ld);
+	load_free(ld);
+}
+
+ps_status
+ps_load_commit(ps_load *ld, ps_error *err)
+{
+	return ps_load_commit_many(&ld, 1, err);
+}
+
+ps_status
+ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
+{
+	ps_store   *st;
+	rocksdb_writebatch_t *wb;
+	ps_status	rc = PS_OK;
+
+	if (n == 0)
+		return PS_OK;
+	st = lds[0]->st;
+	for (size_t i = 0; i < n && rc == PS_OK; i++)
+	{
+		if (lds[i]->st != st)
+			rc = ps_error_set(err, PS_EINVAL, "loads of different stores cannot commit together");
+		else
+			rc = flush_batch(lds[i], err);
+		for (size_t j = 0; j < i && rc == PS_OK; j++)
+			if (lds[j]->table == lds[i]->table)
+				rc = ps_error_set(err, PS_EINVAL,
+								  "two loads into table \"%s\" cannot commit together",
+								  lds[i]->table->name);
+	}
+	if (rc != PS_OK)
+	{
+		for (size_t i = 0; i < n; i++)
+			ps_load_abort(lds[i]);
+		return rc;
+	}
+
+	pthread_mutex_lock(&st->lock);
+	wb = rocksdb_writebatch_create();
+	for (size_t i = 0; i < n && rc == PS_OK; i++)
+	{
+		ps_load    *ld = lds[i];
+		ps_table   *t = ld->table;
+		uint8_t		mk[9];
+		uint64_t	count = t->row_count + ld->rows;
+		int64_t		mn = t->row_count ? t->min_time : ld->min_time;
+		int64_t		mx = t->row_count ? t->max_time : ld->max_time;
+
+		if (ld->rows > 0 && ld->min_time < mn)
+			mn = ld->min_time;
+		if (ld->rows > 0 && ld->max_time > mx)
+			mx = ld->max_time;
+		if (count == 0)
+			mn = mx = 0;
+		marker_key(mk, t->id, ld->seq);
+		rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) mk, 9);
+		rc = write_table_record(st, wb, t, ld->changes_schema || ld->creates_table ? ld->schema : t->schema,
+								count, mn, mx, t->next_load_seq, err);
+	}
+	if (rc == PS_OK)
+		rc = write_batch(st, st->wo_commit, wb, err);
+	rocksdb_writebatch_destroy(wb);
+	if (rc == PS_OK)
+	{
+		for (size_t i = 0; i < n; i++)
+		{
+			ps_load    *ld = lds[i];
+			ps_table   *t = ld->table;
+
+			if (ld->rows > 0)
+			{
+				if (t->row_count == 0 || ld->min_time < t->min_time)
+					t->min_time = ld->min_time;
+				if (t->row_count == 0 || ld->max_time > t->max_time)
+					t->max_time = ld->max_time;
+			}
+			t->row_count += ld->rows;
+			if (ld->changes_schema)
+			{
+				ps_schema_free(t->schema);
+				t->schema = ld->schema;
+				ld->schema = NULL;
+				t->ddl_busy = false;
+			}
+			t->visible = true;
+			inflight_remove(t, ld->seq);
+		}
+		pthread_mutex_unlock(&st->lock);
+		for (size_t i = 0; i < n; i++)
+			load_free(lds[i]);
+		return PS_OK;
+	}
+	pthread_mutex_unlock(&st->lock);
+	for (size_t i = 0; i < n; i++)
+		ps_load_abort(lds[i]);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ scans */
+
+ps_status
+ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err)
+{
+	ps_scan    *sc;
+	ps_table   *t;
+
+	*out = NULL;
+	if (spec->lo > spec->hi)
+		return ps_error_set(err, PS_EINVAL, "scan range start is after its end");
+	if (!(sc = calloc(1, sizeof(*sc))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	sc->st = st;
+	pthread_mutex_lock(&st->lock);
+	if (!(t = find_visible_table(st, spec->table, err)))
+	{
+		pthread_mutex_unlock(&st->lock);
+		free(sc);
+		return PS_ENOTFOUND;
+	}
+	sc->table_id = t->id;
+	sc->tagged = t->dedup;
+	sc->schema = ps_schema_copy(t->schema);
+	if (t->ninflight > 0)
+	{
+		sc->inflight = malloc(t->ninflight * sizeof(uint32_t));
+		if (sc->inflight)
+		{
+			memcpy(sc->inflight, t->inflight, t->ninflight * sizeof(uint32_t));
+			sc->ninflight = t->ninflight;
+		}
+	}
+	sc->snap = rocksdb_create_snapshot(st->db);
+	pthread_mutex_unlock(&st->lock);
+	if (!sc->schema || (t->ninflight > 0 && !sc->inflight))
+	{
+		ps_scan_close(sc);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	sc->upper_len = range_bounds(sc->table_id, spec->lo, spec->hi, sc->lower, sc->upper);
+	sc->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
+	rocksdb_readoptions_set_iterate_lower_bound(sc->ro, (const char *) sc->lower, PS_KEY_LEN);
+	rocksdb_readoptions_set_iterate_upper_bound(sc->ro, (const char *) sc->upper, sc->upper_len);
+	sc->it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_data);
+	sc->descending = spec->descending;
+	sc->to_skip = spec->offset;
+	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
+	*out = sc;
+	return PS_OK;
+}
+
+const ps_schema *
+ps_scan_schema(const ps_scan *sc)
+{
+	return sc->schema;
+}
+
+static bool
+row_in_flight(const ps_scan *sc, uint64_t row_id, const char *v, size_t vlen)
+{
+	uint64_t	seq = row_id >> 32;
+
+	if (sc->tagged && ps_row_tag(v, vlen, &seq) != PS_OK)
+		return false;
+	for (uint32_t i = 0; i < sc->ninflight; i++)
+		if (sc->inflight[i] == seq)
+			return true;
+	return false;
+}
+
+ps_status
+ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
+{
+	*done = false;
+	while (sc->remaining > 0)
+	{
+		size_t		klen, vlen;
+		const char *k, *v;
+		uint32_t	tid;
+
+		if (!sc->started)
+		{
+			if (sc->descending)
+				rocksdb_iter_seek_to_last(sc->it);
+			else
+				rocksdb_iter_seek_to_first(sc->it);
+			sc->started = true;
+		}
+		else if (sc->descending)
+			rocksdb_iter_prev(sc->it);
+		else
+			rocksdb_iter_next(sc->it);
+		if (!rocksdb_iter_valid(sc->it))
+		{
+			char	   *rerr = NULL;
+
+			rocksdb_iter_get_error(sc->it, &rerr);
+			if (rerr)
+				return rocks_error(err, rerr, "scan failed");
+			break;
+		}
+		k = rocksdb_iter_key(sc->it, &klen);
+		v = rocksdb_iter_value(sc->it, &vlen);
+		if (klen != PS_KEY_LEN)
+			return ps_error_set(err, PS_ECORRUPT, "malformed row key in table id %u", sc->table_id);
+		ps_key_decode((const uint8_t *) k, &tid, &row->time, &row->row_id);
+		if (sc->ninflight > 0 && row_in_flight(sc, row->row_id, v, vlen))
+			continue;
+		if (sc->to_skip > 0)
+		{
+			sc->to_skip--;
+			continue;
+		}
+		if (sc->remaining != UINT64_MAX)
+			sc->remaining--;
+		row->value = v;
+		row->value_len = vlen;
+		return PS_OK;
+	}
+	*done = true;
+	return PS_OK;
+}
+
+void
+ps_scan_close(ps_scan *sc)
+{
+	if (!sc)
+		return;
+	if (sc->it)
+		rocksdb_iter_destroy(sc->it);
+	if (sc->ro)
+		rocksdb_readoptions_destroy(sc->ro);
+	if (sc->snap)
+		rocksdb_release_snapshot(sc->st->db, sc->snap);
+	ps_schema_free(sc->schema);
+	free(sc->inflight);
+	free(sc);
+}

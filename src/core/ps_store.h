@@ -1,0 +1,165 @@
+/*
+ * ps_store.h — the storage engine: one RocksDB per data directory with two
+ * column families, "catalog" and "data", and the transactional load, scan,
+ * delete and drop operations on time-series tables.
+ *
+ * Invariants:
+ *  - One ps_store per data directory per machine: ps_store_open takes
+ *    RocksDB's LOCK file; a second opener gets PS_ELOCKED.
+ *  - All functions are thread-safe: any number of loads, scans and catalog
+ *    calls may run at once on one ps_store from different threads.  A single
+ *    ps_load or ps_scan handle is used by one thread at a time.
+ *  - A load is a transaction.  Its rows carry row ids from a range reserved
+ *    in the catalog for that load (high 32 bits: the table's load sequence,
+ *    never reused; low 32 bits: row number within the load), or, for dedup tables, a content
+ *    hash with the load tag in the value.  The catalog marks the load "in
+ *    flight" (with the time span written so far) before any of its rows are
+ *    written; scans skip in-flight rows; commit is one catalog WriteBatch that
+ *    removes the mark and updates the table's count and time bounds; abort and
+ *    crash recovery (at open) delete the load's rows, then the mark.
+ *  - Table count/min/max in the catalog always equal what a full scan sees.
+ *  - A load that creates a table or adds columns changes the schema only at
+ *    commit; until then the table (or the columns) are invisible to others.
+ *    Only one such schema-changing load per table runs at a time (PS_EBUSY).
+ *  - Deleting a range or dropping a table while a load is in flight on that
+ *    table is refused with PS_EBUSY.
+ *
+ * Ownership: every pointer returned through an out-parameter is owned by the
+ * caller and freed with the matching *_free/close function unless stated.
+ */
+#ifndef PS_STORE_H
+#define PS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ps_error.h"
+#include "ps_schema.h"
+#include "ps_types.h"
+
+typedef struct ps_store ps_store;
+typedef struct ps_load ps_load;
+typedef struct ps_scan ps_scan;
+
+typedef struct ps_store_options {
+	bool		sync;					/* fsync WAL before a commit returns (default true) */
+	uint32_t	write_buffer_size_mb;	/* default 64 */
+	uint32_t	block_cache_mb;			/* default 128 */
+	uint32_t	max_background_jobs;	/* default 2 */
+	int			compression;			/* 0 none, 1 lz4 (default), 2 zstd */
+	uint32_t	batch_size;				/* rows per WriteBatch in loads, default 10000 */
+} ps_store_options;
+
+void		ps_store_options_default(ps_store_options *o);
+
+/*
+ * Open (creating if needed) the store in dir/db.  Runs crash recovery: every
+ * load still marked in flight is rolled back before this returns.
+ */
+ps_status	ps_store_open(const char *dir, const ps_store_options *o, ps_store **out, ps_error *err);
+void		ps_store_close(ps_store *st);	/* waits for nothing: callers end loads/scans first */
+
+/* ---- catalog ---- */
+
+typedef struct ps_table_info {
+	char		name[PS_MAX_NAME + 1];
+	uint32_t	id;
+	uint64_t	row_count;
+	int64_t		min_time;		/* valid only when row_count > 0 */
+	int64_t		max_time;
+	bool		dedup;
+} ps_table_info;
+
+/* All committed tables, sorted by name.  *out is one malloc'd array (free()). */
+ps_status	ps_store_list_tables(ps_store *st, ps_table_info **out, size_t *n, ps_error *err);
+/* One table's info and (if schema_out) a copy of its schema (ps_schema_free). */
+ps_status	ps_store_table_info(ps_store *st, const char *table, ps_table_info *info,
+								ps_schema **schema_out, ps_error *err);
+/* Approximate bytes on disk (SST + WAL) of the store. */
+uint64_t	ps_store_disk_size(ps_store *st);
+/* Compact the data column family fully (benchmarks, tests). */
+ps_status	ps_store_compact(ps_store *st, ps_error *err);
+
+/* Remove rows with lo <= time <= hi; *removed receives the count. */
+ps_status	ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi,
+								  uint64_t *removed, ps_error *err);
+/* Drop the table and all its rows (PS_ENOTFOUND if absent). */
+ps_status	ps_store_drop_table(ps_store *st, const char *table, ps_error *err);
+
+/* ---- loads ---- */
+
+typedef struct ps_load_spec {
+	const char *table;
+	/*
+	 * The columns the input carries, in input order.  When the table does
+	 * not exist it is created with exactly these columns (time_index names
+	 * the time column, which must be TIMESTAMP).  When it exists, columns are
+	 * matched by name: unknown names are PS_ESCHEMA unless add_columns, a
+	 * type mismatch is PS_ESCHEMA, and the input must include the table's
+	 * time column.  Borrowed for the duration of ps_load_begin only.
+	 */
+	const ps_schema *input;
+	bool		add_columns;
+	bool		dedup;			/* only used when the load creates the table */
+} ps_load_spec;
+
+ps_status	ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *err);
+
+/*
+ * The table schema this load writes (existing columns plus any added ones),
+ * and for each input column i, map[i] = its index in that schema.  Both are
+ * owned by the load and valid until commit/abort.
+ */
+const ps_schema *ps_load_schema(const ps_load *ld);
+const uint32_t *ps_load_input_map(const ps_load *ld);
+
+/*
+ * Append one row: values[0..ncolumns of ps_load_schema) in table-schema
+ * order (the time column's value is the row time and must not be NULL).
+ * Rows are buffered and written in WriteBatches of batch_size.  Errors:
+ * PS_EINVAL for a bad value (NULL time, invalid UTF-8); the load stays usable
+ * (the row is not added).  Storage errors make the load unusable (abort it).
+ */
+ps_status	ps_load_append(ps_load *ld, const ps_value *values, ps_error *err);
+
+uint64_t	ps_load_rows(const ps_load *ld);	/* rows appended so far (dedup: new rows) */
+
+/* Commit: make every appended row visible at once.  Frees ld in all cases. */
+ps_status	ps_load_commit(ps_load *ld, ps_error *err);
+/* Commit several loads (any tables) atomically in one catalog write.  Frees all. */
+ps_status	ps_load_commit_many(ps_load **lds, size_t n, ps_error *err);
+/* Abort: delete everything the load wrote.  Frees ld.  NULL ok. */
+void		ps_load_abort(ps_load *ld);
+
+/* ---- scans ---- */
+
+typedef struct ps_scan_spec {
+	const char *table;
+	int64_t		lo, hi;			/* inclusive time bounds */
+	bool		descending;
+	uint64_t	offset;
+	uint64_t	limit;			/* 0 = no limit */
+} ps_scan_spec;
+
+/*
+ * Rows come back in the stored encoding, holding the value columns of
+ * ps_scan_schema (ps_schema_value_types); callers decode them (ps_row_decode)
+ * or keep only some columns (ps_row_project).
+ */
+
+typedef struct ps_scan_row {
+	int64_t		time;
+	uint64_t	row_id;
+	const void *value;		/* stored value bytes, valid until the next call */
+	size_t		value_len;
+} ps_scan_row;
+
+/* Open a scan on a consistent snapshot; only committed rows are seen. */
+ps_status	ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err);
+/* The table schema as of the scan's snapshot (owned by the scan). */
+const ps_schema *ps_scan_schema(const ps_scan *sc);
+/* Next row; PS_OK with *done=true at the end. */
+ps_status	ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err);
+void		ps_scan_close(ps_scan *sc);	/* NULL ok */
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * ps_types.h — the five store types and a tagged value.
+ *
+ * A ps_value never owns memory: a String value points into a buffer owned by
+ * whoever produced it (a CSV field, a decoded row, a protocol frame) and is
+ * valid only as long as that buffer.  Timestamp values are int64 nanoseconds
+ * since the Unix epoch, UTC.  Type codes are stored on disk and sent over the
+ * wire: never renumber them.
+ */
+#ifndef PS_TYPES_H
+#define PS_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ps_type {
+	PS_TYPE_INTEGER = 1,	/* int64 */
+	PS_TYPE_FLOAT = 2,		/* double, NaN and infinities allowed */
+	PS_TYPE_STRING = 3,		/* valid UTF-8 */
+	PS_TYPE_BOOLEAN = 4,
+	PS_TYPE_TIMESTAMP = 5	/* int64 ns since epoch, UTC */
+} ps_type;
+
+typedef struct ps_value {
+	bool		is_null;
+	union {
+		int64_t		i;		/* INTEGER and TIMESTAMP */
+		double		f;
+		bool		b;
+		struct {
+			const char *ptr;	/* not NUL-terminated, borrowed */
+			uint32_t	len;
+		}			s;
+	}			v;
+} ps_value;
+
+/* "Integer", "Float", "String", "Boolean", "Timestamp" (REST data_type); NULL if invalid. */
+const char *ps_type_name(ps_type t);
+/* "bigint", "double precision", "text", "boolean", "timestamptz" (SQL). */
+const char *ps_type_sql_name(ps_type t);
+bool		ps_type_valid(int t);
+
+/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates); NUL bytes are rejected. */
+bool		ps_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * ps_client.h — client side of the native protocol: what the PostgreSQL
+ * extension and pulsora-cli use to talk to the owner (pulsorad) of a data
+ * directory over its Unix socket (DIR/pulsorad.sock).
+ *
+ * The library links no RocksDB and no PostgreSQL; it allocates with malloc.
+ * A ps_client is one connection, used by one thread at a time.  Calls are
+ * synchronous request/response, but many scans and loads may be open at once
+ * on one connection (each is a server-side handle).  Any I/O error or
+ * protocol violation makes the connection unusable: calls then return
+ * PS_ECONN and the caller should ps_client_close it and reconnect.
+ *
+ * Errors from the owner arrive as ps_error values with the owner's code,
+ * line, column and message.
+ */
+#ifndef PS_CLIENT_H
+#define PS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../core/ps_error.h"
+#include "../core/ps_types.h"
+
+#define PS_SOCKET_NAME "pulsorad.sock"
+#define PS_PID_NAME "pulsorad.pid"
+
+typedef struct ps_client ps_client;
+typedef struct ps_client_scan ps_client_scan;
+typedef struct ps_client_load ps_client_load;
+
+/* Socket path for a data directory; PS_ETOOBIG if it exceeds sun_path. */
+ps_status	ps_socket_path(const char *data_dir, char *out, size_t outlen, ps_error *err);
+
+/* Connect and handshake.  PS_ECONN when nothing listens (caller may autostart). */
+ps_status	ps_client_connect(const char *data_dir, ps_client **out, ps_error *err);
+void		ps_client_close(ps_client *c);		/* closes open scans/loads; NULL ok */
+bool		ps_client_broken(const ps_client *c);
+
+/* ---- catalog ---- */
+
+typedef struct ps_client_table {
+	char	   *name;
+	uint64_t	row_count;
+	int64_t		min_time, max_time;	/* ns; valid if row_count > 0 */
+} ps_client_table;
+
+typedef struct ps_client_column {
+	char	   *name;
+	ps_type		type;
+	bool		is_time;
+} ps_client_column;
+
+/* *out: malloc'd array; free with ps_client_tables_free. */
+ps_status	ps_client_tables(ps_client *c, ps_client_table **out, size_t *n, ps_error *err);
+void		ps_client_tables_free(ps_client_table *t, size_t n);
+/* Schema and stats of one table; PS_ENOTFOUND if absent. */
+ps_status	ps_client_table_info(ps_client *c, const char *table, ps_client_table *info,
+								 ps_client_column **cols, size_t *ncols, ps_error *err);
+void		ps_client_columns_free(ps_client_column *cols, size_t n);
+ps_status	ps_client_delete_range(ps_client *c, const char *table, int64_t lo, int64_t hi,
+								   uint64_t *removed, ps_error *err);
+ps_status	ps_client_drop_table(ps_client *c, const char *table, ps_error *err);
+
+typedef struct ps_client_status {
+	int32_t		pid;
+	char		kind[32];			/* "manual" or "autostart" */
+	char		rest_address[128];	/* "127.0.0.1:8080" or "" when REST is off */
+	char		version[32];
+	uint64_t	data_bytes;
+} ps_client_status;
+ps_status	ps_client_status_get(ps_client *c, ps_client_status *st, ps_error *err);
+
+/* ---- scans ---- */
+
+typedef struct ps_client_scan_spec {
+	const char *table;
+	int64_t		lo, hi;			/* inclusive ns bounds */
+	bool		descending;
+	uint64_t	offset, limit;	/* limit 0 = none */
+	const char *const *columns;	/* names of value columns wanted (time never needed) */
+	uint32_t	ncolumns;
+} ps_client_scan_spec;
+
+/*
+ * Open a scan.  types_out (may be NULL) receives a pointer, owned by the scan,
+ * to the types of the requested columns; rows arrive as untagged values
+ * (ps_row.h) holding exactly those columns in that order.
+ */
+ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
+								ps_client_scan **out, const ps_type **types_out, ps_error *err);
+/*
+ * Fetch the next batch of at most max_rows rows (the owner also caps a batch
+ * by bytes).  Afterwards iterate it with ps_client_scan_row until it returns
+ * false; the row pointers stay valid until the next fetch or close.
+ * *done becomes true when the scan is exhausted (the batch may still hold rows).
+ */
+ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err);
+bool		ps_client_scan_row(ps_client_scan *s, int64_t *time, const void **value, size_t *len);
+/* Close early (frees the owner's iterator and snapshot).  NULL ok. */
+ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
+
+/* ---- loads ---- */
+
+typedef struct ps_client_load_result {
+	uint64_t	rows_loaded;
+	uint64_t	rows_rejected;
+	size_t		nerrors;
+	ps_error   *errors;			/* malloc'd; freed by ps_client_load_result_free */
+} ps_client_load_result;
+void		ps_client_load_result_free(ps_client_load_result *r);
+
+/*
+ * A row load: the client sends rows whose columns are names/types[0..n) with
+ * time_index naming the time column (TIMESTAMP).  Each row is the time plus an
+ * untagged value holding the other columns in order (ps_row_encode).  If the
+ * table does not exist, it is created with exactly these columns.
+ */
+ps_status	ps_client_load_begin(ps_client *c, const char *table, const char *const *names,
+								 const ps_type *types, uint32_t n, uint32_t time_index,
+								 bool add_columns, ps_client_load **out, ps_error *err);
+/*
+ * Queue one row; rows are sent in frames as they fill (bounded memory).  The
+ * owner's verdict on a sent frame may arrive with a later call.
+ */
+ps_status	ps_client_load_row(ps_client_load *l, int64_t time, const void *value, size_t len,
+							   ps_error *err);
+
+/*
+ * A CSV load: options are key/value pairs as in ps_csv_option_set.  Data is
+ * sent as it is given (any chunking).
+ */
+ps_status	ps_client_load_csv_begin(ps_client *c, const char *table, const char *const *keys,
+									 const char *const *values, uint32_t nopts,
+									 ps_client_load **out, ps_error *err);
+ps_status	ps_client_load_csv_data(ps_client_load *l, const void *data, size_t len, ps_error *err);
+
+/*
+ * End input: the owner has written every row but not committed; fills *res.
+ * After finish the load can only be committed or aborted.
+ */
+ps_status	ps_client_load_finish(ps_client_load *l, ps_client_load_result *res, ps_error *err);
+/* Commit finished loads atomically (one catalog write); frees the handles. */
+ps_status	ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err);
+/* Abort (any state); frees the handle.  NULL ok. */
+void		ps_client_load_abort(ps_client_load *l);
+
+#endif

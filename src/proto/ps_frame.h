@@ -1,0 +1,367 @@
+/*
+ * ps_frame.h — native protocol frames and message codes, shared by client
+ * and server.
+ *
+ * A frame is: u32 big-endian length of what follows | u8 message code |
+ * payload.  The length counts the code byte, so it is at least 1; lengths
+ * above PS_FRAME_MAX are a protocol error (the connection is closed), and
+ * they are checked before anything is allocated.  Inside payloads: integers
+ * are big-endian fixed width unless noted as varint (LEB128, canonical);
+ * i64 is the two's complement bit pattern of a u64; strings ("str") are
+ * varint length + bytes (no NUL inside, no terminator on the wire).  Every
+ * payload must be consumed exactly: trailing bytes are a protocol error.
+ *
+ * Handshake: the client sends HELLO {u32 magic "PSRA", u16 version}; the
+ * owner answers HELLO_OK {u16 version, u32 pid, string server version} or
+ * ERROR.  Every request gets exactly one response frame: the request's
+ * specific response, or ERROR {u16 code, i64 line, i32 column, string message}.
+ * An ERROR with code PS_EPROTO means the owner found the request malformed
+ * and has closed the connection; any other ERROR leaves the connection usable.
+ *
+ * Message table (request -> response; "rows" is defined below):
+ *
+ *  HELLO          u32 magic, u16 version              -> HELLO_OK
+ *  TABLES         (empty)                             -> TABLE_LIST
+ *  TABLE_INFO     str table                           -> TABLE
+ *  DELETE_RANGE   str table, i64 lo, i64 hi (ns, inclusive) -> DELETED
+ *  DROP_TABLE     str table                           -> OK
+ *  STATUS         (empty)                             -> STATUS_OK
+ *  SCAN_OPEN      str table, i64 lo, i64 hi (inclusive), u8 flags
+ *                 (bit 0: descending), u64 offset, u64 limit (0 = none),
+ *                 varint n, n x str column            -> SCAN_OPENED
+ *  SCAN_FETCH     u32 handle, u32 max_rows            -> ROWS
+ *  SCAN_CLOSE     u32 handle                          -> OK
+ *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
+ *                 u32 time_index, u8 add_columns      -> LOAD_OPENED
+ *  LOAD_ROWS      u32 handle, rows to the end of the payload -> OK
+ *  LOAD_CSV_BEGIN str table, varint n, n x (str key, str value) -> LOAD_OPENED
+ *  LOAD_CSV_DATA  u32 handle, CSV bytes to the end of the payload -> OK
+ *  LOAD_FINISH    u32 handle                          -> LOAD_RESULT
+ *  LOAD_COMMIT    varint n, n x u32 handle            -> OK
+ *  LOAD_ABORT     u32 handle                          -> OK
+ *
+ *  ERROR          u16 code, i64 line, i32 column, str message
+ *  OK             (empty)
+ *  HELLO_OK       u16 version, u32 pid, str server version
+ *  TABLE_LIST     varint n, n x (str name, u64 row_count, i64 min, i64 max)
+ *  TABLE          str name, u64 row_count, i64 min, i64 max,
+ *                 varint n, n x (str column, u8 type, u8 is_time)
+ *  DELETED        u64 rows removed
+ *  STATUS_OK      u32 pid, str kind, str rest address, str version,
+ *                 u64 data bytes
+ *  SCAN_OPENED    u32 handle, varint n, n x u8 type (of the requested columns)
+ *  ROWS           u32 count, u8 done, count x row
+ *  LOAD_OPENED    u32 handle
+ *  LOAD_RESULT    u64 rows_loaded, u64 rows_rejected, varint n,
+ *                 n x (u16 code, i64 line, i32 column, str message)
+ *
+ * A row is: i64 time (ns) | varint len | len bytes of an untagged value
+ * (ps_row.h).  In ROWS the value holds the scan's requested columns in
+ * request order (ps_row_project); in LOAD_ROWS it holds the load's input
+ * columns other than the time column, in input order (ps_row_encode).
+ *
+ * Semantics worth knowing:
+ *  - Counts are capped: columns at PS_MAX_COLUMNS, and see PS_FRAME_MAX_*.
+ *  - Handles are per connection and never reused on it.  A connection's
+ *    open scans and unfinished or uncommitted loads die with it.
+ *  - SCAN_OPEN columns are value columns: naming the time column is an
+ *    error (the row time always travels).  A ROWS frame with done = 1 ends
+ *    the scan: the owner has already released the handle, so no SCAN_CLOSE
+ *    is needed.  A SCAN_FETCH that fails also releases the handle.  The
+ *    owner caps a batch at max_rows and at about PS_FRAME_BATCH_BYTES.
+ *    SCAN_CLOSE and LOAD_ABORT of an unknown handle succeed (idempotent).
+ *  - A load is all-or-nothing: the first error on a load (a bad row, a bad
+ *    CSV record in on_error=abort mode, a storage error) rolls it back and
+ *    every later request on that handle but LOAD_ABORT gets the same error.
+ *  - LOAD_FINISH ends input: rows are written but not committed.  Only
+ *    finished loads can be committed; LOAD_COMMIT consumes every handle it
+ *    names, committing all of them atomically or (on any error) none.
+ *  - Pipelining: the client may send LOAD_ROWS / LOAD_CSV_DATA and read
+ *    the OK (or ERROR) only just before its next request.  This keeps one
+ *    frame in flight while the client fills the next; the owner needs no
+ *    special support, as it answers every frame in order with a tiny frame.
+ */
+#ifndef PS_FRAME_H
+#define PS_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../core/ps_buf.h"
+#include "../core/ps_error.h"
+#include "../core/ps_schema.h"		/* PS_MAX_COLUMNS, PS_MAX_NAME (macros only) */
+#include "../core/ps_types.h"
+
+#define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
+#define PS_PROTO_VERSION 1
+#define PS_FRAME_MAX (64u * 1024 * 1024)
+#define PS_FRAME_HEADER 5			/* u32 length + u8 code */
+/* Soft size of a batch frame (ROWS, LOAD_ROWS, LOAD_CSV_DATA). */
+#define PS_FRAME_BATCH_BYTES (256u * 1024)
+/* Caps on item counts, so a decoder's allocations stay small. */
+#define PS_FRAME_MAX_OPTIONS 64			/* LOAD_CSV_BEGIN options */
+#define PS_FRAME_MAX_HANDLES 4096		/* LOAD_COMMIT handles */
+#define PS_FRAME_MAX_ERRORS 64			/* LOAD_RESULT errors */
+
+typedef enum ps_msg_code {
+	/* requests (client -> owner) */
+	PS_MSG_HELLO = 0x01,
+	PS_MSG_TABLES = 0x02,
+	PS_MSG_TABLE_INFO = 0x03,
+	PS_MSG_DELETE_RANGE = 0x04,
+	PS_MSG_DROP_TABLE = 0x05,
+	PS_MSG_STATUS = 0x06,
+	PS_MSG_SCAN_OPEN = 0x10,
+	PS_MSG_SCAN_FETCH = 0x11,
+	PS_MSG_SCAN_CLOSE = 0x12,
+	PS_MSG_LOAD_BEGIN = 0x20,
+	PS_MSG_LOAD_ROWS = 0x21,
+	PS_MSG_LOAD_CSV_BEGIN = 0x22,
+	PS_MSG_LOAD_CSV_DATA = 0x23,
+	PS_MSG_LOAD_FINISH = 0x24,
+	PS_MSG_LOAD_COMMIT = 0x25,
+	PS_MSG_LOAD_ABORT = 0x26,
+	/* responses (owner -> client) */
+	PS_MSG_ERROR = 0x80,
+	PS_MSG_OK = 0x81,
+	PS_MSG_HELLO_OK = 0x82,
+	PS_MSG_TABLE_LIST = 0x83,
+	PS_MSG_TABLE = 0x84,
+	PS_MSG_DELETED = 0x85,
+	PS_MSG_STATUS_OK = 0x86,
+	PS_MSG_SCAN_OPENED = 0x87,
+	PS_MSG_ROWS = 0x88,
+	PS_MSG_LOAD_OPENED = 0x89,
+	PS_MSG_LOAD_RESULT = 0x8a
+} ps_msg_code;
+
+/* Name of a message code for error messages ("SCAN_OPEN"); "unknown" otherwise. */
+const char *ps_msg_name(uint8_t code);
+
+/* ---- frames over a blocking socket ---- */
+
+/*
+ * Reset b and write a frame header for code with a placeholder length; the
+ * payload is then appended to b.
+ */
+ps_status	ps_frame_start(ps_buf *b, uint8_t code);
+
+/*
+ * Patch the length of the frame in b (started by ps_frame_start) and write
+ * it all to the socket fd, retrying on EINTR and short writes, with
+ * MSG_NOSIGNAL so a dead peer is an error, never a SIGPIPE.  A payload that
+ * makes the frame exceed PS_FRAME_MAX is PS_ETOOBIG (nothing is sent);
+ * I/O errors (including a send timeout) are PS_ECONN.
+ */
+ps_status	ps_frame_send(int fd, ps_buf *b, ps_error *err);
+
+/*
+ * Validate a frame header: *payload_len receives the payload length (not
+ * counting the code byte).  A length of 0 or above PS_FRAME_MAX is PS_EPROTO.
+ */
+ps_status	ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *payload_len,
+								  uint8_t *code, ps_error *err);
+
+/*
+ * Read one frame from fd into b (reset first, grown to the payload size only
+ * after the header is validated).  *payload then reads the payload, which
+ * lives in b until b is next used.  A clean end of stream before the header
+ * and any I/O error or timeout are PS_ECONN (*eof tells the first apart;
+ * eof may be NULL); a bad header is PS_EPROTO.
+ */
+ps_status	ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+						  ps_error *err);
+
+/* ---- payload primitives (getters return PS_EPROTO on malformed input) ---- */
+
+ps_status	ps_frame_put_u16(ps_buf *b, uint16_t v);
+ps_status	ps_frame_put_i32(ps_buf *b, int32_t v);
+ps_status	ps_frame_put_i64(ps_buf *b, int64_t v);
+ps_status	ps_frame_put_str(ps_buf *b, const char *s);
+/* varint length + bytes */
+ps_status	ps_frame_put_bytes(ps_buf *b, const void *p, size_t n);
+/* u16 code, i64 line, i32 column, str message */
+ps_status	ps_frame_put_error(ps_buf *b, const ps_error *e);
+/* A row: i64 time, varint len, value bytes. */
+ps_status	ps_frame_put_row(ps_buf *b, int64_t time, const void *value, size_t len);
+
+ps_status	ps_frame_get_u8(ps_reader *r, uint8_t *v);
+ps_status	ps_frame_get_u16(ps_reader *r, uint16_t *v);
+ps_status	ps_frame_get_u32(ps_reader *r, uint32_t *v);
+ps_status	ps_frame_get_i32(ps_reader *r, int32_t *v);
+ps_status	ps_frame_get_u64(ps_reader *r, uint64_t *v);
+ps_status	ps_frame_get_i64(ps_reader *r, int64_t *v);
+/* A boolean byte: 0 or 1, anything else is malformed. */
+ps_status	ps_frame_get_bool(ps_reader *r, bool *v);
+/* varint length + bytes, borrowed from the payload. */
+ps_status	ps_frame_get_bytes(ps_reader *r, const uint8_t **p, size_t *n);
+/*
+ * A string copied NUL-terminated into a malloc'd block (*out, caller frees).
+ * A NUL byte inside is malformed.  The copy is no longer than the payload.
+ */
+ps_status	ps_frame_get_strdup(ps_reader *r, char **out);
+/* A string copied into out[0..outsz), NUL-terminated; longer is malformed. */
+ps_status	ps_frame_get_strbuf(ps_reader *r, char *out, size_t outsz);
+/*
+ * A varint item count, at most max_items and checked against the bytes left
+ * (each item takes at least min_item_bytes), so callers may allocate n items
+ * safely.
+ */
+ps_status	ps_frame_get_count(ps_reader *r, size_t min_item_bytes, uint32_t max_items,
+							   uint32_t *n);
+ps_status	ps_frame_get_error(ps_reader *r, ps_error *e);
+ps_status	ps_frame_get_row(ps_reader *r, int64_t *time, const uint8_t **value, size_t *len);
+/* PS_OK when the payload is fully consumed; trailing bytes are malformed. */
+ps_status	ps_frame_get_end(const ps_reader *r);
+
+/* ---- composite payloads decoded by both sides and by the fuzzer ---- */
+
+/*
+ * Decoded messages own their strings and arrays (malloc'd); free them with
+ * the matching *_clear, which is safe on a zeroed or partially decoded
+ * value.  Encoders borrow everything.  Decoders consume the whole payload.
+ */
+
+typedef struct ps_msg_scan_open {
+	char	   *table;
+	int64_t		lo, hi;
+	bool		descending;
+	uint64_t	offset, limit;
+	uint32_t	ncolumns;
+	char	  **columns;
+} ps_msg_scan_open;
+
+ps_status	ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
+									bool descending, uint64_t offset, uint64_t limit,
+									const char *const *columns, uint32_t ncolumns);
+ps_status	ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m);
+void		ps_msg_scan_open_clear(ps_msg_scan_open *m);
+
+typedef struct ps_msg_load_begin {
+	char	   *table;
+	uint32_t	ncolumns;
+	char	  **names;
+	ps_type    *types;
+	uint32_t	time_index;
+	bool		add_columns;
+} ps_msg_load_begin;
+
+ps_status	ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
+									 const ps_type *types, uint32_t n, uint32_t time_index,
+									 bool add_columns);
+/* Types must be valid ps_types; time_index need not be checked here (the store does). */
+ps_status	ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m);
+void		ps_msg_load_begin_clear(ps_msg_load_begin *m);
+
+typedef struct ps_msg_csv_begin {
+	char	   *table;
+	uint32_t	noptions;
+	char	  **keys;
+	char	  **values;
+} ps_msg_csv_begin;
+
+ps_status	ps_msg_csv_begin_encode(ps_buf *b, const char *table, const char *const *keys,
+									const char *const *values, uint32_t n);
+ps_status	ps_msg_csv_begin_decode(ps_reader *r, ps_msg_csv_begin *m);
+void		ps_msg_csv_begin_clear(ps_msg_csv_begin *m);
+
+/* LOAD_COMMIT: a list of handles. */
+typedef struct ps_msg_commit {
+	uint32_t	nhandles;
+	uint32_t   *handles;
+} ps_msg_commit;
+
+ps_status	ps_msg_commit_encode(ps_buf *b, const uint32_t *handles, uint32_t n);
+ps_status	ps_msg_commit_decode(ps_reader *r, ps_msg_commit *m);
+void		ps_msg_commit_clear(ps_msg_commit *m);
+
+/* SCAN_OPENED */
+typedef struct ps_msg_scan_opened {
+	uint32_t	handle;
+	uint32_t	ntypes;
+	ps_type    *types;
+} ps_msg_scan_opened;
+
+ps_status	ps_msg_scan_opened_encode(ps_buf *b, uint32_t handle, const ps_type *types, uint32_t n);
+ps_status	ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m);
+void		ps_msg_scan_opened_clear(ps_msg_scan_opened *m);
+
+/*
+ * ROWS: the header, then count rows.  ps_msg_rows_decode validates every
+ * row and leaves *rows positioned at the first one, so ps_frame_get_row on
+ * it cannot fail for count rows.
+ */
+ps_status	ps_msg_rows_decode(ps_reader *r, uint32_t *count, bool *done, ps_reader *rows);
+
+/* LOAD_RESULT */
+typedef struct ps_msg_load_result {
+	uint64_t	rows_loaded;
+	uint64_t	rows_rejected;
+	uint32_t	nerrors;
+	ps_error   *errors;
+} ps_msg_load_result;
+
+ps_status	ps_msg_load_result_encode(ps_buf *b, uint64_t loaded, uint64_t rejected,
+									  const ps_error *errors, uint32_t nerrors);
+ps_status	ps_msg_load_result_decode(ps_reader *r, ps_msg_load_result *m);
+void		ps_msg_load_result_clear(ps_msg_load_result *m);
+
+/* TABLE_LIST entries and TABLE */
+typedef struct ps_msg_table {
+	char	   *name;
+	uint64_t	row_count;
+	int64_t		min_time, max_time;
+} ps_msg_table;
+
+typedef struct ps_msg_table_list {
+	uint32_t	ntables;
+	ps_msg_table *tables;
+} ps_msg_table_list;
+
+ps_status	ps_msg_table_list_put(ps_buf *b, const char *name, uint64_t rows, int64_t min_time,
+								  int64_t max_time);	/* one entry, after the count */
+ps_status	ps_msg_table_list_decode(ps_reader *r, ps_msg_table_list *m);
+void		ps_msg_table_list_clear(ps_msg_table_list *m);
+
+typedef struct ps_msg_column {
+	char	   *name;
+	ps_type		type;
+	bool		is_time;
+} ps_msg_column;
+
+typedef struct ps_msg_table_info {
+	ps_msg_table table;
+	uint32_t	ncolumns;
+	ps_msg_column *columns;
+} ps_msg_table_info;
+
+/* Encoding: the table header, then the count, then one put per column. */
+ps_status	ps_msg_table_info_put_column(ps_buf *b, const char *name, ps_type type, bool is_time);
+ps_status	ps_msg_table_info_decode(ps_reader *r, ps_msg_table_info *m);
+void		ps_msg_table_info_clear(ps_msg_table_info *m);
+
+/* STATUS_OK */
+typedef struct ps_msg_status {
+	uint32_t	pid;
+	char		kind[32];
+	char		rest_address[128];
+	char		version[32];
+	uint64_t	data_bytes;
+} ps_msg_status;
+
+ps_status	ps_msg_status_encode(ps_buf *b, const ps_msg_status *m);
+ps_status	ps_msg_status_decode(ps_reader *r, ps_msg_status *m);
+
+/* HELLO and HELLO_OK */
+ps_status	ps_msg_hello_decode(ps_reader *r, uint32_t *magic, uint16_t *version);
+
+typedef struct ps_msg_hello_ok {
+	uint16_t	version;
+	uint32_t	pid;
+	char		server_version[32];
+} ps_msg_hello_ok;
+
+ps_status	ps_msg_hello_ok_encode(ps_buf *b, const ps_msg_hello_ok *m);
+ps_status	ps_msg_hello_ok_decode(ps_reader *r, ps_msg_hello_ok *m);
+
+#endif

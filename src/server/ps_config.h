@@ -1,0 +1,99 @@
+/*
+ * ps_config.h — the settings of a data directory, read from DIR/pulsora.toml
+ * (or a file named with -c) and written there with defaults when absent.
+ *
+ * The file is a small TOML subset read by hand: [section] headers,
+ * `key = value` lines with basic "strings" (TOML escapes), 'literal strings',
+ * decimal integers (optional sign, `_` between digits) and true/false,
+ * `#` comments, blank lines.  Arrays, tables-in-values, dotted keys, floats
+ * and dates are not part of the subset and are errors.  Unknown sections and
+ * keys, a key given twice, a type mismatch or an out-of-range value are
+ * errors naming the file, the line and the key, e.g.
+ *   pulsora.toml:7: unknown key "foo" in [server]
+ * A line longer than PS_CONFIG_LINE_MAX bytes, a file larger than
+ * PS_CONFIG_FILE_MAX bytes, a NUL byte or invalid UTF-8 are errors too, so
+ * reading any input takes bounded memory and never crashes.
+ *
+ * Keys (DESIGN §5):
+ *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections
+ *   [storage]   sync, write_buffer_size_mb, block_cache_mb, compression
+ *   [ingestion] batch_size, max_field_mb
+ *   [logging]   level
+ * Keys absent from the file keep their defaults.  Command-line flags and
+ * PULSORA_AUTH_TOKEN are applied by the caller (main) after reading.
+ *
+ * A ps_config is a plain value holding no pointers: copy it freely.
+ */
+#ifndef PS_CONFIG_H
+#define PS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/ps_buf.h"
+#include "core/ps_error.h"
+#include "ps_log.h"
+
+#define PS_CONFIG_NAME "pulsora.toml"
+#define PS_CONFIG_LINE_MAX 4096
+#define PS_CONFIG_FILE_MAX (1024 * 1024)
+#define PS_CONFIG_HOST_MAX 255
+#define PS_CONFIG_TOKEN_MAX 512
+
+typedef enum ps_compression {
+	PS_COMPRESSION_NONE = 0,	/* values match ps_store_options.compression */
+	PS_COMPRESSION_LZ4 = 1,
+	PS_COMPRESSION_ZSTD = 2
+} ps_compression;
+
+typedef struct ps_config {
+	/* [server] */
+	bool		rest;
+	char		host[PS_CONFIG_HOST_MAX + 1];
+	uint16_t	port;
+	char		auth_token[PS_CONFIG_TOKEN_MAX + 1];	/* "" = no authentication */
+	uint32_t	max_body_size_mb;
+	uint32_t	max_connections;
+	/* [storage] */
+	bool		sync;
+	uint32_t	write_buffer_size_mb;
+	uint32_t	block_cache_mb;
+	ps_compression compression;
+	/* [ingestion] */
+	uint32_t	batch_size;
+	uint32_t	max_field_mb;
+	/* [logging] */
+	ps_log_level log_level;
+} ps_config;
+
+/*
+ * Defaults.  rest is the one setting that depends on who creates the file:
+ * true for a pulsorad started by hand, false for one started by PostgreSQL.
+ */
+void		ps_config_default(ps_config *c, bool rest);
+
+/*
+ * Parse text[0..len) over *c (which holds defaults or earlier values): each
+ * key present overwrites its field.  name labels error messages (the file
+ * name).  On error *c may be partly updated; err names line and key, and
+ * err->line is set.
+ */
+ps_status	ps_config_parse(const char *text, size_t len, const char *name, ps_config *c,
+							ps_error *err);
+
+/* Read and parse the file at path over *c (PS_ENOTFOUND if it does not exist). */
+ps_status	ps_config_load(const char *path, ps_config *c, ps_error *err);
+
+/* Append the whole configuration, with a comment per key, as TOML to out. */
+ps_status	ps_config_format(const ps_config *c, ps_buf *out);
+
+/*
+ * Create the file at path holding c, atomically and without ever replacing
+ * an existing file (two owners starting at once write it at most once):
+ * the text goes to a temporary file that is then hard-linked into place.
+ * *created tells whether this call created it (false: it already existed).
+ */
+ps_status	ps_config_write_new(const char *path, const ps_config *c, bool *created,
+								ps_error *err);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * ps_rest.h — pulsorad's REST API (DESIGN §5) on libmicrohttpd.
+ *
+ * Every response body is the envelope {"success", "data", "error"} (except
+ * /metrics, Prometheus text, and CSV/NDJSON query exports).  Each connection
+ * runs in a thread of its own (at most max_connections), so a long ingest or
+ * export never blocks other clients; idle connections are dropped after
+ * connection_timeout_s.  Ingest bodies are fed chunk by chunk to the CSV
+ * loader and query output is produced chunk by chunk from an open scan, so
+ * memory per connection is bounded whatever the body or result size.
+ *
+ * Query output columns: all columns in schema order by default; with
+ * columns=a,b exactly those, plus the time column first unless it is listed.
+ *
+ * Ownership: the ps_rest borrows the ps_store, which must outlive it
+ * (ps_rest_stop before ps_store_close).  Strings in ps_rest_config are
+ * copied by ps_rest_start.
+ */
+#ifndef PS_REST_H
+#define PS_REST_H
+
+#include <stdint.h>
+#include "core/ps_csv.h"
+#include "core/ps_error.h"
+#include "core/ps_store.h"
+
+typedef struct ps_rest ps_rest;
+
+typedef struct ps_rest_config {
+	const char *host;				/* name or address to bind */
+	uint16_t	port;
+	const char *auth_token;			/* "" or NULL = no authentication */
+	uint64_t	max_body_bytes;
+	uint32_t	max_connections;
+	uint32_t	connection_timeout_s;
+	const char *version;			/* reported by /health */
+	/* Base options of every ingest (batch size, field limit); query params refine them. */
+	ps_csv_options csv;
+} ps_rest_config;
+
+/*
+ * Bind host:port and start serving.  PS_EBUSY when the address is in use
+ * (an autostarted owner only warns about that), PS_EIO for other failures.
+ */
+ps_status	ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *err);
+/* Close the listener and every connection (aborting unfinished ingests); join threads. NULL ok. */
+void		ps_rest_stop(ps_rest *r);
+
+#endif

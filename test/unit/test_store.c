@@ -1,0 +1,617 @@
+/*
+ * test_store.c — the storage engine against a real RocksDB in a temporary
+ * directory: loads as transactions (commit, abort, crash), scans (bounds,
+ * direction, limit/offset, invisibility of in-flight rows), delete range and
+ * drop keeping the catalog counts right, schema evolution, dedup, restart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/ps_row.h"
+#include "core/ps_store.h"
+
+typedef struct fixture {
+	char		dir[64];
+	ps_store   *st;
+	ps_store_options o;
+} fixture;
+
+static int
+setup(void **state)
+{
+	fixture    *f = calloc(1, sizeof(*f));
+	ps_error	err;
+
+	strcpy(f->dir, "/tmp/ps_test_store_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	ps_store_options_default(&f->o);
+	f->o.sync = false;
+	f->o.batch_size = 100;		/* several batches per load */
+	assert_int_equal(ps_store_open(f->dir, &f->o, &f->st, &err), PS_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture    *f = *state;
+	char		cmd[128];
+
+	ps_store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+reopen(fixture *f)
+{
+	ps_error	err;
+
+	ps_store_close(f->st);
+	assert_int_equal(ps_store_open(f->dir, &f->o, &f->st, &err), PS_OK);
+}
+
+/* Schema: ts (time), price float, sym string. */
+static ps_schema *
+tick_schema(void)
+{
+	const char *names[] = {"ts", "price", "sym"};
+	ps_type		types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_FLOAT, PS_TYPE_STRING};
+	ps_schema  *s = NULL;
+	ps_error	err;
+
+	assert_int_equal(ps_schema_new(names, types, 3, 0, &s, &err), PS_OK);
+	return s;
+}
+
+static ps_load *
+begin(fixture *f, const char *table, bool dedup)
+{
+	ps_schema  *s = tick_schema();
+	ps_load_spec spec = {.table = table, .input = s, .dedup = dedup};
+	ps_load    *ld = NULL;
+	ps_error	err;
+
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_OK);
+	ps_schema_free(s);
+	return ld;
+}
+
+static void
+append(ps_load *ld, int64_t t, double price, const char *sym)
+{
+	ps_value	v[3];
+	ps_error	err;
+
+	memset(v, 0, sizeof(v));
+	v[0].v.i = t;
+	v[1].v.f = price;
+	v[2].v.s.ptr = sym;
+	v[2].v.s.len = (uint32_t) strlen(sym);
+	assert_int_equal(ps_load_append(ld, v, &err), PS_OK);
+}
+
+/* Load times t0, t0+step, ... (n rows) into table and commit. */
+static void
+load_series(fixture *f, const char *table, int64_t t0, int64_t step, int n)
+{
+	ps_load    *ld = begin(f, table, false);
+	ps_error	err;
+
+	for (int i = 0; i < n; i++)
+		append(ld, t0 + i * step, (double) i, "AAPL");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+}
+
+/* Scan and collect times; returns the row count. */
+static size_t
+scan_times(fixture *f, const char *table, int64_t lo, int64_t hi, bool desc, uint64_t offset,
+		   uint64_t limit, int64_t *times, size_t max)
+{
+	ps_scan_spec spec = {.table = table, .lo = lo, .hi = hi, .descending = desc,
+	.offset = offset, .limit = limit};
+	ps_scan    *sc;
+	ps_scan_row row;
+	bool		done = false;
+	size_t		n = 0;
+	ps_error	err;
+
+	assert_int_equal(ps_scan_open(f->st, &spec, &sc, &err), PS_OK);
+	for (;;)
+	{
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		if (done)
+			break;
+		if (n < max)
+			times[n] = row.time;
+		n++;
+	}
+	ps_scan_close(sc);
+	return n;
+}
+
+static size_t
+count_all(fixture *f, const char *table)
+{
+	return scan_times(f, table, INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0);
+}
+
+static ps_table_info
+info(fixture *f, const char *table)
+{
+	ps_table_info ti;
+	ps_error	err;
+
+	assert_int_equal(ps_store_table_info(f->st, table, &ti, NULL, &err), PS_OK);
+	return ti;
+}
+
+static void
+test_commit_scan_and_bounds(void **state)
+{
+	fixture    *f = *state;
+	int64_t		times[1000];
+	ps_table_info ti;
+
+	load_series(f, "t", -500, 1, 1000);	/* -500 .. 499, negative times included */
+	ti = info(f, "t");
+	assert_int_equal(ti.row_count, 1000);
+	assert_int_equal(ti.min_time, -500);
+	assert_int_equal(ti.max_time, 499);
+	assert_int_equal(count_all(f, "t"), 1000);
+
+	/* Inclusive bounds on both ends. */
+	assert_int_equal(scan_times(f, "t", -10, 10, false, 0, 0, times, 1000), 21);
+	assert_int_equal(times[0], -10);
+	assert_int_equal(times[20], 10);
+	/* Descending. */
+	assert_int_equal(scan_times(f, "t", -10, 10, true, 0, 0, times, 1000), 21);
+	assert_int_equal(times[0], 10);
+	assert_int_equal(times[20], -10);
+	/* Limit and offset, both directions. */
+	assert_int_equal(scan_times(f, "t", INT64_MIN, INT64_MAX, false, 5, 3, times, 1000), 3);
+	assert_int_equal(times[0], -495);
+	assert_int_equal(scan_times(f, "t", INT64_MIN, INT64_MAX, true, 5, 3, times, 1000), 3);
+	assert_int_equal(times[0], 494);
+	/* Empty ranges and the full int64 range edges. */
+	assert_int_equal(scan_times(f, "t", 500, INT64_MAX, false, 0, 0, times, 1000), 0);
+	assert_int_equal(scan_times(f, "t", INT64_MIN, -501, true, 0, 0, times, 1000), 0);
+	assert_int_equal(scan_times(f, "t", 499, 499, false, 0, 0, times, 1000), 1);
+}
+
+static void
+test_extreme_times_and_equal_times(void **state)
+{
+	fixture    *f = *state;
+	ps_load    *ld = begin(f, "x", false);
+	int64_t		times[8];
+	ps_error	err;
+
+	append(ld, INT64_MAX, 1, "a");
+	append(ld, INT64_MIN, 2, "b");
+	append(ld, 0, 3, "c");
+	append(ld, 0, 4, "d");
+	append(ld, -1, 5, "e");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(scan_times(f, "x", INT64_MIN, INT64_MAX, false, 0, 0, times, 8), 5);
+	assert_true(times[0] == INT64_MIN);
+	assert_int_equal(times[1], -1);
+	assert_int_equal(times[2], 0);
+	assert_int_equal(times[3], 0);
+	assert_true(times[4] == INT64_MAX);
+	assert_int_equal(scan_times(f, "x", INT64_MAX, INT64_MAX, false, 0, 0, times, 8), 1);
+	assert_int_equal(scan_times(f, "x", INT64_MIN, INT64_MIN, false, 0, 0, times, 8), 1);
+}
+
+static void
+test_inflight_invisible_then_abort(void **state)
+{
+	fixture    *f = *state;
+	ps_load    *ld;
+	ps_error	err;
+
+	load_series(f, "t", 0, 10, 50);
+	ld = begin(f, "t", false);
+	for (int i = 0; i < 1000; i++)	/* 10 batches reach RocksDB */
+		append(ld, 5 + i, 1.0, "MSFT");
+	assert_int_equal(count_all(f, "t"), 50);
+	assert_int_equal(info(f, "t").row_count, 50);
+	/* Delete and drop refuse while the load is in flight. */
+	{
+		uint64_t	removed;
+
+		assert_int_equal(ps_store_delete_range(f->st, "t", 0, 100, &removed, &err), PS_EBUSY);
+		assert_int_equal(ps_store_drop_table(f->st, "t", &err), PS_EBUSY);
+	}
+	ps_load_abort(ld);
+	assert_int_equal(count_all(f, "t"), 50);
+	reopen(f);
+	assert_int_equal(count_all(f, "t"), 50);
+	assert_int_equal(info(f, "t").row_count, 50);
+}
+
+static void
+test_new_table_invisible_until_commit(void **state)
+{
+	fixture    *f = *state;
+	ps_load    *ld = begin(f, "fresh", false);
+	ps_table_info *list;
+	size_t		n;
+	ps_error	err;
+
+	append(ld, 1, 1, "a");
+	assert_int_equal(ps_store_table_info(f->st, "fresh", NULL, NULL, &err), PS_ENOTFOUND);
+	assert_int_equal(ps_store_list_tables(f->st, &list, &n, &err), PS_OK);
+	assert_int_equal(n, 0);
+	free(list);
+	/* A second creator is refused while the first runs. */
+	{
+		ps_schema  *s = tick_schema();
+		ps_load_spec spec = {.table = "fresh", .input = s};
+		ps_load    *other;
+
+		assert_int_equal(ps_load_begin(f->st, &spec, &other, &err), PS_EBUSY);
+		ps_schema_free(s);
+	}
+	ps_load_abort(ld);
+	assert_int_equal(ps_store_table_info(f->st, "fresh", NULL, NULL, &err), PS_ENOTFOUND);
+	ld = begin(f, "fresh", false);
+	append(ld, 7, 1, "a");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(info(f, "fresh").row_count, 1);
+	assert_int_equal(ps_store_list_tables(f->st, &list, &n, &err), PS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].name, "fresh");
+	free(list);
+}
+
+static void
+test_crash_rolls_back(void **state)
+{
+	fixture    *f = *state;
+	pid_t		pid;
+	int			status;
+
+	load_series(f, "t", 0, 1, 100);
+	ps_store_close(f->st);
+	f->st = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		/* The child writes 3 flushed batches, then dies without committing. */
+		ps_store   *st;
+		ps_error	err;
+		ps_schema  *s = tick_schema();
+		ps_load_spec spec = {.table = "t", .input = s};
+		ps_load_spec spec2 = {.table = "newtab", .input = s};
+		ps_load    *ld, *ld2;
+		ps_value	v[3];
+
+		if (ps_store_open(f->dir, &f->o, &st, &err) != PS_OK ||
+			ps_load_begin(st, &spec, &ld, &err) != PS_OK ||
+			ps_load_begin(st, &spec2, &ld2, &err) != PS_OK)
+			_exit(2);
+		memset(v, 0, sizeof(v));
+		v[2].v.s.ptr = "X";
+		v[2].v.s.len = 1;
+		for (int i = 0; i < 300; i++)
+		{
+			v[0].v.i = 50 + i;
+			if (ps_load_append(ld, v, &err) != PS_OK || ps_load_append(ld2, v, &err) != PS_OK)
+				_exit(3);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	reopen(f);
+	assert_int_equal(count_all(f, "t"), 100);
+	assert_int_equal(info(f, "t").row_count, 100);
+	{
+		ps_error	err;
+
+		assert_int_equal(ps_store_table_info(f->st, "newtab", NULL, NULL, &err), PS_ENOTFOUND);
+	}
+	/* Row ids never repeat: a new load gets a fresh sequence after recovery. */
+	load_series(f, "t", 1000, 1, 10);
+	assert_int_equal(count_all(f, "t"), 110);
+	{
+		ps_scan_spec spec = {.table = "t", .lo = 1000, .hi = INT64_MAX};
+		ps_scan    *sc;
+		ps_scan_row row;
+		bool		done;
+		ps_error	err;
+
+		assert_int_equal(ps_scan_open(f->st, &spec, &sc, &err), PS_OK);
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		assert_false(done);
+		/* Loads 1 (series) and 2 (crashed) used sequences 1 and 2. */
+		assert_int_equal(row.row_id >> 32, 3);
+		ps_scan_close(sc);
+	}
+}
+
+static void
+test_delete_range_counts(void **state)
+{
+	fixture    *f = *state;
+	uint64_t	removed;
+	ps_table_info ti;
+	ps_error	err;
+
+	load_series(f, "t", 0, 1, 100);	/* 0..99 */
+	assert_int_equal(ps_store_delete_range(f->st, "t", 10, 19, &removed, &err), PS_OK);
+	assert_int_equal(removed, 10);
+	ti = info(f, "t");
+	assert_int_equal(ti.row_count, 90);
+	assert_int_equal(ti.min_time, 0);
+	assert_int_equal(ti.max_time, 99);
+	/* Deleting the head and the tail moves the bounds. */
+	assert_int_equal(ps_store_delete_range(f->st, "t", INT64_MIN, 20, &removed, &err), PS_OK);
+	assert_int_equal(removed, 11);	/* 0..9 and 20 */
+	assert_int_equal(ps_store_delete_range(f->st, "t", 95, INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(removed, 5);
+	ti = info(f, "t");
+	assert_int_equal(ti.row_count, 74);
+	assert_int_equal(ti.min_time, 21);
+	assert_int_equal(ti.max_time, 94);
+	assert_int_equal(count_all(f, "t"), 74);
+	/* Nothing there: zero. */
+	assert_int_equal(ps_store_delete_range(f->st, "t", 10, 19, &removed, &err), PS_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(ps_store_delete_range(f->st, "t", 5, 4, &removed, &err), PS_EINVAL);
+	assert_int_equal(ps_store_delete_range(f->st, "nope", 0, 1, &removed, &err), PS_ENOTFOUND);
+	/* Everything. */
+	assert_int_equal(ps_store_delete_range(f->st, "t", INT64_MIN, INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(removed, 74);
+	assert_int_equal(info(f, "t").row_count, 0);
+	reopen(f);
+	assert_int_equal(info(f, "t").row_count, 0);
+	assert_int_equal(count_all(f, "t"), 0);
+	load_series(f, "t", 500, 1, 3);
+	ti = info(f, "t");
+	assert_int_equal(ti.min_time, 500);
+	assert_int_equal(ti.max_time, 502);
+}
+
+static void
+test_drop_and_recreate(void **state)
+{
+	fixture    *f = *state;
+	ps_error	err;
+	uint32_t	old_id;
+
+	load_series(f, "t", 0, 1, 10);
+	old_id = info(f, "t").id;
+	assert_int_equal(ps_store_drop_table(f->st, "t", &err), PS_OK);
+	assert_int_equal(ps_store_drop_table(f->st, "t", &err), PS_ENOTFOUND);
+	assert_int_equal(ps_store_table_info(f->st, "t", NULL, NULL, &err), PS_ENOTFOUND);
+	load_series(f, "t", 0, 1, 3);
+	assert_true(info(f, "t").id != old_id);
+	assert_int_equal(count_all(f, "t"), 3);
+	reopen(f);
+	assert_int_equal(count_all(f, "t"), 3);
+}
+
+static void
+test_restart_persists_schema_and_stats(void **state)
+{
+	fixture    *f = *state;
+	ps_schema  *s = NULL;
+	ps_table_info ti;
+	ps_error	err;
+
+	load_series(f, "t", 100, 2, 250);
+	reopen(f);
+	assert_int_equal(ps_store_table_info(f->st, "t", &ti, &s, &err), PS_OK);
+	assert_int_equal(ti.row_count, 250);
+	assert_int_equal(ti.min_time, 100);
+	assert_int_equal(ti.max_time, 598);
+	assert_int_equal(s->ncolumns, 3);
+	assert_string_equal(s->columns[2].name, "sym");
+	assert_int_equal(s->columns[1].type, PS_TYPE_FLOAT);
+	ps_schema_free(s);
+	assert_int_equal(count_all(f, "t"), 250);
+}
+
+static void
+test_add_columns_and_mapping(void **state)
+{
+	fixture    *f = *state;
+	const char *names[] = {"qty", "ts"};
+	ps_type		types[] = {PS_TYPE_INTEGER, PS_TYPE_TIMESTAMP};
+	ps_schema  *in = NULL, *s = NULL;
+	ps_load_spec spec = {.table = "t", .add_columns = false};
+	ps_load    *ld;
+	ps_value	v[4];
+	ps_error	err;
+
+	load_series(f, "t", 0, 1, 5);
+	assert_int_equal(ps_schema_new(names, types, 2, 1, &in, &err), PS_OK);
+	spec.input = in;
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_ESCHEMA);
+	assert_non_null(strstr(err.message, "qty"));
+	spec.add_columns = true;
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_OK);
+	assert_int_equal(ps_load_schema(ld)->ncolumns, 4);
+	assert_int_equal(ps_load_input_map(ld)[0], 3);
+	assert_int_equal(ps_load_input_map(ld)[1], 0);
+	/* Not visible before commit. */
+	assert_int_equal(ps_store_table_info(f->st, "t", NULL, &s, &err), PS_OK);
+	assert_int_equal(s->ncolumns, 3);
+	ps_schema_free(s);
+	memset(v, 0, sizeof(v));
+	v[0].v.i = 100;
+	v[1].is_null = true;
+	v[2].is_null = true;
+	v[3].v.i = 42;
+	assert_int_equal(ps_load_append(ld, v, &err), PS_OK);
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	reopen(f);
+	assert_int_equal(ps_store_table_info(f->st, "t", NULL, &s, &err), PS_OK);
+	assert_int_equal(s->ncolumns, 4);
+	assert_string_equal(s->columns[3].name, "qty");
+	/* Old rows read the new column as NULL; the new row holds 42. */
+	{
+		ps_type		vt[3];
+		ps_value	out[3];
+		ps_scan_spec ss = {.table = "t", .lo = INT64_MIN, .hi = INT64_MAX};
+		ps_scan    *sc;
+		ps_scan_row row;
+		bool		done;
+		int			n = 0;
+
+		ps_schema_value_types(s, vt);
+		assert_int_equal(ps_scan_open(f->st, &ss, &sc, &err), PS_OK);
+		while (ps_scan_next(sc, &row, &done, &err) == PS_OK && !done)
+		{
+			assert_int_equal(ps_row_decode(vt, 3, row.value, row.value_len, out, NULL, &err), PS_OK);
+			if (row.time == 100)
+			{
+				assert_false(out[2].is_null);
+				assert_int_equal(out[2].v.i, 42);
+				assert_true(out[0].is_null);
+			}
+			else
+				assert_true(out[2].is_null);
+			n++;
+		}
+		assert_int_equal(n, 6);
+		ps_scan_close(sc);
+	}
+	ps_schema_free(s);
+	ps_schema_free(in);
+	/* Type mismatch is refused. */
+	{
+		const char *n2[] = {"ts", "price"};
+		ps_type		t2[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING};
+
+		assert_int_equal(ps_schema_new(n2, t2, 2, 0, &in, &err), PS_OK);
+		spec.input = in;
+		assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_ESCHEMA);
+		ps_schema_free(in);
+	}
+}
+
+static void
+test_dedup_retry_adds_nothing(void **state)
+{
+	fixture    *f = *state;
+	ps_load    *ld;
+	ps_error	err;
+
+	for (int round = 0; round < 2; round++)
+	{
+		ld = begin(f, "d", true);
+		for (int i = 0; i < 250; i++)
+			append(ld, i, 1.5, "X");
+		append(ld, 0, 1.5, "X");	/* duplicate within the load */
+		assert_int_equal(ps_load_rows(ld), round == 0 ? 250 : 0);
+		assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+		assert_int_equal(count_all(f, "d"), 250);
+		assert_int_equal(info(f, "d").row_count, 250);
+	}
+	/* A different value at the same time is a new row. */
+	ld = begin(f, "d", true);
+	append(ld, 0, 2.5, "X");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(count_all(f, "d"), 251);
+	/* An aborted dedup load removes only its own rows. */
+	ld = begin(f, "d", true);
+	for (int i = 0; i < 300; i++)
+		append(ld, i, 9.5, "Y");
+	ps_load_abort(ld);
+	assert_int_equal(count_all(f, "d"), 251);
+}
+
+static void
+test_commit_many_atomic(void **state)
+{
+	fixture    *f = *state;
+	ps_load    *l[2];
+	ps_error	err;
+
+	l[0] = begin(f, "a", false);
+	l[1] = begin(f, "b", false);
+	append(l[0], 1, 1, "x");
+	append(l[1], 2, 2, "y");
+	assert_int_equal(ps_load_commit_many(l, 2, &err), PS_OK);
+	assert_int_equal(info(f, "a").row_count, 1);
+	assert_int_equal(info(f, "b").row_count, 1);
+}
+
+static void
+test_bad_input(void **state)
+{
+	fixture    *f = *state;
+	ps_schema  *s = tick_schema();
+	ps_load_spec spec = {.table = "../x", .input = s};
+	ps_load    *ld;
+	ps_value	v[3];
+	ps_error	err;
+
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_EINVAL);
+	spec.table = "ok";
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_OK);
+	memset(v, 0, sizeof(v));
+	v[0].is_null = true;
+	assert_int_equal(ps_load_append(ld, v, &err), PS_EINVAL);
+	v[0].is_null = false;
+	v[2].v.s.ptr = "\xff\xfe";
+	v[2].v.s.len = 2;
+	assert_int_equal(ps_load_append(ld, v, &err), PS_EINVAL);
+	ps_load_abort(ld);
+	ps_schema_free(s);
+	{
+		ps_scan_spec ss = {.table = "ok", .lo = 0, .hi = 1};
+		ps_scan    *sc;
+
+		assert_int_equal(ps_scan_open(f->st, &ss, &sc, &err), PS_ENOTFOUND);
+	}
+}
+
+static void
+test_second_open_is_locked(void **state)
+{
+	fixture    *f = *state;
+	ps_store   *other = NULL;
+	ps_error	err;
+
+	assert_int_equal(ps_store_open(f->dir, &f->o, &other, &err), PS_ELOCKED);
+	assert_null(other);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit_scan_and_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extreme_times_and_equal_times, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inflight_invisible_then_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_table_invisible_until_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_range_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_and_recreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_persists_schema_and_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_columns_and_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_retry_adds_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_many_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_is_locked, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
