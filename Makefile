@@ -50,7 +50,7 @@ UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 
 PGBIN = $(shell $(PG_CONFIG) --bindir 2>/dev/null)
 
-.PHONY: all deps build ext ext-install install check unit run bench fuzz soak clean
+.PHONY: all deps build ext ext-install install check unit run stop bench fuzz soak clean
 all: build ext
 
 build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks
@@ -101,6 +101,35 @@ run: deps
 	$(MAKE) all
 	$(MAKE) ext-install
 	@sh test/run_demo.sh $(BUILD)
+
+# libFuzzer targets: each test/fuzz/fuzz_X.c runs FUZZ_SECONDS on its seed
+# corpus test/fuzz/corpus/X (new inputs go to build/fuzz/corpus-X, crashes
+# to test/fuzz/artifacts/).
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS = $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BINS = $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS = $(CORE_SRCS) $(PROTO_SRCS) $(filter-out src/server/main.c,$(SERVER_SRCS))
+
+build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+		-o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	@mkdir -p test/fuzz/artifacts
+	@set -e; for b in $(FUZZ_BINS); do \
+		n=$$(basename $$b | sed 's/^fuzz_//'); mkdir -p build/fuzz/corpus-$$n; \
+		echo "== fuzzing $$n for $(FUZZ_SECONDS)s"; \
+		$$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=test/fuzz/artifacts/ build/fuzz/corpus-$$n test/fuzz/corpus/$$n \
+			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; done
+
+# Stops what `make run` started.
+stop:
+	-@for d in $${PULSORA_DATA:-$$PWD/data} /var/tmp/pulsora-demo/data; do \
+		[ -f $$d/pulsorad.pid ] && kill $$(cat $$d/pulsorad.pid) 2>/dev/null; done; true
+	-@[ -f /var/tmp/pulsora-demo-pg/data/postmaster.pid ] && \
+		runuser -u postgres -- $(PGBIN)/pg_ctl -D /var/tmp/pulsora-demo-pg/data -m fast stop; true
 
 bench: deps
 	$(MAKE) all

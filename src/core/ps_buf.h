@@ -55,7 +55,7 @@ typedef struct ps_reader {
 static inline void ps_reader_init(ps_reader *r, const void *p, size_t n)
 {
 	r->p = (const uint8_t *) p;
-	r->end = r->p + n;
+	r->end = n ? r->p + n : r->p;	/* NULL + 0 is undefined in C */
 }
 static inline size_t ps_reader_left(const ps_reader *r) { return (size_t) (r->end - r->p); }
 ps_status	ps_read_u8(ps_reader *r, uint8_t *out);

@@ -49,6 +49,10 @@ ps_error_clear(ps_error *err)
 	err->message[0] = '\0';
 }
 
+static ps_status error_vset_at(ps_error *err, ps_status code, int64_t line, int32_t column,
+							   const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
 static ps_status
 error_vset_at(ps_error *err, ps_status code, int64_t line, int32_t column,
 			  const char *fmt, va_list ap)

@@ -63,7 +63,8 @@ ps_status ps_error_set_at(ps_error *err, ps_status code, int64_t line,
 						  int32_t column, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 ps_status ps_error_vset(ps_error *err, ps_status code, const char *fmt,
-						va_list ap);
+						va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /*
  * Quote untrusted input s[0..len) for an error message: surrounded by double

@@ -203,8 +203,10 @@ read_header(ps_reader *r, uint64_t *tag, uint64_t *ncols, const uint8_t **bitmap
 	const uint8_t *bm;
 	size_t		nb;
 
-	if (ps_read_u8(r, &format) != PS_OK)
+	/* Inline reads rather than ps_read_*: this runs once per scanned row. */
+	if (r->p == r->end)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: empty");
+	format = *r->p++;
 	*tag = 0;
 	if (format == PS_ROW_V1_TAGGED)
 	{
@@ -216,8 +218,10 @@ read_header(ps_reader *r, uint64_t *tag, uint64_t *ncols, const uint8_t **bitmap
 	if (read_varint_fast(r, ncols) != PS_OK)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: bad column count");
 	nb = bitmap_bytes(*ncols);
-	if (ps_read_bytes(r, nb, &bm) != PS_OK)
+	if (nb > ps_reader_left(r))
 		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: truncated null bitmap");
+	bm = r->p;
+	r->p += nb;
 	/* Padding bits past the last column must be zero (canonical form). */
 	if ((*ncols % 8) != 0 && (bm[nb - 1] >> (*ncols % 8)) != 0)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: bad null bitmap padding");

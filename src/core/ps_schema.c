@@ -17,7 +17,9 @@
  * garbage.  Floats go through strtod_l in the "C" locale, so the process
  * locale can never change how "1.5" reads.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE			/* strtod_l, newlocale */
+#endif
 #include "ps_schema.h"
 
 #include <errno.h>

@@ -158,7 +158,7 @@ parse_offset_text(const char *s, size_t len, int32_t *offset_s)
 		return false;
 	if (pos < len)
 	{
-		read_char(s, len, &pos, ':');
+		(void) read_char(s, len, &pos, ':');	/* ±hh:mm or ±hhmm */
 		if (!read_digits(s, len, &pos, 2, &minutes) || pos != len)
 			return false;
 	}

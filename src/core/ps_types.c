@@ -67,7 +67,11 @@ bool
 ps_utf8_valid(const char *str, size_t len)
 {
 	const uint8_t *s = (const uint8_t *) str;
-	const uint8_t *end = s + len;
+	const uint8_t *end;
+
+	if (len == 0)
+		return true;			/* str may be NULL then */
+	end = s + len;
 
 	while (s < end)
 	{

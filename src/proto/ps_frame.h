@@ -353,6 +353,7 @@ ps_status	ps_msg_status_encode(ps_buf *b, const ps_msg_status *m);
 ps_status	ps_msg_status_decode(ps_reader *r, ps_msg_status *m);
 
 /* HELLO and HELLO_OK */
+ps_status	ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version);
 ps_status	ps_msg_hello_decode(ps_reader *r, uint32_t *magic, uint16_t *version);
 
 typedef struct ps_msg_hello_ok {

@@ -1,0 +1,1175 @@
+/*
+ * ps_csv.c — streaming CSV loads over libcsv: the one code path behind REST
+ * ingest, the SQL load functions and the native protocol's CSV loads.
+ *
+ * Flow.  Bytes are fed to libcsv one physical line at a time (split at LF
+ * with memchr) so every record knows the line it starts on.  libcsv calls
+ * csv_on_field per field, which copies the field into `row` (one reused
+ * buffer), and csv_on_record per record, which routes the record by stage:
+ *   HEADER  the first record names the columns (or, with header=false, only
+ *           counts them); the table is looked up once, at ps_csv_begin;
+ *   SAMPLE  a new table (or unknown columns with add_columns) needs types,
+ *           so up to batch_size rows are copied into the sample arena; when
+ *           it is full, or at the end of input, types and the time column are
+ *           inferred, the ps_load begins and the sample is replayed;
+ *   STREAM  every record is converted straight into `values` and appended.
+ * An existing table whose columns are all known goes from HEADER to STREAM
+ * with no sample at all.
+ *
+ * Invariants.
+ *  - Memory is bounded whatever the input: libcsv's entry buffer never grows
+ *    beyond entry_cap (max_field_bytes + 2) because csv_scan never feeds it
+ *    more bytes than it has room for; a record's bytes (fields plus one
+ *    delimiter each) are limited to max_field_bytes, so `row` is too; fields
+ *    beyond the expected count are counted, not stored; the sample is
+ *    limited to batch_size rows and sample_budget bytes.  Nothing is
+ *    allocated per field or per row once the buffers have grown.
+ *  - Semantics are PostgreSQL's COPY CSV: no trimming of spaces, an unquoted
+ *    empty field is NULL, "" is the empty string, quoting errors are errors
+ *    (CSV_STRICT).  Empty lines between records are ignored.
+ *  - Lines are counted at LF; a record's line is the line of its first byte
+ *    (the header is line 1, a UTF-8 BOM before it is dropped).
+ *  - Bad rows: in abort mode the first one found is fatal; in skip mode it is
+ *    counted and the PS_CSV_MAX_REPORTED errors with the lowest line numbers
+ *    are kept.  A malformed record (bad quoting, an oversized field) is
+ *    skipped up to the end of the physical line where the problem was found.
+ *    Problems in the header record are always fatal.
+ *  - Once a fatal error is recorded (stage FAILED), callbacks do nothing and
+ *    every later call returns that error.
+ */
+#include "ps_csv.h"
+
+#include <csv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Largest accepted max_field_bytes: keeps offsets in 32 bits. */
+#define CSV_MAX_FIELD_LIMIT ((uint64_t) 1 << 30)
+/* The sample may always hold this much, and at least two maximal records. */
+#define CSV_SAMPLE_MIN_BUDGET ((size_t) 64 << 20)
+/* libcsv's entry buffer starts at this size and then doubles. */
+#define CSV_ENTRY_MIN_BLOCK 4096
+#define CSV_NO_TIME UINT32_MAX
+#define CSV_VALID_OPTIONS \
+	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup"
+
+static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
+
+typedef enum csv_stage
+{
+	CSV_STAGE_HEADER,			/* no record yet */
+	CSV_STAGE_SAMPLE,			/* rows held back for type inference */
+	CSV_STAGE_STREAM,			/* the ps_load is open */
+	CSV_STAGE_FAILED			/* cl->fatal holds the error */
+} csv_stage;
+
+/* One field of a record: bytes at off (in `row` or the sample arena). */
+typedef struct csv_field
+{
+	uint32_t	off;
+	uint32_t	len;
+	bool		is_null;
+} csv_field;
+
+struct ps_csv_load
+{
+	ps_store   *st;
+	char		table[PS_MAX_NAME + 1];
+	ps_csv_options opt;
+	csv_stage	stage;
+	ps_error	fatal;
+
+	/* parsing and positions */
+	struct csv_parser parser;
+	unsigned char parser_opts;
+	size_t		entry_cap;		/* libcsv's entry buffer never exceeds this */
+	int64_t		line;			/* line of the next byte fed to libcsv */
+	int64_t		record_line;	/* line where the current record starts */
+	bool		in_record;		/* a record has started and not ended */
+	bool		skip_to_eol;	/* skip mode: dropping the rest of a malformed line */
+	bool		bom_checked;
+	size_t		bom_len;		/* bytes of a possible BOM held back so far */
+
+	/* the record being parsed */
+	ps_buf		row;
+	csv_field  *fields;
+	uint32_t	fields_alloc;
+	uint32_t	fields_limit;	/* fields stored per record (ncols once known) */
+	uint64_t	nfields;		/* fields seen, stored or not */
+	uint64_t	row_bytes;		/* field bytes plus one delimiter per field */
+	int32_t		too_big_column; /* > 0: the record exceeded max_field_bytes here */
+	bool		too_big_field;	/* ... in one field, not only in total */
+
+	/* the table as it was at ps_csv_begin: NULL when it did not exist */
+	ps_schema  *table_schema;
+
+	/* input columns */
+	uint32_t	ncols;
+	char	  **names;			/* ncols malloc'd names */
+	ps_type    *types;			/* input types; table types once streaming */
+	bool	   *infer;			/* type comes from the sample */
+	uint32_t	time_field;		/* input index of the time column, or CSV_NO_TIME */
+
+	/* the inference sample */
+	ps_buf		sample_data;
+	csv_field  *sample_fields;	/* sample_rows * ncols */
+	size_t		sample_fields_alloc;
+	int64_t    *sample_lines;
+	size_t		sample_rows;
+	size_t		sample_rows_alloc;
+	size_t		sample_budget;
+
+	/* the load */
+	ps_load    *ld;
+	const uint32_t *target;		/* input index -> table column (owned by ld) */
+	ps_value   *values;			/* one row in table order; unmapped stay NULL */
+
+	uint64_t	rejected;
+	size_t		nerrors;
+	ps_error	errors[PS_CSV_MAX_REPORTED];
+};
+
+/* ---------------------------------------------------------------- options */
+
+void
+ps_csv_options_default(ps_csv_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->header = true;
+	o->delimiter = ',';
+	o->quote = '"';
+	ps_time_options_default(&o->time);
+	o->on_error = PS_ON_ERROR_ABORT;
+	o->max_field_bytes = (uint64_t) 16 << 20;
+	o->batch_size = 10000;
+}
+
+static bool
+parse_bool_option(const char *v, bool *out)
+{
+	static const char *const yes[] = {"true", "t", "1", "yes", "y", "on"};
+	static const char *const no[] = {"false", "f", "0", "no", "n", "off"};
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+	{
+		if (strcasecmp(v, yes[i]) == 0)
+		{
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(v, no[i]) == 0)
+		{
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Delimiter and quote: exactly one byte, never a line end or NUL. */
+static bool
+csv_char_valid(char c)
+{
+	return c != '\0' && c != '\r' && c != '\n';
+}
+
+ps_status
+ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_error *err)
+{
+	char		q[PS_ERROR_QUOTE_MAX];
+	bool		b;
+
+	if (key == NULL)
+		return ps_error_set(err, PS_EINVAL, "option name missing");
+	if (value == NULL)
+		return ps_error_set(err, PS_EINVAL, "option \"%s\" needs a value",
+							ps_error_quote(key, strlen(key), q));
+#define BAD_VALUE(what) \
+	ps_error_set(err, PS_EINVAL, "option %s: %s, not %s", key, what, \
+				 ps_error_quote(value, strlen(value), q))
+
+	if (strcmp(key, "header") == 0 || strcmp(key, "add_columns") == 0 ||
+		strcmp(key, "dedup") == 0)
+	{
+		if (!parse_bool_option(value, &b))
+			return BAD_VALUE("expected true or false");
+		if (key[0] == 'h')
+			o->header = b;
+		else if (key[0] == 'a')
+			o->add_columns = b;
+		else
+			o->dedup = b;
+		return PS_OK;
+	}
+	if (strcmp(key, "delimiter") == 0 || strcmp(key, "quote") == 0)
+	{
+		if (strlen(value) != 1 || !csv_char_valid(value[0]))
+			return BAD_VALUE("expected one character other than CR or LF");
+		if (key[0] == 'd')
+			o->delimiter = value[0];
+		else
+			o->quote = value[0];
+		return PS_OK;
+	}
+	if (strcmp(key, "time_column") == 0)
+	{
+		size_t		len = strlen(value);
+
+		if (!ps_column_name_valid(value, len))
+			return BAD_VALUE("expected a column name");
+		memcpy(o->time_column, value, len + 1);
+		return PS_OK;
+	}
+	if (strcmp(key, "time_unit") == 0)
+	{
+		if (strcmp(value, "auto") == 0)
+			o->time.unit = PS_UNIT_AUTO;
+		else if (ps_time_parse_unit(value, &o->time.unit) != PS_OK)
+			return BAD_VALUE("expected s, ms, us, ns or auto");
+		return PS_OK;
+	}
+	if (strcmp(key, "timezone") == 0)
+	{
+		if (ps_time_parse_offset(value, strlen(value), &o->time.default_offset_s) != PS_OK)
+			return BAD_VALUE("expected UTC or an offset like -05:00");
+		return PS_OK;
+	}
+	if (strcmp(key, "on_error") == 0)
+	{
+		if (strcmp(value, "abort") == 0)
+			o->on_error = PS_ON_ERROR_ABORT;
+		else if (strcmp(value, "skip") == 0)
+			o->on_error = PS_ON_ERROR_SKIP;
+		else
+			return BAD_VALUE("expected abort or skip");
+		return PS_OK;
+	}
+#undef BAD_VALUE
+	return ps_error_set(err, PS_EINVAL, "unknown option %s (valid options: %s)",
+						ps_error_quote(key, strlen(key), q), CSV_VALID_OPTIONS);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static void
+csv_fail(ps_csv_load *cl, const ps_error *e)
+{
+	cl->fatal = *e;
+	cl->stage = CSV_STAGE_FAILED;
+}
+
+static void __attribute__((format(printf, 5, 6)))
+csv_fail_at(ps_csv_load *cl, ps_status code, int64_t line, int32_t column, const char *fmt, ...)
+{
+	char		reason[PS_ERROR_MESSAGE_MAX];
+	ps_error	e;
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (column > 0)
+		ps_error_set_at(&e, code, line, column, "line %lld, column %d: %s",
+						(long long) line, (int) column, reason);
+	else if (line > 0)
+		ps_error_set_at(&e, code, line, 0, "line %lld: %s", (long long) line, reason);
+	else
+		ps_error_set(&e, code, "%s", reason);
+	csv_fail(cl, &e);
+}
+
+static ps_status
+csv_fatal_status(const ps_csv_load *cl, ps_error *err)
+{
+	if (err)
+		*err = cl->fatal;
+	return cl->fatal.code;
+}
+
+/* Keep the reported errors sorted by line, the lowest PS_CSV_MAX_REPORTED. */
+static void
+csv_report(ps_csv_load *cl, const ps_error *e)
+{
+	size_t		pos = cl->nerrors;
+
+	if (pos == PS_CSV_MAX_REPORTED)
+	{
+		if (e->line >= cl->errors[pos - 1].line)
+			return;
+		pos--;
+	}
+	while (pos > 0 && cl->errors[pos - 1].line > e->line)
+	{
+		cl->errors[pos] = cl->errors[pos - 1];
+		pos--;
+	}
+	cl->errors[pos] = *e;
+	if (cl->nerrors < PS_CSV_MAX_REPORTED)
+		cl->nerrors++;
+}
+
+/*
+ * A bad row at line/column (column 0: the row as a whole).  Fatal in abort
+ * mode and for the header record; counted and reported in skip mode.
+ */
+static void __attribute__((format(printf, 4, 5)))
+csv_bad_row(ps_csv_load *cl, int64_t line, int32_t column, const char *fmt, ...)
+{
+	char		reason[PS_ERROR_MESSAGE_MAX];
+	ps_error	e;
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (column > 0 && cl->names != NULL && (uint32_t) column <= cl->ncols)
+		ps_error_set_at(&e, PS_EBADROW, line, column, "line %lld, column %d (%s): %s",
+						(long long) line, (int) column, cl->names[column - 1], reason);
+	else if (column > 0)
+		ps_error_set_at(&e, PS_EBADROW, line, column, "line %lld, column %d: %s",
+						(long long) line, (int) column, reason);
+	else
+		ps_error_set_at(&e, PS_EBADROW, line, 0, "line %lld: %s", (long long) line, reason);
+
+	if (cl->opt.on_error == PS_ON_ERROR_ABORT ||
+		(cl->stage == CSV_STAGE_HEADER && cl->opt.header))
+	{
+		csv_fail(cl, &e);
+		return;
+	}
+	cl->rejected++;
+	csv_report(cl, &e);
+}
+
+/* A column number for messages: 1-based, saturated. */
+static int32_t
+csv_column_number(uint64_t index0)
+{
+	return index0 >= INT32_MAX ? INT32_MAX : (int32_t) index0 + 1;
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/* Grow *p (elements of size elem) to hold at least need; false on ENOMEM. */
+static bool
+csv_grow(void **p, size_t *alloc, size_t need, size_t elem)
+{
+	size_t		n = *alloc ? *alloc : 16;
+	void	   *np;
+
+	if (need <= *alloc)
+		return true;
+	while (n < need)
+		n *= 2;
+	if (n > SIZE_MAX / elem || (np = realloc(*p, n * elem)) == NULL)
+		return false;
+	*p = np;
+	*alloc = n;
+	return true;
+}
+
+static void
+csv_fail_nomem(ps_csv_load *cl)
+{
+	ps_error	e;
+
+	ps_error_set(&e, PS_ENOMEM, "out of memory");
+	csv_fail(cl, &e);
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/* Build the input schema, begin the ps_load, prepare the value row. */
+static void
+csv_begin_load(ps_csv_load *cl)
+{
+	ps_schema  *input = NULL;
+	ps_load_spec spec;
+	const ps_schema *ls;
+	ps_error	e;
+
+	if (ps_schema_new((const char *const *) cl->names, cl->types, cl->ncols, cl->time_field,
+					  &input, &e) != PS_OK)
+	{
+		csv_fail(cl, &e);
+		return;
+	}
+	spec.table = cl->table;
+	spec.input = input;
+	spec.add_columns = cl->opt.add_columns;
+	spec.dedup = cl->opt.dedup;
+	if (ps_load_begin(cl->st, &spec, &cl->ld, &e) != PS_OK)
+	{
+		ps_schema_free(input);
+		csv_fail(cl, &e);
+		return;
+	}
+	ps_schema_free(input);
+
+	ls = ps_load_schema(cl->ld);
+	cl->target = ps_load_input_map(cl->ld);
+	if ((cl->values = malloc(ls->ncolumns * sizeof *cl->values)) == NULL)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	for (uint32_t c = 0; c < ls->ncolumns; c++)
+		cl->values[c].is_null = true;
+	/* Convert to what the table stores (the load checked they agree). */
+	for (uint32_t i = 0; i < cl->ncols; i++)
+		cl->types[i] = ls->columns[cl->target[i]].type;
+	cl->stage = CSV_STAGE_STREAM;
+}
+
+/* Convert one record (fields relative to base) and append it to the load. */
+static void
+csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line)
+{
+	ps_error	e;
+	ps_status	rc;
+
+	for (uint32_t i = 0; i < cl->ncols; i++)
+	{
+		const char *s = f[i].is_null ? NULL : base + f[i].off;
+
+		if (i == cl->time_field && (s == NULL || f[i].len == 0))
+		{
+			csv_bad_row(cl, line, (int32_t) i + 1, "empty time value");
+			return;
+		}
+		if (ps_value_from_text(cl->types[i], s, f[i].len, &cl->opt.time,
+							   &cl->values[cl->target[i]], &e) != PS_OK)
+		{
+			csv_bad_row(cl, line, (int32_t) i + 1, "%s", e.message);
+			return;
+		}
+	}
+	rc = ps_load_append(cl->ld, cl->values, &e);
+	if (rc == PS_EINVAL)
+		csv_bad_row(cl, line, 0, "%s", e.message);
+	else if (rc != PS_OK)
+		csv_fail(cl, &e);
+}
+
+static void
+csv_free_sample(ps_csv_load *cl)
+{
+	ps_buf_free(&cl->sample_data);
+	free(cl->sample_fields);
+	free(cl->sample_lines);
+	cl->sample_fields = NULL;
+	cl->sample_lines = NULL;
+	cl->sample_fields_alloc = cl->sample_rows_alloc = cl->sample_rows = 0;
+}
+
+static bool
+is_time_column_name(const char *name)
+{
+	static const char *const words[] = {"timestamp", "time", "ts", "datetime", "date"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(name, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* End of sampling: infer what is unknown, begin the load, replay the sample. */
+static void
+csv_end_sample(ps_csv_load *cl)
+{
+	ps_infer   *inf = calloc(cl->ncols, sizeof *inf);
+	const char *base = (const char *) cl->sample_data.data;
+
+	if (inf == NULL)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	for (uint32_t i = 0; i < cl->ncols; i++)
+	{
+		if (!cl->infer[i])
+			continue;
+		ps_infer_init(&inf[i]);
+		for (size_t r = 0; r < cl->sample_rows; r++)
+		{
+			const csv_field *f = &cl->sample_fields[r * cl->ncols + i];
+
+			if (!f->is_null)
+				ps_infer_feed(&inf[i], base + f->off, f->len);
+		}
+	}
+	if (cl->time_field == CSV_NO_TIME)
+	{
+		/* A new table whose header named no time column: the first all-ISO one. */
+		for (uint32_t i = 0; i < cl->ncols && cl->time_field == CSV_NO_TIME; i++)
+			if (ps_infer_all_iso(&inf[i]))
+				cl->time_field = i;
+		if (cl->time_field == CSV_NO_TIME)
+		{
+			free(inf);
+			csv_fail_at(cl, PS_EINVAL, 0, 0,
+						"no time column found: name one with time_column (or call a column "
+						"timestamp, time, ts, datetime or date)");
+			return;
+		}
+	}
+	for (uint32_t i = 0; i < cl->ncols; i++)
+		if (cl->infer[i])
+			cl->types[i] = i == cl->time_field ? PS_TYPE_TIMESTAMP : ps_infer_result(&inf[i]);
+	free(inf);
+
+	csv_begin_load(cl);
+	for (size_t r = 0; r < cl->sample_rows && cl->stage == CSV_STAGE_STREAM; r++)
+		csv_append_row(cl, base, &cl->sample_fields[r * cl->ncols], cl->sample_lines[r]);
+	csv_free_sample(cl);
+}
+
+/* Hold the current record back for inference (it has exactly ncols fields). */
+static void
+csv_sample_add(ps_csv_load *cl, int64_t line)
+{
+	size_t		nf = (size_t) cl->sample_rows * cl->ncols;
+	size_t		cost = cl->row.len + cl->ncols * sizeof(csv_field) + sizeof(int64_t);
+	size_t		used = cl->sample_data.len + nf * sizeof(csv_field) +
+		cl->sample_rows * sizeof(int64_t);
+	uint32_t	base = (uint32_t) cl->sample_data.len;
+
+	if (cl->sample_rows > 0 && used + cost > cl->sample_budget)
+	{
+		/* The sample is as large as it may get: infer from it, then stream. */
+		csv_end_sample(cl);
+		if (cl->stage == CSV_STAGE_STREAM)
+			csv_append_row(cl, (const char *) cl->row.data, cl->fields, line);
+		return;
+	}
+	if (!csv_grow((void **) &cl->sample_fields, &cl->sample_fields_alloc, nf + cl->ncols,
+				  sizeof(csv_field)) ||
+		!csv_grow((void **) &cl->sample_lines, &cl->sample_rows_alloc, cl->sample_rows + 1,
+				  sizeof(int64_t)) ||
+		ps_buf_append(&cl->sample_data, cl->row.data, cl->row.len) != PS_OK)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	for (uint32_t i = 0; i < cl->ncols; i++)
+	{
+		cl->sample_fields[nf + i] = cl->fields[i];
+		cl->sample_fields[nf + i].off += base;
+	}
+	cl->sample_lines[cl->sample_rows++] = line;
+	if (cl->sample_rows >= cl->opt.batch_size)
+		csv_end_sample(cl);
+}
+
+/* ---------------------------------------------------------------- columns */
+
+/* Per-record field storage for ncols columns (data records store no more). */
+static bool
+csv_fields_reserve(ps_csv_load *cl, uint32_t n)
+{
+	size_t		alloc = cl->fields_alloc;
+
+	if (!csv_grow((void **) &cl->fields, &alloc, n, sizeof(csv_field)))
+		return false;
+	cl->fields_alloc = (uint32_t) alloc;
+	return true;
+}
+
+static void
+csv_fail_schema_missing_time(ps_csv_load *cl, const char *time_name)
+{
+	csv_fail_at(cl, PS_ESCHEMA, 0, 0,
+				"the input has no column \"%s\", the time column of table \"%s\"",
+				time_name, cl->table);
+}
+
+/*
+ * Names are known (cl->names, cl->ncols): decide types, the time column and
+ * whether a sample is needed, then move to SAMPLE or STREAM.
+ */
+static void
+csv_setup_columns(ps_csv_load *cl, int64_t line)
+{
+	const ps_schema *ts = cl->table_schema;
+
+	if ((cl->types = calloc(cl->ncols, sizeof *cl->types)) == NULL ||
+		(cl->infer = calloc(cl->ncols, sizeof *cl->infer)) == NULL ||
+		!csv_fields_reserve(cl, cl->ncols))
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	/* Data records store exactly ncols fields; more are only counted. */
+	cl->fields_limit = cl->ncols;
+	cl->time_field = CSV_NO_TIME;
+	if (ts != NULL)
+	{
+		const char *time_name = ts->columns[ts->time_index].name;
+		char		unknown[PS_ERROR_MESSAGE_MAX / 2];
+		size_t		used = 0;
+		uint32_t	nunknown = 0;
+
+		if (cl->opt.time_column[0] != '\0' && strcmp(cl->opt.time_column, time_name) != 0)
+		{
+			csv_fail_at(cl, PS_ESCHEMA, 0, 0,
+						"time_column \"%s\" does not match table \"%s\", whose time column is \"%s\"",
+						cl->opt.time_column, cl->table, time_name);
+			return;
+		}
+		unknown[0] = '\0';
+		for (uint32_t i = 0; i < cl->ncols; i++)
+		{
+			int			idx = ps_schema_find(ts, cl->names[i]);
+
+			if (idx >= 0)
+			{
+				cl->types[i] = ts->columns[idx].type;
+				if ((uint32_t) idx == ts->time_index)
+					cl->time_field = i;
+				continue;
+			}
+			cl->infer[i] = true;
+			if (nunknown++ < 8 && used < sizeof unknown)
+			{
+				int			n = snprintf(unknown + used, sizeof unknown - used, "%s\"%s\"",
+										 used ? ", " : "", cl->names[i]);
+
+				used += n > 0 ? (size_t) n : 0;
+			}
+		}
+		if (cl->time_field == CSV_NO_TIME)
+		{
+			csv_fail_schema_missing_time(cl, time_name);
+			return;
+		}
+		if (nunknown > 0 && !cl->opt.add_columns)
+		{
+			csv_fail_at(cl, PS_ESCHEMA, line, 0,
+						"%u unknown column%s for table \"%s\": %s%s (use add_columns=true to add them)",
+						nunknown, nunknown == 1 ? "" : "s", cl->table, unknown,
+						nunknown > 8 ? ", ..." : "");
+			return;
+		}
+		if (nunknown == 0)
+		{
+			csv_begin_load(cl);
+			return;
+		}
+	}
+	else
+	{
+		for (uint32_t i = 0; i < cl->ncols; i++)
+			cl->infer[i] = true;
+		if (cl->opt.time_column[0] != '\0')
+		{
+			for (uint32_t i = 0; i < cl->ncols && cl->time_field == CSV_NO_TIME; i++)
+				if (strcmp(cl->names[i], cl->opt.time_column) == 0)
+					cl->time_field = i;
+			if (cl->time_field == CSV_NO_TIME)
+			{
+				csv_fail_at(cl, PS_EINVAL, line, 0, "time_column \"%s\" is not a column of the input",
+							cl->opt.time_column);
+				return;
+			}
+		}
+		else
+			for (uint32_t i = 0; i < cl->ncols && cl->time_field == CSV_NO_TIME; i++)
+				if (is_time_column_name(cl->names[i]))
+					cl->time_field = i;
+	}
+	cl->stage = CSV_STAGE_SAMPLE;
+}
+
+static void
+csv_take_header(ps_csv_load *cl, int64_t line)
+{
+	const char *base = (const char *) cl->row.data;
+	uint32_t	n = (uint32_t) cl->nfields;
+	char		q[PS_ERROR_QUOTE_MAX];
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const csv_field *f = &cl->fields[i];
+		const char *name = base + f->off;
+
+		if (f->is_null || f->len == 0)
+		{
+			csv_fail_at(cl, PS_EINVAL, line, (int32_t) i + 1, "empty column name in the header");
+			return;
+		}
+		if (!ps_column_name_valid(name, f->len))
+		{
+			csv_fail_at(cl, PS_EINVAL, line, (int32_t) i + 1,
+						"invalid column name %s: names are 1 to %d bytes of UTF-8 without control characters",
+						ps_error_quote(name, f->len, q), PS_MAX_NAME);
+			return;
+		}
+		for (uint32_t j = 0; j < i; j++)
+			if (cl->fields[j].len == f->len && memcmp(base + cl->fields[j].off, name, f->len) == 0)
+			{
+				csv_fail_at(cl, PS_EINVAL, line, (int32_t) i + 1,
+							"duplicate column name %s (also column %u)",
+							ps_error_quote(name, f->len, q), j + 1);
+				return;
+			}
+	}
+	if ((cl->names = calloc(n, sizeof *cl->names)) == NULL)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	cl->ncols = n;
+	for (uint32_t i = 0; i < n; i++)
+		if ((cl->names[i] = strndup(base + cl->fields[i].off, cl->fields[i].len)) == NULL)
+		{
+			csv_fail_nomem(cl);
+			return;
+		}
+	csv_setup_columns(cl, line);
+}
+
+/*
+ * header=false: an existing table's columns are taken in table order (as
+ * COPY without a header does); a new table's are named column1..columnN after
+ * the first record.
+ */
+static void
+csv_take_positional(ps_csv_load *cl, int64_t line)
+{
+	const ps_schema *ts = cl->table_schema;
+	uint32_t	n = ts ? ts->ncolumns : (uint32_t) cl->nfields;
+
+	if ((cl->names = calloc(n, sizeof *cl->names)) == NULL)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	cl->ncols = n;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		char		generated[32];
+
+		snprintf(generated, sizeof generated, "column%u", i + 1);
+		if ((cl->names[i] = strdup(ts ? ts->columns[i].name : generated)) == NULL)
+		{
+			csv_fail_nomem(cl);
+			return;
+		}
+	}
+	csv_setup_columns(cl, line);
+}
+
+/* ---------------------------------------------------------------- records */
+
+static void
+csv_reset_record(ps_csv_load *cl)
+{
+	ps_buf_reset(&cl->row);
+	cl->nfields = 0;
+	cl->row_bytes = 0;
+	cl->too_big_column = 0;
+	cl->too_big_field = false;
+	cl->in_record = false;
+}
+
+static void
+csv_on_field(void *s, size_t len, void *data)
+{
+	ps_csv_load *cl = data;
+	uint64_t	k = cl->nfields++;
+	csv_field  *f;
+
+	if (cl->stage == CSV_STAGE_FAILED || cl->too_big_column > 0)
+		return;
+	cl->row_bytes += len + 1;
+	if (cl->row_bytes > cl->opt.max_field_bytes + 1)
+	{
+		/* +1: the last field has no delimiter after it. */
+		cl->too_big_column = csv_column_number(k);
+		cl->too_big_field = len > cl->opt.max_field_bytes;
+		return;
+	}
+	if (k >= cl->fields_limit)
+	{
+		/* Only the header record, whose width is not known yet, grows this. */
+		if (cl->stage != CSV_STAGE_HEADER || k >= PS_MAX_COLUMNS)
+			return;
+		if (!csv_fields_reserve(cl, (uint32_t) k + 1))
+		{
+			csv_fail_nomem(cl);
+			return;
+		}
+		cl->fields_limit = cl->fields_alloc < PS_MAX_COLUMNS ? cl->fields_alloc : PS_MAX_COLUMNS;
+	}
+	f = &cl->fields[k];
+	f->off = (uint32_t) cl->row.len;
+	f->len = (uint32_t) len;
+	f->is_null = s == NULL;
+	if (len > 0 && ps_buf_append(&cl->row, s, len) != PS_OK)
+		csv_fail_nomem(cl);
+}
+
+static void
+csv_record(ps_csv_load *cl)
+{
+	int64_t		line = cl->record_line;
+
+	if (cl->too_big_column > 0)
+	{
+		csv_bad_row(cl, line, cl->too_big_column, "%s exceeds max_field_mb (%llu bytes)",
+					cl->too_big_field ? "field" : "line",
+					(unsigned long long) cl->opt.max_field_bytes);
+		return;
+	}
+	if (cl->stage == CSV_STAGE_HEADER)
+	{
+		if (cl->nfields > PS_MAX_COLUMNS)
+		{
+			csv_fail_at(cl, PS_EINVAL, line, 0, "%llu columns: at most %d are allowed",
+						(unsigned long long) cl->nfields, PS_MAX_COLUMNS);
+			return;
+		}
+		if (cl->opt.header)
+		{
+			csv_take_header(cl, line);
+			return;
+		}
+		csv_take_positional(cl, line);
+		if (cl->stage == CSV_STAGE_FAILED)
+			return;
+	}
+	if (cl->nfields != cl->ncols)
+	{
+		csv_bad_row(cl, line, csv_column_number(cl->nfields < cl->ncols ? cl->nfields : cl->ncols),
+					"expected %u fields, found %llu", cl->ncols,
+					(unsigned long long) cl->nfields);
+		return;
+	}
+	if (cl->stage == CSV_STAGE_SAMPLE)
+		csv_sample_add(cl, line);
+	else
+		csv_append_row(cl, (const char *) cl->row.data, cl->fields, line);
+}
+
+static void
+csv_on_record(int terminator, void *data)
+{
+	ps_csv_load *cl = data;
+
+	(void) terminator;
+	if (cl->stage != CSV_STAGE_FAILED)
+		csv_record(cl);
+	csv_reset_record(cl);
+}
+
+/* PostgreSQL does not trim CSV fields; libcsv trims spaces unless told so. */
+static int
+csv_no_space(unsigned char c)
+{
+	(void) c;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- scanning */
+
+/* Forget a malformed record: reset libcsv without emitting it. */
+static void
+csv_discard_record(ps_csv_load *cl)
+{
+	/* Without STRICT_FINI, csv_fini always resets; NULL callbacks emit nothing. */
+	csv_set_opts(&cl->parser, cl->parser_opts & ~CSV_STRICT_FINI);
+	csv_fini(&cl->parser, NULL, NULL, NULL);
+	csv_set_opts(&cl->parser, cl->parser_opts);
+	csv_reset_record(cl);
+}
+
+/*
+ * libcsv adds blk_size bytes whenever its entry buffer is full: make that
+ * doubling (few reallocs for long fields) but never past entry_cap.
+ */
+static void
+csv_set_growth(ps_csv_load *cl)
+{
+	size_t		size = csv_get_buffer_size(&cl->parser);
+	size_t		blk = size < CSV_ENTRY_MIN_BLOCK ? CSV_ENTRY_MIN_BLOCK : size;
+
+	if (size >= cl->entry_cap)
+		return;
+	if (blk > cl->entry_cap - size)
+		blk = cl->entry_cap - size;
+	csv_set_blk_size(&cl->parser, blk);
+}
+
+/* A malformed record was found in this line: report, then resynchronize. */
+static void
+csv_malformed(ps_csv_load *cl, int32_t column, const char *reason)
+{
+	csv_bad_row(cl, cl->record_line, column, "%s", reason);
+	if (cl->stage == CSV_STAGE_FAILED)
+		return;
+	csv_discard_record(cl);
+	cl->skip_to_eol = true;
+}
+
+/*
+ * Feed p[0..len) to libcsv, one physical line (or the part of it in this
+ * chunk) at a time, and never more than libcsv's entry buffer has room for.
+ */
+static void
+csv_scan(ps_csv_load *cl, const char *p, size_t len)
+{
+	while (len > 0 && cl->stage != CSV_STAGE_FAILED)
+	{
+		const char *nl = memchr(p, '\n', len);
+		size_t		seg = nl ? (size_t) (nl - p) + 1 : len;
+		size_t		done = 0;
+
+		if (cl->skip_to_eol)
+		{
+			if (nl == NULL)
+				return;
+			cl->skip_to_eol = false;
+			cl->line++;
+			p += seg;
+			len -= seg;
+			continue;
+		}
+		if (!cl->in_record)
+		{
+			/* A record starts at the first byte that is not a line end. */
+			for (size_t i = 0; i < seg; i++)
+				if (p[i] != '\r' && p[i] != '\n')
+				{
+					cl->in_record = true;
+					cl->record_line = cl->line;
+					break;
+				}
+		}
+		while (done < seg)
+		{
+			size_t		room = cl->entry_cap - cl->parser.entry_pos;
+			size_t		piece = seg - done < room ? seg - done : room;
+			size_t		n;
+
+			if (room == 0)
+			{
+				csv_malformed(cl, csv_column_number(cl->nfields), "field exceeds max_field_mb");
+				break;
+			}
+			csv_set_growth(cl);
+			n = csv_parse(&cl->parser, p + done, piece, csv_on_field, csv_on_record, cl);
+			done += n;
+			if (cl->stage == CSV_STAGE_FAILED)
+				return;
+			if (n < piece)
+			{
+				if (csv_error(&cl->parser) != CSV_EPARSE)
+				{
+					csv_fail_nomem(cl);
+					return;
+				}
+				csv_malformed(cl, csv_column_number(cl->nfields),
+							  cl->parser.quoted ? "unexpected character after a closing quote"
+							  : "quote character inside an unquoted field");
+				break;
+			}
+		}
+		if (cl->stage == CSV_STAGE_FAILED)
+			return;
+		if (cl->skip_to_eol)
+		{
+			/* Resume at the malformed byte: the skip consumes up to the LF. */
+			p += done;
+			len -= done;
+			continue;
+		}
+		if (nl)
+			cl->line++;
+		p += seg;
+		len -= seg;
+	}
+}
+
+/* ---------------------------------------------------------------- API */
+
+ps_status
+ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
+			 ps_csv_load **out, ps_error *err)
+{
+	ps_csv_load *cl;
+	ps_error	e;
+	ps_status	rc;
+
+	*out = NULL;
+	if (table == NULL || !ps_table_name_valid(table))
+		return ps_error_set(err, PS_EINVAL,
+							"invalid table name \"%.64s\": use 1 to %d letters, digits, '_' or '-'",
+							table ? table : "", PS_MAX_NAME);
+	if (!csv_char_valid(o->delimiter) || !csv_char_valid(o->quote))
+		return ps_error_set(err, PS_EINVAL, "delimiter and quote must not be CR, LF or NUL");
+	if (o->delimiter == o->quote)
+		return ps_error_set(err, PS_EINVAL, "delimiter and quote must differ (both are '%c')",
+							o->delimiter);
+	if (o->max_field_bytes == 0 || o->max_field_bytes > CSV_MAX_FIELD_LIMIT)
+		return ps_error_set(err, PS_EINVAL, "max_field_mb must be between 1 byte and %llu MiB",
+							(unsigned long long) (CSV_MAX_FIELD_LIMIT >> 20));
+	if (o->batch_size == 0)
+		return ps_error_set(err, PS_EINVAL, "batch_size must be at least 1");
+	if ((cl = calloc(1, sizeof *cl)) == NULL)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+
+	cl->st = st;
+	snprintf(cl->table, sizeof cl->table, "%s", table);
+	cl->opt = *o;
+	cl->opt.time_column[PS_MAX_NAME] = '\0';
+	cl->stage = CSV_STAGE_HEADER;
+	cl->line = 1;
+	cl->record_line = 1;
+	cl->entry_cap = (size_t) o->max_field_bytes + 2;
+	cl->sample_budget = CSV_SAMPLE_MIN_BUDGET;
+	if (cl->sample_budget < 2 * cl->entry_cap)
+		cl->sample_budget = 2 * cl->entry_cap;
+	cl->row = (ps_buf) PS_BUF_INIT;
+	cl->sample_data = (ps_buf) PS_BUF_INIT;
+
+	cl->parser_opts = CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL;
+	if (csv_init(&cl->parser, cl->parser_opts) != 0)
+	{
+		free(cl);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	csv_set_delim(&cl->parser, (unsigned char) o->delimiter);
+	csv_set_quote(&cl->parser, (unsigned char) o->quote);
+	csv_set_space_func(&cl->parser, csv_no_space);
+
+	rc = ps_store_table_info(st, table, NULL, &cl->table_schema, &e);
+	if (rc != PS_OK && rc != PS_ENOTFOUND)
+	{
+		ps_csv_abort(cl);
+		if (err)
+			*err = e;
+		return rc;
+	}
+	*out = cl;
+	return PS_OK;
+}
+
+ps_status
+ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err)
+{
+	const char *p = data;
+
+	if (cl->stage == CSV_STAGE_FAILED)
+		return csv_fatal_status(cl, err);
+	if (!cl->bom_checked)
+	{
+		/* Hold back what could still be a BOM, across chunk boundaries. */
+		while (len > 0 && cl->bom_len < sizeof utf8_bom &&
+			   (unsigned char) *p == utf8_bom[cl->bom_len])
+		{
+			cl->bom_len++;
+			p++;
+			len--;
+		}
+		if (cl->bom_len < sizeof utf8_bom && len == 0)
+			return PS_OK;
+		cl->bom_checked = true;
+		if (cl->bom_len < sizeof utf8_bom)
+			csv_scan(cl, (const char *) utf8_bom, cl->bom_len);	/* it was data */
+	}
+	csv_scan(cl, p, len);
+	if (cl->stage == CSV_STAGE_FAILED)
+		return csv_fatal_status(cl, err);
+	return PS_OK;
+}
+
+/* End of input: the last record, then whatever the stage still needs. */
+static void
+csv_end_input(ps_csv_load *cl)
+{
+	if (cl->stage != CSV_STAGE_FAILED && !cl->bom_checked)
+	{
+		cl->bom_checked = true;
+		csv_scan(cl, (const char *) utf8_bom, cl->bom_len);
+	}
+	if (cl->stage != CSV_STAGE_FAILED && !cl->skip_to_eol &&
+		csv_fini(&cl->parser, csv_on_field, csv_on_record, cl) != 0)
+		csv_malformed(cl, csv_column_number(cl->nfields), "unterminated quoted field at end of input");
+	if (cl->stage == CSV_STAGE_HEADER && cl->table_schema != NULL)
+	{
+		/* No records at all: an existing table takes zero rows. */
+		csv_take_positional(cl, 0);
+	}
+	if (cl->stage == CSV_STAGE_HEADER ||
+		(cl->stage == CSV_STAGE_SAMPLE && cl->sample_rows == 0 && cl->table_schema == NULL))
+		csv_fail_at(cl, PS_EINVAL, 0, 0, "no data rows: cannot infer the schema of new table \"%s\"",
+					cl->table);
+	if (cl->stage == CSV_STAGE_SAMPLE)
+		csv_end_sample(cl);
+}
+
+static void
+csv_fill_result(const ps_csv_load *cl, ps_csv_result *res)
+{
+	if (res == NULL)
+		return;
+	memset(res, 0, sizeof *res);
+	res->rows_loaded = ps_load_rows(cl->ld);
+	res->rows_rejected = cl->rejected;
+	res->nerrors = cl->nerrors;
+	memcpy(res->errors, cl->errors, cl->nerrors * sizeof cl->errors[0]);
+}
+
+ps_status
+ps_csv_finish_detached(ps_csv_load *cl, ps_csv_result *res, ps_load **load_out, ps_error *err)
+{
+	ps_status	rc;
+
+	*load_out = NULL;
+	csv_end_input(cl);
+	if (cl->stage == CSV_STAGE_FAILED)
+	{
+		rc = csv_fatal_status(cl, err);
+		ps_csv_abort(cl);
+		return rc;
+	}
+	csv_fill_result(cl, res);
+	*load_out = cl->ld;
+	cl->ld = NULL;
+	ps_csv_abort(cl);
+	return PS_OK;
+}
+
+ps_status
+ps_csv_finish(ps_csv_load *cl, ps_csv_result *res, ps_error *err)
+{
+	ps_load    *ld;
+	ps_status	rc;
+
+	if ((rc = ps_csv_finish_detached(cl, res, &ld, err)) != PS_OK)
+		return rc;
+	return ps_load_commit(ld, err);
+}
+
+void
+ps_csv_abort(ps_csv_load *cl)
+{
+	if (cl == NULL)
+		return;
+	ps_load_abort(cl->ld);
+	csv_free(&cl->parser);
+	ps_buf_free(&cl->row);
+	free(cl->fields);
+	ps_schema_free(cl->table_schema);
+	for (uint32_t i = 0; cl->names != NULL && i < cl->ncols; i++)
+		free(cl->names[i]);
+	free(cl->names);
+	free(cl->types);
+	free(cl->infer);
+	csv_free_sample(cl);
+	free(cl->values);
+	free(cl);
+}

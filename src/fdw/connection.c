@@ -1,0 +1,458 @@
+/*
+ * connection.c — the backend's connections to data-directory owners, the
+ * loads that INSERT/COPY open inside a transaction, and the mapping of
+ * ps_client errors onto ereport.
+ *
+ * Like postgres_fdw's connection cache: one entry per data directory in a
+ * backend-lifetime hash table.  An entry is never removed, so PulsoraConn
+ * pointers stay valid for the backend's life; its ps_client is replaced when
+ * it breaks (at the next use, or at transaction end), and every replacement
+ * bumps the entry's generation so that holders of scan handles (which die
+ * with their client) know not to touch them.
+ *
+ * Transactional writes: each (foreign table, subtransaction) gets one row
+ * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of a
+ * connection is finished and then all of them are committed with one
+ * ps_client_load_commit, so a transaction's rows on one data directory
+ * appear atomically; an error there aborts the transaction.  At abort, and
+ * at the abort of the subtransaction that began it, a load is aborted.  A
+ * committed subtransaction hands its loads to its parent.  Load records are
+ * kept in TopMemoryContext and always removed from the list before the
+ * handle is given to a ps_client call that frees it, so no path can free a
+ * handle twice.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "pulsora_fdw.h"
+
+struct PulsoraConn
+{
+	char		data_dir[MAXPGPATH];	/* hash key */
+	ps_client  *client;			/* NULL when not connected */
+	uint64		generation;		/* bumped whenever client is closed */
+	List	   *loads;			/* PulsoraXactLoad *, this transaction's */
+};
+
+typedef struct PulsoraXactLoad
+{
+	ps_client_load *load;
+	Oid			relid;
+	SubTransactionId subid;
+} PulsoraXactLoad;
+
+static HTAB *connections = NULL;
+
+static void pulsora_xact_callback(XactEvent event, void *arg);
+static void pulsora_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+									 SubTransactionId parentSubid, void *arg);
+
+int
+pulsora_sqlstate(ps_status status)
+{
+	switch (status)
+	{
+		case PS_OK:
+			return ERRCODE_SUCCESSFUL_COMPLETION;
+		case PS_EINVAL:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case PS_ENOTFOUND:
+			return ERRCODE_UNDEFINED_TABLE;
+		case PS_EEXISTS:
+			return ERRCODE_DUPLICATE_TABLE;
+		case PS_EBUSY:
+			return ERRCODE_OBJECT_IN_USE;
+		case PS_ENOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case PS_EIO:
+			return ERRCODE_IO_ERROR;
+		case PS_ECORRUPT:
+			return ERRCODE_DATA_CORRUPTED;
+		case PS_ELOCKED:
+			return ERRCODE_LOCK_NOT_AVAILABLE;
+		case PS_ETOOBIG:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case PS_EPROTO:
+			return ERRCODE_PROTOCOL_VIOLATION;
+		case PS_ESCHEMA:
+			return ERRCODE_DATATYPE_MISMATCH;
+		case PS_EBADROW:
+			return ERRCODE_INVALID_TEXT_REPRESENTATION;
+		case PS_ETIME:
+			return ERRCODE_DATETIME_VALUE_OUT_OF_RANGE;
+		case PS_EPERM:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case PS_ECONN:
+			return ERRCODE_CONNECTION_FAILURE;
+		case PS_EINTERNAL:
+			return ERRCODE_INTERNAL_ERROR;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+void
+pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err, const char *what)
+{
+	const char *message = (err && err->message[0]) ? err->message : ps_strerror(status);
+	char		position[64] = "";
+
+	if (err && err->line > 0 && err->column > 0)
+		snprintf(position, sizeof position, "line %lld, column %d: ",
+				 (long long) err->line, (int) err->column);
+	else if (err && err->line > 0)
+		snprintf(position, sizeof position, "line %lld: ", (long long) err->line);
+
+	if (status == PS_ECONN && conn != NULL)
+		ereport(ERROR,
+				(errcode(pulsora_sqlstate(status)),
+				 what ? errmsg("%s: lost connection to pulsorad for data directory \"%s\": %s",
+							   what, conn->data_dir, message)
+				 : errmsg("lost connection to pulsorad for data directory \"%s\": %s",
+						  conn->data_dir, message),
+				 errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
+	ereport(ERROR,
+			(errcode(pulsora_sqlstate(status)),
+			 what ? errmsg("%s: %s%s", what, position, message)
+			 : errmsg("%s%s", position, message)));
+}
+
+static void
+connections_init(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(PulsoraConn);
+	connections = hash_create("pulsora connections", 8, &ctl, HASH_ELEM | HASH_STRINGS);
+	RegisterXactCallback(pulsora_xact_callback, NULL);
+	RegisterSubXactCallback(pulsora_subxact_callback, NULL);
+}
+
+/* Close the client (freeing every scan and load handle on it). */
+static void
+conn_drop_client(PulsoraConn *conn)
+{
+	ps_client_close(conn->client);
+	conn->client = NULL;
+	conn->generation++;
+}
+
+PulsoraConn *
+pulsora_connect(ForeignServer *server)
+{
+	PulsoraServerOptions opts;
+	PulsoraConn *conn;
+	bool		found;
+	ps_error	err;
+	ps_status	st;
+
+	pulsora_server_options(server, &opts);
+	if (strlen(opts.data_dir) >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("data_dir of server \"%s\" is too long", server->servername)));
+	if (connections == NULL)
+		connections_init();
+
+	conn = hash_search(connections, opts.data_dir, HASH_ENTER, &found);
+	if (!found)
+	{
+		conn->client = NULL;
+		conn->generation = 0;
+		conn->loads = NIL;
+	}
+
+	if (conn->client != NULL && ps_client_broken(conn->client))
+	{
+		/* Writes of this transaction went down with the connection. */
+		if (conn->loads != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost connection to pulsorad for data directory \"%s\" with rows of this transaction not yet committed",
+							conn->data_dir),
+					 errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
+		conn_drop_client(conn);
+	}
+	if (conn->client != NULL)
+		return conn;
+
+	st = ps_client_connect(conn->data_dir, &conn->client, &err);
+	if (st == PS_ECONN && opts.autostart)
+		conn->client = pulsora_owner_start(conn->data_dir);
+	else if (st == PS_ECONN)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("no pulsorad is running for data directory \"%s\": %s",
+						conn->data_dir, err.message),
+				 errhint("Start \"pulsorad -D %s\", or set option \"autostart\" of server \"%s\" to true.",
+						 conn->data_dir, server->servername)));
+	else if (st != PS_OK)
+	{
+		conn->client = NULL;
+		ereport(ERROR,
+				(errcode(pulsora_sqlstate(st)),
+				 errmsg("could not connect to pulsorad for data directory \"%s\": %s",
+						conn->data_dir, err.message)));
+	}
+	return conn;
+}
+
+ps_client *
+pulsora_conn_client(PulsoraConn *conn)
+{
+	return conn->client;
+}
+
+uint64
+pulsora_conn_generation(const PulsoraConn *conn)
+{
+	return conn->generation;
+}
+
+const char *
+pulsora_conn_data_dir(const PulsoraConn *conn)
+{
+	return conn->data_dir;
+}
+
+bool
+pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, PulsoraTableInfo *out)
+{
+	ps_client_table info;
+	ps_client_column *cols = NULL;
+	size_t		ncols = 0;
+	ps_error	err;
+	ps_status	st;
+
+	st = ps_client_table_info(conn->client, table, &info, &cols, &ncols, &err);
+	if (st == PS_ENOTFOUND && missing_ok)
+		return false;
+	if (st != PS_OK)
+	{
+		if (st == PS_ENOTFOUND)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
+							table, conn->data_dir)));
+		pulsora_report(conn, st, &err, psprintf("could not read pulsora table \"%s\"", table));
+	}
+
+	/* Copy everything into palloc'd memory before anything can ereport. */
+	out->name = pstrdup(table);
+	out->row_count = info.row_count;
+	out->min_time = info.min_time;
+	out->max_time = info.max_time;
+	free(info.name);
+	out->ncolumns = (int) ncols;
+	out->column_names = palloc(sizeof(char *) * Max(ncols, 1));
+	out->column_types = palloc(sizeof(ps_type) * Max(ncols, 1));
+	out->time_column = -1;
+	for (size_t i = 0; i < ncols; i++)
+	{
+		out->column_names[i] = pstrdup(cols[i].name);
+		out->column_types[i] = cols[i].type;
+		if (cols[i].is_time)
+			out->time_column = (int) i;
+	}
+	ps_client_columns_free(cols, ncols);
+	if (out->time_column < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("pulsora table \"%s\" has no time column", table)));
+	return true;
+}
+
+ps_client_load *
+pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
+					const char *const *names, const ps_type *types,
+					uint32 ncolumns, uint32 time_index)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	PulsoraXactLoad *xl;
+	ps_client_load *load;
+	ps_error	err;
+	ps_status	st;
+	ListCell   *cell;
+
+	foreach(cell, conn->loads)
+	{
+		xl = lfirst(cell);
+		if (xl->relid == relid && xl->subid == subid)
+			return xl->load;
+	}
+
+	st = ps_client_load_begin(conn->client, table, names, types, ncolumns, time_index,
+							  false, &load, &err);
+	if (st != PS_OK)
+		pulsora_report(conn, st, &err, psprintf("could not start writing to pulsora table \"%s\"", table));
+
+	xl = MemoryContextAlloc(TopMemoryContext, sizeof(PulsoraXactLoad));
+	xl->load = load;
+	xl->relid = relid;
+	xl->subid = subid;
+	PG_TRY();
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		conn->loads = lappend(conn->loads, xl);
+		MemoryContextSwitchTo(old);
+	}
+	PG_CATCH();
+	{
+		ps_client_load_abort(load);
+		pfree(xl);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return load;
+}
+
+/* Finish and commit every load of conn; ereports on failure. */
+static void
+conn_commit_loads(PulsoraConn *conn)
+{
+	int			n = list_length(conn->loads);
+	ps_client_load **loads;
+	int			i = 0;
+	ListCell   *cell;
+	ps_error	err;
+	ps_status	st;
+
+	if (n == 0)
+		return;
+	/* Take the handles out of the list first: from here on we own them. */
+	loads = MemoryContextAlloc(TopTransactionContext, sizeof(ps_client_load *) * n);
+	foreach(cell, conn->loads)
+	{
+		PulsoraXactLoad *xl = lfirst(cell);
+
+		loads[i++] = xl->load;
+	}
+	list_free_deep(conn->loads);
+	conn->loads = NIL;
+
+	for (i = 0; i < n; i++)
+	{
+		ps_client_load_result res;
+
+		memset(&res, 0, sizeof res);
+		st = ps_client_load_finish(loads[i], &res, &err);
+		ps_client_load_result_free(&res);
+		if (st != PS_OK)
+		{
+			for (int j = 0; j < n; j++)
+				ps_client_load_abort(loads[j]);
+			pulsora_report(conn, st, &err, "could not commit rows written to pulsora");
+		}
+	}
+	st = ps_client_load_commit(loads, n, &err);
+	if (st != PS_OK)
+		pulsora_report(conn, st, &err, "could not commit rows written to pulsora");
+}
+
+static void
+conn_abort_loads(PulsoraConn *conn, SubTransactionId subid, bool all)
+{
+	ListCell   *cell;
+
+	foreach(cell, conn->loads)
+	{
+		PulsoraXactLoad *xl = lfirst(cell);
+
+		if (all || xl->subid == subid)
+		{
+			conn->loads = foreach_delete_current(conn->loads, cell);
+			ps_client_load_abort(xl->load);
+			pfree(xl);
+		}
+	}
+}
+
+static void
+pulsora_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	PulsoraConn *conn;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			hash_seq_init(&scan, connections);
+			while ((conn = hash_seq_search(&scan)) != NULL)
+			{
+				PG_TRY();
+				{
+					conn_commit_loads(conn);
+				}
+				PG_CATCH();
+				{
+					hash_seq_term(&scan);
+					PG_RE_THROW();
+				}
+				PG_END_TRY();
+			}
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			hash_seq_init(&scan, connections);
+			while ((conn = hash_seq_search(&scan)) != NULL)
+			{
+				if (conn->loads != NIL)
+				{
+					hash_seq_term(&scan);
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot PREPARE a transaction that has written to pulsora foreign tables")));
+				}
+			}
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			hash_seq_init(&scan, connections);
+			while ((conn = hash_seq_search(&scan)) != NULL)
+			{
+				conn_abort_loads(conn, InvalidSubTransactionId, true);
+				if (conn->client != NULL && ps_client_broken(conn->client))
+					conn_drop_client(conn);
+			}
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			hash_seq_init(&scan, connections);
+			while ((conn = hash_seq_search(&scan)) != NULL)
+				if (conn->client != NULL && ps_client_broken(conn->client))
+					conn_drop_client(conn);
+			break;
+	}
+}
+
+static void
+pulsora_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	PulsoraConn *conn;
+	ListCell   *cell;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+	hash_seq_init(&scan, connections);
+	while ((conn = hash_seq_search(&scan)) != NULL)
+	{
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			conn_abort_loads(conn, mySubid, false);
+		else
+			foreach(cell, conn->loads)
+			{
+				PulsoraXactLoad *xl = lfirst(cell);
+
+				if (xl->subid == mySubid)
+					xl->subid = parentSubid;
+			}
+	}
+}

@@ -1,0 +1,186 @@
+/*
+ * option.c — the options of pulsora servers, foreign tables and columns:
+ * the validator behind CREATE/ALTER ... OPTIONS, and lookups for the rest of
+ * the extension.
+ *
+ *   server:  data_dir  (required, absolute; only a superuser may set it,
+ *                       as file_fdw restricts filename: it names a place the
+ *                       server's OS user reads and writes)
+ *            autostart (boolean, default true)
+ *   table:   table        (store table name; default: the relation's name)
+ *   column:  column_name  (store column name; default: the attribute's name)
+ *
+ * Every option is checked here, so lookups can trust what the catalogs hold.
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "pulsora_fdw.h"
+
+typedef struct PulsoraOption
+{
+	const char *name;
+	Oid			context;		/* catalog the option belongs to */
+} PulsoraOption;
+
+static const PulsoraOption valid_options[] = {
+	{"data_dir", ForeignServerRelationId},
+	{"autostart", ForeignServerRelationId},
+	{"table", ForeignTableRelationId},
+	{"column_name", AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+PG_FUNCTION_INFO_V1(pulsora_fdw_validator);
+
+static bool
+option_is_valid(const char *name, Oid context)
+{
+	for (const PulsoraOption *opt = valid_options; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+report_invalid_option(const char *name, Oid context)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (const PulsoraOption *opt = valid_options; opt->name; opt++)
+		if (opt->context == context)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", opt->name);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 buf.len > 0
+			 ? errhint("Valid options in this context are: %s", buf.data)
+			 : errhint("There are no valid options in this context.")));
+}
+
+static void
+check_data_dir(const char *data_dir)
+{
+	char		socket_path[PATH_MAX];
+	ps_error	err;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superuser can set option \"data_dir\""),
+				 errdetail("The data directory is read and written as the database server's operating system user.")));
+	if (!is_absolute_path(data_dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"data_dir\" must be an absolute path: \"%s\"", data_dir)));
+	if (ps_socket_path(data_dir, socket_path, sizeof socket_path, &err) != PS_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"data_dir\" is unusable: %s", err.message)));
+}
+
+/*
+ * Validate the options of a pulsora object.  `catalog` says which kind of
+ * object holds them (server, foreign table, column, wrapper, user mapping).
+ */
+Datum
+pulsora_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	bool		have_data_dir = false;
+	ListCell   *cell;
+
+	foreach(cell, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (!option_is_valid(def->defname, catalog))
+			report_invalid_option(def->defname, catalog);
+
+		if (strcmp(def->defname, "data_dir") == 0)
+		{
+			check_data_dir(defGetString(def));
+			have_data_dir = true;
+		}
+		else if (strcmp(def->defname, "autostart") == 0)
+			(void) defGetBoolean(def);	/* errors on anything not boolean */
+		else if (defGetString(def)[0] == '\0')	/* table, column_name */
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must not be empty", def->defname)));
+	}
+
+	if (catalog == ForeignServerRelationId && !have_data_dir)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"data_dir\" is required for pulsora servers"),
+				 errhint("Name the directory pulsorad keeps the data in, e.g. OPTIONS (data_dir '/var/lib/pulsora/ticks').")));
+
+	PG_RETURN_VOID();
+}
+
+void
+pulsora_server_options(ForeignServer *server, PulsoraServerOptions *out)
+{
+	ListCell   *cell;
+
+	out->data_dir = NULL;
+	out->autostart = true;
+	foreach(cell, server->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, "data_dir") == 0)
+			out->data_dir = defGetString(def);
+		else if (strcmp(def->defname, "autostart") == 0)
+			out->autostart = defGetBoolean(def);
+	}
+	/* Only possible for a server created before the validator was attached. */
+	if (out->data_dir == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no option \"data_dir\"", server->servername)));
+}
+
+char *
+pulsora_table_name(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *cell;
+
+	foreach(cell, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, "table") == 0)
+			return pstrdup(defGetString(def));
+	}
+	return get_rel_name(relid);
+}
+
+char *
+pulsora_column_name(Oid relid, AttrNumber attnum)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *cell;
+
+	foreach(cell, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, "column_name") == 0)
+			return pstrdup(defGetString(def));
+	}
+	return get_attname(relid, attnum, false);
+}

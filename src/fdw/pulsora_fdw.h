@@ -1,0 +1,221 @@
+/*
+ * pulsora_fdw.h — interfaces between the files of the PostgreSQL extension
+ * `pulsora` (DESIGN §1, §5).  Not installed; every file of src/fdw includes
+ * postgres.h first and then this header.
+ *
+ * The extension never opens RocksDB: it talks to the owner (pulsorad) of a
+ * data directory through the native-protocol client (proto/ps_client.h),
+ * one cached connection per data directory per backend (connection.c),
+ * starting the owner itself when none runs (owner.c).  Files by job:
+ *
+ *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN, ANALYZE, INSERT/COPY, IMPORT
+ *   option.c       option validator and option lookup
+ *   connection.c   connection cache, transaction-scoped loads, error reports
+ *   owner.c        autostart of pulsorad
+ *   scan_range.c   time-range pushdown: recognising quals, evaluating ranges
+ *   convert.c      column mapping, Datum <-> store values, the row reader
+ *   functions.c    the SQL functions pulsora_*
+ *
+ * Memory: unless stated otherwise, results are palloc'd in the current memory
+ * context.  Everything malloc'd by ps_client is copied into palloc'd memory
+ * and freed before any ereport can happen, so an error never leaks it.
+ * Time units: PostgreSQL timestamps are microseconds since 2000-01-01
+ * ("PostgreSQL us"); the store keeps nanoseconds since 1970-01-01 ("ns").
+ */
+#ifndef PULSORA_FDW_H
+#define PULSORA_FDW_H
+
+#include "foreign/foreign.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+
+#include "proto/ps_client.h"
+
+/* ---------------------------------------------------------------- option.c */
+
+typedef struct PulsoraServerOptions
+{
+	char	   *data_dir;		/* absolute path; never NULL after lookup */
+	bool		autostart;		/* start pulsorad when none runs (default true) */
+} PulsoraServerOptions;
+
+extern void pulsora_server_options(ForeignServer *server, PulsoraServerOptions *out);
+/* Store table behind a foreign table: option `table`, else the relation's name. */
+extern char *pulsora_table_name(Oid relid);
+/* Store column behind an attribute: option `column_name`, else the attribute's name. */
+extern char *pulsora_column_name(Oid relid, AttrNumber attnum);
+
+/* ---------------------------------------------------------------- connection.c */
+
+/*
+ * A connection to the owner of one data directory.  The object lives for
+ * the whole backend (never freed, so pointers to it stay valid); the
+ * ps_client inside is replaced when it breaks, which bumps the generation,
+ * so holders of scan handles can tell that their handles died with it.
+ */
+typedef struct PulsoraConn PulsoraConn;
+
+/* Connected (autostarting the owner if allowed) connection for a server. */
+extern PulsoraConn *pulsora_connect(ForeignServer *server);
+extern ps_client *pulsora_conn_client(PulsoraConn *conn);
+extern uint64 pulsora_conn_generation(const PulsoraConn *conn);
+extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
+
+/*
+ * The row load of the current subtransaction for foreign table relid on
+ * conn, begun with the given columns if there is none yet.  The load is
+ * finished and committed with all of the transaction's other loads at
+ * PRE_COMMIT, and aborted when its subtransaction or transaction aborts.
+ * The handle is valid until then; callers may cache it together with the
+ * subtransaction id they got it in.
+ */
+extern ps_client_load *pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
+										   const char *const *names, const ps_type *types,
+										   uint32 ncolumns, uint32 time_index);
+
+/*
+ * Catalog of one store table, copied into palloc'd memory.  Returns false
+ * when the table does not exist and missing_ok; otherwise errors.
+ */
+typedef struct PulsoraTableInfo
+{
+	char	   *name;
+	uint64		row_count;
+	int64		min_time;		/* ns, valid if row_count > 0 */
+	int64		max_time;
+	int			ncolumns;
+	char	  **column_names;
+	ps_type    *column_types;
+	int			time_column;	/* index into the arrays */
+} PulsoraTableInfo;
+
+extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok,
+							   PulsoraTableInfo *out);
+
+/*
+ * ereport(ERROR) for a failed ps_client call, with the SQLSTATE mapped from
+ * the status.  The message is the owner's; `what` (may be NULL) says what
+ * was being done ("could not scan pulsora table \"x\"") and goes first.
+ * An input position (line/column) is added when the error has one.
+ */
+extern void pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err,
+						   const char *what) pg_attribute_noreturn();
+extern int	pulsora_sqlstate(ps_status status);
+
+/* ---------------------------------------------------------------- owner.c */
+
+/*
+ * Start pulsorad for data_dir, detached from PostgreSQL, and wait until its
+ * socket accepts connections; returns the connected client.  Errors name the
+ * data directory, the cause, and point to DIR/pulsorad.log.
+ */
+extern ps_client *pulsora_owner_start(const char *data_dir);
+
+/* ---------------------------------------------------------------- scan_range.c */
+
+/*
+ * A time range in the time column's own domain (PostgreSQL us, inclusive
+ * bounds).  PG_INT64_MIN / PG_INT64_MAX are -infinity / infinity, i.e. no
+ * bound; empty is a contradiction (no row can match).
+ */
+typedef struct PulsoraRange
+{
+	int64		lo;
+	int64		hi;
+	bool		empty;
+} PulsoraRange;
+
+/* One pushable comparison "time_column <strategy> operand". */
+typedef struct PulsoraTimeQual
+{
+	int			strategy;		/* BTLessStrategyNumber .. BTGreaterStrategyNumber */
+	Oid			operand_type;	/* TIMESTAMPTZOID, TIMESTAMPOID or DATEOID */
+	Expr	   *operand;		/* evaluable without this relation's columns */
+	bool		exact;			/* the range alone decides the qual (no recheck) */
+} PulsoraTimeQual;
+
+/*
+ * Recognise clause as a comparison of the time column (attno time_attno, of
+ * type time_type, in relation relid) with an operand PostgreSQL can
+ * evaluate before the scan (Const, Param, stable expression; other
+ * relations' columns only when allow_outer, for parameterised paths).
+ * Operators are matched by btree strategy in the datetime operator family.
+ */
+extern bool pulsora_time_qual(PlannerInfo *root, Expr *clause, Index relid,
+							  AttrNumber time_attno, Oid time_type, bool allow_outer,
+							  PulsoraTimeQual *out);
+
+extern void pulsora_range_init(PulsoraRange *r);
+/* Intersect r with "column <strategy> value" (value of operand_type; NULL: empty). */
+extern void pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy,
+								Oid operand_type, Datum value, bool isnull);
+/* Stored-ns bounds of r; false when no stored time can fall in it. */
+extern bool pulsora_range_to_ns(const PulsoraRange *r, int64 *lo_ns, int64 *hi_ns);
+/* Fraction (0..1) of the stored span [min_ns, max_ns] that r covers. */
+extern double pulsora_range_fraction(const PulsoraRange *r, int64 min_ns, int64 max_ns);
+/* "[a, b]" or "empty", bounds printed as time_type in the session's style. */
+extern char *pulsora_range_format(const PulsoraRange *r, Oid time_type);
+
+/* ---------------------------------------------------------------- convert.c */
+
+/* How one attribute of a foreign table maps onto the store table. */
+typedef struct PulsoraColumnMap
+{
+	int			natts;			/* attributes of the relation, dropped included */
+	/* per attribute (index attnum - 1); store_name NULL for dropped ones */
+	char	  **store_name;
+	Oid		   *pg_type;
+	ps_type    *store_type;
+	AttrNumber	time_attno;		/* attribute holding the store's time, or 0 */
+} PulsoraColumnMap;
+
+/* Store type a PostgreSQL type maps to; false if it maps to none. */
+extern bool pulsora_store_type_for(Oid pg_type, ps_type *out);
+
+/*
+ * Map every live attribute of rel onto the columns of the store table in
+ * info, checking types; errors name the offending column.
+ */
+extern void pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map);
+
+/* ns <-> PostgreSQL us (floor); the ns conversion errors outside the store's range. */
+extern int64 pulsora_ns_to_pg(int64 ns);
+extern int64 pulsora_pg_to_ns(int64 pg_us, const char *column);
+
+/*
+ * The row reader: streams one scan from the owner in batches and turns each
+ * row into Datums for the attributes of a relation.  Its memory (and the
+ * owner-side scan, closed by a memory-context callback) lives in a context
+ * created under the current one, so an aborted query cannot leak it.
+ */
+typedef struct PulsoraReader PulsoraReader;
+
+typedef struct PulsoraReadSpec
+{
+	const char *table;
+	int64		lo_ns, hi_ns;	/* inclusive */
+	bool		descending;
+	int64		limit;			/* rows, or -1 */
+	int			ncolumns;		/* value columns wanted */
+	const char *const *columns; /* their store names */
+	const ps_type *types;		/* their expected store types */
+	const AttrNumber *attnos;	/* where each goes */
+	AttrNumber	time_attno;		/* where the time goes, or 0 */
+	Oid			time_type;		/* its PostgreSQL type */
+	int			natts;			/* width of the Datum arrays */
+	const Oid  *pg_types;		/* PostgreSQL type per attribute (index attno-1) */
+} PulsoraReadSpec;
+
+extern PulsoraReader *pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec);
+/* Next row into values/isnull[0..natts); false at the end. */
+extern bool pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull);
+extern uint64 pulsora_reader_fetched(const PulsoraReader *r);
+extern void pulsora_reader_close(PulsoraReader *r);
+
+/* ---------------------------------------------------------------- pulsora_fdw.c */
+
+/* True when server belongs to a foreign-data wrapper handled by this extension. */
+extern bool pulsora_is_own_server(ForeignServer *server);
+
+#endif

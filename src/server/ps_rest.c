@@ -1,0 +1,1601 @@
+/*
+ * ps_rest.c — the REST API of pulsorad on libmicrohttpd (DESIGN §5).
+ *
+ * MHD runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION), so
+ * each request is handled start to end by one thread and may block: an
+ * ingest feeding the CSV loader or an export reading a scan never stalls
+ * other clients.  A request's state lives in a `request` hung on MHD's
+ * per-request pointer and is freed by the completion callback, which also
+ * aborts an ingest whose client went away and counts the request for
+ * /metrics.
+ *
+ * Invariants:
+ *  - Every response except /metrics and CSV/NDJSON exports is the envelope
+ *    {"success", "data", "error"} built with jansson.
+ *  - Memory per request is bounded: ingest bodies go to ps_csv_feed chunk by
+ *    chunk as MHD hands them over (nothing is buffered here), and query
+ *    results are produced by a content-reader callback that keeps the scan
+ *    open between calls and holds at most one formatted row beyond MHD's
+ *    buffer.  A JSON result is streamed the same way, in its envelope.
+ *  - Authentication (a bearer token compared in constant time) is checked
+ *    before anything else on every route but /health.
+ *  - Table names from the path are checked with ps_table_name_valid before
+ *    any store call; "%00" is never decoded, so a name cannot be cut short.
+ */
+#include "ps_rest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <csv.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "core/ps_buf.h"
+#include "core/ps_row.h"
+#include "core/ps_schema.h"
+#include "core/ps_time.h"
+#include "core/ps_types.h"
+#include "ps_log.h"
+
+#define JSON_LIMIT_DEFAULT 1000
+#define JSON_LIMIT_MAX 10000
+#define EXPORT_BLOCK_SIZE (64 * 1024)
+/* MHD's per-connection pool bounds the size of the upload chunks handed to us. */
+#define CONNECTION_MEMORY (256 * 1024)
+#define LISTEN_BACKLOG 128
+#define NS_PER_MS INT64_C(1000000)
+
+/* ---------------------------------------------------------------- routes and metrics */
+
+typedef enum route_id {
+	ROUTE_HEALTH,
+	ROUTE_TABLES,
+	ROUTE_INGEST,
+	ROUTE_QUERY,
+	ROUTE_SCHEMA,
+	ROUTE_COUNT,
+	ROUTE_DELETE_ROWS,
+	ROUTE_DROP,
+	ROUTE_METRICS,
+	ROUTE_UNKNOWN,
+	NROUTES
+} route_id;
+
+/* Route labels of pulsora_http_requests_total. */
+static const char *const route_labels[NROUTES] = {
+	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/schema",
+	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "unknown"
+};
+
+/* Statuses this API answers with; the last slot counts any other. */
+static const int counted_statuses[] = {200, 400, 401, 404, 405, 409, 413, 500, 0};
+#define NSTATUSES (sizeof counted_statuses / sizeof counted_statuses[0])
+
+struct ps_rest {
+	struct MHD_Daemon *daemon;
+	ps_store   *store;
+	char	   *auth_token;			/* NULL = no authentication */
+	uint64_t	max_body_bytes;
+	char	   *version;
+	ps_csv_options csv;
+	atomic_uint_fast64_t requests[NROUTES][NSTATUSES];
+	atomic_uint_fast64_t rows_ingested;
+};
+
+typedef struct request {
+	ps_rest    *rest;
+	route_id	route;
+	char		table[PS_MAX_NAME + 1];
+	int			status;				/* of the queued response, 0 before */
+	struct timespec started;
+	char		method[16];
+	char		path[160];
+	/* ingest */
+	ps_csv_load *load;
+	uint64_t	body_bytes;
+	int			failed_status;		/* nonzero once the ingest has failed */
+	ps_error	failure;
+} request;
+
+static void
+count_request(ps_rest *r, route_id route, int status)
+{
+	size_t		i = 0;
+
+	while (counted_statuses[i] != 0 && counted_statuses[i] != status)
+		i++;
+	atomic_fetch_add_explicit(&r->requests[route][i], 1, memory_order_relaxed);
+}
+
+static double
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double) (now.tv_sec - since->tv_sec) * 1e3 +
+		(double) (now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static int
+http_status_for(ps_status st)
+{
+	switch (st)
+	{
+		case PS_EINVAL:
+		case PS_EBADROW:
+		case PS_ESCHEMA:
+		case PS_ETIME:
+			return MHD_HTTP_BAD_REQUEST;
+		case PS_ENOTFOUND:
+			return MHD_HTTP_NOT_FOUND;
+		case PS_EBUSY:
+		case PS_EEXISTS:
+			return MHD_HTTP_CONFLICT;
+		case PS_ETOOBIG:
+			return MHD_HTTP_CONTENT_TOO_LARGE;
+		default:
+			return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static enum MHD_Result
+queue(request *rq, struct MHD_Connection *conn, int status, struct MHD_Response *resp,
+	  const char *content_type)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	ret = MHD_queue_response(conn, (unsigned) status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		rq->status = status;
+	return ret;
+}
+
+/* Queue {"success": error == NULL, "data": data, "error": error}; steals data. */
+static enum MHD_Result
+respond_envelope(request *rq, struct MHD_Connection *conn, int status, json_t *data,
+				 const char *error)
+{
+	json_t	   *env = json_pack("{s:b, s:o, s:s?}", "success", error == NULL,
+								"data", data != NULL ? data : json_null(), "error", error);
+	char	   *text = env != NULL ? json_dumps(env, JSON_COMPACT) : NULL;
+
+	json_decref(env);
+	if (text == NULL)
+		return MHD_NO;
+	return queue(rq, conn, status,
+				 MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
+				 "application/json");
+}
+
+static enum MHD_Result
+respond_error(request *rq, struct MHD_Connection *conn, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result
+respond_error(request *rq, struct MHD_Connection *conn, int status, const char *fmt, ...)
+{
+	char		message[PS_ERROR_MESSAGE_MAX + 64];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	if (status >= 500)
+		ps_log(PS_LOG_ERROR, "%s %s: %s", rq->method, rq->path, message);
+	return respond_envelope(rq, conn, status, NULL, message);
+}
+
+/* An error from the store or loader, with its position when it has one. */
+static enum MHD_Result
+respond_status(request *rq, struct MHD_Connection *conn, const ps_error *err)
+{
+	int			status = http_status_for(err->code);
+
+	if (err->line > 0)
+		return respond_error(rq, conn, status, "line %lld, column %d: %s",
+							 (long long) err->line, (int) err->column, err->message);
+	return respond_error(rq, conn, status, "%s", err->message);
+}
+
+static enum MHD_Result
+respond_not_found(request *rq, struct MHD_Connection *conn)
+{
+	return respond_error(rq, conn, MHD_HTTP_NOT_FOUND, "table \"%s\" not found", rq->table);
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+typedef struct param {
+	const char *key;
+	const char *value;		/* NULL when absent */
+} param;
+
+typedef struct param_set {
+	param	   *params;
+	size_t		n;
+	char		error[PS_ERROR_MESSAGE_MAX];	/* first unknown or repeated key */
+} param_set;
+
+static enum MHD_Result
+collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	param_set  *ps = cls;
+
+	(void) kind;
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->params[i].key, key) == 0)
+		{
+			if (ps->params[i].value != NULL && ps->error[0] == '\0')
+				snprintf(ps->error, sizeof ps->error, "parameter \"%s\" given twice", key);
+			ps->params[i].value = value != NULL ? value : "";
+			return MHD_YES;
+		}
+	if (ps->error[0] == '\0')
+		snprintf(ps->error, sizeof ps->error, "unknown parameter \"%.64s\"", key);
+	return MHD_YES;
+}
+
+/* Fill params[].value from the query string; false (with ps->error) on unknown/repeated keys. */
+static bool
+collect_params(struct MHD_Connection *conn, param_set *ps)
+{
+	ps->error[0] = '\0';
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, ps);
+	return ps->error[0] == '\0';
+}
+
+static const char *
+param_value(const param_set *ps, const char *key)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->params[i].key, key) == 0)
+			return ps->params[i].value;
+	return NULL;
+}
+
+static bool
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char	   *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * A start/end parameter: ISO-8601, a date, or epoch seconds/ms/us/ns by
+ * magnitude.  A '+' in a query string means a space, so an unescaped offset
+ * ("...T10:00:00+05:00") arrives as "...T10:00:00 05:00": accept that too.
+ */
+static bool
+parse_time_param(const char *name, const char *s, int64_t *out, char *msg, size_t msglen)
+{
+	ps_time_options topt;
+	ps_error	err;
+	char		fixed[PS_TIME_ISO_MAX * 2];
+	const char *space;
+	size_t		len = strlen(s);
+
+	ps_time_options_default(&topt);
+	if (ps_time_parse(s, len, &topt, out, &err) == PS_OK)
+		return true;
+	space = strrchr(s, ' ');
+	if (space != NULL && space - s > 10 && len < sizeof fixed)
+	{
+		memcpy(fixed, s, len + 1);
+		fixed[space - s] = '+';
+		if (ps_time_parse(fixed, len, &topt, out, NULL) == PS_OK)
+			return true;
+	}
+	snprintf(msg, msglen, "parameter \"%s\": %s", name, err.message);
+	return false;
+}
+
+/* ---------------------------------------------------------------- authentication */
+
+/* Time depends only on the expected token's length, not on where a guess differs. */
+static bool
+token_matches(const char *given, size_t given_len, const char *want)
+{
+	size_t		want_len = strlen(want);
+	unsigned char diff = (unsigned char) (given_len != want_len);
+
+	for (size_t i = 0; i < want_len; i++)
+		diff |= (unsigned char) (want[i] ^ (i < given_len ? given[i] : 0));
+	return diff == 0;
+}
+
+static bool
+authorized(const ps_rest *r, struct MHD_Connection *conn)
+{
+	const char *h;
+
+	if (r->auth_token == NULL)
+		return true;
+	h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return token_matches(h, strlen(h), r->auth_token);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+typedef enum method_id { M_GET, M_POST, M_DELETE, M_OTHER } method_id;
+
+static method_id
+method_of(const char *method)
+{
+	/* HEAD is answered like GET; MHD omits the body. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		return M_GET;
+	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+		return M_POST;
+	if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+		return M_DELETE;
+	return M_OTHER;
+}
+
+typedef enum table_name_check { NAME_OK, NAME_BAD, NAME_NONE } table_name_check;
+
+/*
+ * Map the path to a route and copy the table name.  *method_ok tells whether
+ * the method fits the route; *name tells whether the table name is valid.
+ */
+static route_id
+resolve_route(const char *url, method_id m, char *table, bool *method_ok, table_name_check *name)
+{
+	const char *rest;
+	const char *slash;
+	size_t		len;
+
+	*name = NAME_NONE;
+	*method_ok = (m == M_GET);
+	if (strcmp(url, "/health") == 0)
+		return ROUTE_HEALTH;
+	if (strcmp(url, "/metrics") == 0)
+		return ROUTE_METRICS;
+	if (strcmp(url, "/tables") == 0)
+		return ROUTE_TABLES;
+	if (strncmp(url, "/tables/", 8) != 0)
+		return ROUTE_UNKNOWN;
+	rest = url + 8;
+	slash = strchr(rest, '/');
+	len = slash != NULL ? (size_t) (slash - rest) : strlen(rest);
+	if (len == 0)
+		return ROUTE_UNKNOWN;
+	if (len <= PS_MAX_NAME)
+	{
+		memcpy(table, rest, len);
+		table[len] = '\0';
+	}
+	else
+	{
+		/* Keep a truncated copy for messages only. */
+		snprintf(table, PS_MAX_NAME + 1, "%.*s", PS_MAX_NAME - 3, rest);
+		strcat(table, "...");
+	}
+	*name = (len <= PS_MAX_NAME && ps_table_name_valid(table)) ? NAME_OK : NAME_BAD;
+	if (slash == NULL)
+	{
+		*method_ok = (m == M_DELETE);
+		return ROUTE_DROP;
+	}
+	slash++;
+	if (strcmp(slash, "ingest") == 0)
+	{
+		*method_ok = (m == M_POST);
+		return ROUTE_INGEST;
+	}
+	if (strcmp(slash, "rows") == 0)
+	{
+		*method_ok = (m == M_DELETE);
+		return ROUTE_DELETE_ROWS;
+	}
+	if (strcmp(slash, "query") == 0)
+		return ROUTE_QUERY;
+	if (strcmp(slash, "schema") == 0)
+		return ROUTE_SCHEMA;
+	if (strcmp(slash, "count") == 0)
+		return ROUTE_COUNT;
+	*name = NAME_NONE;
+	return ROUTE_UNKNOWN;
+}
+
+/* ---------------------------------------------------------------- simple routes */
+
+static enum MHD_Result
+handle_health(request *rq, struct MHD_Connection *conn)
+{
+	return respond_envelope(rq, conn, MHD_HTTP_OK,
+							json_pack("{s:s, s:s}", "status", "healthy",
+									  "version", rq->rest->version), NULL);
+}
+
+static enum MHD_Result
+handle_tables(request *rq, struct MHD_Connection *conn)
+{
+	ps_table_info *tables;
+	size_t		n;
+	ps_error	err;
+	json_t	   *names;
+
+	if (ps_store_list_tables(rq->rest->store, &tables, &n, &err) != PS_OK)
+		return respond_status(rq, conn, &err);
+	names = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(names, json_string(tables[i].name));
+	free(tables);
+	return respond_envelope(rq, conn, MHD_HTTP_OK, names, NULL);
+}
+
+static enum MHD_Result
+handle_schema(request *rq, struct MHD_Connection *conn)
+{
+	ps_table_info info;
+	ps_schema  *schema;
+	ps_error	err;
+	json_t	   *cols;
+	json_t	   *data;
+
+	if (ps_store_table_info(rq->rest->store, rq->table, &info, &schema, &err) != PS_OK)
+		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
+	cols = json_array();
+	for (uint32_t i = 0; i < schema->ncolumns; i++)
+		json_array_append_new(cols, json_pack("{s:s, s:s, s:b}",
+											  "name", schema->columns[i].name,
+											  "data_type", ps_type_name(schema->columns[i].type),
+											  "nullable", schema->columns[i].nullable));
+	data = json_pack("{s:o, s:s}", "columns", cols,
+					 "timestamp_column", schema->columns[schema->time_index].name);
+	ps_schema_free(schema);
+	return respond_envelope(rq, conn, MHD_HTTP_OK, data, NULL);
+}
+
+static json_t *
+epoch_ms_or_null(bool present, int64_t ns)
+{
+	return present ? json_integer(ps_time_floor_div(ns, NS_PER_MS)) : json_null();
+}
+
+static enum MHD_Result
+handle_count(request *rq, struct MHD_Connection *conn)
+{
+	ps_table_info info;
+	ps_error	err;
+
+	if (ps_store_table_info(rq->rest->store, rq->table, &info, NULL, &err) != PS_OK)
+		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
+	return respond_envelope(rq, conn, MHD_HTTP_OK,
+							json_pack("{s:I, s:o, s:o}", "count", (json_int_t) info.row_count,
+									  "min_ts", epoch_ms_or_null(info.row_count > 0, info.min_time),
+									  "max_ts", epoch_ms_or_null(info.row_count > 0, info.max_time)),
+							NULL);
+}
+
+static enum MHD_Result
+handle_drop(request *rq, struct MHD_Connection *conn)
+{
+	ps_error	err;
+
+	if (ps_store_drop_table(rq->rest->store, rq->table, &err) != PS_OK)
+		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
+	ps_log(PS_LOG_INFO, "dropped table %s", rq->table);
+	return respond_envelope(rq, conn, MHD_HTTP_OK,
+							json_pack("{s:s, s:b}", "table", rq->table, "dropped", 1), NULL);
+}
+
+static enum MHD_Result
+handle_delete_rows(request *rq, struct MHD_Connection *conn)
+{
+	param		p[] = {{"start", NULL}, {"end", NULL}};
+	param_set	ps = {p, 2, ""};
+	char		msg[PS_ERROR_MESSAGE_MAX + 64];
+	int64_t		start, end;
+	uint64_t	removed;
+	ps_error	err;
+
+	if (!collect_params(conn, &ps))
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", ps.error);
+	if (p[0].value == NULL || p[1].value == NULL)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
+							 "parameters \"start\" and \"end\" are required");
+	if (!parse_time_param("start", p[0].value, &start, msg, sizeof msg) ||
+		!parse_time_param("end", p[1].value, &end, msg, sizeof msg))
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+	if (start >= end)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
+							 "parameter \"end\" must be after \"start\" (the range is [start, end))");
+	if (ps_store_delete_range(rq->rest->store, rq->table, start, end - 1, &removed, &err) != PS_OK)
+		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
+	ps_log(PS_LOG_INFO, "deleted %llu rows from table %s", (unsigned long long) removed, rq->table);
+	return respond_envelope(rq, conn, MHD_HTTP_OK,
+							json_pack("{s:I}", "rows_deleted", (json_int_t) removed), NULL);
+}
+
+static uint64_t
+resident_bytes(void)
+{
+	unsigned long long size, resident;
+	FILE	   *f = fopen("/proc/self/statm", "r");
+	int			n;
+
+	if (f == NULL)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return n == 2 ? (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE) : 0;
+}
+
+static enum MHD_Result
+handle_metrics(request *rq, struct MHD_Connection *conn)
+{
+	ps_rest    *r = rq->rest;
+	ps_buf		out = PS_BUF_INIT;
+	ps_table_info *tables;
+	size_t		n;
+	ps_error	err;
+	ps_status	st;
+
+	if (ps_store_list_tables(r->store, &tables, &n, &err) != PS_OK)
+		return respond_status(rq, conn, &err);
+	st = ps_buf_printf(&out, "# HELP pulsora_http_requests_total REST requests by route and status.\n"
+					   "# TYPE pulsora_http_requests_total counter\n");
+	for (int i = 0; i < NROUTES; i++)
+		for (size_t j = 0; j < NSTATUSES; j++)
+		{
+			uint64_t	v = atomic_load_explicit(&r->requests[i][j], memory_order_relaxed);
+
+			/* The request being answered is counted on completion; show it already. */
+			if (i == ROUTE_METRICS && counted_statuses[j] == MHD_HTTP_OK)
+				v++;
+			if (v == 0 || st != PS_OK)
+				continue;
+			if (counted_statuses[j] != 0)
+				st = ps_buf_printf(&out, "pulsora_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+								   route_labels[i], counted_statuses[j], (unsigned long long) v);
+			else
+				st = ps_buf_printf(&out, "pulsora_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+								   route_labels[i], (unsigned long long) v);
+		}
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_rows_ingested_total Rows committed by REST ingests.\n"
+						   "# TYPE pulsora_rows_ingested_total counter\n"
+						   "pulsora_rows_ingested_total %llu\n"
+						   "# HELP pulsora_table_rows Committed rows per table.\n"
+						   "# TYPE pulsora_table_rows gauge\n",
+						   (unsigned long long) atomic_load(&r->rows_ingested));
+	/* Table names are [A-Za-z0-9_-]: nothing to escape in a label. */
+	for (size_t i = 0; i < n && st == PS_OK; i++)
+		st = ps_buf_printf(&out, "pulsora_table_rows{table=\"%s\"} %llu\n", tables[i].name,
+						   (unsigned long long) tables[i].row_count);
+	free(tables);
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_data_bytes Bytes on disk of the store (SST and WAL).\n"
+						   "# TYPE pulsora_data_bytes gauge\n"
+						   "pulsora_data_bytes %llu\n"
+						   "# HELP pulsora_process_resident_bytes Resident memory of pulsorad.\n"
+						   "# TYPE pulsora_process_resident_bytes gauge\n"
+						   "pulsora_process_resident_bytes %llu\n",
+						   (unsigned long long) ps_store_disk_size(r->store),
+						   (unsigned long long) resident_bytes());
+	if (st != PS_OK)
+	{
+		ps_buf_free(&out);
+		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	/* MUST_FREE hands the ps_buf's malloc'd bytes to MHD. */
+	return queue(rq, conn, MHD_HTTP_OK,
+				 MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_FREE),
+				 "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+static bool
+is_csv_content_type(const char *ct)
+{
+	size_t		len;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	len = strcspn(ct, "; ");
+	return len == 8 && strncasecmp(ct, "text/csv", 8) == 0;
+}
+
+/* Stop the ingest; the error is answered as soon as MHD lets us. */
+static void
+fail_ingest(request *rq, int status, const ps_error *err)
+{
+	ps_csv_abort(rq->load);
+	rq->load = NULL;
+	rq->failed_status = status;
+	rq->failure = *err;
+}
+
+static enum MHD_Result
+respond_ingest_failure(request *rq, struct MHD_Connection *conn)
+{
+	ps_error	e = rq->failure;
+	int			status = rq->failed_status;
+
+	if (e.line > 0)
+		return respond_error(rq, conn, status, "line %lld, column %d: %s",
+							 (long long) e.line, (int) e.column, e.message);
+	return respond_error(rq, conn, status, "%s", e.message);
+}
+
+typedef struct option_walk {
+	ps_csv_options *opts;
+	ps_error	err;
+	bool		failed;
+} option_walk;
+
+static enum MHD_Result
+apply_load_option(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	option_walk *w = cls;
+
+	(void) kind;
+	if (!w->failed && ps_csv_option_set(w->opts, key, value != NULL ? value : "", &w->err) != PS_OK)
+		w->failed = true;
+	return MHD_YES;
+}
+
+/* First call: check everything that can be checked before the body, then begin the load. */
+static enum MHD_Result
+ingest_begin(request *rq, struct MHD_Connection *conn)
+{
+	ps_rest    *r = rq->rest;
+	ps_csv_options opts = r->csv;
+	option_walk w = {&opts, {0}, false};
+	const char *length;
+	uint64_t	declared;
+	ps_error	err;
+
+	if (!is_csv_content_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+														 MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
+							 "the body must be CSV sent with \"Content-Type: text/csv\"");
+	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (length != NULL && parse_u64(length, 0, UINT64_MAX, &declared) && declared > r->max_body_bytes)
+		return respond_error(rq, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+							 "request body of %llu bytes exceeds max_body_size_mb (%llu bytes)",
+							 (unsigned long long) declared, (unsigned long long) r->max_body_bytes);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, apply_load_option, &w);
+	if (w.failed)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", w.err.message);
+	if (ps_csv_begin(r->store, rq->table, &opts, &rq->load, &err) != PS_OK)
+		return respond_status(rq, conn, &err);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+ingest_data(request *rq, struct MHD_Connection *conn, const char *data, size_t *size)
+{
+	ps_rest    *r = rq->rest;
+	size_t		n = *size;
+	ps_error	err;
+
+	*size = 0;
+	if (rq->failed_status != 0)
+		return MHD_YES;			/* discarding the rest of a failed body */
+	rq->body_bytes += n;
+	if (rq->body_bytes > r->max_body_bytes)
+	{
+		ps_error_set(&err, PS_ETOOBIG, "request body exceeds max_body_size_mb (%llu bytes); "
+					 "nothing was stored", (unsigned long long) r->max_body_bytes);
+		fail_ingest(rq, MHD_HTTP_CONTENT_TOO_LARGE, &err);
+	}
+	else if (ps_csv_feed(rq->load, data, n, &err) != PS_OK)
+		fail_ingest(rq, http_status_for(err.code), &err);
+	/*
+	 * Answer a failure at once when MHD accepts a response before the body
+	 * is complete; otherwise the rest of the body is read and discarded.
+	 */
+	if (rq->failed_status != 0)
+		respond_ingest_failure(rq, conn);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+ingest_end(request *rq, struct MHD_Connection *conn)
+{
+	ps_csv_result res;
+	ps_error	err;
+	ps_csv_load *load = rq->load;
+	json_t	   *errors;
+
+	if (rq->failed_status != 0)
+		return respond_ingest_failure(rq, conn);
+	rq->load = NULL;
+	if (ps_csv_finish(load, &res, &err) != PS_OK)
+		return respond_status(rq, conn, &err);
+	atomic_fetch_add(&rq->rest->rows_ingested, res.rows_loaded);
+	errors = json_array();
+	for (size_t i = 0; i < res.nerrors; i++)
+		json_array_append_new(errors, json_pack("{s:I, s:i, s:s}",
+												"line", (json_int_t) res.errors[i].line,
+												"column", (int) res.errors[i].column,
+												"message", res.errors[i].message));
+	ps_log(PS_LOG_INFO, "ingest into %s: %llu rows inserted, %llu rejected, %llu bytes",
+		   rq->table, (unsigned long long) res.rows_loaded, (unsigned long long) res.rows_rejected,
+		   (unsigned long long) rq->body_bytes);
+	return respond_envelope(rq, conn, MHD_HTTP_OK,
+							json_pack("{s:I, s:I, s:I, s:o}",
+									  "rows_inserted", (json_int_t) res.rows_loaded,
+									  "rows_rejected", (json_int_t) res.rows_rejected,
+									  "processing_time_ms", (json_int_t) elapsed_ms(&rq->started),
+									  "errors", errors), NULL);
+}
+
+/* ---------------------------------------------------------------- query (streamed) */
+
+typedef enum export_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON } export_format;
+typedef enum time_format { TIME_ISO, TIME_S, TIME_MS, TIME_US, TIME_NS } time_format;
+typedef enum export_state { EXPORT_START, EXPORT_ROWS, EXPORT_END, EXPORT_DONE } export_state;
+
+typedef struct export {
+	ps_scan    *scan;
+	const ps_schema *schema;	/* owned by the scan */
+	export_format format;
+	time_format time_format;
+	uint32_t   *out_cols;		/* schema indexes to output, in order */
+	uint32_t	nout;
+	ps_type    *value_types;	/* of the stored value columns */
+	uint32_t	nvalues;
+	ps_value   *values;			/* decoded row, nvalues entries */
+	char	  **json_keys;		/* per output column: escaped "name": */
+	ps_buf		pending;		/* formatted bytes not yet handed to MHD */
+	size_t		pending_off;
+	export_state state;
+	uint64_t	rows;
+	char		table[PS_MAX_NAME + 1];
+} export;
+
+static void
+export_free(void *cls)
+{
+	export	   *ex = cls;
+
+	ps_scan_close(ex->scan);
+	if (ex->json_keys != NULL)
+		for (uint32_t i = 0; i < ex->nout; i++)
+			free(ex->json_keys[i]);
+	free(ex->json_keys);
+	free(ex->out_cols);
+	free(ex->value_types);
+	free(ex->values);
+	ps_buf_free(&ex->pending);
+	free(ex);
+}
+
+static int
+append_to_buf(const char *p, size_t n, void *cls)
+{
+	return ps_buf_append(cls, p, n) == PS_OK ? 0 : -1;
+}
+
+/* A JSON string (escaped by jansson). */
+static ps_status
+append_json_string(ps_buf *b, const char *s, size_t len)
+{
+	json_t	   *j = json_stringn_nocheck(s, len);
+	int			rc;
+
+	if (j == NULL)
+		return PS_ENOMEM;
+	rc = json_dump_callback(j, append_to_buf, b, JSON_ENCODE_ANY);
+	json_decref(j);
+	return rc == 0 ? PS_OK : PS_EINVAL;
+}
+
+static bool
+csv_needs_quotes(const char *s, size_t len)
+{
+	if (len == 0 || s[0] == ' ' || s[len - 1] == ' ')
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return true;
+	return false;
+}
+
+/* A CSV field, quoted (by libcsv) only when needed: "" marks the empty string, not NULL. */
+static ps_status
+append_csv_field(ps_buf *b, const char *s, size_t len)
+{
+	bool		quote = csv_needs_quotes(s, len);
+	ps_status	st;
+
+	if (!quote)
+		return ps_buf_append(b, s, len);
+	if ((st = ps_buf_reserve(b, 2 * len + 2)) != PS_OK)
+		return st;
+	b->len += csv_write2(b->data + b->len, 2 * len + 2, s, len, CSV_QUOTE);
+	return PS_OK;
+}
+
+/* Shortest %g form that reads back to the same double. */
+static ps_status
+append_double(ps_buf *b, double d)
+{
+	char		text[40];
+
+	for (int prec = 15; prec <= 17; prec++)
+	{
+		snprintf(text, sizeof text, "%.*g", prec, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	return ps_buf_append(b, text, strlen(text));
+}
+
+static ps_status
+append_time(export *ex, ps_buf *b, int64_t ns)
+{
+	static const int64_t divisors[] = {0, PS_NS_PER_SEC, NS_PER_MS, 1000, 1};
+	char		iso[PS_TIME_ISO_MAX];
+
+	if (ex->time_format != TIME_ISO)
+		return ps_buf_printf(b, "%lld",
+							 (long long) ps_time_floor_div(ns, divisors[ex->time_format]));
+	if (ex->format == FORMAT_CSV)
+		return ps_buf_append(b, iso, ps_time_format_iso(ns, iso));
+	return ps_buf_printf(b, "\"%.*s\"", (int) ps_time_format_iso(ns, iso), iso);
+}
+
+static ps_status
+append_value(export *ex, ps_buf *b, ps_type type, const ps_value *v)
+{
+	bool		csv = (ex->format == FORMAT_CSV);
+
+	if (v->is_null)
+		return csv ? PS_OK : ps_buf_append(b, "null", 4);
+	switch (type)
+	{
+		case PS_TYPE_INTEGER:
+			return ps_buf_printf(b, "%lld", (long long) v->v.i);
+		case PS_TYPE_TIMESTAMP:
+			return append_time(ex, b, v->v.i);
+		case PS_TYPE_BOOLEAN:
+			return ps_buf_printf(b, "%s", v->v.b ? "true" : "false");
+		case PS_TYPE_FLOAT:
+			if (isfinite(v->v.f))
+				return append_double(b, v->v.f);
+			/* JSON has no NaN/Infinity; CSV spells them as PostgreSQL does. */
+			if (!csv)
+				return ps_buf_append(b, "null", 4);
+			return ps_buf_printf(b, "%s", isnan(v->v.f) ? "NaN" :
+								 v->v.f > 0 ? "Infinity" : "-Infinity");
+		case PS_TYPE_STRING:
+			return csv ? append_csv_field(b, v->v.s.ptr, v->v.s.len) :
+				append_json_string(b, v->v.s.ptr, v->v.s.len);
+	}
+	return PS_EINTERNAL;
+}
+
+static ps_status
+format_header(export *ex)
+{
+	ps_status	st = PS_OK;
+
+	if (ex->format == FORMAT_JSON)
+		return ps_buf_printf(&ex->pending, "{\"success\":true,\"data\":[");
+	if (ex->format == FORMAT_NDJSON)
+		return PS_OK;
+	for (uint32_t i = 0; i < ex->nout && st == PS_OK; i++)
+	{
+		const char *name = ex->schema->columns[ex->out_cols[i]].name;
+
+		if (i > 0)
+			st = ps_buf_append_u8(&ex->pending, ',');
+		if (st == PS_OK)
+			st = append_csv_field(&ex->pending, name, strlen(name));
+	}
+	return st == PS_OK ? ps_buf_append_u8(&ex->pending, '\n') : st;
+}
+
+static ps_status
+format_row(export *ex, const ps_scan_row *row, ps_error *err)
+{
+	ps_buf	   *b = &ex->pending;
+	ps_status	st;
+
+	if ((st = ps_row_decode(ex->value_types, ex->nvalues, row->value, row->value_len,
+							ex->values, NULL, err)) != PS_OK)
+		return st;
+	if (ex->format == FORMAT_JSON && ex->rows > 0)
+		st = ps_buf_append_u8(b, ',');
+	if (ex->format != FORMAT_CSV && st == PS_OK)
+		st = ps_buf_append_u8(b, '{');
+	for (uint32_t i = 0; i < ex->nout && st == PS_OK; i++)
+	{
+		uint32_t	col = ex->out_cols[i];
+
+		if (i > 0)
+			st = ps_buf_append_u8(b, ',');
+		if (ex->format != FORMAT_CSV && st == PS_OK)
+			st = ps_buf_append(b, ex->json_keys[i], strlen(ex->json_keys[i]));
+		if (st != PS_OK)
+			break;
+		if (col == ex->schema->time_index)
+			st = append_time(ex, b, row->time);
+		else
+			st = append_value(ex, b, ex->schema->columns[col].type,
+							  &ex->values[ps_schema_value_index(ex->schema, col)]);
+	}
+	if (ex->format != FORMAT_CSV && st == PS_OK)
+		st = ps_buf_append_u8(b, '}');
+	if (ex->format != FORMAT_JSON && st == PS_OK)
+		st = ps_buf_append_u8(b, '\n');
+	if (st != PS_OK)
+		return ps_error_set(err, st, "cannot format a row of table %s", ex->table);
+	ex->rows++;
+	return PS_OK;
+}
+
+/* Refill ex->pending with the next piece of output. */
+static ps_status
+export_produce(export *ex, ps_error *err)
+{
+	ps_scan_row row;
+	bool		done;
+	ps_status	st;
+
+	ps_buf_reset(&ex->pending);
+	ex->pending_off = 0;
+	switch (ex->state)
+	{
+		case EXPORT_START:
+			ex->state = EXPORT_ROWS;
+			return format_header(ex);
+		case EXPORT_ROWS:
+			/* No scan: the range was empty. */
+			if (ex->scan != NULL)
+			{
+				if ((st = ps_scan_next(ex->scan, &row, &done, err)) != PS_OK)
+					return st;
+				if (!done)
+					return format_row(ex, &row, err);
+			}
+			ex->state = EXPORT_END;
+			/* The snapshot is no longer needed; free it before the client drains. */
+			ps_scan_close(ex->scan);
+			ex->scan = NULL;
+			if (ex->format == FORMAT_JSON)
+				return ps_buf_printf(&ex->pending, "],\"error\":null}\n");
+			return PS_OK;
+		case EXPORT_END:
+		case EXPORT_DONE:
+			ex->state = EXPORT_DONE;
+			return PS_OK;
+	}
+	return PS_EINTERNAL;
+}
+
+static ssize_t
+export_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	export	   *ex = cls;
+	size_t		n = 0;
+	ps_error	err;
+
+	(void) pos;
+	while (n < max)
+	{
+		size_t		avail = ex->pending.len - ex->pending_off;
+
+		if (avail > 0)
+		{
+			size_t		take = avail < max - n ? avail : max - n;
+
+			memcpy(buf + n, ex->pending.data + ex->pending_off, take);
+			ex->pending_off += take;
+			n += take;
+			continue;
+		}
+		if (ex->state == EXPORT_DONE)
+			break;
+		if (export_produce(ex, &err) != PS_OK)
+		{
+			/* Headers are gone: all we can do is cut the chunked stream short. */
+			ps_log(PS_LOG_ERROR, "query on table %s failed after %llu rows: %s", ex->table,
+				   (unsigned long long) ex->rows, err.message);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+	}
+	return n > 0 ? (ssize_t) n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* Build the escaped "name": prefix of every output column (JSON formats). */
+static bool
+export_prepare_keys(export *ex)
+{
+	ex->json_keys = calloc(ex->nout, sizeof *ex->json_keys);
+	if (ex->json_keys == NULL)
+		return false;
+	for (uint32_t i = 0; i < ex->nout; i++)
+	{
+		const char *name = ex->schema->columns[ex->out_cols[i]].name;
+		ps_buf		b = PS_BUF_INIT;
+
+		if (append_json_string(&b, name, strlen(name)) != PS_OK ||
+			ps_buf_append(&b, ":", 2) != PS_OK)
+		{
+			ps_buf_free(&b);
+			return false;
+		}
+		ex->json_keys[i] = (char *) b.data;	/* NUL-terminated by the ":\0" append */
+	}
+	return true;
+}
+
+/*
+ * The output columns: all in schema order, or those listed in `columns`
+ * (comma-separated) with the time column first unless it is listed.
+ */
+static bool
+export_choose_columns(export *ex, const char *list, char *msg, size_t msglen)
+{
+	const ps_schema *s = ex->schema;
+	uint32_t	cap = s->ncolumns + 1;
+	bool		has_time = false;
+
+	ex->out_cols = malloc(cap * sizeof *ex->out_cols);
+	if (ex->out_cols == NULL)
+	{
+		snprintf(msg, msglen, "out of memory");
+		return false;
+	}
+	if (list == NULL)
+	{
+		for (uint32_t i = 0; i < s->ncolumns; i++)
+			ex->out_cols[ex->nout++] = i;
+		return true;
+	}
+	ex->out_cols[ex->nout++] = s->time_index;
+	for (const char *p = list;;)
+	{
+		size_t		len = strcspn(p, ",");
+		char		name[PS_MAX_NAME + 1];
+		int			idx;
+
+		if (len == 0 || len > PS_MAX_NAME)
+		{
+			snprintf(msg, msglen, "parameter \"columns\": empty or too long column name");
+			return false;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		idx = ps_schema_find(s, name);
+		if (idx < 0)
+		{
+			snprintf(msg, msglen, "parameter \"columns\": table %s has no column \"%s\"",
+					 ex->table, name);
+			return false;
+		}
+		for (uint32_t i = has_time ? 0 : 1; i < ex->nout; i++)
+			if (ex->out_cols[i] == (uint32_t) idx)
+			{
+				snprintf(msg, msglen, "parameter \"columns\": column \"%s\" listed twice", name);
+				return false;
+			}
+		if ((uint32_t) idx == s->time_index)
+		{
+			/* Listed explicitly: drop the implicit leading copy, keep the listed place. */
+			memmove(ex->out_cols, ex->out_cols + 1, (ex->nout - 1) * sizeof *ex->out_cols);
+			ex->nout--;
+			has_time = true;
+		}
+		if (ex->nout == cap)
+		{
+			snprintf(msg, msglen, "parameter \"columns\": too many columns");
+			return false;
+		}
+		ex->out_cols[ex->nout++] = (uint32_t) idx;
+		p += len;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	return true;
+}
+
+/* Whether an Accept header lists the media type (parameters such as q= are ignored). */
+static bool
+accept_has(const char *accept, const char *type)
+{
+	size_t		tlen = strlen(type);
+
+	for (const char *p = accept; p != NULL && *p != '\0';)
+	{
+		size_t		len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ";, ");
+		if (len == tlen && strncasecmp(p, type, tlen) == 0)
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+typedef struct query_params {
+	int64_t		lo, hi;
+	bool		empty;			/* start == end: nothing matches */
+	uint64_t	limit, offset;
+	bool		descending;
+	export_format format;
+	time_format time_format;
+	const char *columns;
+} query_params;
+
+static bool
+parse_query_params(struct MHD_Connection *conn, query_params *q, char *msg, size_t msglen)
+{
+	static const char *const time_formats[] = {"iso", "s", "ms", "us", "ns"};
+	param		p[] = {{"start", NULL}, {"end", NULL}, {"limit", NULL}, {"offset", NULL},
+					   {"order", NULL}, {"columns", NULL}, {"time_format", NULL}, {"format", NULL}};
+	param_set	ps = {p, sizeof p / sizeof p[0], ""};
+	const char *v;
+	int64_t		end;
+
+	memset(q, 0, sizeof q[0]);
+	q->lo = PS_TIME_MIN;
+	q->hi = PS_TIME_MAX;
+	if (!collect_params(conn, &ps))
+	{
+		snprintf(msg, msglen, "%s", ps.error);
+		return false;
+	}
+	if ((v = param_value(&ps, "format")) != NULL)
+	{
+		if (strcmp(v, "json") == 0)
+			q->format = FORMAT_JSON;
+		else if (strcmp(v, "csv") == 0)
+			q->format = FORMAT_CSV;
+		else if (strcmp(v, "ndjson") == 0)
+			q->format = FORMAT_NDJSON;
+		else
+		{
+			snprintf(msg, msglen, "parameter \"format\" must be json, csv or ndjson");
+			return false;
+		}
+	}
+	else
+	{
+		const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+														 MHD_HTTP_HEADER_ACCEPT);
+
+		if (accept_has(accept, "text/csv"))
+			q->format = FORMAT_CSV;
+		else if (accept_has(accept, "application/x-ndjson"))
+			q->format = FORMAT_NDJSON;
+	}
+	if ((v = param_value(&ps, "start")) != NULL &&
+		!parse_time_param("start", v, &q->lo, msg, msglen))
+		return false;
+	if ((v = param_value(&ps, "end")) != NULL)
+	{
+		if (!parse_time_param("end", v, &end, msg, msglen))
+			return false;
+		if (end < q->lo)
+		{
+			snprintf(msg, msglen, "parameter \"end\" is before \"start\"");
+			return false;
+		}
+		/* [start, end): end is exclusive. */
+		q->empty = (end == q->lo);
+		q->hi = end - (end > PS_TIME_MIN);
+	}
+	if ((v = param_value(&ps, "limit")) != NULL)
+	{
+		uint64_t	max = q->format == FORMAT_JSON ? JSON_LIMIT_MAX : (uint64_t) INT64_MAX;
+
+		if (!parse_u64(v, 1, max, &q->limit))
+		{
+			snprintf(msg, msglen, "parameter \"limit\" must be an integer from 1 to %llu%s",
+					 (unsigned long long) max, q->format == FORMAT_JSON ?
+					 " for JSON (use format=csv or ndjson for more)" : "");
+			return false;
+		}
+	}
+	else if (q->format == FORMAT_JSON)
+		q->limit = JSON_LIMIT_DEFAULT;
+	if ((v = param_value(&ps, "offset")) != NULL &&
+		!parse_u64(v, 0, (uint64_t) INT64_MAX, &q->offset))
+	{
+		snprintf(msg, msglen, "parameter \"offset\" must be a non-negative integer");
+		return false;
+	}
+	if ((v = param_value(&ps, "order")) != NULL)
+	{
+		if (strcmp(v, "desc") != 0 && strcmp(v, "asc") != 0)
+		{
+			snprintf(msg, msglen, "parameter \"order\" must be asc or desc");
+			return false;
+		}
+		q->descending = (strcmp(v, "desc") == 0);
+	}
+	if ((v = param_value(&ps, "time_format")) != NULL)
+	{
+		size_t		i = 0;
+
+		while (i < 5 && strcmp(v, time_formats[i]) != 0)
+			i++;
+		if (i == 5)
+		{
+			snprintf(msg, msglen, "parameter \"time_format\" must be iso, s, ms, us or ns");
+			return false;
+		}
+		q->time_format = (time_format) i;
+	}
+	q->columns = param_value(&ps, "columns");
+	return true;
+}
+
+static enum MHD_Result
+handle_query(request *rq, struct MHD_Connection *conn)
+{
+	static const char *const content_types[] = {
+		"application/json", "text/csv; charset=utf-8", "application/x-ndjson"
+	};
+	query_params q;
+	ps_scan_spec spec = {0};
+	char		msg[PS_ERROR_MESSAGE_MAX + 64];
+	ps_error	err;
+	export	   *ex;
+	struct MHD_Response *resp;
+
+	if (!parse_query_params(conn, &q, msg, sizeof msg))
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+	ex = calloc(1, sizeof *ex);
+	if (ex == NULL)
+		return MHD_NO;
+	strcpy(ex->table, rq->table);
+	ex->format = q.format;
+	ex->time_format = q.time_format;
+	spec.table = rq->table;
+	spec.lo = q.lo;
+	spec.hi = q.hi;
+	spec.descending = q.descending;
+	spec.offset = q.offset;
+	/* An empty range still opens the scan: an unknown table must be a 404. */
+	spec.limit = q.limit;
+	if (ps_scan_open(rq->rest->store, &spec, &ex->scan, &err) != PS_OK)
+	{
+		export_free(ex);
+		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
+	}
+	ex->schema = ps_scan_schema(ex->scan);
+	ex->nvalues = ps_schema_value_count(ex->schema);
+	ex->value_types = malloc((ex->nvalues + 1) * sizeof *ex->value_types);
+	ex->values = malloc((ex->nvalues + 1) * sizeof *ex->values);
+	if (ex->value_types == NULL || ex->values == NULL)
+	{
+		export_free(ex);
+		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	ps_schema_value_types(ex->schema, ex->value_types);
+	if (!export_choose_columns(ex, q.columns, msg, sizeof msg))
+	{
+		export_free(ex);
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+	}
+	if (ex->format != FORMAT_CSV && !export_prepare_keys(ex))
+	{
+		export_free(ex);
+		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	if (q.empty)
+	{
+		ps_scan_close(ex->scan);
+		ex->scan = NULL;
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EXPORT_BLOCK_SIZE, export_read,
+											 ex, export_free);
+	if (resp == NULL)
+	{
+		export_free(ex);
+		return MHD_NO;
+	}
+	return queue(rq, conn, MHD_HTTP_OK, resp, content_types[ex->format]);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static enum MHD_Result
+handle_first_call(request *rq, struct MHD_Connection *conn, const char *url, const char *method)
+{
+	method_id	m = method_of(method);
+	bool		method_ok;
+	table_name_check name;
+
+	rq->route = resolve_route(url, m, rq->table, &method_ok, &name);
+	if (rq->route != ROUTE_HEALTH && !authorized(rq->rest, conn))
+		return respond_error(rq, conn, MHD_HTTP_UNAUTHORIZED,
+							 "missing or wrong \"Authorization: Bearer <token>\" header");
+	if (rq->route == ROUTE_UNKNOWN)
+		return respond_error(rq, conn, MHD_HTTP_NOT_FOUND, "no route %s %.100s", method, url);
+	if (!method_ok)
+		return respond_error(rq, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+							 "method %s is not allowed on %s", method, route_labels[rq->route]);
+	if (name == NAME_BAD)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
+							 "invalid table name \"%s\" (1 to %d characters of A-Z a-z 0-9 _ -)",
+							 rq->table, PS_MAX_NAME);
+	switch (rq->route)
+	{
+		case ROUTE_HEALTH: return handle_health(rq, conn);
+		case ROUTE_TABLES: return handle_tables(rq, conn);
+		case ROUTE_INGEST: return ingest_begin(rq, conn);
+		case ROUTE_QUERY: return handle_query(rq, conn);
+		case ROUTE_SCHEMA: return handle_schema(rq, conn);
+		case ROUTE_COUNT: return handle_count(rq, conn);
+		case ROUTE_DELETE_ROWS: return handle_delete_rows(rq, conn);
+		case ROUTE_DROP: return handle_drop(rq, conn);
+		case ROUTE_METRICS: return handle_metrics(rq, conn);
+		case ROUTE_UNKNOWN:
+		case NROUTES:
+			break;
+	}
+	return MHD_NO;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			   const char *version, const char *upload_data, size_t *upload_data_size,
+			   void **con_cls)
+{
+	request    *rq = *con_cls;
+
+	(void) version;
+	if (rq == NULL)
+	{
+		rq = calloc(1, sizeof *rq);
+		if (rq == NULL)
+			return MHD_NO;
+		rq->rest = cls;
+		clock_gettime(CLOCK_MONOTONIC, &rq->started);
+		snprintf(rq->method, sizeof rq->method, "%s", method);
+		snprintf(rq->path, sizeof rq->path, "%s", url);
+		*con_cls = rq;
+		return handle_first_call(rq, conn, url, method);
+	}
+	if (rq->status != 0)
+	{
+		/* Answered already: any body left is read and dropped. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->route != ROUTE_INGEST)
+		return MHD_NO;
+	if (*upload_data_size > 0)
+		return ingest_data(rq, conn, upload_data, upload_data_size);
+	return ingest_end(rq, conn);
+}
+
+static void
+request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+				  enum MHD_RequestTerminationCode toe)
+{
+	ps_rest    *r = cls;
+	request    *rq = *con_cls;
+
+	(void) conn;
+	if (rq == NULL)
+		return;
+	if (rq->load != NULL)
+	{
+		/* The client went away before the end of its body: nothing is stored. */
+		ps_log(PS_LOG_WARN, "ingest into %s aborted: connection ended after %llu bytes",
+			   rq->table, (unsigned long long) rq->body_bytes);
+		ps_csv_abort(rq->load);
+	}
+	count_request(r, rq->route, rq->status);
+	if (ps_log_enabled(PS_LOG_DEBUG))
+		ps_log(PS_LOG_DEBUG, "%s %s -> %d%s in %.1f ms", rq->method, rq->path, rq->status,
+			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)",
+			   elapsed_ms(&rq->started));
+	free(rq);
+	*con_cls = NULL;
+}
+
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * %HH decoding for paths and query strings that leaves "%00" and malformed
+ * escapes as they are: a decoded NUL would silently cut a table name short
+ * ("/tables/a%00b" acting on table "a").
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char	   *out = s;
+
+	(void) cls;
+	(void) conn;
+	for (char *p = s; *p; p++)
+	{
+		int			hi, lo;
+
+		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 &&
+			(hi | lo) != 0)
+		{
+			*out++ = (char) (hi * 16 + lo);
+			p += 2;
+		}
+		else
+			*out++ = *p;
+	}
+	*out = '\0';
+	return (size_t) (out - s);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char		message[PS_LOG_LINE_MAX];
+	size_t		len;
+
+	(void) cls;
+	vsnprintf(message, sizeof message, fmt, ap);
+	len = strlen(message);
+	while (len > 0 && message[len - 1] == '\n')
+		message[--len] = '\0';
+	ps_log(PS_LOG_WARN, "http: %s", message);
+}
+
+/* Bind and listen ourselves, so "address in use" is told apart from other failures. */
+static ps_status
+open_listener(const char *host, uint16_t port, int *fd_out, int *family, ps_error *err)
+{
+	struct addrinfo hints = {0};
+	struct addrinfo *res;
+	char		service[8];
+	int			rc;
+	int			saved = 0;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(service, sizeof service, "%u", (unsigned) port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0)
+		return ps_error_set(err, PS_EINVAL, "cannot resolve REST host \"%s\": %s", host,
+							gai_strerror(rc));
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+	{
+		int			one = 1;
+		int			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+		if (fd < 0)
+		{
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+		{
+			*fd_out = fd;
+			*family = ai->ai_family;
+			freeaddrinfo(res);
+			return PS_OK;
+		}
+		saved = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ps_error_set(err, saved == EADDRINUSE ? PS_EBUSY : PS_EIO,
+						"cannot listen on %s port %u: %s", host, (unsigned) port, strerror(saved));
+}
+
+ps_status
+ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *err)
+{
+	ps_rest    *r;
+	int			fd = -1;
+	int			family = AF_UNSPEC;
+	ps_status	rc;
+	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+		/* poll(), not select(): RocksDB keeps many descriptors, beyond FD_SETSIZE. */
+		MHD_USE_POLL | MHD_USE_ERROR_LOG;
+
+	*out = NULL;
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	r->store = st;
+	r->max_body_bytes = cfg->max_body_bytes;
+	r->csv = cfg->csv;
+	r->version = strdup(cfg->version != NULL ? cfg->version : "");
+	if (cfg->auth_token != NULL && cfg->auth_token[0] != '\0')
+		r->auth_token = strdup(cfg->auth_token);
+	if (r->version == NULL || (cfg->auth_token != NULL && cfg->auth_token[0] != '\0' &&
+							   r->auth_token == NULL))
+	{
+		ps_rest_stop(r);
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	if ((rc = open_listener(cfg->host, cfg->port, &fd, &family, err)) != PS_OK)
+	{
+		ps_rest_stop(r);
+		return rc;
+	}
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	r->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, r,
+								 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+								 MHD_OPTION_LISTEN_SOCKET, fd,
+								 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) cfg->max_connections,
+								 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->connection_timeout_s,
+								 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
+								 MHD_OPTION_NOTIFY_COMPLETED, request_completed, r,
+								 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+								 MHD_OPTION_END);
+	if (r->daemon == NULL)
+	{
+		close(fd);
+		ps_rest_stop(r);
+		return ps_error_set(err, PS_EIO, "cannot start the HTTP server on %s port %u",
+							cfg->host, (unsigned) cfg->port);
+	}
+	*out = r;
+	return PS_OK;
+}
+
+void
+ps_rest_stop(ps_rest *r)
+{
+	if (r == NULL)
+		return;
+	/* Closes the listener and every connection; their completion callbacks abort loads. */
+	if (r->daemon != NULL)
+		MHD_stop_daemon(r->daemon);
+	free(r->auth_token);
+	free(r->version);
+	free(r);
+}

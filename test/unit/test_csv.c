@@ -1,0 +1,1205 @@
+/*
+ * test_csv.c — streaming CSV loads (ps_csv) against a real store in a
+ * temporary directory: option parsing, schema and time column inference,
+ * COPY-CSV semantics (NULL vs "", quotes, CRLF, BOM), positions of bad rows
+ * (line/column, also after quoted newlines), abort and skip modes, size
+ * limits, chunk boundaries anywhere, later loads (column order, missing,
+ * unknown and added columns), all-or-nothing loads and dedup retries.
+ *
+ * Every check reads the table back through a scan, so what is asserted is
+ * what a user would see, not only what the loader reports.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ps_csv.h"
+#include "core/ps_row.h"
+#include "core/ps_store.h"
+
+typedef struct fixture
+{
+	char		dir[64];
+	ps_store   *st;
+} fixture;
+
+static int
+setup(void **state)
+{
+	fixture    *f = calloc(1, sizeof(*f));
+	ps_store_options o;
+	ps_error	err;
+
+	strcpy(f->dir, "/tmp/ps_test_csv_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	ps_store_options_default(&o);
+	o.sync = false;
+	o.batch_size = 50;			/* loads of a few hundred rows write several batches */
+	assert_int_equal(ps_store_open(f->dir, &o, &f->st, &err), PS_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture    *f = *state;
+	char		cmd[128];
+
+	ps_store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef enum chunking
+{
+	WHOLE,						/* one feed */
+	BYTEWISE,					/* one byte per feed */
+	RANDOM						/* 0..16 bytes per feed, seeded */
+} chunking;
+
+static ps_status
+load_chunked(ps_store *st, const char *table, const char *csv, size_t len,
+			 const ps_csv_options *o, chunking how, unsigned seed,
+			 ps_csv_result *res, ps_error *err)
+{
+	ps_csv_load *cl;
+	ps_status	rc;
+	size_t		pos = 0;
+
+	memset(res, 0, sizeof(*res));
+	ps_error_clear(err);
+	if ((rc = ps_csv_begin(st, table, o, &cl, err)) != PS_OK)
+		return rc;
+	while (pos < len)
+	{
+		size_t		n = len - pos;
+
+		if (how == BYTEWISE)
+			n = 1;
+		else if (how == RANDOM)
+		{
+			size_t		r = (size_t) (rand_r(&seed) % 17);
+
+			n = r < n ? r : n;
+		}
+		if ((rc = ps_csv_feed(cl, csv + pos, n, err)) != PS_OK)
+		{
+			ps_csv_abort(cl);
+			return rc;
+		}
+		pos += n;
+	}
+	return ps_csv_finish(cl, res, err);
+}
+
+static ps_status
+load_opts(ps_store *st, const char *table, const char *csv, const ps_csv_options *o,
+		  ps_csv_result *res, ps_error *err)
+{
+	return load_chunked(st, table, csv, strlen(csv), o, WHOLE, 0, res, err);
+}
+
+static ps_status
+load(ps_store *st, const char *table, const char *csv, ps_csv_result *res, ps_error *err)
+{
+	ps_csv_options o;
+
+	ps_csv_options_default(&o);
+	return load_opts(st, table, csv, &o, res, err);
+}
+
+/* Options from "key=value;key=value". */
+static ps_csv_options
+opts(const char *spec)
+{
+	ps_csv_options o;
+	char		buf[512];
+	char	   *save = NULL;
+	ps_error	err;
+
+	ps_csv_options_default(&o);
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *kv = strtok_r(buf, ";", &save); kv; kv = strtok_r(NULL, ";", &save))
+	{
+		char	   *eq = strchr(kv, '=');
+
+		assert_non_null(eq);
+		*eq = '\0';
+		if (ps_csv_option_set(&o, kv, eq + 1, &err) != PS_OK)
+			fail_msg("option %s: %s", kv, err.message);
+	}
+	return o;
+}
+
+static void
+append(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list		ap;
+	char		tmp[512];
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t) n < sizeof(tmp));
+	*s = realloc(*s, *len + (size_t) n + 1);
+	memcpy(*s + *len, tmp, (size_t) n + 1);
+	*len += (size_t) n;
+}
+
+/*
+ * The whole table as text, one row per line: ISO time, then every value
+ * column ("NULL", integers, %.17g floats, t/f, 'strings', ISO timestamps).
+ * NULL (not "") when the table does not exist.  Caller frees.
+ */
+static char *
+dump(ps_store *st, const char *table)
+{
+	ps_scan_spec spec = {.table = table, .lo = INT64_MIN, .hi = INT64_MAX};
+	ps_scan    *sc;
+	ps_error	err;
+	char	   *out = NULL;
+	size_t		len = 0;
+	bool		done = false;
+	ps_type		types[64];
+	ps_value	vals[64];
+	uint32_t	nv;
+
+	if (ps_store_table_info(st, table, NULL, NULL, &err) == PS_ENOTFOUND)
+		return NULL;
+	assert_int_equal(ps_scan_open(st, &spec, &sc, &err), PS_OK);
+	nv = ps_schema_value_count(ps_scan_schema(sc));
+	assert_true(nv <= 64);
+	ps_schema_value_types(ps_scan_schema(sc), types);
+	append(&out, &len, "%s", "");
+	for (;;)
+	{
+		ps_scan_row row;
+		char		iso[PS_TIME_ISO_MAX];
+
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		if (done)
+			break;
+		assert_int_equal(ps_row_decode(types, nv, row.value, row.value_len, vals, NULL, &err), PS_OK);
+		ps_time_format_iso(row.time, iso);
+		append(&out, &len, "%s", iso);
+		for (uint32_t i = 0; i < nv; i++)
+		{
+			if (vals[i].is_null)
+			{
+				append(&out, &len, "|NULL");
+				continue;
+			}
+			switch (types[i])
+			{
+				case PS_TYPE_INTEGER:
+					append(&out, &len, "|%lld", (long long) vals[i].v.i);
+					break;
+				case PS_TYPE_FLOAT:
+					append(&out, &len, "|%.17g", vals[i].v.f);
+					break;
+				case PS_TYPE_BOOLEAN:
+					append(&out, &len, "|%s", vals[i].v.b ? "t" : "f");
+					break;
+				case PS_TYPE_TIMESTAMP:
+					ps_time_format_iso(vals[i].v.i, iso);
+					append(&out, &len, "|%s", iso);
+					break;
+				case PS_TYPE_STRING:
+					append(&out, &len, "|'%.*s'", (int) vals[i].v.s.len, vals[i].v.s.ptr);
+					break;
+			}
+		}
+		append(&out, &len, "\n");
+	}
+	ps_scan_close(sc);
+	return out;
+}
+
+static void
+assert_dump(ps_store *st, const char *table, const char *expected)
+{
+	char	   *d = dump(st, table);
+
+	assert_non_null(d);
+	assert_string_equal(d, expected);
+	free(d);
+}
+
+static uint64_t
+row_count(ps_store *st, const char *table)
+{
+	ps_table_info info;
+	ps_error	err;
+
+	assert_int_equal(ps_store_table_info(st, table, &info, NULL, &err), PS_OK);
+	return info.row_count;
+}
+
+static bool
+table_exists(ps_store *st, const char *table)
+{
+	ps_error	err;
+
+	return ps_store_table_info(st, table, NULL, NULL, &err) == PS_OK;
+}
+
+/* "ts:Timestamp*,sym:String" — '*' marks the time column. */
+static void
+assert_schema(ps_store *st, const char *table, const char *expected)
+{
+	ps_schema  *s = NULL;
+	ps_error	err;
+	char	   *out = NULL;
+	size_t		len = 0;
+
+	assert_int_equal(ps_store_table_info(st, table, NULL, &s, &err), PS_OK);
+	append(&out, &len, "%s", "");
+	for (uint32_t i = 0; i < s->ncolumns; i++)
+		append(&out, &len, "%s%s:%s%s", i ? "," : "", s->columns[i].name,
+			   ps_type_name(s->columns[i].type), i == s->time_index ? "*" : "");
+	assert_string_equal(out, expected);
+	free(out);
+	ps_schema_free(s);
+}
+
+static void
+assert_contains(const char *haystack, const char *needle)
+{
+	if (strstr(haystack, needle) == NULL)
+		fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
+}
+
+/* ---------------------------------------------------------------- options */
+
+static void
+test_options(void **state)
+{
+	ps_csv_options o;
+	ps_error	err;
+
+	(void) state;
+	ps_csv_options_default(&o);
+	assert_true(o.header);
+	assert_int_equal(o.delimiter, ',');
+	assert_int_equal(o.quote, '"');
+	assert_int_equal(o.on_error, PS_ON_ERROR_ABORT);
+	assert_false(o.add_columns);
+	assert_false(o.dedup);
+	assert_int_equal(o.max_field_bytes, 16 << 20);
+	assert_int_equal(o.batch_size, 10000);
+	assert_string_equal(o.time_column, "");
+
+	assert_int_equal(ps_csv_option_set(&o, "header", "no", &err), PS_OK);
+	assert_false(o.header);
+	assert_int_equal(ps_csv_option_set(&o, "header", "T", &err), PS_OK);
+	assert_true(o.header);
+	assert_int_equal(ps_csv_option_set(&o, "add_columns", "1", &err), PS_OK);
+	assert_true(o.add_columns);
+	assert_int_equal(ps_csv_option_set(&o, "dedup", "yes", &err), PS_OK);
+	assert_true(o.dedup);
+	assert_int_equal(ps_csv_option_set(&o, "dedup", "false", &err), PS_OK);
+	assert_false(o.dedup);
+	assert_int_equal(ps_csv_option_set(&o, "dedup", "maybe", &err), PS_EINVAL);
+	assert_contains(err.message, "dedup");
+
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", ";", &err), PS_OK);
+	assert_int_equal(o.delimiter, ';');
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", "\t", &err), PS_OK);
+	assert_int_equal(o.delimiter, '\t');
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", ";;", &err), PS_EINVAL);
+	assert_contains(err.message, "delimiter");
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", "\n", &err), PS_EINVAL);
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", "\r", &err), PS_EINVAL);
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", "", &err), PS_EINVAL);
+	assert_int_equal(ps_csv_option_set(&o, "quote", "'", &err), PS_OK);
+	assert_int_equal(o.quote, '\'');
+
+	assert_int_equal(ps_csv_option_set(&o, "time_column", "when", &err), PS_OK);
+	assert_string_equal(o.time_column, "when");
+	assert_int_equal(ps_csv_option_set(&o, "time_column", "", &err), PS_EINVAL);
+
+	assert_int_equal(ps_csv_option_set(&o, "time_unit", "ms", &err), PS_OK);
+	assert_int_equal(o.time.unit, PS_UNIT_MS);
+	assert_int_equal(ps_csv_option_set(&o, "time_unit", "auto", &err), PS_OK);
+	assert_int_equal(o.time.unit, PS_UNIT_AUTO);
+	assert_int_equal(ps_csv_option_set(&o, "time_unit", "minutes", &err), PS_EINVAL);
+	assert_contains(err.message, "time_unit");
+
+	assert_int_equal(ps_csv_option_set(&o, "timezone", "-05:00", &err), PS_OK);
+	assert_int_equal(o.time.default_offset_s, -5 * 3600);
+	assert_int_equal(ps_csv_option_set(&o, "timezone", "UTC", &err), PS_OK);
+	assert_int_equal(o.time.default_offset_s, 0);
+	assert_int_equal(ps_csv_option_set(&o, "timezone", "Mars/Olympus", &err), PS_EINVAL);
+	assert_contains(err.message, "timezone");
+
+	assert_int_equal(ps_csv_option_set(&o, "on_error", "skip", &err), PS_OK);
+	assert_int_equal(o.on_error, PS_ON_ERROR_SKIP);
+	assert_int_equal(ps_csv_option_set(&o, "on_error", "abort", &err), PS_OK);
+	assert_int_equal(o.on_error, PS_ON_ERROR_ABORT);
+	assert_int_equal(ps_csv_option_set(&o, "on_error", "ignore", &err), PS_EINVAL);
+
+	assert_int_equal(ps_csv_option_set(&o, "batch", "10", &err), PS_EINVAL);
+	assert_contains(err.message, "unknown option \"batch\"");
+	assert_contains(err.message, "time_column");
+	assert_int_equal(ps_csv_option_set(&o, "header", NULL, &err), PS_EINVAL);
+}
+
+static void
+test_begin_rejects_bad_options(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o;
+	ps_csv_load *cl = (ps_csv_load *) 1;
+	ps_error	err;
+
+	ps_csv_options_default(&o);
+	o.quote = ',';
+	assert_int_equal(ps_csv_begin(f->st, "t", &o, &cl, &err), PS_EINVAL);
+	assert_null(cl);
+	assert_contains(err.message, "differ");
+	ps_csv_options_default(&o);
+	assert_int_equal(ps_csv_begin(f->st, "bad name!", &o, &cl, &err), PS_EINVAL);
+	assert_contains(err.message, "table name");
+	o.max_field_bytes = 0;
+	assert_int_equal(ps_csv_begin(f->st, "t", &o, &cl, &err), PS_EINVAL);
+}
+
+/* ---------------------------------------------------------------- inference */
+
+static void
+test_infers_types_and_time_by_name(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "trades",
+						  "sym,Timestamp,price,size,flag,at\n"
+						  "AAPL,2024-01-02T09:30:00Z,150.25,100,true,2024-01-01\n"
+						  "MSFT,2024-01-02T09:30:01.5Z,-1e-3,-7,F,2024-01-01 10:00\n"
+						  "IBM,2024-01-02 09:30:02,NaN,0,t,\n",
+						  &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 3);
+	assert_int_equal(res.rows_rejected, 0);
+	assert_int_equal(res.nerrors, 0);
+	assert_schema(f->st, "trades",
+				  "sym:String,Timestamp:Timestamp*,price:Float,size:Integer,flag:Boolean,at:Timestamp");
+	assert_dump(f->st, "trades",
+				"2024-01-02T09:30:00Z|'AAPL'|150.25|100|t|2024-01-01T00:00:00Z\n"
+				"2024-01-02T09:30:01.5Z|'MSFT'|-0.001|-7|f|2024-01-01T10:00:00Z\n"
+				"2024-01-02T09:30:02Z|'IBM'|nan|0|t|NULL\n");
+	assert_int_equal(row_count(f->st, "trades"), 3);
+}
+
+static void
+test_time_by_name_takes_epoch_numbers(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	/* Epoch seconds, ms, us, ns by magnitude; the column is a time by its name. */
+	assert_int_equal(load(f->st, "e", "v,TS\n1,1700000000\n2,1700000000001\n"
+						  "3,1700000000000002\n4,1700000000000000003\n", &res, &err), PS_OK);
+	assert_schema(f->st, "e", "v:Integer,TS:Timestamp*");
+	assert_dump(f->st, "e",
+				"2023-11-14T22:13:20Z|1\n"
+				"2023-11-14T22:13:20.001Z|2\n"
+				"2023-11-14T22:13:20.000002Z|3\n"
+				"2023-11-14T22:13:20.000000003Z|4\n");
+}
+
+static void
+test_time_by_iso_content(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	/* Neither column has a time name; "n" is numeric, "when" the first all-ISO one. */
+	assert_int_equal(load(f->st, "iso", "n,label,when,later\n"
+						  "1700000000,x,2024-03-01T00:00:00+01:00,2024-03-02\n"
+						  "1700000001,y,2024-03-01T00:00:01+0100,2024-03-03\n", &res, &err), PS_OK);
+	assert_schema(f->st, "iso", "n:Integer,label:String,when:Timestamp*,later:Timestamp");
+	assert_dump(f->st, "iso",
+				"2024-02-29T23:00:00Z|1700000000|'x'|2024-03-02T00:00:00Z\n"
+				"2024-02-29T23:00:01Z|1700000001|'y'|2024-03-03T00:00:00Z\n");
+}
+
+static void
+test_no_time_column(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "nt", "a,b\n1,x\n2,y\n", &res, &err), PS_EINVAL);
+	assert_contains(err.message, "no time column found: name one with time_column");
+	assert_false(table_exists(f->st, "nt"));
+}
+
+static void
+test_time_column_option(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("time_column=b;time_unit=ms;timezone=+02:00");
+	ps_csv_result res;
+	ps_error	err;
+
+	/* "ts" would win by name; the option overrides it.  Units apply to b. */
+	assert_int_equal(load_opts(f->st, "tc", "ts,b,c\nx,1000,2024-01-01T12:00:00\n", &o, &res, &err),
+					 PS_OK);
+	assert_schema(f->st, "tc", "ts:String,b:Timestamp*,c:Timestamp");
+	/* c has no offset: the timezone option applies (+02:00 -> 10:00Z). */
+	assert_dump(f->st, "tc", "1970-01-01T00:00:01Z|'x'|2024-01-01T10:00:00Z\n");
+
+	o = opts("time_column=nope");
+	assert_int_equal(load_opts(f->st, "tc2", "ts,b\n2024-01-01,1\n", &o, &res, &err), PS_EINVAL);
+	assert_contains(err.message, "time_column \"nope\"");
+	assert_false(table_exists(f->st, "tc2"));
+}
+
+static void
+test_sample_then_stream(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("");
+	ps_csv_result res;
+	ps_error	err;
+	char	   *csv = NULL;
+	size_t		len = 0;
+
+	/* Types come from the first batch_size rows; later rows stream. */
+	o.batch_size = 4;
+	append(&csv, &len, "ts,v\n");
+	for (int i = 0; i < 300; i++)
+		append(&csv, &len, "%d,%d\n", 1700000000 + i, i);
+	assert_int_equal(load_opts(f->st, "ss", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 300);
+	assert_int_equal(row_count(f->st, "ss"), 300);
+	assert_schema(f->st, "ss", "ts:Timestamp*,v:Integer");
+
+	/* A float after the sample does not fit the inferred INTEGER. */
+	append(&csv, &len, "1700001000,1.5\n");
+	assert_int_equal(load_opts(f->st, "ss2", csv, &o, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 302);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "line 302, column 2 (v): invalid integer");
+	assert_false(table_exists(f->st, "ss2"));
+	free(csv);
+}
+
+/* ---------------------------------------------------------------- syntax */
+
+static void
+test_crlf_bom_and_blank_lines(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "c", "\xEF\xBB\xBFts,v\r\n2024-01-01,1\r\n\r\n2024-01-02,2\r\n",
+						  &res, &err), PS_OK);
+	assert_schema(f->st, "c", "ts:Timestamp*,v:Integer");
+	assert_dump(f->st, "c", "2024-01-01T00:00:00Z|1\n2024-01-02T00:00:00Z|2\n");
+
+	/* Line numbers count the blank line; the BOM does not start a column name. */
+	assert_int_equal(load(f->st, "c", "\xEF\xBB\xBFts,v\r\n2024-01-03,3\r\n\r\n2024-01-04,x\r\n",
+						  &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.column, 2);
+	assert_int_equal(row_count(f->st, "c"), 2);
+
+	/* A lone BOM-like prefix that is not a BOM is data. */
+	assert_int_equal(load(f->st, "c2", "\xEF\xBBts,v\n2024-01-01,1\n", &res, &err), PS_EINVAL);
+	assert_contains(err.message, "no time column found");
+}
+
+static void
+test_quoted_fields_and_line_numbers(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+	const char *csv =
+		"ts,s,n\n"
+		"2024-01-01,\"a,b\",1\n"
+		"2024-01-02,\"say \"\"hi\"\"\",2\n"
+		"2024-01-03,\"two\nlines\",3\n"
+		"2024-01-04,\"x\r\ny\",4\n"
+		"2024-01-05, spaced ,5\n";
+
+	assert_int_equal(load(f->st, "q", csv, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 5);
+	assert_dump(f->st, "q",
+				"2024-01-01T00:00:00Z|'a,b'|1\n"
+				"2024-01-02T00:00:00Z|'say \"hi\"'|2\n"
+				"2024-01-03T00:00:00Z|'two\nlines'|3\n"
+				"2024-01-04T00:00:00Z|'x\r\ny'|4\n"
+				"2024-01-05T00:00:00Z|' spaced '|5\n");
+
+	/* After two quoted newlines, the bad row is on physical line 8. */
+	assert_int_equal(load(f->st, "q", "ts,s,n\n"
+						  "2024-02-01,\"1\n2\",1\n"
+						  "2024-02-02,\"3\n4\",2\n"
+						  "2024-02-03,ok,3\n"
+						  "2024-02-04,\"bad\nint\",x\n",
+						  &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 7);
+	assert_int_equal(err.column, 3);
+	assert_contains(err.message, "line 7, column 3 (n)");
+	assert_int_equal(row_count(f->st, "q"), 5);
+}
+
+static void
+test_null_versus_empty_string(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "nv", "ts,s,i\n2024-01-01,,\n2024-01-02,\"\",7\n", &res, &err),
+					 PS_OK);
+	assert_dump(f->st, "nv", "2024-01-01T00:00:00Z|NULL|NULL\n2024-01-02T00:00:00Z|''|7\n");
+	/* A quoted empty field is an empty string, which is not an integer. */
+	assert_int_equal(load(f->st, "nv", "ts,s,i\n2024-01-03,a,\"\"\n", &res, &err), PS_EBADROW);
+	assert_int_equal(err.column, 3);
+	/* An empty time, quoted or not, is a bad row. */
+	assert_int_equal(load(f->st, "nv", "ts,s,i\n,a,1\n", &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.column, 1);
+	assert_contains(err.message, "empty time value");
+	assert_int_equal(load(f->st, "nv", "ts,s,i\n\"\",a,1\n", &res, &err), PS_EBADROW);
+	assert_contains(err.message, "empty time value");
+	assert_int_equal(row_count(f->st, "nv"), 2);
+}
+
+static void
+test_other_delimiter_and_quote(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("delimiter=;;quote='");
+	ps_csv_result res;
+	ps_error	err;
+
+	/* "delimiter=;" then the empty key split by ';': build it by hand instead. */
+	(void) o;
+	ps_csv_options_default(&o);
+	assert_int_equal(ps_csv_option_set(&o, "delimiter", ";", &err), PS_OK);
+	assert_int_equal(ps_csv_option_set(&o, "quote", "'", &err), PS_OK);
+	assert_int_equal(load_opts(f->st, "dq", "ts;s\n2024-01-01;'a;''b'''\n2024-01-02;\"x\"\n",
+							   &o, &res, &err), PS_OK);
+	assert_dump(f->st, "dq", "2024-01-01T00:00:00Z|'a;'b''\n2024-01-02T00:00:00Z|'\"x\"'\n");
+}
+
+/* ---------------------------------------------------------------- empty inputs */
+
+static void
+test_empty_and_header_only(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "empty", "", &res, &err), PS_EINVAL);
+	assert_contains(err.message, "no data rows");
+	assert_int_equal(load(f->st, "empty", "ts,v\n", &res, &err), PS_EINVAL);
+	assert_contains(err.message, "no data rows");
+	assert_int_equal(load(f->st, "empty", "\n\r\n", &res, &err), PS_EINVAL);
+	assert_false(table_exists(f->st, "empty"));
+
+	/* An existing table takes an empty or header-only load as zero rows. */
+	assert_int_equal(load(f->st, "empty", "ts,v\n2024-01-01,1\n", &res, &err), PS_OK);
+	assert_int_equal(load(f->st, "empty", "ts,v\n", &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 0);
+	assert_int_equal(load(f->st, "empty", "v,ts", &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 0);
+	assert_int_equal(load(f->st, "empty", "", &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 0);
+	assert_int_equal(row_count(f->st, "empty"), 1);
+}
+
+static void
+test_header_errors(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options skip = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+	char	   *csv = NULL;
+	size_t		len = 0;
+
+	assert_int_equal(load(f->st, "h", "ts,,v\n2024-01-01,1,2\n", &res, &err), PS_EINVAL);
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "empty column name");
+	assert_int_equal(load(f->st, "h", "ts,v,w,v\n2024-01-01,1,2,3\n", &res, &err), PS_EINVAL);
+	assert_int_equal(err.column, 4);
+	assert_contains(err.message, "duplicate column name \"v\"");
+	/* Names are taken as written: " v" and "v" differ, "V" and "v" too. */
+	assert_int_equal(load(f->st, "h", "ts,v, v,V\n2024-01-01,1,2,3\n", &res, &err), PS_OK);
+	assert_schema(f->st, "h", "ts:Timestamp*,v:Integer, v:Integer,V:Integer");
+	/* Header problems are fatal even in skip mode. */
+	assert_int_equal(load_opts(f->st, "h2", "ts,\"a\n", &skip, &res, &err), PS_EBADROW);
+	assert_contains(err.message, "unterminated");
+
+	append(&csv, &len, "ts");
+	for (int i = 0; i < PS_MAX_COLUMNS; i++)
+		append(&csv, &len, ",c%d", i);
+	append(&csv, &len, "\n");
+	assert_int_equal(load(f->st, "h3", csv, &res, &err), PS_EINVAL);
+	assert_contains(err.message, "1601 columns");
+	free(csv);
+}
+
+static void
+test_header_false(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("header=false");
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load_opts(f->st, "hf", "x,2024-01-01T00:00:00Z,1.5\ny,2024-01-02,2\n",
+							   &o, &res, &err), PS_OK);
+	assert_schema(f->st, "hf", "column1:String,column2:Timestamp*,column3:Float");
+	/* Later header-less loads are positional, in table order. */
+	assert_int_equal(load_opts(f->st, "hf", "z,2024-01-03,3\n", &o, &res, &err), PS_OK);
+	assert_dump(f->st, "hf",
+				"2024-01-01T00:00:00Z|'x'|1.5\n"
+				"2024-01-02T00:00:00Z|'y'|2\n"
+				"2024-01-03T00:00:00Z|'z'|3\n");
+	assert_int_equal(load_opts(f->st, "hf", "z,2024-01-04\n", &o, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 1);
+	assert_contains(err.message, "expected 3 fields, found 2");
+}
+
+/* ---------------------------------------------------------------- bad rows */
+
+static void
+test_ragged_rows_abort(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "r", "ts,a,b\n2024-01-01,1,2\n2024-01-02,1\n", &res, &err),
+					 PS_EBADROW);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.column, 3);
+	assert_contains(err.message, "expected 3 fields, found 2");
+	assert_false(table_exists(f->st, "r"));
+
+	assert_int_equal(load(f->st, "r", "ts,a,b\n2024-01-01,1,2\n2024-01-02,1,2,3\n", &res, &err),
+					 PS_EBADROW);
+	assert_int_equal(err.column, 4);
+	assert_contains(err.message, "expected 3 fields, found 4");
+	assert_false(table_exists(f->st, "r"));
+}
+
+static void
+test_ragged_rows_skip(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load_opts(f->st, "r", "ts,a,b\n"
+							   "2024-01-01,1,2\n"
+							   "2024-01-02,1\n"
+							   "2024-01-03,3,4\n"
+							   "2024-01-04,1,2,3,4\n"
+							   "2024-01-05,x,6\n",
+							   &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 2);
+	assert_int_equal(res.rows_rejected, 3);
+	assert_int_equal(res.nerrors, 3);
+	assert_int_equal(res.errors[0].line, 3);
+	assert_int_equal(res.errors[0].column, 3);
+	assert_int_equal(res.errors[0].code, PS_EBADROW);
+	assert_int_equal(res.errors[1].line, 5);
+	assert_int_equal(res.errors[1].column, 4);
+	/* "x" made column a a String at inference?  No: it was in the sample, so a is String. */
+	assert_int_equal(res.errors[2].line, 6);
+	assert_dump(f->st, "r", "2024-01-01T00:00:00Z|1|2\n2024-01-03T00:00:00Z|3|4\n");
+}
+
+static void
+test_skip_keeps_lowest_lines(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+	char	   *csv = NULL;
+	size_t		len = 0;
+
+	/* Existing table, so ragged rows and value errors are found in one pass. */
+	assert_int_equal(load(f->st, "k", "ts,v\n2024-01-01,1\n", &res, &err), PS_OK);
+	append(&csv, &len, "ts,v\n");
+	for (int i = 0; i < 30; i++)
+		append(&csv, &len, i % 2 ? "2024-01-02,bad\n" : "2024-01-02\n");
+	append(&csv, &len, "2024-01-03,3\n");
+	assert_int_equal(load_opts(f->st, "k", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 1);
+	assert_int_equal(res.rows_rejected, 30);
+	assert_int_equal(res.nerrors, PS_CSV_MAX_REPORTED);
+	for (int i = 0; i < PS_CSV_MAX_REPORTED; i++)
+		assert_int_equal(res.errors[i].line, i + 2);
+	assert_contains(res.errors[0].message, "expected 2 fields, found 1");
+	assert_contains(res.errors[1].message, "invalid integer");
+	assert_int_equal(row_count(f->st, "k"), 2);
+	free(csv);
+}
+
+static void
+test_malformed_quotes(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options skip = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "mq", "ts,s\n2024-01-01,ok\n2024-01-02,ab\"c\n", &res, &err),
+					 PS_EBADROW);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "quote character inside an unquoted field");
+	assert_int_equal(load(f->st, "mq", "ts,s\n2024-01-01,\"ab\"c,x\n", &res, &err), PS_EBADROW);
+	assert_contains(err.message, "after a closing quote");
+	assert_false(table_exists(f->st, "mq"));
+
+	/* Skip mode drops the rest of the line and resynchronizes on the next. */
+	assert_int_equal(load_opts(f->st, "mq", "ts,s\n"
+							   "2024-01-01,ok\n"
+							   "2024-01-02,ab\"c,\"d\n"
+							   "2024-01-03,fine\n",
+							   &skip, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 2);
+	assert_int_equal(res.rows_rejected, 1);
+	assert_int_equal(res.errors[0].line, 3);
+	assert_dump(f->st, "mq", "2024-01-01T00:00:00Z|'ok'\n2024-01-03T00:00:00Z|'fine'\n");
+}
+
+static void
+test_unbalanced_quote_at_eof(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options skip = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+	const char *csv = "ts,s\n2024-01-01,a\n2024-01-02,\"open\nstill open\n";
+
+	assert_int_equal(load(f->st, "u", csv, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "unterminated quoted field");
+	assert_false(table_exists(f->st, "u"));
+
+	assert_int_equal(load_opts(f->st, "u", csv, &skip, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 1);
+	assert_int_equal(res.rows_rejected, 1);
+	assert_int_equal(res.errors[0].line, 3);
+	assert_dump(f->st, "u", "2024-01-01T00:00:00Z|'a'\n");
+}
+
+static void
+test_value_errors(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options skip = opts("on_error=skip");
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "ve", "ts,s,i\n2024-01-01,a,1\n", &res, &err), PS_OK);
+
+	assert_int_equal(load(f->st, "ve", "ts,s,i\n2024-01-02,\xff\xfe,1\n", &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "UTF-8");
+
+	assert_int_equal(load(f->st, "ve", "ts,s,i\n2024-01-02,a,99999999999999999999\n", &res, &err),
+					 PS_EBADROW);
+	assert_int_equal(err.column, 3);
+	assert_contains(err.message, "out of range");
+
+	assert_int_equal(load(f->st, "ve", "ts,s,i\n2300-01-01,a,1\n", &res, &err), PS_EBADROW);
+	assert_int_equal(err.column, 1);
+	assert_int_equal(err.line, 2);
+
+	assert_int_equal(load(f->st, "ve", "ts,s,i\nnot a time,a,1\n", &res, &err), PS_EBADROW);
+	assert_int_equal(err.column, 1);
+
+	assert_int_equal(load_opts(f->st, "ve", "ts,s,i\n"
+							   "2024-01-02,\xc3\x28,1\n"
+							   "2024-01-03,b,-9223372036854775809\n"
+							   "1500-01-01,c,3\n"
+							   "2024-01-04,d,4\n", &skip, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 1);
+	assert_int_equal(res.rows_rejected, 3);
+	assert_int_equal(res.errors[0].column, 2);
+	assert_int_equal(res.errors[1].column, 3);
+	assert_int_equal(res.errors[2].column, 1);
+	assert_int_equal(res.errors[2].line, 4);
+	assert_dump(f->st, "ve", "2024-01-01T00:00:00Z|'a'|1\n2024-01-04T00:00:00Z|'d'|4\n");
+}
+
+static void
+test_oversized_field(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("");
+	ps_csv_result res;
+	ps_error	err;
+	char	   *csv = NULL;
+	size_t		len = 0;
+	char		big[201];
+
+	memset(big, 'x', 200);
+	big[200] = '\0';
+	o.max_field_bytes = 100;
+	append(&csv, &len, "ts,s\n2024-01-01,ok\n2024-01-02,%s\n2024-01-03,\"%s\"\n2024-01-04,fine\n",
+		   big, big);
+	assert_int_equal(load_opts(f->st, "big", csv, &o, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.column, 2);
+	assert_contains(err.message, "field exceeds max_field_mb");
+
+	o.on_error = PS_ON_ERROR_SKIP;
+	assert_int_equal(load_opts(f->st, "big", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 2);
+	assert_int_equal(res.rows_rejected, 2);
+	assert_int_equal(res.errors[0].line, 3);
+	assert_int_equal(res.errors[1].line, 4);
+	assert_dump(f->st, "big", "2024-01-01T00:00:00Z|'ok'\n2024-01-04T00:00:00Z|'fine'\n");
+
+	/* Exactly max_field_bytes is fine; many small fields can make a line too long. */
+	free(csv);
+	csv = NULL;
+	len = 0;
+	o.max_field_bytes = 30;
+	append(&csv, &len, "ts,a,b,c\n2024-01-05,123456789012345678901234567890,,\n"
+		   "2024-01-06,1234567890,1234567890,1234567890\n");
+	assert_int_equal(load_opts(f->st, "big", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 0);
+	assert_int_equal(res.rows_rejected, 2);
+	/* The header line itself is 11 bytes; line 2 fits per field but... */
+	assert_contains(res.errors[0].message, "exceeds max_field_mb");
+	free(csv);
+}
+
+static void
+test_oversized_field_stream_is_not_buffered(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("");
+	ps_csv_load *cl;
+	ps_error	err;
+	static char chunk[65536];
+	int			fed = 0;
+	ps_status	rc = PS_OK;
+
+	/* An unterminated quoted field streams forever: the load must refuse it early. */
+	memset(chunk, 'x', sizeof(chunk));
+	o.max_field_bytes = 100000;
+	assert_int_equal(ps_csv_begin(f->st, "inf", &o, &cl, &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "ts,s\n2024-01-01,\"", 17, &err), PS_OK);
+	while (fed < 16384 && (rc = ps_csv_feed(cl, chunk, sizeof(chunk), &err)) == PS_OK)
+		fed++;					/* 16384 chunks = 1 GiB if nothing stopped it */
+	assert_int_equal(rc, PS_EBADROW);
+	assert_true(fed <= 2);
+	assert_int_equal(err.line, 2);
+	assert_contains(err.message, "field exceeds max_field_mb");
+	ps_csv_abort(cl);
+	assert_false(table_exists(f->st, "inf"));
+
+	/* Same in skip mode: the rest of the (endless) line is skipped, not kept. */
+	o.on_error = PS_ON_ERROR_SKIP;
+	assert_int_equal(ps_csv_begin(f->st, "inf", &o, &cl, &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "ts,s\n2024-01-01,a\n2024-01-02,\"", 30, &err), PS_OK);
+	for (fed = 0; fed < 200; fed++)
+		assert_int_equal(ps_csv_feed(cl, chunk, sizeof(chunk), &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "\n2024-01-03,b\n", 14, &err), PS_OK);
+	{
+		ps_csv_result res;
+
+		assert_int_equal(ps_csv_finish(cl, &res, &err), PS_OK);
+		assert_int_equal(res.rows_loaded, 2);
+		assert_int_equal(res.rows_rejected, 1);
+		assert_int_equal(res.errors[0].line, 3);
+	}
+	assert_dump(f->st, "inf", "2024-01-01T00:00:00Z|'a'\n2024-01-03T00:00:00Z|'b'\n");
+}
+
+/* ---------------------------------------------------------------- chunking */
+
+static const char messy_csv[] =
+	"\xEF\xBB\xBF" "when,sym,px,n,note\r\n"
+	"2024-05-01T10:00:00Z,AAPL,1.5,1,\"plain\"\r\n"
+	"2024-05-01T10:00:01Z,\"MS,FT\",2.5,2,\"multi\r\nline\"\r\n"
+	"\r\n"
+	"2024-05-01T10:00:02Z,IBM,x,3,\"say \"\"q\"\"\"\n"
+	"2024-05-01T10:00:03Z,ORCL,4.5,4\n"
+	"2024-05-01T10:00:04Z,SAP,5.5,5,,\n"
+	"2024-05-01T10:00:05Z,bad\"q,5.5,5,z\n"
+	"2024-05-01T10:00:06Z,\"x\"y,6.5,6,z\n"
+	"2024-05-01T10:00:07Z,,,,\n"
+	"2024-05-01T10:00:08Z,\"\",7.5,7,\"\"\n"
+	"2024-05-01T10:00:09Z,END,8.5,8,\"last, no newline\"";
+
+static void
+run_messy(ps_store *st, const char *table, chunking how, unsigned seed, ps_csv_result *res,
+		  char **out)
+{
+	ps_csv_options o = opts("on_error=skip");
+	ps_error	err;
+
+	assert_int_equal(load_chunked(st, table, messy_csv, sizeof(messy_csv) - 1, &o, how, seed,
+								  res, &err), PS_OK);
+	*out = dump(st, table);
+	assert_non_null(*out);
+}
+
+static void
+test_chunk_boundaries_anywhere(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result whole, other;
+	char	   *expect, *got;
+
+	run_messy(f->st, "m0", WHOLE, 0, &whole, &expect);
+	assert_int_equal(whole.rows_loaded, 6);
+	assert_int_equal(whole.rows_rejected, 5);
+	assert_int_equal(whole.nerrors, 5);
+	assert_int_equal(whole.errors[0].line, 6);	/* px "x" after the quoted CRLF and blank line */
+	assert_int_equal(whole.errors[0].column, 3);
+	assert_int_equal(whole.errors[1].line, 7);	/* 4 fields */
+	assert_int_equal(whole.errors[2].line, 8);	/* 6 fields */
+	assert_int_equal(whole.errors[3].line, 9);	/* quote in unquoted */
+	assert_int_equal(whole.errors[4].line, 10);	/* text after closing quote */
+	assert_string_equal(expect,
+						"2024-05-01T10:00:00Z|'AAPL'|1.5|1|'plain'\n"
+						"2024-05-01T10:00:01Z|'MS,FT'|2.5|2|'multi\r\nline'\n"
+						"2024-05-01T10:00:07Z|NULL|NULL|NULL|NULL\n"
+						"2024-05-01T10:00:08Z|''|7.5|7|''\n"
+						"2024-05-01T10:00:09Z|'END'|8.5|8|'last, no newline'\n");
+	/* Six loaded rows but five shown?  No: count them. */
+	assert_int_equal(row_count(f->st, "m0"), whole.rows_loaded);
+
+	for (unsigned seed = 0; seed < 40; seed++)
+	{
+		char		table[16];
+
+		snprintf(table, sizeof(table), "m%u", seed + 1);
+		run_messy(f->st, table, seed == 0 ? BYTEWISE : RANDOM, seed, &other, &got);
+		assert_string_equal(got, expect);
+		assert_int_equal(other.rows_loaded, whole.rows_loaded);
+		assert_int_equal(other.rows_rejected, whole.rows_rejected);
+		assert_int_equal(other.nerrors, whole.nerrors);
+		for (size_t i = 0; i < whole.nerrors; i++)
+		{
+			assert_int_equal(other.errors[i].line, whole.errors[i].line);
+			assert_int_equal(other.errors[i].column, whole.errors[i].column);
+			assert_string_equal(other.errors[i].message, whole.errors[i].message);
+		}
+		free(got);
+	}
+	free(expect);
+}
+
+/* ---------------------------------------------------------------- later loads */
+
+static void
+test_later_loads_match_by_name(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "t", "ts,sym,px\n2024-01-01,A,1.5\n", &res, &err), PS_OK);
+	/* Other order, a missing column (NULL). */
+	assert_int_equal(load(f->st, "t", "px,ts\n2.5,2024-01-02\n", &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 1);
+	/* Integers in a Float column convert; the table's types rule. */
+	assert_int_equal(load(f->st, "t", "sym,px,ts\nC,3,2024-01-03\n", &res, &err), PS_OK);
+	assert_schema(f->st, "t", "ts:Timestamp*,sym:String,px:Float");
+	assert_dump(f->st, "t",
+				"2024-01-01T00:00:00Z|'A'|1.5\n"
+				"2024-01-02T00:00:00Z|NULL|2.5\n"
+				"2024-01-03T00:00:00Z|'C'|3\n");
+	/* The time column cannot be missing, nor renamed by time_column. */
+	assert_int_equal(load(f->st, "t", "sym,px\nD,4\n", &res, &err), PS_ESCHEMA);
+	assert_contains(err.message, "\"ts\"");
+	{
+		ps_csv_options o = opts("time_column=sym");
+
+		assert_int_equal(load_opts(f->st, "t", "ts,sym\n2024-01-04,2024-01-04\n", &o, &res, &err),
+						 PS_ESCHEMA);
+		assert_contains(err.message, "time column is \"ts\"");
+	}
+	assert_int_equal(row_count(f->st, "t"), 3);
+}
+
+static void
+test_unknown_and_added_columns(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options add = opts("add_columns=true");
+	ps_csv_result res;
+	ps_error	err;
+
+	assert_int_equal(load(f->st, "a", "ts,x\n2024-01-01,1\n", &res, &err), PS_OK);
+	assert_int_equal(load(f->st, "a", "ts,x,extra,more\n2024-01-02,2,3,q\n", &res, &err),
+					 PS_ESCHEMA);
+	assert_contains(err.message, "\"extra\", \"more\"");
+	assert_contains(err.message, "add_columns=true");
+	assert_schema(f->st, "a", "ts:Timestamp*,x:Integer");
+	assert_dump(f->st, "a", "2024-01-01T00:00:00Z|1\n");
+
+	/* add_columns infers the new columns' types from the sample. */
+	assert_int_equal(load_opts(f->st, "a", "extra,ts,flag\n2.5,2024-01-02,true\n", &add, &res, &err),
+					 PS_OK);
+	assert_int_equal(res.rows_loaded, 1);
+	assert_schema(f->st, "a", "ts:Timestamp*,x:Integer,extra:Float,flag:Boolean");
+	assert_dump(f->st, "a",
+				"2024-01-01T00:00:00Z|1|NULL|NULL\n"
+				"2024-01-02T00:00:00Z|NULL|2.5|t\n");
+
+	/* A failed add_columns load adds nothing. */
+	assert_int_equal(load_opts(f->st, "a", "ts,newcol\n2024-01-03,1\n2024-01-04\n", &add, &res, &err),
+					 PS_EBADROW);
+	assert_schema(f->st, "a", "ts:Timestamp*,x:Integer,extra:Float,flag:Boolean");
+	assert_int_equal(row_count(f->st, "a"), 2);
+}
+
+static void
+test_failed_load_leaves_table_unchanged(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_result res;
+	ps_error	err;
+	char	   *csv = NULL, *before, *after;
+	size_t		len = 0;
+
+	assert_int_equal(load(f->st, "fl", "ts,v\n2024-01-01,1\n2024-01-02,2\n", &res, &err), PS_OK);
+	before = dump(f->st, "fl");
+	/* Many batches are written (store batch_size 50) before the bad last row. */
+	append(&csv, &len, "ts,v\n");
+	for (int i = 0; i < 500; i++)
+		append(&csv, &len, "2024-02-01T00:00:%02d.%03dZ,%d\n", i % 60, i, i);
+	append(&csv, &len, "2024-03-01,oops\n");
+	assert_int_equal(load(f->st, "fl", csv, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 502);
+	after = dump(f->st, "fl");
+	assert_string_equal(before, after);
+	assert_int_equal(row_count(f->st, "fl"), 2);
+	free(before);
+	free(after);
+	free(csv);
+}
+
+static void
+test_dedup_retry_adds_nothing(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("dedup=true");
+	ps_csv_result res;
+	ps_error	err;
+	const char *csv = "ts,s,v\n2024-01-01,a,1\n2024-01-01,a,1\n2024-01-01,b,1\n2024-01-02,a,\n";
+	char	   *first;
+
+	assert_int_equal(load_opts(f->st, "d", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 3);	/* the duplicate in the file is stored once */
+	first = dump(f->st, "d");
+	assert_int_equal(load_opts(f->st, "d", csv, &o, &res, &err), PS_OK);
+	assert_int_equal(res.rows_loaded, 0);
+	assert_int_equal(row_count(f->st, "d"), 3);
+	assert_dump(f->st, "d", first);
+	free(first);
+}
+
+static void
+test_finish_detached(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options o = opts("");
+	ps_csv_load *cl;
+	ps_csv_result res;
+	ps_load    *ld;
+	ps_error	err;
+
+	assert_int_equal(ps_csv_begin(f->st, "det", &o, &cl, &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "ts,v\n2024-01-01,1\n2024-01-02,2", 30, &err), PS_OK);
+	assert_int_equal(ps_csv_finish_detached(cl, &res, &ld, &err), PS_OK);
+	assert_non_null(ld);
+	assert_int_equal(res.rows_loaded, 2);
+	assert_false(table_exists(f->st, "det"));	/* not committed yet */
+	ps_load_abort(ld);
+	assert_false(table_exists(f->st, "det"));
+
+	assert_int_equal(ps_csv_begin(f->st, "det", &o, &cl, &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "ts,v\n2024-01-01,1\n", 18, &err), PS_OK);
+	assert_int_equal(ps_csv_finish_detached(cl, &res, &ld, &err), PS_OK);
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_dump(f->st, "det", "2024-01-01T00:00:00Z|1\n");
+
+	/* After a failed feed, finish reports the same error and frees. */
+	assert_int_equal(ps_csv_begin(f->st, "det", &o, &cl, &err), PS_OK);
+	assert_int_equal(ps_csv_feed(cl, "ts,v\n2024-01-02,x\n", 18, &err), PS_EBADROW);
+	assert_int_equal(ps_csv_feed(cl, "2024-01-03,3\n", 13, &err), PS_EBADROW);
+	assert_int_equal(ps_csv_finish(cl, &res, &err), PS_EBADROW);
+	assert_int_equal(err.line, 2);
+	assert_int_equal(row_count(f->st, "det"), 1);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		T(test_begin_rejects_bad_options),
+		T(test_infers_types_and_time_by_name),
+		T(test_time_by_name_takes_epoch_numbers),
+		T(test_time_by_iso_content),
+		T(test_no_time_column),
+		T(test_time_column_option),
+		T(test_sample_then_stream),
+		T(test_crlf_bom_and_blank_lines),
+		T(test_quoted_fields_and_line_numbers),
+		T(test_null_versus_empty_string),
+		T(test_other_delimiter_and_quote),
+		T(test_empty_and_header_only),
+		T(test_header_errors),
+		T(test_header_false),
+		T(test_ragged_rows_abort),
+		T(test_ragged_rows_skip),
+		T(test_skip_keeps_lowest_lines),
+		T(test_malformed_quotes),
+		T(test_unbalanced_quote_at_eof),
+		T(test_value_errors),
+		T(test_oversized_field),
+		T(test_oversized_field_stream_is_not_buffered),
+		T(test_chunk_boundaries_anywhere),
+		T(test_later_loads_match_by_name),
+		T(test_unknown_and_added_columns),
+		T(test_failed_load_leaves_table_unchanged),
+		T(test_dedup_retry_adds_nothing),
+		T(test_finish_detached),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
