@@ -24,7 +24,6 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-clobbered
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-with_llvm = no
 else
 # ---------------------------------------------------------------- owner, tools, tests
 CC ?= cc
@@ -77,11 +76,11 @@ $(BUILD)/test/%: test/unit/%.c $(BUILD)/libpulsora.a $(wildcard test/unit/*.h)
 	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a $(LIBS) -lcmocka
 
 ext:
-	$(MAKE) PULSORA_PGXS=1 all
+	$(MAKE) PULSORA_PGXS=1 with_llvm=no all
 
 # Installs the extension and pulsorad into PostgreSQL's directories (root).
 ext-install: ext $(BUILD)/pulsorad
-	$(MAKE) PULSORA_PGXS=1 install
+	$(MAKE) PULSORA_PGXS=1 with_llvm=no install
 	install -m 0755 $(BUILD)/pulsorad $(PGBIN)/pulsorad
 
 install: ext-install
@@ -138,5 +137,5 @@ bench: deps
 
 clean:
 	rm -rf build build-san
-	$(MAKE) PULSORA_PGXS=1 clean
+	$(MAKE) PULSORA_PGXS=1 with_llvm=no clean
 endif

@@ -19,7 +19,8 @@
  * Invariants.
  *  - Memory is bounded whatever the input: libcsv's entry buffer never grows
  *    beyond entry_cap (max_field_bytes + 2) because csv_scan never feeds it
- *    more bytes than it has room for; a record's bytes (fields plus one
+ *    more bytes than it has room for (it reads the entry_pos and quoted
+ *    fields that csv.h documents in struct csv_parser); a record's bytes (fields plus one
  *    delimiter each) are limited to max_field_bytes, so `row` is too; fields
  *    beyond the expected count are counted, not stored; the sample is
  *    limited to batch_size rows and sample_budget bytes.  Nothing is
@@ -344,6 +345,14 @@ csv_bad_row(ps_csv_load *cl, int64_t line, int32_t column, const char *fmt, ...)
 	csv_report(cl, &e);
 }
 
+/* A field, or a whole record, longer than max_field_bytes. */
+static void
+csv_bad_row_too_big(ps_csv_load *cl, int64_t line, int32_t column, bool field)
+{
+	csv_bad_row(cl, line, column, "%s exceeds max_field_mb (%llu bytes)",
+				field ? "field" : "line", (unsigned long long) cl->opt.max_field_bytes);
+}
+
 /* A column number for messages: 1-based, saturated. */
 static int32_t
 csv_column_number(uint64_t index0)
@@ -433,7 +442,8 @@ csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t li
 
 	for (uint32_t i = 0; i < cl->ncols; i++)
 	{
-		const char *s = f[i].is_null ? NULL : base + f[i].off;
+		/* base is NULL when no field of the record (or sample) had a byte. */
+		const char *s = f[i].is_null ? NULL : base ? base + f[i].off : "";
 
 		if (i == cl->time_field && (s == NULL || f[i].len == 0))
 		{
@@ -808,8 +818,16 @@ csv_on_field(void *s, size_t len, void *data)
 	f->off = (uint32_t) cl->row.len;
 	f->len = (uint32_t) len;
 	f->is_null = s == NULL;
-	if (len > 0 && ps_buf_append(&cl->row, s, len) != PS_OK)
+	if (len == 0)
+		return;
+	/* row.len + len <= max_field_bytes + 1 here, so this stays bounded. */
+	if (len > cl->row.cap - cl->row.len && ps_buf_reserve(&cl->row, len) != PS_OK)
+	{
 		csv_fail_nomem(cl);
+		return;
+	}
+	memcpy(cl->row.data + cl->row.len, s, len);
+	cl->row.len += len;
 }
 
 static void
@@ -819,9 +837,7 @@ csv_record(ps_csv_load *cl)
 
 	if (cl->too_big_column > 0)
 	{
-		csv_bad_row(cl, line, cl->too_big_column, "%s exceeds max_field_mb (%llu bytes)",
-					cl->too_big_field ? "field" : "line",
-					(unsigned long long) cl->opt.max_field_bytes);
+		csv_bad_row_too_big(cl, line, cl->too_big_column, cl->too_big_field);
 		return;
 	}
 	if (cl->stage == CSV_STAGE_HEADER)
@@ -903,15 +919,21 @@ csv_set_growth(ps_csv_load *cl)
 	csv_set_blk_size(&cl->parser, blk);
 }
 
-/* A malformed record was found in this line: report, then resynchronize. */
+/* After a malformed record was reported (skip mode): resume at the next line. */
 static void
-csv_malformed(ps_csv_load *cl, int32_t column, const char *reason)
+csv_resync(ps_csv_load *cl)
 {
-	csv_bad_row(cl, cl->record_line, column, "%s", reason);
 	if (cl->stage == CSV_STAGE_FAILED)
 		return;
 	csv_discard_record(cl);
 	cl->skip_to_eol = true;
+}
+
+static void
+csv_malformed(ps_csv_load *cl, const char *reason)
+{
+	csv_bad_row(cl, cl->record_line, csv_column_number(cl->nfields), "%s", reason);
+	csv_resync(cl);
 }
 
 /*
@@ -925,6 +947,8 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 	{
 		const char *nl = memchr(p, '\n', len);
 		size_t		seg = nl ? (size_t) (nl - p) + 1 : len;
+		const char *cr;
+		bool		ends_line;
 		size_t		done = 0;
 
 		if (cl->skip_to_eol)
@@ -937,6 +961,15 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 			len -= seg;
 			continue;
 		}
+		/*
+		 * A bare CR ends a record too: end the segment there, so that a record
+		 * can only end at the end of a segment and only start at the start of
+		 * one, wherever the chunks were cut.  CRLF is one terminator.
+		 */
+		cr = memchr(p, '\r', seg);
+		if (cr != NULL && cr + 1 != nl)
+			seg = (size_t) (cr - p) + 1;
+		ends_line = p[seg - 1] == '\n';
 		if (!cl->in_record)
 		{
 			/* A record starts at the first byte that is not a line end. */
@@ -956,7 +989,8 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 
 			if (room == 0)
 			{
-				csv_malformed(cl, csv_column_number(cl->nfields), "field exceeds max_field_mb");
+				csv_bad_row_too_big(cl, cl->record_line, csv_column_number(cl->nfields), true);
+				csv_resync(cl);
 				break;
 			}
 			csv_set_growth(cl);
@@ -971,8 +1005,7 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 					csv_fail_nomem(cl);
 					return;
 				}
-				csv_malformed(cl, csv_column_number(cl->nfields),
-							  cl->parser.quoted ? "unexpected character after a closing quote"
+				csv_malformed(cl, cl->parser.quoted ? "unexpected character after a closing quote"
 							  : "quote character inside an unquoted field");
 				break;
 			}
@@ -986,7 +1019,7 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 			len -= done;
 			continue;
 		}
-		if (nl)
+		if (ends_line)
 			cl->line++;
 		p += seg;
 		len -= seg;
@@ -1097,7 +1130,7 @@ csv_end_input(ps_csv_load *cl)
 	}
 	if (cl->stage != CSV_STAGE_FAILED && !cl->skip_to_eol &&
 		csv_fini(&cl->parser, csv_on_field, csv_on_record, cl) != 0)
-		csv_malformed(cl, csv_column_number(cl->nfields), "unterminated quoted field at end of input");
+		csv_malformed(cl, "unterminated quoted field at end of input");
 	if (cl->stage == CSV_STAGE_HEADER && cl->table_schema != NULL)
 	{
 		/* No records at all: an existing table takes zero rows. */

@@ -4,8 +4,9 @@
  *
  * Input arrives in chunks of any size (ps_csv_feed); libcsv splits fields;
  * rows are converted and appended to a ps_load, which writes them in
- * batches.  Memory is bounded by the inference sample (batch_size rows, each
- * field at most max_field_bytes) plus one batch, whatever the input size.
+ * batches.  Memory is bounded by the inference sample (at most batch_size
+ * rows and max(64 MiB, 2 x max_field_bytes) bytes), one record (at most
+ * max_field_bytes) and one batch, whatever the input size.
  * Semantics follow PostgreSQL's COPY ... CSV: an unquoted empty field is
  * NULL, a quoted empty field is the empty string; CRLF or LF line ends; a
  * UTF-8 BOM before the header is ignored.
@@ -21,6 +22,29 @@
  * PS_CSV_MAX_REPORTED errors, and commits the good ones.  Every bad-row error
  * names the 1-based line (physical line where the record starts, header =
  * line 1), the 1-based column and the reason.
+ *
+ * Details a caller may rely on:
+ *  - Fields are never trimmed; quoting errors (a quote inside an unquoted
+ *    field, text after a closing quote, a quote left open at the end) are bad
+ *    rows.  In skip mode such a record is dropped up to the end of the
+ *    physical line where the problem was found.  Empty lines are ignored.
+ *    Lines are counted at LF (a CR-only file parses, but reports line 1).
+ *  - A field longer than max_field_bytes, or a record whose fields plus
+ *    delimiters are, is a bad row; libcsv's buffer never grows past the limit.
+ *  - Bad rows are found as they are read (field count, size, quoting) and,
+ *    for a new table, value errors of the sampled rows only once the sample
+ *    is complete; in abort mode the first one found is returned.  In skip
+ *    mode the reported errors are those with the lowest line numbers, sorted.
+ *    Problems in the header record are fatal in both modes.
+ *  - Header: names are taken as written; an empty, invalid or duplicate name
+ *    or more than PS_MAX_COLUMNS columns is an error naming the column.
+ *    header=false: a new table gets column1..columnN; an existing table takes
+ *    the fields in its own column order, as COPY without a header does.
+ *  - An existing table accepts an empty or header-only input as zero rows;
+ *    for a new table that is an error ("no data rows"), as there is nothing
+ *    to infer types from.  Columns added with add_columns take their type
+ *    from the sampled rows (no non-NULL sample: String).
+ *  - For an existing table, time_column may only name its time column.
  */
 #ifndef PS_CSV_H
 #define PS_CSV_H
@@ -45,8 +69,8 @@ typedef struct ps_csv_options {
 	ps_on_error on_error;
 	bool		add_columns;
 	bool		dedup;
-	uint64_t	max_field_bytes;	/* default 16 MiB (ingestion.max_field_mb) */
-	uint32_t	batch_size;		/* rows sampled for inference; default 10000 */
+	uint64_t	max_field_bytes;	/* default 16 MiB (ingestion.max_field_mb); 1 B..1 GiB */
+	uint32_t	batch_size;		/* rows sampled for inference (>= 1); default 10000 */
 } ps_csv_options;
 
 void		ps_csv_options_default(ps_csv_options *o);

@@ -17,7 +17,6 @@
 #define SECONDS_PER_DAY INT64_C(86400)
 #define MAX_OFFSET_S (18 * 3600)
 #define MAX_FRACTION_DIGITS 9
-#define QUOTED_INPUT_MAX 64		/* input bytes quoted in error messages */
 
 #define EXPECTED_ISO "expected ISO-8601 date/time"
 
@@ -390,62 +389,21 @@ parse_epoch(const char *s, size_t len, ps_time_unit unit, int64_t *out_ns)
 	return true;
 }
 
-/*
- * Print s[0..len) for a message: at most QUOTED_INPUT_MAX bytes, printable
- * ASCII as is (quote and backslash escaped), everything else as \xNN, so
- * a message never carries control bytes or broken UTF-8 into logs or JSON.
- */
-static void
-quote_input(const char *s, size_t len, char *buf, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t		shown = len < QUOTED_INPUT_MAX ? len : QUOTED_INPUT_MAX;
-	size_t		n = 0;
-	size_t		i;
-
-	for (i = 0; i < shown && n + 5 < cap; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '"' || c == '\\')
-		{
-			buf[n++] = '\\';
-			buf[n++] = (char) c;
-		}
-		else if (c >= 0x20 && c < 0x7f)
-			buf[n++] = (char) c;
-		else
-		{
-			buf[n++] = '\\';
-			buf[n++] = 'x';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 15];
-		}
-	}
-	if (len > shown && n + 4 <= cap)
-	{
-		buf[n++] = '.';
-		buf[n++] = '.';
-		buf[n++] = '.';
-	}
-	buf[n] = '\0';
-}
-
 /* Report a failed parse of s; reason NULL means out of range (PS_ETIME). */
 static ps_status
 fail(ps_error *err, ps_status code, const char *s, size_t len, const char *reason)
 {
-	char		quoted[QUOTED_INPUT_MAX * 4 + 8];
+	char		quoted[PS_ERROR_QUOTE_MAX];
 
 	if (err == NULL)
 		return code;
-	quote_input(s, len, quoted, sizeof quoted);
+	ps_error_quote(s, len, quoted);
 	/* Only range errors come without a reason. */
 	if (reason == NULL)
-		return ps_error_set(err, code, "time \"%s\" out of range: representable "
+		return ps_error_set(err, code, "time %s out of range: representable "
 							"times are 1677-09-21T00:12:43.145224192Z .. "
 							"2262-04-11T23:47:16.854775807Z", quoted);
-	return ps_error_set(err, code, "invalid time \"%s\": %s", quoted, reason);
+	return ps_error_set(err, code, "invalid time %s: %s", quoted, reason);
 }
 
 ps_status

@@ -28,6 +28,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "proto/ps_frame.h"
 #include "pulsora_fdw.h"
 
 struct PulsoraConn
@@ -36,6 +37,8 @@ struct PulsoraConn
 	ps_client  *client;			/* NULL when not connected */
 	uint64		generation;		/* bumped whenever client is closed */
 	List	   *loads;			/* PulsoraXactLoad *, this transaction's */
+	bool		autostart;		/* of the server last used with this entry */
+	char		servername[NAMEDATALEN];
 };
 
 typedef struct PulsoraXactLoad
@@ -94,17 +97,27 @@ pulsora_sqlstate(ps_status status)
 	return ERRCODE_INTERNAL_ERROR;
 }
 
+const char *
+pulsora_error_position(const ps_error *err)
+{
+	char		line[32];
+
+	if (err->line <= 0)
+		return "";
+	/* Messages about input usually name their position already. */
+	snprintf(line, sizeof line, "line %lld", (long long) err->line);
+	if (strstr(err->message, line) != NULL)
+		return "";
+	if (err->column > 0)
+		return psprintf("line %lld, column %d: ", (long long) err->line, (int) err->column);
+	return psprintf("line %lld: ", (long long) err->line);
+}
+
 void
 pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err, const char *what)
 {
 	const char *message = (err && err->message[0]) ? err->message : ps_strerror(status);
-	char		position[64] = "";
-
-	if (err && err->line > 0 && err->column > 0)
-		snprintf(position, sizeof position, "line %lld, column %d: ",
-				 (long long) err->line, (int) err->column);
-	else if (err && err->line > 0)
-		snprintf(position, sizeof position, "line %lld: ", (long long) err->line);
+	const char *position = err ? pulsora_error_position(err) : "";
 
 	if (status == PS_ECONN && conn != NULL)
 		ereport(ERROR,
@@ -141,14 +154,39 @@ conn_drop_client(PulsoraConn *conn)
 	conn->generation++;
 }
 
+/* Connect conn (which has no client), starting the owner if allowed. */
+static void
+conn_open(PulsoraConn *conn)
+{
+	ps_client  *client = NULL;
+	ps_error	err;
+	ps_status	st;
+
+	st = ps_client_connect(conn->data_dir, &client, &err);
+	if (st == PS_OK)
+		conn->client = client;
+	else if (st == PS_ECONN && conn->autostart)
+		conn->client = pulsora_owner_start(conn->data_dir);
+	else if (st == PS_ECONN)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("no pulsorad is running for data directory \"%s\": %s",
+						conn->data_dir, err.message),
+				 errhint("Start \"pulsorad -D %s\", or set option \"autostart\" of server \"%s\" to true.",
+						 conn->data_dir, conn->servername)));
+	else
+		ereport(ERROR,
+				(errcode(pulsora_sqlstate(st)),
+				 errmsg("could not connect to pulsorad for data directory \"%s\": %s",
+						conn->data_dir, err.message)));
+}
+
 PulsoraConn *
 pulsora_connect(ForeignServer *server)
 {
 	PulsoraServerOptions opts;
 	PulsoraConn *conn;
 	bool		found;
-	ps_error	err;
-	ps_status	st;
 
 	pulsora_server_options(server, &opts);
 	if (strlen(opts.data_dir) >= MAXPGPATH)
@@ -180,25 +218,20 @@ pulsora_connect(ForeignServer *server)
 	if (conn->client != NULL)
 		return conn;
 
-	st = ps_client_connect(conn->data_dir, &conn->client, &err);
-	if (st == PS_ECONN && opts.autostart)
-		conn->client = pulsora_owner_start(conn->data_dir);
-	else if (st == PS_ECONN)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("no pulsorad is running for data directory \"%s\": %s",
-						conn->data_dir, err.message),
-				 errhint("Start \"pulsorad -D %s\", or set option \"autostart\" of server \"%s\" to true.",
-						 conn->data_dir, server->servername)));
-	else if (st != PS_OK)
-	{
-		conn->client = NULL;
-		ereport(ERROR,
-				(errcode(pulsora_sqlstate(st)),
-				 errmsg("could not connect to pulsorad for data directory \"%s\": %s",
-						conn->data_dir, err.message)));
-	}
+	conn->autostart = opts.autostart;
+	strlcpy(conn->servername, server->servername, sizeof conn->servername);
+	conn_open(conn);
 	return conn;
+}
+
+bool
+pulsora_reconnect(PulsoraConn *conn, ps_status status)
+{
+	if (status != PS_ECONN || conn->loads != NIL)
+		return false;
+	conn_drop_client(conn);
+	conn_open(conn);
+	return true;
 }
 
 ps_client *
@@ -228,7 +261,12 @@ pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, Pulsor
 	ps_error	err;
 	ps_status	st;
 
-	st = ps_client_table_info(conn->client, table, &info, &cols, &ncols, &err);
+	for (int attempt = 0;; attempt++)
+	{
+		st = ps_client_table_info(conn->client, table, &info, &cols, &ncols, &err);
+		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
+			break;
+	}
 	if (st == PS_ENOTFOUND && missing_ok)
 		return false;
 	if (st != PS_OK)
@@ -285,6 +323,13 @@ pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 			return xl->load;
 	}
 
+	if (list_length(conn->loads) >= PS_FRAME_MAX_HANDLES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many subtransactions of this transaction wrote to pulsora tables in data directory \"%s\"",
+						conn->data_dir),
+				 errdetail("Each (foreign table, subtransaction) pair is a separate load; at most %d commit together.",
+						   PS_FRAME_MAX_HANDLES)));
 	st = ps_client_load_begin(conn->client, table, names, types, ncolumns, time_index,
 							  false, &load, &err);
 	if (st != PS_OK)

@@ -32,6 +32,9 @@
 
 #include "proto/ps_client.h"
 
+/* PostgreSQL's epoch (2000-01-01) minus the Unix epoch, in microseconds. */
+#define PULSORA_EPOCH_SHIFT_US INT64CONST(946684800000000)
+
 /* ---------------------------------------------------------------- option.c */
 
 typedef struct PulsoraServerOptions
@@ -59,6 +62,13 @@ typedef struct PulsoraConn PulsoraConn;
 /* Connected (autostarting the owner if allowed) connection for a server. */
 extern PulsoraConn *pulsora_connect(ForeignServer *server);
 extern ps_client *pulsora_conn_client(PulsoraConn *conn);
+/*
+ * After a call failed with status: if it was PS_ECONN and nothing of the
+ * transaction's writes lives on the connection, replace the connection
+ * (starting the owner again if allowed) and return true, so the caller
+ * retries its call once.  Handles of the old connection are gone.
+ */
+extern bool pulsora_reconnect(PulsoraConn *conn, ps_status status);
 extern uint64 pulsora_conn_generation(const PulsoraConn *conn);
 extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
 
@@ -102,6 +112,8 @@ extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missin
 extern void pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err,
 						   const char *what) pg_attribute_noreturn();
 extern int	pulsora_sqlstate(ps_status status);
+/* "line L, column C: " for an input error whose message does not say so, else "". */
+extern const char *pulsora_error_position(const ps_error *err);
 
 /* ---------------------------------------------------------------- owner.c */
 
@@ -141,6 +153,8 @@ typedef struct PulsoraTimeQual
  * evaluate before the scan (Const, Param, stable expression; other
  * relations' columns only when allow_outer, for parameterised paths).
  * Operators are matched by btree strategy in the datetime operator family.
+ * "time_column IS [NOT] NULL" is recognised too, as a range of nothing or
+ * of everything (the store's time is never NULL).
  */
 extern bool pulsora_time_qual(PlannerInfo *root, Expr *clause, Index relid,
 							  AttrNumber time_attno, Oid time_type, bool allow_outer,
@@ -202,9 +216,7 @@ typedef struct PulsoraReadSpec
 	const ps_type *types;		/* their expected store types */
 	const AttrNumber *attnos;	/* where each goes */
 	AttrNumber	time_attno;		/* where the time goes, or 0 */
-	Oid			time_type;		/* its PostgreSQL type */
 	int			natts;			/* width of the Datum arrays */
-	const Oid  *pg_types;		/* PostgreSQL type per attribute (index attno-1) */
 } PulsoraReadSpec;
 
 extern PulsoraReader *pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec);

@@ -68,7 +68,6 @@ struct ps_client_load {
 	load_state	state;
 	bool		failed;			/* the owner rolled it back; failure says why */
 	ps_error	failure;
-	bool		chosen;			/* scratch mark for ps_client_load_commit */
 	ps_buf		frame;			/* LOAD_ROWS / LOAD_CSV_DATA being filled */
 };
 
@@ -108,10 +107,7 @@ client_break(ps_client *c, ps_error *err, const char *reason)
 static ps_status
 client_usable(ps_client *c, ps_error *err)
 {
-	if (c->broken)
-		return ps_error_set(err, PS_ECONN, "connection to the pulsora owner lost: %s",
-							c->broken_reason);
-	return PS_OK;
+	return c->broken ? client_break(c, err, NULL) : PS_OK;
 }
 
 /* Send the frame in req; an I/O failure breaks the connection. */
@@ -195,14 +191,30 @@ client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 	uint8_t		code;
 	ps_error	owner_err;
 	ps_status	st;
+	ps_error	send_err;
+	bool		unsent;
 	char		why[128];
 
-	if ((st = client_send(c, req, err)) != PS_OK)
+	st = ps_frame_send(c->fd, req, &send_err);
+	unsent = st == PS_ECONN;
+	if (st != PS_OK && !unsent)
+	{
+		if (err)
+			*err = send_err;
 		return st;
+	}
+	/*
+	 * Read the answer even when sending failed: an owner that hangs up on
+	 * us (too many connections, malformed request) says why first.
+	 */
 	if ((st = client_recv(c, resp, &code, payload, &owner_err, err)) != PS_OK)
 		return st;
+	if (unsent && code != PS_MSG_ERROR)
+		return client_break(c, err, send_err.message);
 	if (code == PS_MSG_ERROR)
 	{
+		if (unsent)
+			client_break(c, NULL, send_err.message);
 		if (err)
 			*err = owner_err;
 		return owner_err.code;
@@ -878,8 +890,12 @@ ps_client_load_finish(ps_client_load *l, ps_client_load_result *res, ps_error *e
 		res->rows_loaded = m.rows_loaded;
 		res->rows_rejected = m.rows_rejected;
 		res->nerrors = m.nerrors;
-		res->errors = m.errors;	/* moved */
-		m.errors = NULL;
+		/* No errors, no allocation: a caller that frees nothing leaks nothing. */
+		if (m.nerrors > 0)
+		{
+			res->errors = m.errors;	/* moved */
+			m.errors = NULL;
+		}
 	}
 	ps_msg_load_result_clear(&m);
 	return PS_OK;
@@ -892,6 +908,16 @@ ps_client_load_result_free(ps_client_load_result *r)
 		return;
 	free(r->errors);
 	memset(r, 0, sizeof *r);
+}
+
+/* Whether loads[i] already appeared in loads[0..i) (compares pointers only). */
+static bool
+listed_before(ps_client_load *const *loads, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (loads[j] == loads[i])
+			return true;
+	return false;
 }
 
 ps_status
@@ -907,30 +933,23 @@ ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err)
 	if (n > PS_FRAME_MAX_HANDLES)
 		st = ps_error_set(err, PS_EINVAL, "%zu loads given, at most %d commit together",
 						  n, PS_FRAME_MAX_HANDLES);
-	/*
-	 * Validate everything before the owner sees anything (all or none), and
-	 * mark each distinct handle once: all of them are consumed below.
-	 */
-	for (size_t i = 0; i < n; i++)
+	/* Validate everything before the owner sees anything: all or none. */
+	for (size_t i = 0; i < n && st == PS_OK; i++)
 	{
 		ps_client_load *l = loads[i];
 
-		if (st == PS_OK)
+		if (listed_before(loads, i))
+			st = ps_error_set(err, PS_EINVAL, "load listed twice in one commit");
+		else if (l->c != c)
+			st = ps_error_set(err, PS_EINVAL, "loads committed together must share a connection");
+		else if (l->failed)
 		{
-			if (l->chosen)
-				st = ps_error_set(err, PS_EINVAL, "load listed twice in one commit");
-			else if (l->c != c)
-				st = ps_error_set(err, PS_EINVAL, "loads committed together must share a connection");
-			else if (l->failed)
-			{
-				if (err)
-					*err = l->failure;
-				st = l->failure.code;
-			}
-			else if (l->state != LOAD_FINISHED)
-				st = ps_error_set(err, PS_EINVAL, "load not finished: call ps_client_load_finish first");
+			if (err)
+				*err = l->failure;
+			st = l->failure.code;
 		}
-		l->chosen = true;
+		else if (l->state != LOAD_FINISHED)
+			st = ps_error_set(err, PS_EINVAL, "load not finished: call ps_client_load_finish first");
 	}
 	if (st == PS_OK)
 		st = client_usable(c, err);
@@ -947,18 +966,18 @@ ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err)
 			st = client_call_ok(c, err);
 		free(handles);
 	}
-	/* Unless committed, roll each distinct handle back (on its own connection). */
+	/*
+	 * The handles are consumed either way.  Unless committed, roll each
+	 * distinct one back (on its own connection).
+	 */
 	for (size_t i = 0; i < n; i++)
 	{
-		ps_client_load *l = loads[i];
-
-		if (!l->chosen)
-			continue;			/* a repeated entry, already consumed */
-		l->chosen = false;
+		if (listed_before(loads, i))
+			continue;			/* freed already */
 		if (st == PS_OK)
-			load_free(l);
+			load_free(loads[i]);
 		else
-			ps_client_load_abort(l);
+			ps_client_load_abort(loads[i]);
 	}
 	return st;
 }

@@ -32,7 +32,11 @@ typedef struct ps_client_load ps_client_load;
 /* Socket path for a data directory; PS_ETOOBIG if it exceeds sun_path. */
 ps_status	ps_socket_path(const char *data_dir, char *out, size_t outlen, ps_error *err);
 
-/* Connect and handshake.  PS_ECONN when nothing listens (caller may autostart). */
+/*
+ * Connect and handshake.  PS_ECONN when nothing listens (caller may
+ * autostart); an owner that refuses answers with its own code (PS_EBUSY:
+ * too many connections, PS_EPROTO: protocol version mismatch).
+ */
 ps_status	ps_client_connect(const char *data_dir, ps_client **out, ps_error *err);
 void		ps_client_close(ps_client *c);		/* closes open scans/loads; NULL ok */
 bool		ps_client_broken(const ps_client *c);
@@ -54,7 +58,10 @@ typedef struct ps_client_column {
 /* *out: malloc'd array; free with ps_client_tables_free. */
 ps_status	ps_client_tables(ps_client *c, ps_client_table **out, size_t *n, ps_error *err);
 void		ps_client_tables_free(ps_client_table *t, size_t n);
-/* Schema and stats of one table; PS_ENOTFOUND if absent. */
+/*
+ * Schema and stats of one table; PS_ENOTFOUND if absent.  info, cols and
+ * ncols may each be NULL when not wanted; info->name is malloc'd (free()).
+ */
 ps_status	ps_client_table_info(ps_client *c, const char *table, ps_client_table *info,
 								 ps_client_column **cols, size_t *ncols, ps_error *err);
 void		ps_client_columns_free(ps_client_column *cols, size_t n);
@@ -96,6 +103,7 @@ ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
  * *done becomes true when the scan is exhausted (the batch may still hold rows).
  */
 ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err);
+/* (After a failed fetch the scan is dead: later fetches repeat the error.) */
 bool		ps_client_scan_row(ps_client_scan *s, int64_t *time, const void **value, size_t *len);
 /* Close early (frees the owner's iterator and snapshot).  NULL ok. */
 ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
@@ -106,7 +114,8 @@ typedef struct ps_client_load_result {
 	uint64_t	rows_loaded;
 	uint64_t	rows_rejected;
 	size_t		nerrors;
-	ps_error   *errors;			/* malloc'd; freed by ps_client_load_result_free */
+	ps_error   *errors;			/* malloc'd (NULL when nerrors is 0); freed by
+								 * ps_client_load_result_free */
 } ps_client_load_result;
 void		ps_client_load_result_free(ps_client_load_result *r);
 
@@ -121,7 +130,9 @@ ps_status	ps_client_load_begin(ps_client *c, const char *table, const char *cons
 								 bool add_columns, ps_client_load **out, ps_error *err);
 /*
  * Queue one row; rows are sent in frames as they fill (bounded memory).  The
- * owner's verdict on a sent frame may arrive with a later call.
+ * owner's verdict on a sent frame may arrive with a later call: the first
+ * error on a load (e.g. a bad value, line = its row number in the load)
+ * rolls the whole load back, and that load's later calls repeat it.
  */
 ps_status	ps_client_load_row(ps_client_load *l, int64_t time, const void *value, size_t len,
 							   ps_error *err);
@@ -140,7 +151,11 @@ ps_status	ps_client_load_csv_data(ps_client_load *l, const void *data, size_t le
  * After finish the load can only be committed or aborted.
  */
 ps_status	ps_client_load_finish(ps_client_load *l, ps_client_load_result *res, ps_error *err);
-/* Commit finished loads atomically (one catalog write); frees the handles. */
+/*
+ * Commit finished loads of one connection atomically (one catalog write).
+ * Frees the handles whatever happens: on any error none is committed and
+ * all are rolled back.
+ */
 ps_status	ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err);
 /* Abort (any state); frees the handle.  NULL ok. */
 void		ps_client_load_abort(ps_client_load *l);

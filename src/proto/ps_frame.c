@@ -6,7 +6,8 @@
  * count before checking it against the bytes left and a fixed cap, and
  * returns PS_EPROTO (leaving no allocation behind once the matching
  * *_clear is called) on any malformed input.  Frame reads validate the
- * header before growing the buffer, so a hostile length costs nothing.
+ * header first and then grow the buffer only as payload bytes arrive, so a
+ * hostile length costs nothing.
  * This file is linked into the PostgreSQL extension: it uses only libc and
  * the client-side core (ps_error, ps_buf), and declares variables at the top
  * of blocks as PostgreSQL's compiler flags require.
@@ -56,6 +57,9 @@ ps_msg_name(uint8_t code)
 }
 
 /* ---------------------------------------------------------------- frame I/O */
+
+/* Payload bytes read (and allocated) at a time. */
+#define RECV_STEP (1024u * 1024)
 
 ps_status
 ps_frame_start(ps_buf *b, uint8_t code)
@@ -159,11 +163,20 @@ ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof, p
 	}
 	if ((st = ps_frame_header_parse(hdr, &len, code, err)) != PS_OK)
 		return st;
-	if (ps_buf_reserve(b, len) != PS_OK)
-		return ps_error_set(err, PS_ENOMEM, "no memory for a %u byte frame", len);
-	if ((st = read_full(fd, b->data, len, &got, err)) != PS_OK)
-		return st;
-	b->len = len;
+	/*
+	 * Grow with the bytes that actually arrive, so a peer that announces a
+	 * large frame and stalls holds little memory.
+	 */
+	while (b->len < len)
+	{
+		size_t		step = len - b->len < RECV_STEP ? len - b->len : RECV_STEP;
+
+		if (ps_buf_reserve(b, step) != PS_OK)
+			return ps_error_set(err, PS_ENOMEM, "no memory for a %u byte frame", len);
+		if ((st = read_full(fd, b->data + b->len, step, &got, err)) != PS_OK)
+			return st;
+		b->len += step;
+	}
 	ps_reader_init(payload, b->data, len);
 	return PS_OK;
 }

@@ -163,8 +163,9 @@ ps_status	ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *pa
 								  uint8_t *code, ps_error *err);
 
 /*
- * Read one frame from fd into b (reset first, grown to the payload size only
- * after the header is validated).  *payload then reads the payload, which
+ * Read one frame from fd into b (reset first; after the header is
+ * validated, grown as payload bytes arrive, never ahead of them by more
+ * than 1 MiB).  *payload then reads the payload, which
  * lives in b until b is next used.  A clean end of stream before the header
  * and any I/O error or timeout are PS_ECONN (*eof tells the first apart;
  * eof may be NULL); a bad header is PS_EPROTO.

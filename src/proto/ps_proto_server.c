@@ -5,8 +5,8 @@
  * Threads: one accept thread polls the listening socket and a wake-up pipe;
  * each admitted connection runs in a detached thread of its own that reads a
  * request, answers it and loops.  The server's mutex guards only the
- * connection list and the stopping flag; a connection's handles are touched
- * by its own thread alone.  Stop closes the listener, shuts every connection
+ * connection list and count; a connection's handles are touched by its own
+ * thread alone.  Stop closes the listener, shuts every connection
  * socket down (which wakes its thread out of poll/recv/send) and waits on a
  * condition variable until the connection count drops to zero; a connection
  * thread closes its socket and unlinks itself under the mutex, as its very
@@ -29,6 +29,7 @@
 #include "ps_proto_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@
 #define DEFAULT_MAX_CONNECTIONS 64
 #define DEFAULT_SCAN_IDLE_TIMEOUT_S 300
 #define LISTEN_BACKLOG 64
+/* Request/answer buffers above this are freed after use, not kept. */
+#define KEEP_BUFFER_BYTES (4u * PS_FRAME_BATCH_BYTES)
 
 typedef struct scan_handle {
 	uint32_t	id;
@@ -101,7 +104,6 @@ struct ps_proto_server {
 	pthread_cond_t idle;		/* signalled when a connection ends */
 	conn	   *conns;			/* under mu */
 	uint32_t	nconns;			/* under mu */
-	bool		stopping;		/* under mu */
 };
 
 struct conn {
@@ -261,9 +263,12 @@ load_unlink(conn *cn, uint32_t slot)
 	cn->loads[slot] = cn->loads[--cn->nloads];
 }
 
-/* Roll the load back now and keep err for every later request on it. */
+/*
+ * Roll the load back now (what is left of it) and keep the reason for
+ * every later request on it; the reason is also this request's error.
+ */
 static ps_status
-load_fail(load_handle *h, const ps_error *err)
+load_fail(load_handle *h, const ps_error *why, ps_error *err)
 {
 	if (h->state == LOAD_CSV)
 		ps_csv_abort(h->csv);
@@ -272,8 +277,10 @@ load_fail(load_handle *h, const ps_error *err)
 	h->csv = NULL;
 	h->ld = NULL;
 	h->state = LOAD_FAILED;
-	h->failure = *err;
-	return err->code;
+	h->failure = *why;
+	if (err)
+		*err = *why;
+	return why->code;
 }
 
 /* The handle of a data or finish request, or an error why it cannot proceed. */
@@ -479,9 +486,6 @@ handle_scan_open(conn *cn, ps_reader *r, ps_error *err)
 	spec.descending = m.descending;
 	spec.offset = m.offset;
 	spec.limit = m.limit;
-	/* All value columns: the stored value, projected below per row. */
-	spec.columns = NULL;
-	spec.ncolumns = 0;
 	if ((st = ps_scan_open(cn->srv->st, &spec, &h->sc, err)) != PS_OK ||
 		(st = scan_resolve(h, &m, types, err)) != PS_OK)
 	{
@@ -692,7 +696,7 @@ row_load_append(load_handle *h, int64_t time, const uint8_t *value, size_t len, 
 	{
 		ps_error_set_at(&e, PS_EINVAL, (int64_t) h->rows_received, 0,
 						"row %llu: malformed row value", (unsigned long long) h->rows_received);
-		return load_fail(h, &e);
+		return load_fail(h, &e, err);
 	}
 	for (uint32_t i = 0; i < h->nrow; i++)
 		h->row[i].is_null = true;
@@ -704,10 +708,9 @@ row_load_append(load_handle *h, int64_t time, const uint8_t *value, size_t len, 
 	{
 		ps_error_set_at(&e, st, (int64_t) h->rows_received, 0, "row %llu: %s",
 						(unsigned long long) h->rows_received, e.message);
-		return load_fail(h, &e);
+		return load_fail(h, &e, err);
 	}
 	return PS_OK;
-	(void) err;
 }
 
 static ps_status
@@ -731,12 +734,8 @@ handle_load_rows(conn *cn, ps_reader *r, ps_error *err)
 
 		if (ps_frame_get_row(r, &time, &value, &len) != PS_OK)
 			return malformed(err, PS_MSG_LOAD_ROWS);
-		if (row_load_append(h, time, value, len, err) != PS_OK)
-		{
-			if (err)
-				*err = h->failure;
-			return h->failure.code;
-		}
+		if ((st = row_load_append(h, time, value, len, err)) != PS_OK)
+			return st;
 	}
 	return answer_ok(cn, err);
 }
@@ -796,12 +795,7 @@ handle_load_csv_data(conn *cn, ps_reader *r, ps_error *err)
 	if (h->state != LOAD_CSV)
 		return ps_error_set(err, PS_EINVAL, "load %u is a row load: send LOAD_ROWS", id);
 	if (ps_csv_feed(h->csv, r->p, ps_reader_left(r), &e) != PS_OK)
-	{
-		load_fail(h, &e);
-		if (err)
-			*err = e;
-		return e.code;
-	}
+		return load_fail(h, &e, err);
 	return answer_ok(cn, err);
 }
 
@@ -825,13 +819,7 @@ handle_load_finish(conn *cn, ps_reader *r, ps_error *err)
 		st = ps_csv_finish_detached(h->csv, &res, &ld, &e);
 		h->csv = NULL;			/* freed by finish either way */
 		if (st != PS_OK)
-		{
-			h->state = LOAD_FAILED;
-			h->failure = e;
-			if (err)
-				*err = e;
-			return st;
-		}
+			return load_fail(h, &e, err);
 		h->ld = ld;
 	}
 	else
@@ -891,7 +879,7 @@ handle_load_commit(conn *cn, ps_reader *r, ps_error *err)
 		if (h->state == LOAD_FINISHED)
 		{
 			lds[nld++] = h->ld;
-			h->state = LOAD_FAILED;		/* the ps_load now belongs to lds */
+			h->ld = NULL;			/* now lds' to commit or abort */
 		}
 		load_handle_free(h);
 	}
@@ -1001,9 +989,14 @@ handshake(conn *cn)
 	ps_error	err;
 	ps_msg_hello_ok ok;
 
-	if (!wait_for_request(cn, true) ||
-		ps_frame_recv(cn->fd, &cn->in, &code, &r, NULL, &err) != PS_OK)
+	if (!wait_for_request(cn, true))
 		return false;
+	if (ps_frame_recv(cn->fd, &cn->in, &code, &r, NULL, &err) != PS_OK)
+	{
+		if (err.code == PS_EPROTO)
+			send_error(cn->fd, &cn->out, &err);
+		return false;
+	}
 	if (code != PS_MSG_HELLO || ps_msg_hello_decode(&r, &magic, &version) != PS_OK ||
 		magic != PS_PROTO_MAGIC)
 	{
@@ -1060,11 +1053,17 @@ conn_serve(conn *cn)
 		}
 		else if (ps_frame_send(cn->fd, &cn->out, NULL) != PS_OK)
 			return;
+		/* One huge frame must not pin its memory for the connection's life. */
+		if (cn->in.cap > KEEP_BUFFER_BYTES)
+			ps_buf_free(&cn->in);
+		if (cn->out.cap > KEEP_BUFFER_BYTES)
+			ps_buf_free(&cn->out);
 	}
 }
 
+/* Close the scans and roll back the loads a connection leaves behind. */
 static void
-conn_free(conn *cn)
+conn_release_handles(conn *cn)
 {
 	while (cn->nscans > 0)
 		scan_remove(cn, cn->nscans - 1);
@@ -1073,10 +1072,6 @@ conn_free(conn *cn)
 		load_handle_free(cn->loads[cn->nloads - 1]);
 		cn->nloads--;
 	}
-	ps_buf_free(&cn->in);
-	ps_buf_free(&cn->out);
-	ps_buf_free(&cn->scratch);
-	free(cn);
 }
 
 static void *
@@ -1086,14 +1081,8 @@ conn_main(void *arg)
 	ps_proto_server *srv = cn->srv;
 
 	conn_serve(cn);
-	/* Release the snapshots and roll back the loads before admitting others. */
-	while (cn->nscans > 0)
-		scan_remove(cn, cn->nscans - 1);
-	while (cn->nloads > 0)
-	{
-		load_handle_free(cn->loads[cn->nloads - 1]);
-		cn->nloads--;
-	}
+	/* Before the count drops: stop may close the store right after. */
+	conn_release_handles(cn);
 	pthread_mutex_lock(&srv->mu);
 	if (cn->prev)
 		cn->prev->next = cn->next;
@@ -1105,7 +1094,11 @@ conn_main(void *arg)
 	srv->nconns--;
 	pthread_cond_broadcast(&srv->idle);
 	pthread_mutex_unlock(&srv->mu);
-	conn_free(cn);
+	/* srv may be gone from here on. */
+	ps_buf_free(&cn->in);
+	ps_buf_free(&cn->out);
+	ps_buf_free(&cn->scratch);
+	free(cn);
 	return NULL;
 }
 
@@ -1312,9 +1305,7 @@ ps_proto_server_stop(ps_proto_server *srv)
 
 	if (srv == NULL)
 		return;
-	pthread_mutex_lock(&srv->mu);
-	srv->stopping = true;
-	pthread_mutex_unlock(&srv->mu);
+	/* The accept thread ends first, so no connection is admitted after this. */
 	do
 		rc = write(srv->wake[1], "x", 1);
 	while (rc < 0 && errno == EINTR);

@@ -460,6 +460,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	if (!cfg.rest && !o.no_rest)
+		ps_log(PS_LOG_INFO, "REST is off: [server] rest = false in %s", config_path);
 	if (cfg.rest)
 	{
 		ps_rest_config rc_rest = {

@@ -93,9 +93,13 @@ struct ps_rest {
 	atomic_uint_fast64_t rows_ingested;
 };
 
+typedef enum table_name_check { NAME_OK, NAME_BAD, NAME_NONE } table_name_check;
+
 typedef struct request {
 	ps_rest    *rest;
 	route_id	route;
+	bool		method_ok;			/* the method fits the route */
+	table_name_check name;			/* of the table name in the path */
 	char		table[PS_MAX_NAME + 1];
 	int			status;				/* of the queued response, 0 before */
 	struct timespec started;
@@ -191,6 +195,20 @@ static enum MHD_Result
 respond_error(request *rq, struct MHD_Connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * Messages quote client input (paths, parameters, CSV fields), which may not
+ * be UTF-8, and jansson refuses such strings: make them safe, in place.
+ */
+static const char *
+utf8_safe(char *s)
+{
+	if (!ps_utf8_valid(s, strlen(s)))
+		for (char *p = s; *p; p++)
+			if ((unsigned char) *p >= 0x80)
+				*p = '?';
+	return s;
+}
+
 static enum MHD_Result
 respond_error(request *rq, struct MHD_Connection *conn, int status, const char *fmt, ...)
 {
@@ -200,21 +218,17 @@ respond_error(request *rq, struct MHD_Connection *conn, int status, const char *
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
+	utf8_safe(message);
 	if (status >= 500)
 		ps_log(PS_LOG_ERROR, "%s %s: %s", rq->method, rq->path, message);
 	return respond_envelope(rq, conn, status, NULL, message);
 }
 
-/* An error from the store or loader, with its position when it has one. */
+/* An error from the store or the loader (whose messages name line and column). */
 static enum MHD_Result
 respond_status(request *rq, struct MHD_Connection *conn, const ps_error *err)
 {
-	int			status = http_status_for(err->code);
-
-	if (err->line > 0)
-		return respond_error(rq, conn, status, "line %lld, column %d: %s",
-							 (long long) err->line, (int) err->column, err->message);
-	return respond_error(rq, conn, status, "%s", err->message);
+	return respond_error(rq, conn, http_status_for(err->code), "%s", err->message);
 }
 
 static enum MHD_Result
@@ -364,8 +378,6 @@ method_of(const char *method)
 		return M_DELETE;
 	return M_OTHER;
 }
-
-typedef enum table_name_check { NAME_OK, NAME_BAD, NAME_NONE } table_name_check;
 
 /*
  * Map the path to a route and copy the table name.  *method_ok tells whether
@@ -575,9 +587,6 @@ handle_metrics(request *rq, struct MHD_Connection *conn)
 		{
 			uint64_t	v = atomic_load_explicit(&r->requests[i][j], memory_order_relaxed);
 
-			/* The request being answered is counted on completion; show it already. */
-			if (i == ROUTE_METRICS && counted_statuses[j] == MHD_HTTP_OK)
-				v++;
 			if (v == 0 || st != PS_OK)
 				continue;
 			if (counted_statuses[j] != 0)
@@ -634,7 +643,7 @@ is_csv_content_type(const char *ct)
 	return len == 8 && strncasecmp(ct, "text/csv", 8) == 0;
 }
 
-/* Stop the ingest; the error is answered as soon as MHD lets us. */
+/* Stop the ingest (nothing is stored); the error is answered at the end of the body. */
 static void
 fail_ingest(request *rq, int status, const ps_error *err)
 {
@@ -642,18 +651,6 @@ fail_ingest(request *rq, int status, const ps_error *err)
 	rq->load = NULL;
 	rq->failed_status = status;
 	rq->failure = *err;
-}
-
-static enum MHD_Result
-respond_ingest_failure(request *rq, struct MHD_Connection *conn)
-{
-	ps_error	e = rq->failure;
-	int			status = rq->failed_status;
-
-	if (e.line > 0)
-		return respond_error(rq, conn, status, "line %lld, column %d: %s",
-							 (long long) e.line, (int) e.column, e.message);
-	return respond_error(rq, conn, status, "%s", e.message);
 }
 
 typedef struct option_walk {
@@ -702,16 +699,23 @@ ingest_begin(request *rq, struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
-ingest_data(request *rq, struct MHD_Connection *conn, const char *data, size_t *size)
+ingest_data(request *rq, const char *data, size_t *size)
 {
 	ps_rest    *r = rq->rest;
 	size_t		n = *size;
 	ps_error	err;
 
 	*size = 0;
-	if (rq->failed_status != 0)
-		return MHD_YES;			/* discarding the rest of a failed body */
 	rq->body_bytes += n;
+	if (rq->failed_status != 0)
+	{
+		/*
+		 * MHD answers only once the body is complete, so the rest of a failed
+		 * body is read and dropped for the client to get its error; one that
+		 * keeps sending past twice the size limit is disconnected instead.
+		 */
+		return rq->body_bytes / 2 > r->max_body_bytes ? MHD_NO : MHD_YES;
+	}
 	if (rq->body_bytes > r->max_body_bytes)
 	{
 		ps_error_set(&err, PS_ETOOBIG, "request body exceeds max_body_size_mb (%llu bytes); "
@@ -720,12 +724,6 @@ ingest_data(request *rq, struct MHD_Connection *conn, const char *data, size_t *
 	}
 	else if (ps_csv_feed(rq->load, data, n, &err) != PS_OK)
 		fail_ingest(rq, http_status_for(err.code), &err);
-	/*
-	 * Answer a failure at once when MHD accepts a response before the body
-	 * is complete; otherwise the rest of the body is read and discarded.
-	 */
-	if (rq->failed_status != 0)
-		respond_ingest_failure(rq, conn);
 	return MHD_YES;
 }
 
@@ -738,7 +736,7 @@ ingest_end(request *rq, struct MHD_Connection *conn)
 	json_t	   *errors;
 
 	if (rq->failed_status != 0)
-		return respond_ingest_failure(rq, conn);
+		return respond_error(rq, conn, rq->failed_status, "%s", rq->failure.message);
 	rq->load = NULL;
 	if (ps_csv_finish(load, &res, &err) != PS_OK)
 		return respond_status(rq, conn, &err);
@@ -748,7 +746,7 @@ ingest_end(request *rq, struct MHD_Connection *conn)
 		json_array_append_new(errors, json_pack("{s:I, s:i, s:s}",
 												"line", (json_int_t) res.errors[i].line,
 												"column", (int) res.errors[i].column,
-												"message", res.errors[i].message));
+												"message", utf8_safe(res.errors[i].message)));
 	ps_log(PS_LOG_INFO, "ingest into %s: %llu rows inserted, %llu rejected, %llu bytes",
 		   rq->table, (unsigned long long) res.rows_loaded, (unsigned long long) res.rows_rejected,
 		   (unsigned long long) rq->body_bytes);
@@ -1070,10 +1068,10 @@ static bool
 export_choose_columns(export *ex, const char *list, char *msg, size_t msglen)
 {
 	const ps_schema *s = ex->schema;
-	uint32_t	cap = s->ncolumns + 1;
 	bool		has_time = false;
 
-	ex->out_cols = malloc(cap * sizeof *ex->out_cols);
+	/* Repeats are refused, so at most every column once. */
+	ex->out_cols = malloc(s->ncolumns * sizeof *ex->out_cols);
 	if (ex->out_cols == NULL)
 	{
 		snprintf(msg, msglen, "out of memory");
@@ -1118,11 +1116,6 @@ export_choose_columns(export *ex, const char *list, char *msg, size_t msglen)
 			memmove(ex->out_cols, ex->out_cols + 1, (ex->nout - 1) * sizeof *ex->out_cols);
 			ex->nout--;
 			has_time = true;
-		}
-		if (ex->nout == cap)
-		{
-			snprintf(msg, msglen, "parameter \"columns\": too many columns");
-			return false;
 		}
 		ex->out_cols[ex->nout++] = (uint32_t) idx;
 		p += len;
@@ -1289,11 +1282,11 @@ handle_query(request *rq, struct MHD_Connection *conn)
 	ex->format = q.format;
 	ex->time_format = q.time_format;
 	spec.table = rq->table;
+	/* An empty range still opens a (closed at once) scan: an unknown table must be a 404. */
 	spec.lo = q.lo;
-	spec.hi = q.hi;
+	spec.hi = q.empty ? q.lo : q.hi;
 	spec.descending = q.descending;
 	spec.offset = q.offset;
-	/* An empty range still opens the scan: an unknown table must be a 404. */
 	spec.limit = q.limit;
 	if (ps_scan_open(rq->rest->store, &spec, &ex->scan, &err) != PS_OK)
 	{
@@ -1337,23 +1330,19 @@ handle_query(request *rq, struct MHD_Connection *conn)
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* Answer the request (or, for an ingest, check it and begin the load). */
 static enum MHD_Result
-handle_first_call(request *rq, struct MHD_Connection *conn, const char *url, const char *method)
+dispatch(request *rq, struct MHD_Connection *conn)
 {
-	method_id	m = method_of(method);
-	bool		method_ok;
-	table_name_check name;
-
-	rq->route = resolve_route(url, m, rq->table, &method_ok, &name);
 	if (rq->route != ROUTE_HEALTH && !authorized(rq->rest, conn))
 		return respond_error(rq, conn, MHD_HTTP_UNAUTHORIZED,
 							 "missing or wrong \"Authorization: Bearer <token>\" header");
 	if (rq->route == ROUTE_UNKNOWN)
-		return respond_error(rq, conn, MHD_HTTP_NOT_FOUND, "no route %s %.100s", method, url);
-	if (!method_ok)
+		return respond_error(rq, conn, MHD_HTTP_NOT_FOUND, "no route %s %s", rq->method, rq->path);
+	if (!rq->method_ok)
 		return respond_error(rq, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-							 "method %s is not allowed on %s", method, route_labels[rq->route]);
-	if (name == NAME_BAD)
+							 "method %s is not allowed on %s", rq->method, route_labels[rq->route]);
+	if (rq->name == NAME_BAD)
 		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
 							 "invalid table name \"%s\" (1 to %d characters of A-Z a-z 0-9 _ -)",
 							 rq->table, PS_MAX_NAME);
@@ -1375,6 +1364,12 @@ handle_first_call(request *rq, struct MHD_Connection *conn, const char *url, con
 	return MHD_NO;
 }
 
+/*
+ * MHD calls this once when the headers are in, once per body chunk, and once
+ * at the end of the body.  An ingest is checked and begun at the first call
+ * (so a bad request is refused before its body is sent); every other request
+ * is answered at the last, which lets MHD keep the connection alive.
+ */
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			   const char *version, const char *upload_data, size_t *upload_data_size,
@@ -1392,20 +1387,24 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		clock_gettime(CLOCK_MONOTONIC, &rq->started);
 		snprintf(rq->method, sizeof rq->method, "%s", method);
 		snprintf(rq->path, sizeof rq->path, "%s", url);
+		rq->route = resolve_route(url, method_of(method), rq->table, &rq->method_ok, &rq->name);
 		*con_cls = rq;
-		return handle_first_call(rq, conn, url, method);
+		return rq->route == ROUTE_INGEST && rq->method_ok ? dispatch(rq, conn) : MHD_YES;
 	}
-	if (rq->status != 0)
+	if (rq->status == 0 && rq->route == ROUTE_INGEST && rq->method_ok)
 	{
-		/* Answered already: any body left is read and dropped. */
-		*upload_data_size = 0;
-		return MHD_YES;
+		if (*upload_data_size > 0)
+			return ingest_data(rq, upload_data, upload_data_size);
+		return ingest_end(rq, conn);
 	}
-	if (rq->route != ROUTE_INGEST)
-		return MHD_NO;
 	if (*upload_data_size > 0)
-		return ingest_data(rq, conn, upload_data, upload_data_size);
-	return ingest_end(rq, conn);
+	{
+		/* A body no route reads, or the rest of one answered already: drop it, within bounds. */
+		rq->body_bytes += *upload_data_size;
+		*upload_data_size = 0;
+		return rq->body_bytes / 2 > rq->rest->max_body_bytes ? MHD_NO : MHD_YES;
+	}
+	return rq->status == 0 ? dispatch(rq, conn) : MHD_YES;
 }
 
 static void

@@ -9,6 +9,15 @@
  * loader and query output is produced chunk by chunk from an open scan, so
  * memory per connection is bounded whatever the body or result size.
  *
+ * Statuses: 200; 400 bad input (parameter, option, CSV row, content type),
+ * naming what is wrong; 401 missing or wrong bearer token; 404 unknown
+ * table or route; 405 wrong method on a known route; 409 a delete or drop
+ * while a load into that table is in flight; 413 body over max_body_bytes;
+ * 500 storage errors.  A failed ingest is answered once its body has been
+ * read (libmicrohttpd 0.9.75 cannot answer earlier): the rest of the body
+ * is discarded, and a client still sending past twice max_body_bytes is
+ * disconnected.
+ *
  * Query output columns: all columns in schema order by default; with
  * columns=a,b exactly those, plus the time column first unless it is listed.
  *

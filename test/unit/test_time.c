@@ -522,7 +522,7 @@ test_error_messages(void **state)
 	long_text[64] = 'X';
 	long_text[100] = '\0';
 	assert_int_equal(parse_opts(long_text, NULL, &ns, &err), PS_EINVAL);
-	snprintf(want, sizeof want, "invalid time \"%.64s...\": expected ISO-8601 "
+	snprintf(want, sizeof want, "invalid time \"%.64s\"...: expected ISO-8601 "
 			 "date/time or epoch number", long_text);
 	assert_string_equal(err.message, want);
 	assert_null(strchr(err.message, 'X'));
@@ -534,7 +534,7 @@ test_error_messages(void **state)
 	/* Worst case: 64 bytes that all need \xNN still fit the message. */
 	memset(long_text, '\x80', 100);
 	assert_int_equal(parse_opts(long_text, NULL, &ns, &err), PS_EINVAL);
-	assert_non_null(strstr(err.message, "...\": expected"));
+	assert_non_null(strstr(err.message, "\"...: expected"));
 }
 
 /* ------------------------------------------------------------- formatting */

@@ -1,0 +1,74 @@
+/*
+ * pulsora--0.1.sql — objects of the extension pulsora (DESIGN §5): the
+ * foreign-data wrapper and the SQL functions.  EXECUTE on every function
+ * is revoked from PUBLIC; the functions check USAGE or ownership of the
+ * server on top of that, and pulsora_load_csv the right to read server files.
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pulsora" to load this file. \quit
+
+CREATE FUNCTION pulsora_fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FUNCTION pulsora_fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER pulsora
+  HANDLER pulsora_fdw_handler
+  VALIDATOR pulsora_fdw_validator;
+
+-- Load a server-side CSV file (superuser or pg_read_server_files, as COPY).
+CREATE FUNCTION pulsora_load_csv(server name, table_name text, path text,
+                                 options jsonb DEFAULT '{}')
+RETURNS TABLE (rows_loaded bigint, rows_rejected bigint, elapsed_ms float8)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+-- Load CSV text sent by the client.
+CREATE FUNCTION pulsora_ingest_csv(server name, table_name text, csv text,
+                                   options jsonb DEFAULT '{}')
+RETURNS TABLE (rows_loaded bigint, rows_rejected bigint, elapsed_ms float8)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION pulsora_tables(server name)
+RETURNS TABLE (table_name text, row_count bigint,
+               min_time timestamptz, max_time timestamptz)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION pulsora_schema(server name, table_name text)
+RETURNS TABLE (column_name text, data_type text, is_time boolean)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+-- Remove the rows with start_time <= time < end_time; returns how many.
+CREATE FUNCTION pulsora_delete_range(server name, table_name text,
+                                     start_time timestamptz, end_time timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION pulsora_drop_table(server name, table_name text)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION pulsora_status(server name)
+RETURNS TABLE (pid integer, kind text, rest_address text, version text,
+               data_bytes bigint, data_dir text)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+REVOKE EXECUTE ON FUNCTION pulsora_load_csv(name, text, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_ingest_csv(name, text, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_tables(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_schema(name, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_delete_range(name, text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_drop_table(name, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_status(name) FROM PUBLIC;

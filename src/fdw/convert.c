@@ -1,0 +1,359 @@
+/*
+ * convert.c — how foreign-table columns map onto store columns, conversion
+ * of values between PostgreSQL Datums and the store, and the row reader
+ * that streams a scan from the owner.
+ *
+ * Types (DESIGN §3): bigint <- Integer, double precision <- Float, text <-
+ * String, boolean <- Boolean, timestamptz or timestamp <- Timestamp.  A
+ * timestamp (without time zone) column shows the UTC wall-clock time.
+ * Stored nanoseconds are floored to microseconds; writes of times outside
+ * the store's range (1677..2262) and of ±infinity are errors.
+ *
+ * The reader decodes each row once (ps_row_decode) straight into the
+ * executor's Datum arrays with a per-column conversion chosen by store type.
+ * Its memory is a context of its own with one child per batch, reset before
+ * each fetch, so a scan of any length uses bounded memory; deleting the
+ * context (normally, or when an aborted query's memory goes) closes the
+ * owner-side scan through a reset callback — unless the connection was
+ * replaced meanwhile, which already freed the handle.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "core/ps_row.h"
+#include "core/ps_time.h"
+#include "pulsora_fdw.h"
+
+/* Rows per fetch start small (LIMIT and first rows come back fast) and double. */
+#define FETCH_ROWS_FIRST 100
+#define FETCH_ROWS_MAX 10000
+
+bool
+pulsora_store_type_for(Oid pg_type, ps_type *out)
+{
+	switch (pg_type)
+	{
+		case INT8OID:
+			*out = PS_TYPE_INTEGER;
+			return true;
+		case FLOAT8OID:
+			*out = PS_TYPE_FLOAT;
+			return true;
+		case TEXTOID:
+			*out = PS_TYPE_STRING;
+			return true;
+		case BOOLOID:
+			*out = PS_TYPE_BOOLEAN;
+			return true;
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+			*out = PS_TYPE_TIMESTAMP;
+			return true;
+		default:
+			return false;
+	}
+}
+
+void
+pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			relid = RelationGetRelid(rel);
+
+	map->natts = desc->natts;
+	map->store_name = palloc0(sizeof(char *) * Max(desc->natts, 1));
+	map->pg_type = palloc0(sizeof(Oid) * Max(desc->natts, 1));
+	map->store_type = palloc0(sizeof(ps_type) * Max(desc->natts, 1));
+	map->time_attno = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		char	   *name;
+		int			col = -1;
+		ps_type		wanted;
+
+		if (attr->attisdropped)
+			continue;
+		name = pulsora_column_name(relid, attr->attnum);
+		for (int j = 0; j < info->ncolumns && col < 0; j++)
+			if (strcmp(info->column_names[j], name) == 0)
+				col = j;
+		if (col < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of foreign table \"%s\" does not exist in pulsora table \"%s\"",
+							name, RelationGetRelationName(rel), info->name),
+					 strcmp(name, NameStr(attr->attname)) != 0
+					 ? errdetail("Attribute \"%s\" is mapped to it by option \"column_name\".",
+								 NameStr(attr->attname)) : 0));
+		for (int k = 0; k < i; k++)
+			if (map->store_name[k] && strcmp(map->store_name[k], name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("columns \"%s\" and \"%s\" of foreign table \"%s\" both map to pulsora column \"%s\"",
+								NameStr(TupleDescAttr(desc, k)->attname), NameStr(attr->attname),
+								RelationGetRelationName(rel), name)));
+		if (!pulsora_store_type_for(attr->atttypid, &wanted) || wanted != info->column_types[col])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, but pulsora column \"%s\" holds %s",
+							NameStr(attr->attname), RelationGetRelationName(rel),
+							format_type_be(attr->atttypid), name,
+							ps_type_name(info->column_types[col])),
+					 info->column_types[col] == PS_TYPE_TIMESTAMP
+					 ? errhint("Declare the column as timestamptz (or timestamp).")
+					 : errhint("Declare the column as %s.", ps_type_sql_name(info->column_types[col]))));
+		map->store_name[i] = name;
+		map->pg_type[i] = attr->atttypid;
+		map->store_type[i] = info->column_types[col];
+		if (col == info->time_column)
+			map->time_attno = attr->attnum;
+	}
+}
+
+int64
+pulsora_ns_to_pg(int64 ns)
+{
+	return ps_time_floor_div(ns, 1000) - PULSORA_EPOCH_SHIFT_US;
+}
+
+int64
+pulsora_pg_to_ns(int64 pg_us, const char *column)
+{
+	int64		unix_us;
+	int64		ns;
+
+	if (TIMESTAMP_NOT_FINITE(pg_us) ||
+		pg_add_s64_overflow(pg_us, PULSORA_EPOCH_SHIFT_US, &unix_us) ||
+		pg_mul_s64_overflow(unix_us, 1000, &ns))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for pulsora column \"%s\"", column),
+				 errdetail("Pulsora stores times from 1677-09-21 00:12:43.145225 to 2262-04-11 23:47:16.854775 UTC.")));
+	return ns;
+}
+
+struct PulsoraReader
+{
+	PulsoraConn *conn;
+	uint64		generation;		/* of conn when the scan was opened */
+	ps_client_scan *scan;		/* NULL once closed */
+	const char *table;
+	MemoryContext cxt;			/* holds the reader; deleting it closes the scan */
+	MemoryContext batch_cxt;	/* Datums of the current batch */
+	MemoryContextCallback cleanup;
+	int			ncolumns;
+	const ps_type *types;		/* owned by the scan */
+	AttrNumber *attnos;
+	ps_value   *decoded;
+	AttrNumber	time_attno;
+	int			natts;
+	bool		convert_encoding;	/* database encoding is not UTF-8 */
+	bool		in_batch;		/* the last fetched batch may hold more rows */
+	bool		done;			/* the owner has no more rows */
+	uint32		fetch_rows;
+	uint64		fetched;
+};
+
+static void
+reader_cleanup(void *arg)
+{
+	PulsoraReader *r = arg;
+
+	if (r->scan != NULL && pulsora_conn_generation(r->conn) == r->generation)
+		(void) ps_client_scan_close(r->scan, NULL);
+	r->scan = NULL;
+}
+
+PulsoraReader *
+pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pulsora scan",
+											  ALLOCSET_DEFAULT_SIZES);
+	PulsoraReader *r = MemoryContextAllocZero(cxt, sizeof(PulsoraReader));
+	ps_client_scan_spec ss;
+	ps_error	err;
+	ps_status	st;
+	int			encoding = GetDatabaseEncoding();
+
+	r->conn = conn;
+	r->generation = pulsora_conn_generation(conn);
+	r->table = MemoryContextStrdup(cxt, spec->table);
+	r->cxt = cxt;
+	r->batch_cxt = AllocSetContextCreate(cxt, "pulsora batch", ALLOCSET_DEFAULT_SIZES);
+	r->ncolumns = spec->ncolumns;
+	r->attnos = MemoryContextAlloc(cxt, sizeof(AttrNumber) * Max(spec->ncolumns, 1));
+	memcpy(r->attnos, spec->attnos, sizeof(AttrNumber) * spec->ncolumns);
+	r->decoded = MemoryContextAlloc(cxt, sizeof(ps_value) * Max(spec->ncolumns, 1));
+	r->time_attno = spec->time_attno;
+	r->natts = spec->natts;
+	r->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+	r->fetch_rows = FETCH_ROWS_FIRST;
+	if (spec->limit > 0 && spec->limit < FETCH_ROWS_FIRST)
+		r->fetch_rows = (uint32) spec->limit;
+
+	memset(&ss, 0, sizeof ss);
+	ss.table = spec->table;
+	ss.lo = spec->lo_ns;
+	ss.hi = spec->hi_ns;
+	ss.descending = spec->descending;
+	ss.limit = spec->limit > 0 ? (uint64) spec->limit : 0;
+	ss.columns = spec->columns;
+	ss.ncolumns = (uint32) spec->ncolumns;
+	st = ps_client_scan_open(pulsora_conn_client(conn), &ss, &r->scan, &r->types, &err);
+	if (st != PS_OK)
+	{
+		MemoryContextDelete(cxt);
+		if (st == PS_ENOTFOUND)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
+							spec->table, pulsora_conn_data_dir(conn))));
+		pulsora_report(conn, st, &err, psprintf("could not scan pulsora table \"%s\"", spec->table));
+	}
+	r->cleanup.func = reader_cleanup;
+	r->cleanup.arg = r;
+	MemoryContextRegisterResetCallback(cxt, &r->cleanup);
+
+	for (int i = 0; i < spec->ncolumns; i++)
+		if (r->types[i] != spec->types[i])
+		{
+			const char *now = ps_type_name(r->types[i]);
+
+			MemoryContextDelete(cxt);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("pulsora column \"%s\" of table \"%s\" holds %s, not %s",
+							spec->columns[i], spec->table, now ? now : "an unknown type",
+							ps_type_name(spec->types[i])),
+					 errhint("The pulsora table changed since the query was planned; run the query again.")));
+		}
+	return r;
+}
+
+static Datum
+string_datum(const PulsoraReader *r, const char *ptr, uint32 len)
+{
+	if (r->convert_encoding)
+	{
+		char	   *converted = pg_any_to_server(ptr, (int) len, PG_UTF8);
+
+		return PointerGetDatum(cstring_to_text(converted));
+	}
+	return PointerGetDatum(cstring_to_text_with_len(ptr, (int) len));
+}
+
+/* Fill values/isnull from one row (in batch_cxt). */
+static void
+reader_decode(PulsoraReader *r, int64 time_ns, const void *value, size_t len,
+			  Datum *values, bool *isnull)
+{
+	ps_error	err;
+	ps_status	st;
+
+	memset(isnull, true, sizeof(bool) * r->natts);
+	if (r->time_attno > 0)
+	{
+		values[r->time_attno - 1] = Int64GetDatum(pulsora_ns_to_pg(time_ns));
+		isnull[r->time_attno - 1] = false;
+	}
+	if (r->ncolumns == 0)
+		return;
+	st = ps_row_decode(r->types, (uint32) r->ncolumns, value, len, r->decoded, NULL, &err);
+	if (st != PS_OK)
+		pulsora_report(r->conn, st, &err, psprintf("could not decode a row of pulsora table \"%s\"", r->table));
+	for (int i = 0; i < r->ncolumns; i++)
+	{
+		const ps_value *v = &r->decoded[i];
+		int			a = r->attnos[i] - 1;
+
+		if (v->is_null)
+			continue;
+		isnull[a] = false;
+		switch (r->types[i])
+		{
+			case PS_TYPE_INTEGER:
+				values[a] = Int64GetDatum(v->v.i);
+				break;
+			case PS_TYPE_FLOAT:
+				values[a] = Float8GetDatum(v->v.f);
+				break;
+			case PS_TYPE_BOOLEAN:
+				values[a] = BoolGetDatum(v->v.b);
+				break;
+			case PS_TYPE_TIMESTAMP:
+				values[a] = Int64GetDatum(pulsora_ns_to_pg(v->v.i));
+				break;
+			case PS_TYPE_STRING:
+				values[a] = string_datum(r, v->v.s.ptr, v->v.s.len);
+				break;
+		}
+	}
+}
+
+bool
+pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
+{
+	/* A replaced connection took the scan handle with it. */
+	if (pulsora_conn_generation(r->conn) != r->generation)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost connection to pulsorad for data directory \"%s\" while scanning pulsora table \"%s\"",
+						pulsora_conn_data_dir(r->conn), r->table)));
+	for (;;)
+	{
+		if (r->in_batch)
+		{
+			int64		time_ns;
+			const void *value;
+			size_t		len;
+
+			if (ps_client_scan_row(r->scan, &time_ns, &value, &len))
+			{
+				MemoryContext old = MemoryContextSwitchTo(r->batch_cxt);
+
+				reader_decode(r, time_ns, value, len, values, isnull);
+				MemoryContextSwitchTo(old);
+				r->fetched++;
+				return true;
+			}
+			r->in_batch = false;
+		}
+		if (r->done)
+			return false;
+
+		CHECK_FOR_INTERRUPTS();
+		/* The previous batch's rows and Datums are no longer referenced. */
+		MemoryContextReset(r->batch_cxt);
+		{
+			ps_error	err;
+			ps_status	st = ps_client_scan_fetch(r->scan, r->fetch_rows, &r->done, &err);
+
+			if (st != PS_OK)
+				pulsora_report(r->conn, st, &err, psprintf("could not scan pulsora table \"%s\"", r->table));
+		}
+		r->in_batch = true;
+		r->fetch_rows = Min(r->fetch_rows * 2, FETCH_ROWS_MAX);
+	}
+}
+
+uint64
+pulsora_reader_fetched(const PulsoraReader *r)
+{
+	return r->fetched;
+}
+
+void
+pulsora_reader_close(PulsoraReader *r)
+{
+	MemoryContextDelete(r->cxt);	/* the callback closes the scan */
+}

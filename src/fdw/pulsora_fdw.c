@@ -1,0 +1,1031 @@
+/*
+ * pulsora_fdw.c — the foreign-data wrapper callbacks of the extension
+ * `pulsora`: planning and executing scans, EXPLAIN, ANALYZE, INSERT and
+ * COPY FROM, IMPORT FOREIGN SCHEMA (DESIGN §5).
+ *
+ * Planning asks the owner for the table's catalog entry (schema, exact row
+ * count, time bounds): it checks the foreign table's columns against the
+ * schema and estimates rows as the fraction of the stored time span that the
+ * constant time quals cover.  Time quals (scan_range.c) become the
+ * iterator's range; those whose range is exact are dropped from the quals
+ * PostgreSQL rechecks.  Paths: a plain ascending scan, a descending one when
+ * the query orders by the time column descending (ascending order comes for
+ * free: keys sort by time), parameterised ones for join clauses on the time
+ * column (nested loops re-open the scan per outer row), and LIMIT pushed
+ * into the scan when nothing between the scan and the LIMIT can drop rows.
+ *
+ * fdw_exprs of a ForeignScan are the time-qual operands, evaluated at the
+ * first fetch after BeginForeignScan or ReScan; fdw_private is a list
+ * indexed by enum FdwScanPrivateIndex.  Writes: every row of INSERT/COPY
+ * goes into the transaction's load for the table (connection.c), so
+ * statements are atomic with their transaction; UPDATE and DELETE are
+ * refused at planning.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "commands/vacuum.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/sampling.h"
+#include "utils/typcache.h"
+
+#include "core/ps_buf.h"
+#include "core/ps_row.h"
+#include "pulsora_fdw.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(pulsora_fdw_handler);
+
+/* Cost model: one local-socket round trip to start, cheap per-row transfer. */
+#define PULSORA_STARTUP_COST 10.0
+#define PULSORA_ROW_COST 0.005
+/* Rough stored row size for ANALYZE's page estimate. */
+#define PULSORA_ROW_BYTES 64
+
+/* Planner state of one foreign relation (RelOptInfo.fdw_private). */
+typedef struct PulsoraRelInfo
+{
+	char	   *table;
+	PulsoraTableInfo info;
+	PulsoraColumnMap map;
+	Oid			time_type;		/* type of the time attribute, if any */
+	List	   *local_conds;	/* baserestrictinfo PostgreSQL must check */
+	double		fetched_rows;	/* rows the owner sends for the plain scan */
+	Cost		startup_cost;
+	Cost		total_cost;
+} PulsoraRelInfo;
+
+enum FdwScanPrivateIndex
+{
+	FdwScanTable,				/* String: store table */
+	FdwScanColumns,				/* List of String: value columns to fetch */
+	FdwScanAttnos,				/* IntList: attribute of each */
+	FdwScanTypes,				/* IntList: expected ps_type of each */
+	FdwScanTimeAttno,			/* Integer: time attribute or 0 */
+	FdwScanTimeType,			/* Integer: its type oid */
+	FdwScanStrategies,			/* IntList: btree strategy per fdw_exprs item */
+	FdwScanOperandTypes,		/* OidList: operand type per fdw_exprs item */
+	FdwScanDescending,			/* Integer: 0 or 1 */
+	FdwScanLimit				/* Integer: rows, or -1 */
+};
+
+/* Executor state of one foreign scan. */
+typedef struct PulsoraScanState
+{
+	PulsoraConn *conn;			/* NULL for EXPLAIN without ANALYZE */
+	PulsoraReadSpec spec;		/* lo_ns/hi_ns set per (re)scan */
+	Oid			time_type;
+	List	   *bound_states;	/* ExprState per fdw_exprs item */
+	List	   *strategies;
+	List	   *operand_types;
+	bool		range_known;	/* range evaluated (for EXPLAIN) */
+	PulsoraRange range;
+	PulsoraReader *reader;		/* open scan, or NULL */
+	bool		finished;		/* this (re)scan has no more rows */
+	uint64		fetched;		/* rows fetched by closed readers */
+} PulsoraScanState;
+
+/* Executor state of INSERT / COPY FROM into one foreign table. */
+typedef struct PulsoraInsertState
+{
+	PulsoraConn *conn;
+	Oid			relid;
+	char	   *table;
+	int			ncolumns;		/* load columns: every live attribute */
+	const char **names;
+	ps_type    *types;
+	AttrNumber *attnos;
+	uint32		time_index;		/* index of the time column among them */
+	ps_type    *value_types;	/* the other columns, in order */
+	ps_value   *values;
+	ps_buf		buf;			/* encoded row, reused */
+	ps_client_load *load;		/* load of load_subid, fetched lazily */
+	SubTransactionId load_subid;
+	bool		convert_encoding;
+	MemoryContext row_cxt;		/* reset per row; deleting it frees buf */
+	MemoryContextCallback cleanup;
+} PulsoraInsertState;
+
+static void pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
+
+/* ================================================================ planning */
+
+static void
+pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	PulsoraRelInfo *fp = palloc0(sizeof(PulsoraRelInfo));
+	ForeignServer *server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
+	PulsoraConn *conn;
+	Relation	rel;
+	PulsoraRange range;
+	List	   *runtime_bounds = NIL;
+	QualCost	qual_cost;
+	double		fraction;
+	ListCell   *lc;
+
+	baserel->fdw_private = fp;
+	fp->table = pulsora_table_name(foreigntableid);
+	conn = pulsora_connect(server);
+	pulsora_table_info(conn, fp->table, false, &fp->info);
+	rel = table_open(foreigntableid, NoLock);	/* the planner holds a lock */
+	pulsora_map_columns(rel, &fp->info, &fp->map);
+	table_close(rel, NoLock);
+	fp->time_type = fp->map.time_attno > 0 ? fp->map.pg_type[fp->map.time_attno - 1] : InvalidOid;
+
+	pulsora_range_init(&range);
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		PulsoraTimeQual q;
+
+		if (pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
+							  fp->time_type, false, &q))
+		{
+			if (IsA(q.operand, Const))
+				pulsora_range_apply(&range, fp->time_type, q.strategy, q.operand_type,
+									((Const *) q.operand)->constvalue,
+									((Const *) q.operand)->constisnull);
+			else
+				runtime_bounds = lappend(runtime_bounds, ri);
+			if (q.exact)
+				continue;
+		}
+		fp->local_conds = lappend(fp->local_conds, ri);
+	}
+
+	fraction = fp->info.row_count == 0 ? 0.0
+		: pulsora_range_fraction(&range, fp->info.min_time, fp->info.max_time);
+	fp->fetched_rows = clamp_row_est(fp->info.row_count * fraction *
+									 clauselist_selectivity(root, runtime_bounds, baserel->relid,
+															JOIN_INNER, NULL));
+	baserel->tuples = (double) fp->info.row_count;
+	baserel->rows = clamp_row_est(fp->fetched_rows *
+								  clauselist_selectivity(root, fp->local_conds, baserel->relid,
+														 JOIN_INNER, NULL));
+
+	cost_qual_eval(&qual_cost, fp->local_conds, root);
+	fp->startup_cost = PULSORA_STARTUP_COST + qual_cost.startup;
+	fp->total_cost = fp->startup_cost +
+		fp->fetched_rows * (cpu_tuple_cost + PULSORA_ROW_COST + qual_cost.per_tuple);
+}
+
+/*
+ * The first of the query's pathkeys if it orders by the time column (so a
+ * scan in that direction delivers it); *descending tells the direction.
+ */
+static PathKey *
+time_query_pathkey(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp, bool *descending)
+{
+	PathKey    *pk;
+	ListCell   *lc;
+
+	if (root->query_pathkeys == NIL || fp->map.time_attno == 0)
+		return NULL;
+	pk = linitial(root->query_pathkeys);
+	if (pk->pk_opfamily != lookup_type_cache(fp->time_type, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
+		return NULL;
+	foreach(lc, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *em = lfirst(lc);
+		Expr	   *expr = em->em_expr;
+
+		while (expr && IsA(expr, RelabelType))
+			expr = ((RelabelType *) expr)->arg;
+		if (expr && IsA(expr, Var) &&
+			((Var *) expr)->varno == baserel->relid &&
+			((Var *) expr)->varattno == fp->map.time_attno &&
+			((Var *) expr)->varlevelsup == 0)
+		{
+			*descending = pk->pk_strategy == BTGreaterStrategyNumber;
+			return pk;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Rows the LIMIT above lets through, if the scan may stop there: the query
+ * scans only this relation, nothing between scan and LIMIT can drop or
+ * multiply rows, and the path's order is the order the LIMIT applies to.
+ */
+static int
+pushable_limit(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp, List *pathkeys)
+{
+	Query	   *parse = root->parse;
+
+	if (root->limit_tuples <= 0 || root->limit_tuples > PG_INT32_MAX)
+		return -1;
+	if (fp->local_conds != NIL)
+		return -1;
+	if (root->query_pathkeys != NIL && !pathkeys_contained_in(root->query_pathkeys, pathkeys))
+		return -1;
+	if (parse->commandType != CMD_SELECT || parse->hasAggs || parse->groupClause ||
+		parse->groupingSets || root->hasHavingQual || parse->hasWindowFuncs ||
+		parse->distinctClause || parse->hasTargetSRFs || parse->rowMarks ||
+		parse->setOperations)
+		return -1;
+	if (baserel->reloptkind != RELOPT_BASEREL || !bms_equal(root->all_baserels, baserel->relids))
+		return -1;
+	return (int) root->limit_tuples;
+}
+
+static void
+add_scan_path(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp,
+			  List *pathkeys, bool descending)
+{
+	int			limit = pushable_limit(root, baserel, fp, pathkeys);
+	double		rows = baserel->rows;
+	Cost		total = fp->total_cost;
+
+	if (limit > 0 && limit < rows)
+	{
+		total = fp->startup_cost + (fp->total_cost - fp->startup_cost) * (limit / rows);
+		rows = limit;
+	}
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, rows, fp->startup_cost, total,
+									 pathkeys, NULL, NULL,
+									 list_make2(makeInteger(descending), makeInteger(limit))));
+}
+
+static bool
+ec_member_is_time(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				  EquivalenceMember *em, void *arg)
+{
+	PulsoraRelInfo *fp = arg;
+	Expr	   *expr = em->em_expr;
+
+	while (expr && IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	return expr && IsA(expr, Var) && ((Var *) expr)->varno == rel->relid &&
+		((Var *) expr)->varattno == fp->map.time_attno && ((Var *) expr)->varlevelsup == 0;
+}
+
+/* Parameterised paths: join clauses on the time column become the range per outer row. */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp)
+{
+	List	   *clauses = NIL;
+	List	   *ppis = NIL;
+	ListCell   *lc;
+
+	if (fp->map.time_attno == 0)
+		return;
+	foreach(lc, baserel->joininfo)
+		clauses = lappend(clauses, lfirst(lc));
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel, ec_member_is_time,
+																	 fp, baserel->lateral_referencers));
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		PulsoraTimeQual q;
+		Relids		outer;
+
+		if (!join_clause_is_movable_to(ri, baserel) ||
+			!pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
+							   fp->time_type, true, &q))
+			continue;
+		outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
+						  baserel->lateral_relids);
+		if (bms_is_empty(outer))
+			continue;
+		ppis = list_append_unique_ptr(ppis, get_baserel_parampathinfo(root, baserel, outer));
+	}
+
+	foreach(lc, ppis)
+	{
+		ParamPathInfo *ppi = lfirst(lc);
+		double		rows = ppi->ppi_rows;
+		Cost		total = fp->startup_cost + rows * (cpu_tuple_cost + PULSORA_ROW_COST);
+
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows, fp->startup_cost, total,
+										 NIL, ppi->ppi_req_outer, NULL,
+										 list_make2(makeInteger(false), makeInteger(-1))));
+	}
+}
+
+static void
+pulsoraGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	PulsoraRelInfo *fp = baserel->fdw_private;
+	bool		descending = false;
+	PathKey    *pk = time_query_pathkey(root, baserel, fp, &descending);
+
+	if (pk != NULL && !descending)
+		add_scan_path(root, baserel, fp, list_make1(pk), false);
+	else
+		add_scan_path(root, baserel, fp, NIL, false);
+	if (pk != NULL && descending)
+		add_scan_path(root, baserel, fp, list_make1(pk), true);
+	add_parameterized_paths(root, baserel, fp);
+}
+
+static ForeignScan *
+pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+					  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	PulsoraRelInfo *fp = baserel->fdw_private;
+	List	   *local_exprs = NIL;
+	List	   *fdw_exprs = NIL;
+	List	   *strategies = NIL;
+	List	   *operand_types = NIL;
+	List	   *columns = NIL;
+	List	   *attnos = NIL;
+	List	   *types = NIL;
+	List	   *fdw_private;
+	Bitmapset  *attrs_used = NULL;
+	bool		whole_row;
+	ListCell   *lc;
+
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		PulsoraTimeQual q;
+
+		if (ri->pseudoconstant)
+			continue;			/* a gating Result checks those */
+		if (pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
+							  fp->time_type, true, &q))
+		{
+			fdw_exprs = lappend(fdw_exprs, q.operand);
+			strategies = lappend_int(strategies, q.strategy);
+			operand_types = lappend_oid(operand_types, q.operand_type);
+			if (q.exact)
+				continue;
+		}
+		local_exprs = lappend(local_exprs, ri->clause);
+	}
+
+	/* Fetch only the columns used above the scan or by the quals left here. */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs_used);
+	pull_varattnos((Node *) local_exprs, baserel->relid, &attrs_used);
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs_used);
+	for (int i = 0; i < fp->map.natts; i++)
+	{
+		AttrNumber	attno = i + 1;
+
+		if (fp->map.store_name[i] == NULL || attno == fp->map.time_attno)
+			continue;
+		if (!whole_row && !bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, attrs_used))
+			continue;
+		columns = lappend(columns, makeString(fp->map.store_name[i]));
+		attnos = lappend_int(attnos, attno);
+		types = lappend_int(types, (int) fp->map.store_type[i]);
+	}
+
+	/* In the order of enum FdwScanPrivateIndex. */
+	fdw_private = list_make5(makeString(fp->table), columns, attnos, types,
+							 makeInteger(fp->map.time_attno));
+	fdw_private = lappend(fdw_private, makeInteger((int) fp->time_type));
+	fdw_private = lappend(fdw_private, strategies);
+	fdw_private = lappend(fdw_private, operand_types);
+	fdw_private = lappend(fdw_private, linitial(best_path->fdw_private));
+	fdw_private = lappend(fdw_private, lsecond(best_path->fdw_private));
+	return make_foreignscan(tlist, local_exprs, baserel->relid, fdw_exprs, fdw_private,
+							NIL, NIL, outer_plan);
+}
+
+/* ================================================================ scanning */
+
+static bool
+contains_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param, context);
+}
+
+static void
+compute_range(ForeignScanState *node, PulsoraScanState *s)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	ListCell   *lc1,
+			   *lc2,
+			   *lc3;
+
+	pulsora_range_init(&s->range);
+	forthree(lc1, s->bound_states, lc2, s->strategies, lc3, s->operand_types)
+	{
+		bool		isnull;
+		Datum		value = ExecEvalExpr((ExprState *) lfirst(lc1), econtext, &isnull);
+
+		pulsora_range_apply(&s->range, s->time_type, lfirst_int(lc2), lfirst_oid(lc3),
+							value, isnull);
+	}
+	MemoryContextSwitchTo(old);
+	s->range_known = true;
+}
+
+static void
+pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	List	   *priv = plan->fdw_private;
+	PulsoraScanState *s = palloc0(sizeof(PulsoraScanState));
+	List	   *columns = list_nth(priv, FdwScanColumns);
+	List	   *attnos = list_nth(priv, FdwScanAttnos);
+	List	   *types = list_nth(priv, FdwScanTypes);
+	int			n = list_length(columns);
+	const char **names = palloc(sizeof(char *) * Max(n, 1));
+	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(n, 1));
+	ps_type    *stypes = palloc(sizeof(ps_type) * Max(n, 1));
+
+	node->fdw_state = s;
+	for (int i = 0; i < n; i++)
+	{
+		names[i] = strVal(list_nth(columns, i));
+		attnums[i] = (AttrNumber) list_nth_int(attnos, i);
+		stypes[i] = (ps_type) list_nth_int(types, i);
+	}
+	s->spec.table = strVal(list_nth(priv, FdwScanTable));
+	s->spec.ncolumns = n;
+	s->spec.columns = names;
+	s->spec.types = stypes;
+	s->spec.attnos = attnums;
+	s->spec.time_attno = (AttrNumber) intVal(list_nth(priv, FdwScanTimeAttno));
+	s->spec.natts = RelationGetDescr(node->ss.ss_currentRelation)->natts;
+	s->spec.descending = intVal(list_nth(priv, FdwScanDescending)) != 0;
+	s->spec.limit = intVal(list_nth(priv, FdwScanLimit));
+	s->time_type = (Oid) intVal(list_nth(priv, FdwScanTimeType));
+	s->strategies = list_nth(priv, FdwScanStrategies);
+	s->operand_types = list_nth(priv, FdwScanOperandTypes);
+	s->bound_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		/* Show the range when it is known without running anything. */
+		if (!contains_exec_param((Node *) plan->fdw_exprs, NULL))
+			compute_range(node, s);
+		return;
+	}
+	s->conn = pulsora_connect(GetForeignServer(plan->fs_server));
+}
+
+static TupleTableSlot *
+pulsoraIterateForeignScan(ForeignScanState *node)
+{
+	PulsoraScanState *s = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (s->finished)
+		return slot;
+	if (s->reader == NULL)
+	{
+		MemoryContext old;
+
+		compute_range(node, s);
+		if (!pulsora_range_to_ns(&s->range, &s->spec.lo_ns, &s->spec.hi_ns))
+		{
+			s->finished = true;	/* contradiction: nothing to ask the owner */
+			return slot;
+		}
+		old = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+		s->reader = pulsora_reader_open(s->conn, &s->spec);
+		MemoryContextSwitchTo(old);
+	}
+	if (pulsora_reader_next(s->reader, slot->tts_values, slot->tts_isnull))
+		return ExecStoreVirtualTuple(slot);
+
+	/* Exhausted: free the owner's iterator now rather than at end of query. */
+	s->fetched += pulsora_reader_fetched(s->reader);
+	pulsora_reader_close(s->reader);
+	s->reader = NULL;
+	s->finished = true;
+	return slot;
+}
+
+static void
+close_reader(PulsoraScanState *s)
+{
+	if (s->reader != NULL)
+	{
+		s->fetched += pulsora_reader_fetched(s->reader);
+		pulsora_reader_close(s->reader);
+		s->reader = NULL;
+	}
+}
+
+static void
+pulsoraReScanForeignScan(ForeignScanState *node)
+{
+	PulsoraScanState *s = node->fdw_state;
+
+	/* Parameters may have changed: the next fetch re-evaluates the range. */
+	close_reader(s);
+	s->finished = false;
+}
+
+static void
+pulsoraEndForeignScan(ForeignScanState *node)
+{
+	PulsoraScanState *s = node->fdw_state;
+
+	if (s != NULL)
+		close_reader(s);
+}
+
+static void
+pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	PulsoraScanState *s = node->fdw_state;
+
+	ExplainPropertyText("Pulsora Table", s->spec.table, es);
+	if (s->bound_states != NIL)
+		ExplainPropertyText("Time Range",
+							s->range_known ? pulsora_range_format(&s->range, s->time_type)
+							: "computed at run time", es);
+	if (es->verbose)
+	{
+		List	   *columns = NIL;
+
+		for (int i = 0; i < s->spec.ncolumns; i++)
+			columns = lappend(columns, unconstify(char *, s->spec.columns[i]));
+		if (columns != NIL)
+			ExplainPropertyList("Value Columns", columns, es);
+		else
+			ExplainPropertyText("Value Columns", "none", es);
+	}
+	if (s->spec.descending)
+		ExplainPropertyText("Time Order", "descending", es);
+	if (s->spec.limit > 0)
+		ExplainPropertyInteger("Row Limit", NULL, s->spec.limit, es);
+	if (es->analyze)
+		ExplainPropertyUInteger("Rows Fetched", NULL,
+								s->fetched + (s->reader ? pulsora_reader_fetched(s->reader) : 0), es);
+}
+
+/* ================================================================ ANALYZE */
+
+static int
+pulsora_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows, int targrows,
+							double *totalrows, double *totaldeadrows)
+{
+	TupleDesc	desc = RelationGetDescr(relation);
+	ForeignServer *server = GetForeignServer(GetForeignTable(RelationGetRelid(relation))->serverid);
+	PulsoraConn *conn = pulsora_connect(server);
+	PulsoraTableInfo info;
+	PulsoraColumnMap map;
+	PulsoraReadSpec spec;
+	PulsoraReader *reader;
+	ReservoirStateData rstate;
+	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
+	const char **names = palloc(sizeof(char *) * Max(desc->natts, 1));
+	ps_type    *types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
+	AttrNumber *attnos = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
+	double		seen = 0;
+	double		rowstoskip = -1;
+	int			numrows = 0;
+
+	memset(&spec, 0, sizeof spec);
+	spec.table = pulsora_table_name(RelationGetRelid(relation));
+	pulsora_table_info(conn, spec.table, false, &info);
+	pulsora_map_columns(relation, &info, &map);
+	for (int i = 0; i < map.natts; i++)
+		if (map.store_name[i] != NULL && i + 1 != map.time_attno)
+		{
+			names[spec.ncolumns] = map.store_name[i];
+			types[spec.ncolumns] = map.store_type[i];
+			attnos[spec.ncolumns] = i + 1;
+			spec.ncolumns++;
+		}
+	spec.columns = names;
+	spec.types = types;
+	spec.attnos = attnos;
+	spec.time_attno = map.time_attno;
+	spec.natts = desc->natts;
+	spec.lo_ns = PG_INT64_MIN;
+	spec.hi_ns = PG_INT64_MAX;
+	spec.limit = -1;
+
+	reservoir_init_selection_state(&rstate, targrows);
+	reader = pulsora_reader_open(conn, &spec);
+	while (pulsora_reader_next(reader, values, isnull))
+	{
+		vacuum_delay_point();
+		if (numrows < targrows)
+			rows[numrows++] = heap_form_tuple(desc, values, isnull);
+		else
+		{
+			/* Vitter's algorithm, as in PostgreSQL's own ANALYZE. */
+			if (rowstoskip < 0)
+				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
+			if (rowstoskip <= 0)
+			{
+				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+
+				heap_freetuple(rows[k]);
+				rows[k] = heap_form_tuple(desc, values, isnull);
+			}
+			rowstoskip -= 1;
+		}
+		seen += 1;
+	}
+	pulsora_reader_close(reader);
+
+	*totalrows = seen;
+	*totaldeadrows = 0;
+	ereport(elevel,
+			(errmsg("\"%s\": pulsora table \"%s\" contains %.0f rows; %d rows in sample",
+					RelationGetRelationName(relation), spec.table, seen, numrows)));
+	return numrows;
+}
+
+static bool
+pulsoraAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumber *totalpages)
+{
+	ForeignServer *server = GetForeignServer(GetForeignTable(RelationGetRelid(relation))->serverid);
+	PulsoraConn *conn = pulsora_connect(server);
+	PulsoraTableInfo info;
+	double		pages;
+
+	pulsora_table_info(conn, pulsora_table_name(RelationGetRelid(relation)), false, &info);
+	pages = ceil((double) info.row_count * PULSORA_ROW_BYTES / BLCKSZ);
+	*totalpages = (BlockNumber) Max(1, Min(pages, (double) MaxBlockNumber));
+	*func = pulsora_acquire_sample_rows;
+	return true;
+}
+
+/* ================================================================ writes */
+
+static List *
+pulsoraPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+						 int subplan_index)
+{
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	char	   *relname = get_rel_name(rte->relid);
+
+	if (plan->operation != CMD_INSERT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 plan->operation == CMD_UPDATE
+				 ? errmsg("cannot update foreign table \"%s\"", relname)
+				 : errmsg("cannot delete from foreign table \"%s\"", relname),
+				 errdetail("Pulsora foreign tables accept INSERT and COPY FROM only."),
+				 errhint("Use pulsora_delete_range() to delete rows by time range.")));
+	if (plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT with ON CONFLICT is not supported on foreign table \"%s\"", relname)));
+	return NIL;
+}
+
+static void
+insert_cleanup(void *arg)
+{
+	PulsoraInsertState *s = arg;
+
+	ps_buf_free(&s->buf);
+}
+
+static PulsoraInsertState *
+insert_begin(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	TupleDesc	desc = RelationGetDescr(rel);
+	PulsoraInsertState *s = palloc0(sizeof(PulsoraInsertState));
+	PulsoraTableInfo info;
+	PulsoraColumnMap map;
+	AttrNumber	time_attno = 0;
+	int			encoding = GetDatabaseEncoding();
+	int			nvalues = 0;
+
+	s->conn = pulsora_connect(GetForeignServer(GetForeignTable(relid)->serverid));
+	s->relid = relid;
+	s->table = pulsora_table_name(relid);
+	s->names = palloc(sizeof(char *) * Max(desc->natts, 1));
+	s->types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
+	s->attnos = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
+	s->value_types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
+	s->values = palloc(sizeof(ps_value) * Max(desc->natts, 1));
+
+	if (pulsora_table_info(s->conn, s->table, true, &info))
+	{
+		pulsora_map_columns(rel, &info, &map);
+		time_attno = map.time_attno;
+		if (time_attno == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("foreign table \"%s\" has no column for time column \"%s\" of pulsora table \"%s\"",
+							RelationGetRelationName(rel), info.column_names[info.time_column],
+							s->table)));
+	}
+	else
+	{
+		/* A new table: the first timestamptz (else timestamp) column is its time. */
+		for (int i = 0; i < desc->natts && time_attno == 0; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->atttypid == TIMESTAMPTZOID)
+				time_attno = i + 1;
+		for (int i = 0; i < desc->natts && time_attno == 0; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->atttypid == TIMESTAMPOID)
+				time_attno = i + 1;
+		if (time_attno == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("foreign table \"%s\" has no timestamptz column to be the time column of new pulsora table \"%s\"",
+							RelationGetRelationName(rel), s->table)));
+	}
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		ps_type		type;
+
+		if (attr->attisdropped)
+			continue;
+		if (!pulsora_store_type_for(attr->atttypid, &type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, which pulsora cannot store",
+							NameStr(attr->attname), RelationGetRelationName(rel),
+							format_type_be(attr->atttypid)),
+					 errhint("Use bigint, double precision, text, boolean or timestamptz.")));
+		if (attr->attnum == time_attno)
+			s->time_index = (uint32) s->ncolumns;
+		else
+			s->value_types[nvalues++] = type;
+		s->names[s->ncolumns] = pulsora_column_name(relid, attr->attnum);
+		s->types[s->ncolumns] = type;
+		s->attnos[s->ncolumns] = attr->attnum;
+		s->ncolumns++;
+	}
+
+	s->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+	s->load_subid = InvalidSubTransactionId;
+	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pulsora insert row",
+									   ALLOCSET_DEFAULT_SIZES);
+	s->cleanup.func = insert_cleanup;
+	s->cleanup.arg = s;
+	MemoryContextRegisterResetCallback(s->row_cxt, &s->cleanup);
+	return s;
+}
+
+static void
+pulsoraBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
+						  int subplan_index, int eflags)
+{
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
+}
+
+static void
+pulsoraBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
+}
+
+static TupleTableSlot *
+pulsoraExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+						 TupleTableSlot *planSlot)
+{
+	PulsoraInsertState *s = rinfo->ri_FdwState;
+	MemoryContext old;
+	int64		time_ns = 0;
+	int			nvalues = 0;
+	ps_error	err;
+	ps_status	st;
+
+	MemoryContextReset(s->row_cxt);
+	old = MemoryContextSwitchTo(s->row_cxt);
+	slot_getallattrs(slot);
+	for (int i = 0; i < s->ncolumns; i++)
+	{
+		int			a = s->attnos[i] - 1;
+		Datum		d = slot->tts_values[a];
+		ps_value   *v;
+
+		if ((uint32) i == s->time_index)
+		{
+			if (slot->tts_isnull[a])
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+								NameStr(TupleDescAttr(slot->tts_tupleDescriptor, a)->attname),
+								get_rel_name(s->relid)),
+						 errdetail("It is the time column of pulsora table \"%s\".", s->table)));
+			time_ns = pulsora_pg_to_ns(DatumGetInt64(d), s->names[i]);
+			continue;
+		}
+		v = &s->values[nvalues++];
+		v->is_null = slot->tts_isnull[a];
+		if (v->is_null)
+			continue;
+		switch (s->types[i])
+		{
+			case PS_TYPE_INTEGER:
+				v->v.i = DatumGetInt64(d);
+				break;
+			case PS_TYPE_FLOAT:
+				v->v.f = DatumGetFloat8(d);
+				break;
+			case PS_TYPE_BOOLEAN:
+				v->v.b = DatumGetBool(d);
+				break;
+			case PS_TYPE_TIMESTAMP:
+				v->v.i = pulsora_pg_to_ns(DatumGetInt64(d), s->names[i]);
+				break;
+			case PS_TYPE_STRING:
+				{
+					text	   *t = DatumGetTextPP(d);
+					const char *p = VARDATA_ANY(t);
+					int			len = VARSIZE_ANY_EXHDR(t);
+
+					if (s->convert_encoding)
+					{
+						char	   *utf8 = pg_server_to_any(p, len, PG_UTF8);
+
+						if (utf8 != p)
+							len = strlen(utf8);
+						p = utf8;
+					}
+					v->v.s.ptr = p;
+					v->v.s.len = (uint32) len;
+				}
+				break;
+		}
+	}
+
+	ps_buf_reset(&s->buf);
+	st = ps_row_encode(s->value_types, (uint32) nvalues, s->values, 0, &s->buf, &err);
+	if (st != PS_OK)
+		pulsora_report(s->conn, st, &err, psprintf("could not encode a row for pulsora table \"%s\"", s->table));
+	if (s->load == NULL || s->load_subid != GetCurrentSubTransactionId())
+	{
+		s->load = pulsora_insert_load(s->conn, s->relid, s->table, s->names, s->types,
+									  (uint32) s->ncolumns, s->time_index);
+		s->load_subid = GetCurrentSubTransactionId();
+	}
+	st = ps_client_load_row(s->load, time_ns, s->buf.data, s->buf.len, &err);
+	if (st != PS_OK)
+		pulsora_report(s->conn, st, &err, psprintf("could not write to pulsora table \"%s\"", s->table));
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+static void
+pulsoraEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	PulsoraInsertState *s = rinfo->ri_FdwState;
+
+	if (s != NULL)
+		MemoryContextDelete(s->row_cxt);	/* frees buf through the callback */
+	rinfo->ri_FdwState = NULL;
+}
+
+static int
+pulsoraIsForeignRelUpdatable(Relation rel)
+{
+	return (1 << CMD_INSERT);
+}
+
+/* ================================================================ IMPORT FOREIGN SCHEMA */
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static bool
+import_wanted(ImportForeignSchemaStmt *stmt, const char *name)
+{
+	ListCell   *lc;
+	bool		listed = false;
+
+	if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
+		return true;
+	foreach(lc, stmt->table_list)
+		if (strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0)
+			listed = true;
+	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
+}
+
+/*
+ * One CREATE FOREIGN TABLE per store table.  The store has a single
+ * namespace, so the remote schema name is not interpreted.  Names too long
+ * for a PostgreSQL identifier keep their full spelling in an option.
+ */
+static List *
+pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	PulsoraConn *conn = pulsora_connect(server);
+	ps_client_table *tables = NULL;
+	size_t		ntables = 0;
+	char	  **names;
+	List	   *commands = NIL;
+	ps_error	err;
+	ps_status	st;
+
+	for (int attempt = 0;; attempt++)
+	{
+		st = ps_client_tables(pulsora_conn_client(conn), &tables, &ntables, &err);
+		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
+			break;
+	}
+	if (st != PS_OK)
+		pulsora_report(conn, st, &err, "could not list pulsora tables");
+	names = palloc(sizeof(char *) * Max(ntables, 1));
+	for (size_t i = 0; i < ntables; i++)
+		names[i] = pstrdup(tables[i].name);
+	ps_client_tables_free(tables, ntables);
+	qsort(names, ntables, sizeof(char *), compare_names);
+
+	for (size_t i = 0; i < ntables; i++)
+	{
+		PulsoraTableInfo info;
+		StringInfoData buf;
+
+		if (!import_wanted(stmt, names[i]) || !pulsora_table_info(conn, names[i], true, &info))
+			continue;
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (", quote_identifier(names[i]));
+		for (int c = 0; c < info.ncolumns; c++)
+		{
+			const char *col = info.column_names[c];
+
+			appendStringInfo(&buf, "%s\n  %s %s%s", c > 0 ? "," : "", quote_identifier(col),
+							 ps_type_sql_name(info.column_types[c]),
+							 c == info.time_column ? " NOT NULL" : "");
+			if (strlen(col) >= NAMEDATALEN)
+				appendStringInfo(&buf, " OPTIONS (column_name %s)", quote_literal_cstr(col));
+		}
+		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (table %s)",
+						 quote_identifier(server->servername), quote_literal_cstr(names[i]));
+		commands = lappend(commands, buf.data);
+	}
+	return commands;
+}
+
+/* ================================================================ handler */
+
+Datum
+pulsora_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = pulsoraGetForeignRelSize;
+	routine->GetForeignPaths = pulsoraGetForeignPaths;
+	routine->GetForeignPlan = pulsoraGetForeignPlan;
+	routine->BeginForeignScan = pulsoraBeginForeignScan;
+	routine->IterateForeignScan = pulsoraIterateForeignScan;
+	routine->ReScanForeignScan = pulsoraReScanForeignScan;
+	routine->EndForeignScan = pulsoraEndForeignScan;
+	routine->ExplainForeignScan = pulsoraExplainForeignScan;
+	routine->AnalyzeForeignTable = pulsoraAnalyzeForeignTable;
+
+	routine->PlanForeignModify = pulsoraPlanForeignModify;
+	routine->BeginForeignModify = pulsoraBeginForeignModify;
+	routine->ExecForeignInsert = pulsoraExecForeignInsert;
+	routine->EndForeignModify = pulsoraEndForeignModify;
+	routine->BeginForeignInsert = pulsoraBeginForeignInsert;
+	routine->EndForeignInsert = pulsoraEndForeignModify;
+	routine->IsForeignRelUpdatable = pulsoraIsForeignRelUpdatable;
+
+	routine->ImportForeignSchema = pulsoraImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}
+
+bool
+pulsora_is_own_server(ForeignServer *server)
+{
+	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
+
+	return OidIsValid(fdw->fdwhandler) &&
+		GetFdwRoutine(fdw->fdwhandler)->GetForeignRelSize == pulsoraGetForeignRelSize;
+}

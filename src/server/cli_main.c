@@ -1,0 +1,661 @@
+/*
+ * cli_main.c — pulsora-cli, a command-line client of a data directory's
+ * owner, built on the native protocol client (ps_client.h) alone: it never
+ * opens the store, so it works while pulsorad serves PostgreSQL.
+ *
+ *   pulsora-cli -D DIR tables
+ *   pulsora-cli -D DIR schema TABLE
+ *   pulsora-cli -D DIR count TABLE
+ *   pulsora-cli -D DIR query TABLE [--start S] [--end E] [--desc] [--limit N]
+ *                                  [--offset N] [--columns a,b]
+ *   pulsora-cli -D DIR load TABLE FILE|- [--opt key=value ...]
+ *   pulsora-cli -D DIR delete TABLE START END
+ *   pulsora-cli -D DIR drop TABLE
+ *   pulsora-cli -D DIR status
+ *
+ * Times are ISO-8601 (a date alone, or date and time with an optional
+ * offset) or epoch numbers; ranges are [start, end), as in the SQL
+ * functions.  Output is CSV on stdout (times as ISO-8601 UTC, NULL as an
+ * empty field, the empty string as ""); errors go to stderr with a non-zero
+ * exit status: 1 for a failed command, 2 for bad usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ps_row.h"
+#include "core/ps_time.h"
+#include "proto/ps_client.h"
+#include "proto/ps_frame.h"
+
+#define FETCH_ROWS 10000
+#define READ_CHUNK (256 * 1024)
+
+static const char *progname = "pulsora-cli";
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: %s -D DIR COMMAND [ARGS]\n"
+			"Talks to the owner (pulsorad) of data directory DIR.\n\n"
+			"Commands:\n"
+			"  tables                       tables with row counts and time bounds\n"
+			"  schema TABLE                 columns and types\n"
+			"  count TABLE                  number of rows\n"
+			"  query TABLE [--start S] [--end E] [--desc] [--limit N] [--offset N]\n"
+			"              [--columns a,b]  rows in [S, E) as CSV\n"
+			"  load TABLE FILE|- [--opt key=value ...]\n"
+			"                               load CSV (options as in pulsora_load_csv)\n"
+			"  delete TABLE START END       delete rows in [START, END)\n"
+			"  drop TABLE                   drop a table\n"
+			"  status                       owner pid, kind, REST address, version, size\n",
+			progname);
+}
+
+static int
+fail(const ps_error *err)
+{
+	if (err->line > 0 && err->column > 0)
+		fprintf(stderr, "%s: line %" PRId64 ", column %d: %s\n", progname, err->line,
+				err->column, err->message);
+	else if (err->line > 0)
+		fprintf(stderr, "%s: line %" PRId64 ": %s\n", progname, err->line, err->message);
+	else
+		fprintf(stderr, "%s: %s\n", progname, err->message);
+	return 1;
+}
+
+static int
+bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry \"%s --help\".\n", progname);
+	return 2;
+}
+
+static bool
+parse_time_arg(const char *s, int64_t *out, ps_error *err)
+{
+	ps_time_options o;
+
+	ps_time_options_default(&o);
+	return ps_time_parse(s, strlen(s), &o, out, err) == PS_OK;
+}
+
+static bool
+parse_u64_arg(const char *s, uint64_t *out)
+{
+	char	   *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---------------------------------------------------------------- CSV output */
+
+static void
+put_iso(int64_t ns)
+{
+	char		buf[PS_TIME_ISO_MAX];
+
+	ps_time_format_iso(ns, buf);
+	fputs(buf, stdout);
+}
+
+/* A CSV field; s need not be NUL-terminated.  Empty is quoted: NULL is not. */
+static void
+put_csv_string(const char *s, size_t len)
+{
+	bool		quote = len == 0;
+
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!quote)
+	{
+		fwrite(s, 1, len, stdout);
+		return;
+	}
+	putchar('"');
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] == '"')
+			putchar('"');
+		putchar(s[i]);
+	}
+	putchar('"');
+}
+
+static void
+put_csv_cstr(const char *s)
+{
+	put_csv_string(s, strlen(s));
+}
+
+static void
+put_float(double f)
+{
+	char		buf[64];
+
+	if (isnan(f))
+		fputs("NaN", stdout);
+	else if (isinf(f))
+		fputs(f > 0 ? "Infinity" : "-Infinity", stdout);
+	else
+	{
+		/* Shortest of the usual precisions that reads back exactly. */
+		snprintf(buf, sizeof buf, "%.15g", f);
+		if (strtod(buf, NULL) != f)
+			snprintf(buf, sizeof buf, "%.17g", f);
+		fputs(buf, stdout);
+	}
+}
+
+static void
+put_value(ps_type type, const ps_value *v)
+{
+	if (v->is_null)
+		return;
+	switch (type)
+	{
+		case PS_TYPE_INTEGER:
+			printf("%" PRId64, v->v.i);
+			break;
+		case PS_TYPE_FLOAT:
+			put_float(v->v.f);
+			break;
+		case PS_TYPE_STRING:
+			put_csv_string(v->v.s.ptr, v->v.s.len);
+			break;
+		case PS_TYPE_BOOLEAN:
+			fputs(v->v.b ? "true" : "false", stdout);
+			break;
+		case PS_TYPE_TIMESTAMP:
+			put_iso(v->v.i);
+			break;
+	}
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int
+cmd_tables(ps_client *c)
+{
+	ps_client_table *t;
+	size_t		n;
+	ps_error	err;
+
+	if (ps_client_tables(c, &t, &n, &err) != PS_OK)
+		return fail(&err);
+	puts("table_name,row_count,min_time,max_time");
+	for (size_t i = 0; i < n; i++)
+	{
+		put_csv_cstr(t[i].name);
+		printf(",%" PRIu64 ",", t[i].row_count);
+		if (t[i].row_count > 0)
+		{
+			put_iso(t[i].min_time);
+			putchar(',');
+			put_iso(t[i].max_time);
+		}
+		else
+			putchar(',');
+		putchar('\n');
+	}
+	ps_client_tables_free(t, n);
+	return 0;
+}
+
+static int
+cmd_schema(ps_client *c, const char *table)
+{
+	ps_client_table info;
+	ps_client_column *cols;
+	size_t		n;
+	ps_error	err;
+
+	if (ps_client_table_info(c, table, &info, &cols, &n, &err) != PS_OK)
+		return fail(&err);
+	puts("column_name,data_type,is_time");
+	for (size_t i = 0; i < n; i++)
+	{
+		put_csv_cstr(cols[i].name);
+		printf(",%s,%s\n", ps_type_name(cols[i].type), cols[i].is_time ? "true" : "false");
+	}
+	free(info.name);
+	ps_client_columns_free(cols, n);
+	return 0;
+}
+
+static int
+cmd_count(ps_client *c, const char *table)
+{
+	ps_client_table info;
+	ps_error	err;
+
+	if (ps_client_table_info(c, table, &info, NULL, NULL, &err) != PS_OK)
+		return fail(&err);
+	printf("%" PRIu64 "\n", info.row_count);
+	free(info.name);
+	return 0;
+}
+
+/*
+ * Pick the value columns to fetch: the --columns list (the time column,
+ * always printed first, is skipped there) or every value column.  *names
+ * points into cols; *types gets their types.
+ */
+static int
+choose_columns(const char *table, char *list, const ps_client_column *cols, size_t ncols,
+			   const char **names, ps_type *types, uint32_t *n)
+{
+	*n = 0;
+	if (list == NULL)
+	{
+		for (size_t i = 0; i < ncols; i++)
+			if (!cols[i].is_time)
+			{
+				names[*n] = cols[i].name;
+				types[(*n)++] = cols[i].type;
+			}
+		return 0;
+	}
+	for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ","))
+	{
+		size_t		i;
+
+		for (i = 0; i < ncols && strcmp(cols[i].name, tok) != 0; i++)
+			;
+		if (i == ncols)
+		{
+			fprintf(stderr, "%s: column \"%s\" does not exist in table \"%s\"\n",
+					progname, tok, table);
+			return 1;
+		}
+		if (cols[i].is_time)
+			continue;
+		if (*n == PS_MAX_COLUMNS)
+		{
+			fprintf(stderr, "%s: more than %d columns requested\n", progname, PS_MAX_COLUMNS);
+			return 1;
+		}
+		names[*n] = cols[i].name;
+		types[(*n)++] = cols[i].type;
+	}
+	return 0;
+}
+
+typedef struct query_args {
+	const char *table;
+	const char *start, *end;
+	bool		desc;
+	uint64_t	limit, offset;
+	char	   *columns;
+} query_args;
+
+static void
+put_header(const char *time_name, const char **names, uint32_t n)
+{
+	put_csv_cstr(time_name);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		putchar(',');
+		put_csv_cstr(names[i]);
+	}
+	putchar('\n');
+}
+
+static int
+run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *types,
+		 uint32_t n, ps_error *err)
+{
+	ps_client_scan_spec spec;
+	ps_client_scan *s;
+	ps_value   *values;
+	bool		done = false;
+	int64_t		time, end;
+	const void *value;
+	size_t		len;
+
+	memset(&spec, 0, sizeof spec);
+	spec.table = q->table;
+	spec.lo = INT64_MIN;
+	spec.hi = INT64_MAX;
+	if (q->start && !parse_time_arg(q->start, &spec.lo, err))
+		return 1;
+	if (q->end && !parse_time_arg(q->end, &end, err))
+		return 1;
+	/* [start, end) holds nothing when end <= start: no scan needed. */
+	if (q->end && (end == INT64_MIN || end - 1 < spec.lo))
+		return 0;
+	if (q->end)
+		spec.hi = end - 1;
+	spec.descending = q->desc;
+	spec.offset = q->offset;
+	spec.limit = q->limit;
+	spec.columns = names;
+	spec.ncolumns = n;
+	if ((values = calloc(n ? n : 1, sizeof *values)) == NULL)
+	{
+		ps_error_set(err, PS_ENOMEM, "out of memory");
+		return 1;
+	}
+	if (ps_client_scan_open(c, &spec, &s, NULL, err) != PS_OK)
+	{
+		free(values);
+		return 1;
+	}
+	while (!done)
+	{
+		if (ps_client_scan_fetch(s, FETCH_ROWS, &done, err) != PS_OK)
+			break;
+		while (ps_client_scan_row(s, &time, &value, &len))
+		{
+			if (ps_row_decode(types, n, value, len, values, NULL, err) != PS_OK)
+			{
+				done = false;
+				goto out;
+			}
+			put_iso(time);
+			for (uint32_t i = 0; i < n; i++)
+			{
+				putchar(',');
+				put_value(types[i], &values[i]);
+			}
+			putchar('\n');
+		}
+	}
+out:
+	free(values);
+	if (!done)
+	{
+		ps_client_scan_close(s, NULL);
+		return 1;
+	}
+	return ps_client_scan_close(s, err) == PS_OK ? 0 : 1;
+}
+
+static int
+cmd_query(ps_client *c, const query_args *q)
+{
+	ps_client_table info;
+	ps_client_column *cols;
+	size_t		ncols;
+	const char **names = NULL;
+	ps_type    *types = NULL;
+	uint32_t	n;
+	const char *time_name = NULL;
+	ps_error	err;
+	int			rc;
+
+	if (ps_client_table_info(c, q->table, &info, &cols, &ncols, &err) != PS_OK)
+		return fail(&err);
+	free(info.name);
+	for (size_t i = 0; i < ncols; i++)
+		if (cols[i].is_time)
+			time_name = cols[i].name;
+	names = calloc(PS_MAX_COLUMNS, sizeof *names);
+	types = calloc(PS_MAX_COLUMNS, sizeof *types);
+	if (names == NULL || types == NULL)
+	{
+		ps_error_set(&err, PS_ENOMEM, "out of memory");
+		rc = fail(&err);
+	}
+	else if (time_name == NULL)
+	{
+		ps_error_set(&err, PS_ECORRUPT, "table \"%s\" has no time column", q->table);
+		rc = fail(&err);
+	}
+	else if ((rc = choose_columns(q->table, q->columns, cols, ncols, names, types, &n)) == 0)
+	{
+		put_header(time_name, names, n);
+		if ((rc = run_scan(c, q, names, types, n, &err)) != 0)
+			rc = fail(&err);
+	}
+	free(names);
+	free(types);
+	ps_client_columns_free(cols, ncols);
+	return rc;
+}
+
+/* Stream the file into an open CSV load; false (with err or a message) on failure. */
+static bool
+send_csv(ps_client_load *l, FILE *in, const char *path, ps_error *err)
+{
+	char	   *chunk = malloc(READ_CHUNK);
+	size_t		got;
+	bool		ok = chunk != NULL;
+
+	if (chunk == NULL)
+		ps_error_set(err, PS_ENOMEM, "out of memory");
+	while (ok && (got = fread(chunk, 1, READ_CHUNK, in)) > 0)
+		ok = ps_client_load_csv_data(l, chunk, got, err) == PS_OK;
+	if (ok && ferror(in))
+	{
+		ps_error_set(err, PS_EIO, "reading %s: %s", path, strerror(errno));
+		ok = false;
+	}
+	free(chunk);
+	return ok;
+}
+
+static int
+cmd_load(ps_client *c, const char *table, const char *path, const char **keys,
+		 const char **values, uint32_t nopts)
+{
+	FILE	   *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	ps_client_load *l;
+	ps_client_load_result res;
+	ps_error	err;
+	int			rc = 0;
+
+	if (in == NULL)
+	{
+		fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
+		return 1;
+	}
+	if (ps_client_load_csv_begin(c, table, keys, values, nopts, &l, &err) != PS_OK)
+		rc = fail(&err);
+	else if (!send_csv(l, in, path, &err) || ps_client_load_finish(l, &res, &err) != PS_OK)
+	{
+		ps_client_load_abort(l);
+		rc = fail(&err);
+	}
+	else
+	{
+		/* Rows skipped with on_error=skip: report them, keep the rest. */
+		for (size_t i = 0; i < res.nerrors; i++)
+			fail(&res.errors[i]);
+		if (ps_client_load_commit(&l, 1, &err) != PS_OK)
+			rc = fail(&err);
+		else
+			printf("rows_loaded=%" PRIu64 " rows_rejected=%" PRIu64 "\n",
+				   res.rows_loaded, res.rows_rejected);
+		ps_client_load_result_free(&res);
+	}
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}
+
+static int
+cmd_delete(ps_client *c, const char *table, const char *start, const char *end)
+{
+	int64_t		lo, hi;
+	uint64_t	removed = 0;
+	ps_error	err;
+
+	if (!parse_time_arg(start, &lo, &err) || !parse_time_arg(end, &hi, &err))
+		return fail(&err);
+	/* [start, end) on the command line; the protocol's bounds are inclusive. */
+	if (hi > lo && ps_client_delete_range(c, table, lo, hi - 1, &removed, &err) != PS_OK)
+		return fail(&err);
+	printf("%" PRIu64 "\n", removed);
+	return 0;
+}
+
+static int
+cmd_drop(ps_client *c, const char *table)
+{
+	ps_error	err;
+
+	if (ps_client_drop_table(c, table, &err) != PS_OK)
+		return fail(&err);
+	return 0;
+}
+
+static int
+cmd_status(ps_client *c)
+{
+	ps_client_status st;
+	ps_error	err;
+
+	if (ps_client_status_get(c, &st, &err) != PS_OK)
+		return fail(&err);
+	printf("pid: %d\nkind: %s\nrest: %s\nversion: %s\ndata_bytes: %" PRIu64 "\n",
+		   (int) st.pid, st.kind, st.rest_address[0] ? st.rest_address : "off", st.version,
+		   st.data_bytes);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* Positional arguments each command takes. */
+static int
+command_arity(const char *cmd)
+{
+	static const struct { const char *name; int args; } table[] = {
+		{"tables", 0}, {"status", 0}, {"schema", 1}, {"count", 1}, {"drop", 1},
+		{"query", 1}, {"load", 2}, {"delete", 3}
+	};
+
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcmp(table[i].name, cmd) == 0)
+			return table[i].args;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *dir = NULL;
+	const char *cmd = NULL;
+	const char *pos[3] = {NULL, NULL, NULL};
+	int			npos = 0, arity;
+	query_args	q;
+	const char *keys[PS_FRAME_MAX_OPTIONS], *values[PS_FRAME_MAX_OPTIONS];
+	uint32_t	nopts = 0;
+	ps_client  *c;
+	ps_error	err;
+	int			rc;
+
+	memset(&q, 0, sizeof q);
+	for (int i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		bool		has_value = i + 1 < argc;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+		{
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "-D") == 0 || strcmp(a, "--data-dir") == 0)
+		{
+			if (!has_value)
+				return bad_usage("%s needs a directory", a);
+			dir = argv[++i];
+		}
+		else if (strcmp(a, "--desc") == 0)
+			q.desc = true;
+		else if (strcmp(a, "--start") == 0 || strcmp(a, "--end") == 0 ||
+				 strcmp(a, "--columns") == 0)
+		{
+			if (!has_value)
+				return bad_usage("%s needs a value", a);
+			if (a[2] == 's')
+				q.start = argv[++i];
+			else if (a[2] == 'e')
+				q.end = argv[++i];
+			else
+				q.columns = argv[++i];
+		}
+		else if (strcmp(a, "--limit") == 0 || strcmp(a, "--offset") == 0)
+		{
+			if (!has_value || !parse_u64_arg(argv[i + 1], a[2] == 'l' ? &q.limit : &q.offset))
+				return bad_usage("%s needs a non-negative integer", a);
+			i++;
+		}
+		else if (strcmp(a, "--opt") == 0)
+		{
+			char	   *eq;
+
+			if (!has_value || (eq = strchr(argv[i + 1], '=')) == NULL)
+				return bad_usage("%s needs key=value", a);
+			if (nopts == PS_FRAME_MAX_OPTIONS)
+				return bad_usage("too many options (max %s)", "64");
+			*eq = '\0';
+			keys[nopts] = argv[++i];
+			values[nopts++] = eq + 1;
+		}
+		else if (a[0] == '-' && a[1] != '\0')
+			return bad_usage("unknown option %s", a);
+		else if (cmd == NULL)
+			cmd = a;
+		else if (npos < 3)
+			pos[npos++] = a;
+		else
+			return bad_usage("unexpected argument %s", a);
+	}
+	if (dir == NULL)
+		return bad_usage("%s", "no data directory given (-D DIR)");
+	if (cmd == NULL)
+		return bad_usage("%s", "no command given");
+	if ((arity = command_arity(cmd)) < 0)
+		return bad_usage("unknown command %s", cmd);
+	if (npos != arity)
+		return bad_usage("wrong number of arguments for %s", cmd);
+	if ((q.start || q.end || q.desc || q.limit || q.offset || q.columns) && strcmp(cmd, "query") != 0)
+		return bad_usage("query options given to %s", cmd);
+	if (nopts > 0 && strcmp(cmd, "load") != 0)
+		return bad_usage("--opt given to %s", cmd);
+
+	if (ps_client_connect(dir, &c, &err) != PS_OK)
+		return fail(&err);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	q.table = pos[0];
+	if (strcmp(cmd, "tables") == 0)
+		rc = cmd_tables(c);
+	else if (strcmp(cmd, "status") == 0)
+		rc = cmd_status(c);
+	else if (strcmp(cmd, "schema") == 0)
+		rc = cmd_schema(c, pos[0]);
+	else if (strcmp(cmd, "count") == 0)
+		rc = cmd_count(c, pos[0]);
+	else if (strcmp(cmd, "drop") == 0)
+		rc = cmd_drop(c, pos[0]);
+	else if (strcmp(cmd, "query") == 0)
+		rc = cmd_query(c, &q);
+	else if (strcmp(cmd, "load") == 0)
+		rc = cmd_load(c, pos[0], pos[1], keys, values, nopts);
+	else
+		rc = cmd_delete(c, pos[0], pos[1], pos[2]);
+	ps_client_close(c);
+	if (fflush(stdout) != 0)
+	{
+		fprintf(stderr, "%s: writing output: %s\n", progname, strerror(errno));
+		rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,522 @@
+#!/bin/bash
+# test_rest.sh — end-to-end tests of pulsorad's REST API and process life
+# cycle (DESIGN §1, §5) against a real build/pulsorad on a temporary data
+# directory and a free port.
+#
+# Covers every route and every error status but 500 (400, 401, 404, 405,
+# 409, 413), authentication on and off,
+# CSV/NDJSON streaming export, a 1M-row ingest streamed from a generator
+# through a pipe (curl -T -, chunked) while pulsorad's VmRSS is sampled
+# (must stay < 300 MB) and its table count is read concurrently (must not
+# move before the ingest's body has ended), the single-owner rule, config
+# errors, autostart behaviour and clean SIGTERM shutdown.
+#
+# Nothing here depends on timing: the concurrent reads are synchronised with
+# the generator by files (it pauses halfway until a read has been made), and
+# waits for start-up or exit poll with generous bounds.
+#
+# Usage: test/rest/test_rest.sh [BUILD_DIR]   (default: build)
+# Needs curl and python3.  Last line: "N passed, N failed"; exit 1 on failure.
+
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+PULSORAD="$BUILD/pulsorad"
+TMP=$(mktemp -d /tmp/pulsora-rest.XXXXXX)
+PASSED=0
+FAILED=0
+PIDS=()
+# The system interpreter: version-manager shims (pyenv) cost half a second per call.
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "       $2"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc" "body: $(head -c 400 "$TMP/body" 2>/dev/null)"; fi
+}
+
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# req METHOD URL [curl args...]: body in $TMP/body, status in $STATUS.
+BASE=""
+AUTH=()
+req() {
+	local method=$1 url=$2
+	shift 2
+	STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -X "$method" "${AUTH[@]}" "$@" "$BASE$url")
+}
+
+# js EXPR: evaluate a Python expression over the JSON body `d`; strings print raw.
+js() {
+	"$PY" - "$1" "$TMP/body" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[2]))
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+}
+
+# is EXPR VALUE: the JSON body's EXPR prints VALUE.
+is() { [ "$(js "$1" 2>/dev/null)" = "$2" ]; }
+status_is() { [ "$STATUS" = "$1" ]; }
+# An error envelope with this status whose message contains TEXT.
+error_is() {
+	status_is "$1" && is 'd["success"]' false && is 'd["data"]' null &&
+		js 'd["error"]' | grep -qF -- "$2"
+}
+ok_envelope() { status_is 200 && is 'd["success"]' true && is 'd["error"]' null; }
+
+# start_owner DIR LOG ARGS...: start pulsorad in the background, sets $OWNER.
+start_owner() {
+	local dir=$1 log=$2
+	shift 2
+	"$PULSORAD" -D "$dir" "$@" >"$log" 2>&1 &
+	OWNER=$!
+	PIDS+=("$OWNER")
+}
+
+# wait_for COND...: poll a condition for up to 20 s (start-up, exit).
+wait_for() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+health_up() { curl -s -o /dev/null "$BASE/health"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+if [ ! -x "$PULSORAD" ]; then
+	echo "pulsorad not found at $PULSORAD (build it first)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# ======================================================================
+echo "# manual owner, no authentication"
+DIR="$TMP/data"
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+unset PULSORA_AUTH_TOKEN
+start_owner "$DIR" "$TMP/owner.log" --port "$PORT"
+MAIN=$OWNER
+if ! wait_for health_up; then
+	fail "pulsorad starts" "$(cat "$TMP/owner.log")"
+	echo "$PASSED passed, $FAILED failed"
+	exit 1
+fi
+pass "pulsorad starts and serves REST"
+check "data directory created 0700" [ "$(stat -c %a "$DIR")" = 700 ]
+check "pid file holds the owner's pid" [ "$(cat "$DIR/pulsorad.pid")" = "$MAIN" ]
+check "socket created 0600" [ -S "$DIR/pulsorad.sock" -a "$(stat -c %a "$DIR/pulsorad.sock")" = 600 ]
+check "default config written with rest = true" grep -qx 'rest = true' "$DIR/pulsora.toml"
+
+req GET /health
+check "GET /health" eval 'ok_envelope && is "d[\"data\"][\"status\"]" healthy && [ -n "$(js "d[\"data\"][\"version\"]")" ]'
+req GET /tables
+check "GET /tables on an empty store" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+
+# ---------------------------------------------------------------- ingest
+cat >"$TMP/trades.csv" <<'EOF'
+ts,symbol,price,size,note
+2024-01-01T00:00:00Z,AAPL,150.25,100,plain
+2024-01-01T00:00:01.123456789Z,MSFT,1e-3,200,"a, ""quoted"" field"
+2024-01-01T00:00:02Z,GOOG,NaN,,""
+2024-01-01T00:00:03+01:00,AAPL,-Infinity,300,
+EOF
+req POST /tables/trades/ingest -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
+check "ingest creates a table" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 4 && is "d[\"data\"][\"rows_rejected\"]" 0 && is "d[\"data\"][\"errors\"]" "[]" && is "type(d[\"data\"][\"processing_time_ms\"]).__name__" int'
+req POST /tables/trades/ingest -H 'Content-Type: text/csv; charset=utf-8' \
+	--data-binary $'ts,symbol,price,size\n2024-01-01T00:00:04Z,AAPL,151,1\n'
+check "ingest accepts text/csv with parameters, missing columns become NULL" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 1'
+req POST /tables/trades/ingest -H 'Content-Type: application/json' --data-binary @"$TMP/trades.csv"
+check "ingest without text/csv is 400" error_is 400 "Content-Type: text/csv"
+req POST /tables/trades/ingest --data-binary @"$TMP/trades.csv"
+check "ingest with a form content type is 400" error_is 400 "text/csv"
+req POST '/tables/trades/ingest?bogus=1' -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
+check "ingest with an unknown option is 400 naming it" error_is 400 bogus
+req POST '/tables/trades/ingest?on_error=maybe' -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
+check "ingest with a bad option value is 400 naming it" error_is 400 on_error
+BAD=$'ts,symbol,price,size\n2024-01-02T00:00:00Z,X,1,1\n2024-01-02T00:00:01Z,X,1,notanint\n'
+req POST /tables/trades/ingest -H 'Content-Type: text/csv' --data-binary "$BAD"
+check "a bad row aborts the load: 400 naming line and column" eval 'error_is 400 "line 3" && js "d[\"error\"]" | grep -q "column 4"'
+req GET /tables/trades/count
+check "the aborted load stored nothing" is 'd["data"]["count"]' 5
+req POST '/tables/trades/ingest?on_error=skip' -H 'Content-Type: text/csv' --data-binary "$BAD"
+check "on_error=skip loads good rows and reports bad ones" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 1 && is "d[\"data\"][\"rows_rejected\"]" 1 && is "d[\"data\"][\"errors\"][0][\"line\"]" 3 && is "d[\"data\"][\"errors\"][0][\"column\"]" 4'
+req POST /tables/trades/ingest -H 'Content-Type: text/csv' --data-binary $'ts,symbol,price,size,extra\n2024-01-05T00:00:00Z,X,1,1,e\n'
+check "an unknown column is refused without add_columns" error_is 400 extra
+req POST '/tables/bad.name/ingest' -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
+check "ingest into an invalid table name is 400" error_is 400 "invalid table name"
+req POST "/tables/$(printf 'n%.0s' $(seq 129))/ingest" -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
+check "a table name over 128 bytes is 400" error_is 400 "invalid table name"
+req DELETE '/tables/trades%00x'
+check "a %00 in a table name is 400, never a cut name" error_is 400 "invalid table name"
+req GET /tables/trades/count
+check "... and table trades is still there" is 'd["data"]["count"]' 6
+
+# ---------------------------------------------------------------- query (JSON)
+req GET /tables/trades/query
+check "query returns all rows as objects" eval 'ok_envelope && is "len(d[\"data\"])" 6 && is "list(d[\"data\"][0].keys())" "[\"ts\", \"symbol\", \"price\", \"size\", \"note\"]"'
+check "time column as ISO-8601 with nanoseconds" is 'd["data"][2]["ts"]' 2024-01-01T00:00:01.123456789Z
+check "a +01:00 offset is converted to UTC" is 'd["data"][0]["ts"]' 2023-12-31T23:00:03Z
+check "quoted CSV string round-trips" is 'd["data"][2]["note"]' 'a, "quoted" field'
+check "NaN and -Infinity are null in JSON, empty int is null" eval 'is "d[\"data\"][3][\"price\"]" null && is "d[\"data\"][0][\"price\"]" null && is "d[\"data\"][3][\"size\"]" null'
+check "quoted empty field is an empty string, unquoted is NULL" eval 'is "d[\"data\"][3][\"note\"]" "" && is "d[\"data\"][5][\"note\"]" null'
+check "floats keep their value" eval 'is "d[\"data\"][1][\"price\"]" 150.25 && is "d[\"data\"][2][\"price\"]" 0.001'
+req GET '/tables/trades/query?order=desc&limit=2'
+check "order=desc&limit=2" eval 'ok_envelope && is "[r[\"ts\"] for r in d[\"data\"]]" "[\"2024-01-02T00:00:00Z\", \"2024-01-01T00:00:04Z\"]"'
+req GET '/tables/trades/query?offset=4&limit=10'
+check "offset skips rows" is 'len(d["data"])' 2
+req GET '/tables/trades/query?start=2024-01-01T00:00:01Z&end=2024-01-01T00:00:04Z'
+check "start inclusive, end exclusive (ISO)" is '[r["symbol"] for r in d["data"]]' '["MSFT", "GOOG"]'
+req GET '/tables/trades/query?start=1704067201&end=1704067204000'
+check "start/end as epoch seconds and milliseconds" is 'len(d["data"])' 2
+req GET '/tables/trades/query?start=2024-01-02'
+check "start as a date" is 'len(d["data"])' 1
+req GET '/tables/trades/query?start=2024-01-01T01:00:01%2B01:00&end=2024-01-01T00:00:02Z'
+check "an escaped + offset in start" is '[r["symbol"] for r in d["data"]]' '["MSFT"]'
+req GET '/tables/trades/query?start=2024-01-01T00:00:03Z&end=2024-01-01T00:00:03Z'
+check "an empty range returns no rows" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+req GET '/tables/trades/query?columns=price,symbol&limit=1'
+check "columns=price,symbol: time column first, then those" is 'list(d["data"][0].keys())' '["ts", "price", "symbol"]'
+req GET '/tables/trades/query?columns=symbol,ts&limit=1'
+check "a listed time column keeps its place" is 'list(d["data"][0].keys())' '["symbol", "ts"]'
+req GET '/tables/trades/query?time_format=ms&limit=2'
+check "time_format=ms" is '[r["ts"] for r in d["data"]]' '[1704063603000, 1704067200000]'
+req GET '/tables/trades/query?time_format=ns&start=2024-01-01T00:00:01Z&limit=1'
+check "time_format=ns keeps nanoseconds" is 'd["data"][0]["ts"]' 1704067201123456789
+req GET '/tables/trades/query?time_format=us&start=2024-01-01T00:00:01Z&limit=1'
+check "time_format=us" is 'd["data"][0]["ts"]' 1704067201123456
+req GET '/tables/trades/query?time_format=s&start=2024-01-01T00:00:01Z&limit=1'
+check "time_format=s" is 'd["data"][0]["ts"]' 1704067201
+for bad in 'limit=-1:limit' 'limit=0:limit' 'limit=10001:limit' 'limit=abc:limit' 'offset=-3:offset' \
+	'order=sideways:order' 'start=garbage:start' 'end=2024-13-45:end' \
+	'start=2024-02-01&end=2024-01-01:end' 'time_format=hours:time_format' 'format=xml:format' \
+	'columns=nosuch:nosuch' 'columns=price,price:twice' 'columns=:columns' 'colour=red:colour' \
+	'limit=1&limit=2:twice'; do
+	req GET "/tables/trades/query?${bad%%:*}"
+	check "query ${bad%%:*} is 400 naming ${bad##*:}" error_is 400 "${bad##*:}"
+done
+req GET /tables/nosuch/query
+check "query of an unknown table is 404" error_is 404 nosuch
+
+# ---------------------------------------------------------------- CSV / NDJSON export
+curl -s -D "$TMP/headers" -o "$TMP/out.csv" "$BASE/tables/trades/query?format=csv"
+check "format=csv is text/csv" grep -qi '^content-type: text/csv' "$TMP/headers"
+check "format=csv streams chunked" grep -qi '^transfer-encoding: chunked' "$TMP/headers"
+check "CSV header line" [ "$(head -1 "$TMP/out.csv")" = 'ts,symbol,price,size,note' ]
+check "CSV quoting, NULL vs empty string, NaN" [ "$(sed -n '4,5p' "$TMP/out.csv")" = $'2024-01-01T00:00:01.123456789Z,MSFT,0.001,200,"a, ""quoted"" field"\n2024-01-01T00:00:02Z,GOOG,NaN,,""' ]
+check "CSV has every row" [ "$(wc -l <"$TMP/out.csv")" = 7 ]
+curl -s -H 'Accept: text/csv' -o "$TMP/out2.csv" "$BASE/tables/trades/query"
+check "Accept: text/csv selects CSV" cmp -s "$TMP/out.csv" "$TMP/out2.csv"
+curl -s -o "$TMP/out.ndjson" "$BASE/tables/trades/query?format=ndjson&columns=size&time_format=ms"
+check "NDJSON: one JSON object per line" "$PY" -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 6, rows
+assert rows[3] == {"ts": 1704067202000, "size": None}, rows[3]
+' "$TMP/out.ndjson"
+
+# ---------------------------------------------------------------- schema, count
+req GET /tables/trades/schema
+check "schema lists columns with types and nullability" eval 'ok_envelope && is "[(c[\"name\"], c[\"data_type\"], c[\"nullable\"]) for c in d[\"data\"][\"columns\"]]" "[[\"ts\", \"Timestamp\", false], [\"symbol\", \"String\", true], [\"price\", \"Float\", true], [\"size\", \"Integer\", true], [\"note\", \"String\", true]]" && is "d[\"data\"][\"timestamp_column\"]" ts'
+req GET /tables/nosuch/schema
+check "schema of an unknown table is 404" error_is 404 nosuch
+req GET /tables/trades/count
+check "count with min_ts and max_ts in epoch ms" eval 'ok_envelope && is "d[\"data\"]" "{\"count\": 6, \"min_ts\": 1704063603000, \"max_ts\": 1704153600000}"'
+req GET /tables/nosuch/count
+check "count of an unknown table is 404" error_is 404 nosuch
+req GET /tables
+check "GET /tables lists the table" is 'd["data"]' '["trades"]'
+
+# ---------------------------------------------------------------- delete rows, drop
+req DELETE '/tables/trades/rows?start=2024-01-01'
+check "delete without end is 400" error_is 400 end
+req DELETE '/tables/trades/rows?start=2024-01-02&end=2024-01-01'
+check "delete with start after end is 400" error_is 400 end
+req DELETE '/tables/trades/rows?start=nonsense&end=2024-01-01'
+check "delete with a bad start is 400 naming it" error_is 400 start
+req DELETE '/tables/trades/rows?start=2024-01-01T00:00:01Z&end=2024-01-01T00:00:04Z'
+check "delete [start, end) removes the rows in range" eval 'ok_envelope && is "d[\"data\"][\"rows_deleted\"]" 2'
+req GET /tables/trades/count
+check "count after delete" is 'd["data"]["count"]' 4
+req DELETE '/tables/nosuch/rows?start=2024-01-01&end=2024-01-02'
+check "delete in an unknown table is 404" error_is 404 nosuch
+req DELETE '/tables/trades/rows?start=2000-01-01&end=2100-01-01'
+req GET /tables/trades/count
+check "an empty table counts 0 with null bounds" is 'd["data"]' '{"count": 0, "min_ts": null, "max_ts": null}'
+req DELETE /tables/trades
+check "DELETE /tables/{t} drops the table" ok_envelope
+req GET /tables/trades/query
+check "a dropped table is 404" error_is 404 trades
+req DELETE /tables/trades
+check "dropping it again is 404" error_is 404 trades
+
+# ---------------------------------------------------------------- routing errors
+req GET /nowhere
+check "unknown route is 404 with the envelope" error_is 404 "no route"
+req GET /tables/x/unknown
+check "unknown sub-route is 404" error_is 404 "no route"
+req PUT /tables
+check "wrong method on a known route is 405 with the envelope" error_is 405 "not allowed"
+req GET /tables/x/ingest
+check "GET on ingest is 405" error_is 405 "not allowed"
+
+# ---------------------------------------------------------------- 1M-row streamed ingest
+req POST /tables/ticks/ingest -H 'Content-Type: text/csv' --data-binary $'ts,sym,px,qty\n2023-12-31T00:00:00Z,SEED,1.5,1\n'
+check "seed row in table ticks" is 'd["data"]["rows_inserted"]' 1
+ROWS=1000000
+cat >"$TMP/gen.py" <<'EOF'
+import os, sys, time
+rows, tmp = int(sys.argv[1]), sys.argv[2]
+out = sys.stdout
+out.write("ts,sym,px,qty\n")
+half = rows // 2
+for i in range(rows):
+    if i == half:
+        # Halfway: let the sampler read the table while this load is open.
+        out.flush()
+        open(os.path.join(tmp, "mid"), "w").close()
+        for _ in range(60000):
+            if os.path.exists(os.path.join(tmp, "go")):
+                break
+            time.sleep(0.001)
+    out.write("2024-02-01T%02d:%02d:%02d.%06dZ,S%d,%d.25,%d\n"
+              % (i // 3600000 % 24, i // 60000 % 60, i // 1000 % 60, i % 1000 * 1000, i % 50, i % 997, i))
+out.flush()
+open(os.path.join(tmp, "gen_done"), "w").close()
+EOF
+rm -f "$TMP/mid" "$TMP/go" "$TMP/gen_done" "$TMP/ingest_done"
+# Sampler: RSS always; counts are valid evidence only while the generator
+# has not finished (until then the body is incomplete, so nothing can have
+# been committed).
+(
+	while [ ! -f "$TMP/ingest_done" ]; do
+		rss_kb "$MAIN" >>"$TMP/rss"
+		c=$(curl -s "$BASE/tables/ticks/count" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["data"]["count"])')
+		[ -f "$TMP/gen_done" ] || echo "$c" >>"$TMP/counts"
+		if [ -f "$TMP/mid" ] && [ ! -f "$TMP/go" ]; then
+			curl -s -o /dev/null -w '%{http_code}' "$BASE/health" >"$TMP/health_mid"
+			# Half the body is written and at most socket buffers of it are
+			# unread, so the load is under way: deleting in its table is refused.
+			curl -s -o "$TMP/delete_mid" -w '%{http_code}' -X DELETE \
+				"$BASE/tables/ticks/rows?start=2020-01-01&end=2021-01-01" >"$TMP/delete_mid_status"
+			touch "$TMP/go"
+		fi
+	done
+) &
+SAMPLER=$!
+# -T - streams stdin as it comes (chunked); --data-binary @- would read it all first.
+"$PY" "$TMP/gen.py" "$ROWS" "$TMP" |
+	curl -s -o "$TMP/body" -w '%{http_code}' -X POST -H 'Content-Type: text/csv' \
+		-H 'Transfer-Encoding: chunked' -T - "$BASE/tables/ticks/ingest" >"$TMP/ingest_status"
+touch "$TMP/ingest_done"
+wait "$SAMPLER"
+STATUS=$(cat "$TMP/ingest_status")
+check "1M-row chunked ingest from a pipe" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" $ROWS'
+check "reads during the ingest were made ($(wc -l <"$TMP/counts") reads)" [ -s "$TMP/counts" ]
+check "every read during the ingest saw none of its rows ($(sort -u "$TMP/counts" | tr '\n' ' '))" \
+	[ "$(sort -u "$TMP/counts")" = 1 ]
+check "other connections are served during an ingest (/health mid-load)" [ "$(cat "$TMP/health_mid" 2>/dev/null)" = 200 ]
+cp "$TMP/delete_mid" "$TMP/body"
+STATUS=$(cat "$TMP/delete_mid_status")
+check "deleting rows of a table with a load in flight is 409" error_is 409 ticks
+MAXRSS=$(sort -n "$TMP/rss" | tail -1)
+check "pulsorad VmRSS stayed below 300 MB during the ingest (max ${MAXRSS} kB)" [ "$MAXRSS" -lt 307200 ]
+req GET /tables/ticks/count
+check "all rows visible after commit" is 'd["data"]["count"]' $((ROWS + 1))
+
+# Export the whole table as CSV while sampling RSS.
+rm -f "$TMP/rss"
+(
+	while [ ! -f "$TMP/export_done" ]; do rss_kb "$MAIN" >>"$TMP/rss"; sleep 0.05; done
+) &
+SAMPLER=$!
+curl -s "$BASE/tables/ticks/query?format=csv" | wc -l >"$TMP/export_lines"
+touch "$TMP/export_done"
+wait "$SAMPLER"
+check "CSV export streams all $((ROWS + 1)) rows without the JSON cap" [ "$(cat "$TMP/export_lines")" = $((ROWS + 2)) ]
+MAXRSS=$(sort -n "$TMP/rss" | tail -1)
+check "pulsorad VmRSS stayed below 300 MB during the export (max ${MAXRSS} kB)" [ "$MAXRSS" -lt 307200 ]
+check "NDJSON export honours limit" [ "$(curl -s "$BASE/tables/ticks/query?format=ndjson&limit=5&order=desc" | wc -l)" = 5 ]
+req GET /tables/ticks/query
+check "JSON query defaults to 1000 rows" is 'len(d["data"])' 1000
+req GET '/tables/ticks/query?limit=10000'
+check "JSON query allows 10000 rows" is 'len(d["data"])' 10000
+
+# ---------------------------------------------------------------- metrics
+curl -s -D "$TMP/headers" -o "$TMP/metrics" "$BASE/metrics"
+check "metrics are Prometheus text" grep -qi '^content-type: text/plain; version=0.0.4' "$TMP/headers"
+check "metrics count requests by route and status" grep -q '^pulsora_http_requests_total{route="/health",status="200"} [1-9]' "$TMP/metrics"
+check "metrics count 404s" grep -q '^pulsora_http_requests_total{route="/tables/{t}/query",status="404"} [1-9]' "$TMP/metrics"
+check "metrics count rows ingested" grep -q "^pulsora_rows_ingested_total [1-9][0-9]\\{6\\}" "$TMP/metrics"
+check "metrics show rows per table" grep -q "^pulsora_table_rows{table=\"ticks\"} $((ROWS + 1))\$" "$TMP/metrics"
+check "metrics show data bytes" grep -q '^pulsora_data_bytes [1-9]' "$TMP/metrics"
+check "metrics show resident memory" grep -q '^pulsora_process_resident_bytes [1-9]' "$TMP/metrics"
+
+# ---------------------------------------------------------------- one owner per directory
+"$PULSORAD" -D "$DIR" --port "$(free_port)" >"$TMP/second.log" 2>&1
+RC=$?
+check "a second owner fails at once, naming the first ($(tail -1 "$TMP/second.log"))" \
+	eval '[ $RC -ne 0 ] && grep -q "owned by pulsorad pid $MAIN" "$TMP/second.log"'
+check "the first owner is unaffected" health_up
+
+start_owner "$TMP/other" "$TMP/busy.log" --port "$PORT"
+wait_for gone "$OWNER"
+check "a manual owner whose REST port is taken fails" eval 'gone $OWNER && grep -q "cannot serve REST" "$TMP/busy.log" && [ ! -e "$TMP/other/pulsorad.pid" ]'
+
+# ---------------------------------------------------------------- clean shutdown
+# An ingest left open (its generator paused for good) when SIGTERM arrives.
+rm -f "$TMP/mid" "$TMP/go"
+"$PY" "$TMP/gen.py" 40000 "$TMP" 2>/dev/null |
+	curl -s -o /dev/null -X POST -H 'Content-Type: text/csv' -T - "$BASE/tables/ticks/ingest" &
+OPEN_INGEST=$!
+PIDS+=("$OPEN_INGEST")
+wait_for test -f "$TMP/mid"
+connected() { ss -Htn state established "( sport = :$PORT )" 2>/dev/null | grep -q .; }
+command -v ss >/dev/null && wait_for connected
+kill -TERM "$MAIN"
+wait_for gone "$MAIN"
+wait "$MAIN"
+RC=$?
+check "SIGTERM stops the owner with status 0" [ "$RC" = 0 ]
+check "shutdown removes the pid file" [ ! -e "$DIR/pulsorad.pid" ]
+check "shutdown removes the socket" [ ! -e "$DIR/pulsorad.sock" ]
+check "shutdown is logged" grep -q "stopped" "$TMP/owner.log"
+check "the open ingest was aborted at shutdown" grep -q "ingest into ticks aborted" "$TMP/owner.log"
+touch "$TMP/go"
+wait "$OPEN_INGEST"
+
+# Data persists across restarts.
+start_owner "$DIR" "$TMP/owner2.log" --port "$PORT"
+MAIN=$OWNER
+wait_for health_up
+req GET /tables/ticks/count
+check "committed rows persist across a restart, the aborted ingest's do not" is 'd["data"]["count"]' $((ROWS + 1))
+kill -INT "$MAIN"
+wait_for gone "$MAIN"
+check "SIGINT stops the owner too" [ ! -e "$DIR/pulsorad.pid" ]
+
+# ======================================================================
+echo "# authentication and body limit"
+ADIR="$TMP/auth"
+mkdir -m 700 "$ADIR"
+APORT=$(free_port)
+printf '[server]\nauth_token = "from-file"\nmax_body_size_mb = 1\nport = %s\n' "$APORT" >"$ADIR/pulsora.toml"
+BASE="http://127.0.0.1:$APORT"
+export PULSORA_AUTH_TOKEN=s3cret
+start_owner "$ADIR" "$TMP/auth.log"
+unset PULSORA_AUTH_TOKEN
+wait_for health_up
+req GET /health
+check "/health needs no token" ok_envelope
+req GET /tables
+check "no token is 401" error_is 401 Authorization
+req GET /tables -H 'Authorization: Bearer from-file'
+check "PULSORA_AUTH_TOKEN overrides the file's token" error_is 401 Authorization
+req GET /tables -H 'Authorization: Bearer s3cre'
+check "a token prefix is 401" error_is 401 Authorization
+req GET /tables -H 'Authorization: Bearer s3cret!'
+check "a longer token is 401" error_is 401 Authorization
+req GET /nowhere
+check "unknown routes need the token too" error_is 401 Authorization
+AUTH=(-H 'Authorization: Bearer s3cret')
+req GET /tables
+check "the right token is 200" ok_envelope
+req GET /metrics
+check "metrics need the token" status_is 200
+"$PY" -c 'import sys
+sys.stdout.write("ts,v\n")
+for i in range(60000): sys.stdout.write("2024-03-01T00:00:%02dZ,%d\n" % (i % 60, i))' >"$TMP/1500k.csv"
+check "test body is between 1 and 2 MiB" [ "$(stat -c %s "$TMP/1500k.csv")" -gt 1048576 ]
+req POST /tables/lim/ingest -H 'Content-Type: text/csv' --data-binary @"$TMP/1500k.csv"
+check "a Content-Length over max_body_size_mb is 413" error_is 413 max_body_size_mb
+req POST /tables/lim/ingest -H 'Content-Type: text/csv' -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/1500k.csv"
+check "a chunked body over max_body_size_mb is 413" error_is 413 max_body_size_mb
+req GET /tables/lim/count
+check "... and nothing was stored" error_is 404 lim
+AUTH=()
+kill -TERM "$OWNER"
+wait_for gone "$OWNER"
+
+# ======================================================================
+echo "# start-up errors"
+mkdir -m 700 "$TMP/badconf"
+printf '[server]\nport = 8080\nfoo = 1\n' >"$TMP/badconf/pulsora.toml"
+"$PULSORAD" -D "$TMP/badconf" >"$TMP/badconf.log" 2>&1
+RC=$?
+check "a config error names file, line and key" \
+	eval '[ $RC -ne 0 ] && grep -q "pulsora.toml:3: unknown key \"foo\" in \[server\]" "$TMP/badconf.log"'
+LONG="$TMP/$(printf 'd%.0s' $(seq 100))"
+"$PULSORAD" -D "$LONG" --no-rest >"$TMP/long.log" 2>&1
+RC=$?
+check "a data directory whose socket path exceeds sun_path is refused" \
+	eval '[ $RC -ne 0 ] && grep -q "cannot be used" "$TMP/long.log" && [ ! -e "$LONG/db" ]'
+"$PULSORAD" >"$TMP/nodir.log" 2>&1
+RC=$?
+check "-D is required" eval '[ $RC -ne 0 ] && grep -q "data directory" "$TMP/nodir.log"'
+"$PULSORAD" -D "$TMP/x" --port 70000 >"$TMP/port.log" 2>&1
+RC=$?
+check "--port is range-checked" eval '[ $RC -ne 0 ] && grep -q -- "--port" "$TMP/port.log"'
+
+# ======================================================================
+echo "# autostart (--postmaster-pid)"
+sleep 600 &
+FAKE_PM=$!
+PIDS+=("$FAKE_PM")
+SDIR="$TMP/auto"
+start_owner "$SDIR" "$TMP/auto.log" --postmaster-pid "$FAKE_PM" --log-file "$TMP/auto-file.log"
+AUTO=$OWNER
+wait_for test -S "$SDIR/pulsorad.sock"
+check "autostart owner serves the socket" [ -S "$SDIR/pulsorad.sock" ]
+check "autostart writes rest = false into a new config" grep -qx 'rest = false' "$SDIR/pulsora.toml"
+check "autostart without rest serves no REST" grep -q "REST off" "$TMP/auto-file.log"
+check "--log-file receives the log" grep -q "(autostart)" "$TMP/auto-file.log"
+kill "$FAKE_PM"
+wait_for gone "$AUTO"
+check "the owner exits when the postmaster is gone" gone "$AUTO"
+check "... cleanly (pid file and socket removed)" eval '[ ! -e "$SDIR/pulsorad.pid" ] && [ ! -e "$SDIR/pulsorad.sock" ]'
+check "... and says why" grep -q "postmaster pid $FAKE_PM is gone" "$TMP/auto-file.log"
+
+# An autostarted owner whose REST port is taken only warns.
+sleep 600 &
+FAKE_PM=$!
+PIDS+=("$FAKE_PM")
+BPORT=$(free_port)
+"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(600)' "$BPORT" &
+PIDS+=("$!")
+listening() { "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+wait_for listening "$BPORT"
+mkdir -m 700 "$TMP/auto2"
+printf '[server]\nrest = true\nport = %s\n' "$BPORT" >"$TMP/auto2/pulsora.toml"
+start_owner "$TMP/auto2" "$TMP/auto2.log" --postmaster-pid "$FAKE_PM"
+wait_for test -S "$TMP/auto2/pulsorad.sock"
+check "an autostarted owner whose REST port is taken warns and serves the socket" \
+	eval 'kill -0 $OWNER && grep -q "warn.*REST not served" "$TMP/auto2.log"'
+kill -TERM "$OWNER"
+wait_for gone "$OWNER"
+
+# A sanitizer build (make SANITIZE=1) reports into the owners' logs.
+REPORTS=$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP"/*.log 2>/dev/null)
+check "no sanitizer reports in pulsorad logs ${REPORTS}" [ -z "$REPORTS" ]
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

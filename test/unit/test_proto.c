@@ -1,0 +1,1228 @@
+/*
+ * test_proto.c — end-to-end tests of the native protocol: a real pulsorad
+ * (the binary next to this test's directory: BUILD/pulsorad) is started on
+ * a fresh temporary data directory, and the tests talk to it through
+ * ps_client (and, for malformed input, through a raw socket).
+ *
+ * Covered: handshake and status, CSV loads through the protocol (chunked
+ * input, skip mode, bad rows with their line/column), row loads with commit,
+ * abort and deferred (pipelined) errors, atomic commit of two loads,
+ * several interleaved scans on one connection, early close, descending
+ * scans with offset/limit, projection, catalog calls, delete and drop,
+ * error codes crossing the wire, aborting a dead connection's load,
+ * garbage / truncated / oversized / unknown frames that must not disturb
+ * the owner, and a clean stop of the owner with clients attached.
+ * Nothing depends on timing: waits poll for a state with a generous bound
+ * and fail if it never comes.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/ps_row.h"
+#include "core/ps_time.h"
+#include "proto/ps_client.h"
+#include "proto/ps_frame.h"
+
+#define SEC INT64_C(1000000000)
+#define T0 INT64_C(1704067200000000000)		/* 2024-01-01T00:00:00Z */
+#define WAIT_LIMIT_MS 30000
+
+static char data_dir[64];
+static pid_t owner_pid;
+
+/* ------------------------------------------------------------------ owner process */
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* BUILD/pulsorad, found from this binary's path BUILD/test/test_proto. */
+static void
+owner_binary(char *out, size_t size)
+{
+	char		self[4096];
+	ssize_t		n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char	   *slash;
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	for (int i = 0; i < 2; i++)
+	{
+		slash = strrchr(self, '/');
+		assert_non_null(slash);
+		*slash = '\0';
+	}
+	assert_true((size_t) snprintf(out, size, "%s/pulsorad", self) < size);
+}
+
+static int
+start_owner(void **state)
+{
+	char		bin[4096];
+	char		log[128];
+	ps_client  *c = NULL;
+	ps_error	err;
+
+	(void) state;
+	owner_binary(bin, sizeof bin);
+	snprintf(data_dir, sizeof data_dir, "/tmp/ps_test_proto_XXXXXX");
+	if (mkdtemp(data_dir) == NULL)
+		return -1;
+	snprintf(log, sizeof log, "%s.log", data_dir);
+	owner_pid = fork();
+	if (owner_pid < 0)
+		return -1;
+	if (owner_pid == 0)
+	{
+		/* Should this test crash, the owner goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(bin, bin, "-D", data_dir, "--no-rest", "--log-file", log, (char *) NULL);
+		_exit(127);
+	}
+	/* Wait until the owner answers, or fail if it died. */
+	for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 20)
+	{
+		int			status;
+
+		if (ps_client_connect(data_dir, &c, &err) == PS_OK)
+		{
+			ps_client_close(c);
+			return 0;
+		}
+		if (waitpid(owner_pid, &status, WNOHANG) == owner_pid)
+		{
+			fprintf(stderr, "pulsorad exited (status %d); see %s\n", status, log);
+			owner_pid = 0;
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	fprintf(stderr, "pulsorad did not answer: %s\n", err.message);
+	return -1;
+}
+
+/* Group teardown: only cleans up (test_owner_stops_cleanly checks the stop). */
+static int
+stop_owner(void **state)
+{
+	char		cmd[256];
+
+	(void) state;
+	if (owner_pid > 0)
+	{
+		kill(owner_pid, SIGKILL);
+		waitpid(owner_pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.log'", data_dir, data_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static ps_client *
+connect_ok(void)
+{
+	ps_client  *c = NULL;
+	ps_error	err;
+	ps_status	st = ps_client_connect(data_dir, &c, &err);
+
+	if (st != PS_OK)
+		fail_msg("connect: %s", err.message);
+	return c;
+}
+
+/* Run a call that must succeed; on failure show the ps_error e it filled. */
+#define CHECK(call, e) do { \
+	ps_status	st_ = (call); \
+	if (st_ != PS_OK) \
+		fail_msg("%s failed (%d): %s", #call, (int) st_, (e).message); \
+} while (0)
+
+static const char *const trade_cols[] = {"ts", "sym", "price", "size"};
+static const ps_type trade_types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING, PS_TYPE_FLOAT, PS_TYPE_INTEGER};
+static const ps_type trade_value_types[] = {PS_TYPE_STRING, PS_TYPE_FLOAT, PS_TYPE_INTEGER};
+
+/* Begin a row load of trades-shaped rows (ts, sym, price, size). */
+static ps_client_load *
+trades_load(ps_client *c, const char *table)
+{
+	ps_client_load *l = NULL;
+	ps_error	e;
+
+	CHECK(ps_client_load_begin(c, table, trade_cols, trade_types, 4, 0, false, &l, &e), e);
+	return l;
+}
+
+/* Send one trades row; sym "" means NULL. */
+static ps_status
+trades_row(ps_client_load *l, int64_t t, const char *sym, double price, int64_t size, ps_error *e)
+{
+	ps_value	v[3];
+	ps_buf		b = PS_BUF_INIT;
+	ps_status	st;
+
+	memset(v, 0, sizeof v);
+	v[0].is_null = sym[0] == '\0';
+	v[0].v.s.ptr = sym;
+	v[0].v.s.len = (uint32_t) strlen(sym);
+	v[1].v.f = price;
+	v[2].v.i = size;
+	assert_int_equal(ps_row_encode(trade_value_types, 3, v, 0, &b, e), PS_OK);
+	st = ps_client_load_row(l, t, b.data, b.len, e);
+	ps_buf_free(&b);
+	return st;
+}
+
+static void
+finish_commit(ps_client_load *l, uint64_t want_rows)
+{
+	ps_client_load_result res;
+	ps_error	e;
+
+	CHECK(ps_client_load_finish(l, &res, &e), e);
+	assert_int_equal(res.rows_loaded, want_rows);
+	assert_int_equal(res.rows_rejected, 0);
+	ps_client_load_result_free(&res);
+	CHECK(ps_client_load_commit(&l, 1, &e), e);
+}
+
+/* n rows at T0 + i seconds, sym "S<i%7>", price i + 0.5, size i. */
+static void
+make_trades(ps_client *c, const char *table, int n)
+{
+	ps_client_load *l = trades_load(c, table);
+	ps_error	e;
+	char		sym[16];
+
+	for (int i = 0; i < n; i++)
+	{
+		snprintf(sym, sizeof sym, "S%d", i % 7);
+		CHECK(trades_row(l, T0 + i * SEC, sym, i + 0.5, i, &e), e);
+	}
+	finish_commit(l, (uint64_t) n);
+}
+
+static uint64_t
+row_count(ps_client *c, const char *table)
+{
+	ps_client_table info;
+	ps_error	e;
+
+	CHECK(ps_client_table_info(c, table, &info, NULL, NULL, &e), e);
+	free(info.name);
+	return info.row_count;
+}
+
+typedef struct scan_result {
+	size_t		n;
+	int64_t		times[4096];
+	int64_t		sizes[4096];	/* "size" column when requested, else -1 */
+} scan_result;
+
+/* Scan table [lo, hi] fetching `batch` rows at a time, decoding columns. */
+static void
+scan_all(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
+		 uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
+		 uint32_t batch, scan_result *out)
+{
+	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols};
+	ps_client_scan *s;
+	const ps_type *types;
+	bool		done = false;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_value	vals[8];
+	ps_error	e;
+	int			size_at = -1;
+
+	for (uint32_t i = 0; i < ncols; i++)
+		if (strcmp(cols[i], "size") == 0)
+			size_at = (int) i;
+	out->n = 0;
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	while (!done)
+	{
+		CHECK(ps_client_scan_fetch(s, batch, &done, &e), e);
+		while (ps_client_scan_row(s, &t, &v, &len))
+		{
+			assert_true(out->n < 4096);
+			assert_int_equal(ps_row_decode(types, ncols, v, len, vals, NULL, &e), PS_OK);
+			out->times[out->n] = t;
+			out->sizes[out->n] = size_at >= 0 ? vals[size_at].v.i : -1;
+			out->n++;
+		}
+	}
+	CHECK(ps_client_scan_close(s, &e), e);
+}
+
+/* Poll (bounded) until delete_range on table stops being refused as busy. */
+static ps_status
+delete_when_idle(ps_client *c, const char *table, int64_t lo, int64_t hi, uint64_t *removed,
+				 ps_error *e)
+{
+	ps_status	st = PS_EBUSY;
+
+	for (int waited = 0; waited < WAIT_LIMIT_MS && st == PS_EBUSY; waited += 10)
+	{
+		st = ps_client_delete_range(c, table, lo, hi, removed, e);
+		if (st == PS_EBUSY)
+			sleep_ms(10);
+	}
+	return st;
+}
+
+static ps_status
+load_csv_text(ps_client *c, const char *table, const char *csv, size_t chunk,
+			  const char *const *keys, const char *const *values, uint32_t nopts,
+			  ps_client_load_result *res, ps_error *e)
+{
+	ps_client_load *l;
+	size_t		len = strlen(csv);
+	ps_status	st;
+
+	if ((st = ps_client_load_csv_begin(c, table, keys, values, nopts, &l, e)) != PS_OK)
+		return st;
+	for (size_t off = 0; off < len; off += chunk)
+		if ((st = ps_client_load_csv_data(l, csv + off, len - off < chunk ? len - off : chunk, e)) != PS_OK)
+		{
+			ps_client_load_abort(l);
+			return st;
+		}
+	if ((st = ps_client_load_finish(l, res, e)) != PS_OK)
+	{
+		ps_client_load_abort(l);
+		return st;
+	}
+	return ps_client_load_commit(&l, 1, e);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void
+test_handshake_and_status(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_status st;
+	char		path[256];
+	struct stat sb;
+	ps_error	e;
+
+	(void) state;
+	/* Only the owner's user may connect. */
+	CHECK(ps_socket_path(data_dir, path, sizeof path, &e), e);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISSOCK(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_false(ps_client_broken(c));
+	CHECK(ps_client_status_get(c, &st, &e), e);
+	assert_int_equal(st.pid, owner_pid);
+	assert_string_equal(st.kind, "manual");
+	assert_string_equal(st.rest_address, "");
+	assert_true(strlen(st.version) > 0);
+	assert_true(st.data_bytes > 0);
+	ps_client_close(c);
+}
+
+static void
+test_connect_errors(void **state)
+{
+	ps_client  *c = NULL;
+	ps_error	e;
+	char		path[256], longdir[200];
+
+	(void) state;
+	assert_int_equal(ps_client_connect("/nonexistent/pulsora", &c, &e), PS_ECONN);
+	assert_null(c);
+	assert_non_null(strstr(e.message, "/nonexistent/pulsora/pulsorad.sock"));
+	memset(longdir, 'd', sizeof longdir - 1);
+	longdir[0] = '/';
+	longdir[sizeof longdir - 1] = '\0';
+	assert_int_equal(ps_socket_path(longdir, path, sizeof path, &e), PS_ETOOBIG);
+	assert_int_equal(ps_client_connect(longdir, &c, &e), PS_ETOOBIG);
+	CHECK(ps_socket_path(data_dir, path, sizeof path, &e), e);
+	assert_non_null(strstr(path, "/pulsorad.sock"));
+}
+
+static void
+test_csv_load_and_scan(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load_result res;
+	ps_error	e;
+	const char *csv =
+		"ts,sym,price,size,ok\n"
+		"2024-01-01T00:00:00Z,AAPL,150.25,10,true\n"
+		"2024-01-01T00:00:01.5Z,\"MS,FT\",300.5,,false\n"
+		"2024-01-01T00:00:02Z,,0.001,7,t\n";
+	const char *cols[] = {"sym", "price", "size", "ok"};
+	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4};
+	ps_client_scan *s;
+	const ps_type *types;
+	bool		done;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_value	vals[4];
+
+	(void) state;
+	/* 5-byte chunks: the client must reassemble frames on its own. */
+	CHECK(load_csv_text(c, "csv1", csv, 5, NULL, NULL, 0, &res, &e), e);
+	assert_int_equal(res.rows_loaded, 3);
+	assert_int_equal(res.nerrors, 0);
+	ps_client_load_result_free(&res);
+
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	assert_int_equal(types[0], PS_TYPE_STRING);
+	assert_int_equal(types[1], PS_TYPE_FLOAT);
+	assert_int_equal(types[2], PS_TYPE_INTEGER);
+	assert_int_equal(types[3], PS_TYPE_BOOLEAN);
+	CHECK(ps_client_scan_fetch(s, 100, &done, &e), e);
+	assert_true(done);
+
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_int_equal(t, T0);
+	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
+	assert_int_equal(vals[0].v.s.len, 4);
+	assert_memory_equal(vals[0].v.s.ptr, "AAPL", 4);
+	assert_true(vals[1].v.f == 150.25);
+	assert_int_equal(vals[2].v.i, 10);
+	assert_true(vals[3].v.b);
+
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_int_equal(t, T0 + SEC + SEC / 2);
+	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
+	assert_memory_equal(vals[0].v.s.ptr, "MS,FT", 5);
+	assert_true(vals[2].is_null);
+	assert_false(vals[3].v.b);
+
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
+	assert_true(vals[0].is_null);
+	assert_true(vals[1].v.f == 0.001);
+	assert_false(ps_client_scan_row(s, &t, &v, &len));
+	/* The owner released the exhausted scan; closing it is still fine. */
+	CHECK(ps_client_scan_close(s, &e), e);
+	ps_client_close(c);
+}
+
+static void
+test_csv_errors_keep_position(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load_result res;
+	ps_error	e;
+	const char *keys[] = {"on_error"};
+	const char *skip[] = {"skip"};
+	const char *bad_key[] = {"no_such_option"};
+	const char *csv =
+		"ts,v\n"
+		"2024-01-01T00:00:00Z,1\n"
+		"2024-01-01T00:00:01Z,2\n"
+		"2024-01-01T00:00:02Z,x\n";
+
+	(void) state;
+	CHECK(load_csv_text(c, "csv_err", "ts,v\n2024-01-01T00:00:00Z,1\n", 4096, NULL, NULL, 0, &res, &e), e);
+	ps_client_load_result_free(&res);
+	/* Abort mode: the bad value's line and column cross the wire. */
+	assert_int_not_equal(load_csv_text(c, "csv_err", csv, 4096, NULL, NULL, 0, &res, &e), PS_OK);
+	assert_int_equal(e.code, PS_EBADROW);
+	assert_int_equal(e.line, 4);
+	assert_int_equal(e.column, 2);
+	assert_int_equal(row_count(c, "csv_err"), 1);
+	/* Skip mode: good rows commit, the bad one is reported. */
+	CHECK(load_csv_text(c, "csv_err", csv, 7, keys, skip, 1, &res, &e), e);
+	assert_int_equal(res.rows_loaded, 2);
+	assert_int_equal(res.rows_rejected, 1);
+	assert_int_equal(res.nerrors, 1);
+	assert_int_equal(res.errors[0].line, 4);
+	assert_int_equal(res.errors[0].column, 2);
+	ps_client_load_result_free(&res);
+	assert_int_equal(row_count(c, "csv_err"), 3);
+	/* An unknown option is refused by name, and the connection lives on. */
+	assert_int_equal(load_csv_text(c, "csv_err", csv, 7, bad_key, skip, 1, &res, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "no_such_option"));
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "csv_err"), 3);
+	ps_client_close(c);
+}
+
+static void
+test_row_load_commit_and_abort(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load *l;
+	ps_client_load_result res;
+	scan_result *r = malloc(sizeof *r);
+	const char *cols[] = {"size"};
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "rows1", 10);
+	assert_int_equal(row_count(c, "rows1"), 10);
+
+	/* Aborted while open: nothing lands. */
+	l = trades_load(c, "rows1");
+	CHECK(trades_row(l, T0 + 100 * SEC, "X", 1, 1000, &e), e);
+	ps_client_load_abort(l);
+	/* Aborted after finish: nothing lands either. */
+	l = trades_load(c, "rows1");
+	CHECK(trades_row(l, T0 + 101 * SEC, "Y", 2, 1001, &e), e);
+	CHECK(ps_client_load_finish(l, &res, &e), e);
+	assert_int_equal(res.rows_loaded, 1);
+	ps_client_load_abort(l);
+
+	assert_int_equal(row_count(c, "rows1"), 10);
+	scan_all(c, "rows1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 1000, r);
+	assert_int_equal(r->n, 10);
+	for (size_t i = 0; i < r->n; i++)
+	{
+		assert_int_equal(r->times[i], T0 + (int64_t) i * SEC);
+		assert_int_equal(r->sizes[i], (int64_t) i);
+	}
+	free(r);
+	ps_client_close(c);
+}
+
+static void
+test_row_load_uncommitted_invisible(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client  *c2 = connect_ok();
+	ps_client_load *l;
+	ps_client_load_result res;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "rows2", 3);
+	l = trades_load(c, "rows2");
+	CHECK(trades_row(l, T0 + 50 * SEC, "Z", 1, 50, &e), e);
+	CHECK(ps_client_load_finish(l, &res, &e), e);
+	assert_int_equal(row_count(c, "rows2"), 3);
+	assert_int_equal(row_count(c2, "rows2"), 3);
+	CHECK(ps_client_load_commit(&l, 1, &e), e);
+	assert_int_equal(row_count(c2, "rows2"), 4);
+	ps_client_close(c2);
+	ps_client_close(c);
+}
+
+static void
+test_row_load_bad_row_deferred(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load *l;
+	ps_client_load_result res;
+	ps_buf		b = PS_BUF_INIT;
+	ps_error	e;
+	ps_status	st = PS_OK;
+	int			sent = 0;
+
+	(void) state;
+	make_trades(c, "rows3", 1);
+	l = trades_load(c, "rows3");
+	CHECK(trades_row(l, T0 + 10 * SEC, "ok", 1, 1, &e), e);
+	/*
+	 * A value that is not a valid encoding of (sym, price, size): the owner
+	 * rejects it when its frame arrives; the client reports the verdict on a
+	 * later call for this load.
+	 */
+	assert_int_equal(ps_buf_append(&b, "\xff\xff\xff", 3), PS_OK);
+	CHECK(ps_client_load_row(l, T0 + 11 * SEC, b.data, b.len, &e), e);
+	ps_buf_free(&b);
+	for (; st == PS_OK && sent < 200000; sent++)
+		st = trades_row(l, T0 + (12 + sent) * SEC, "more", 1, 1, &e);
+	if (st == PS_OK)
+		st = ps_client_load_finish(l, &res, &e);
+	assert_int_equal(st, PS_EINVAL);
+	assert_int_equal(e.line, 2);	/* the second row of the load */
+	assert_non_null(strstr(e.message, "row 2"));
+	/* The load is dead (same error again), the connection is not. */
+	assert_int_equal(ps_client_load_finish(l, &res, &e), PS_EINVAL);
+	ps_client_load_abort(l);
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "rows3"), 1);
+	ps_client_close(c);
+}
+
+static void
+test_two_loads_commit_together(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load *l[2];
+	ps_client_load_result res;
+	ps_error	e;
+
+	(void) state;
+	l[0] = trades_load(c, "pair_a");
+	l[1] = trades_load(c, "pair_b");
+	for (int i = 0; i < 5; i++)
+	{
+		CHECK(trades_row(l[0], T0 + i * SEC, "A", i, i, &e), e);
+		CHECK(trades_row(l[1], T0 + i * SEC, "B", i, i, &e), e);
+		CHECK(trades_row(l[1], T0 + i * SEC + 1, "B", i, i, &e), e);
+	}
+	CHECK(ps_client_load_finish(l[0], &res, &e), e);
+	assert_int_equal(res.rows_loaded, 5);
+	CHECK(ps_client_load_finish(l[1], &res, &e), e);
+	assert_int_equal(res.rows_loaded, 10);
+	/* Tables created by a load exist only once it commits. */
+	assert_int_equal(ps_client_table_info(c, "pair_a", NULL, NULL, NULL, &e), PS_ENOTFOUND);
+	CHECK(ps_client_load_commit(l, 2, &e), e);
+	assert_int_equal(row_count(c, "pair_a"), 5);
+	assert_int_equal(row_count(c, "pair_b"), 10);
+	ps_client_close(c);
+}
+
+static void
+test_commit_misuse_consumes_handles(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_load *l[2];
+	ps_client_load_result res;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "misuse", 1);
+	/* One finished, one not: nothing commits, both are rolled back. */
+	l[0] = trades_load(c, "misuse");
+	l[1] = trades_load(c, "misuse");
+	CHECK(trades_row(l[0], T0 + 5 * SEC, "A", 1, 1, &e), e);
+	CHECK(trades_row(l[1], T0 + 6 * SEC, "B", 1, 1, &e), e);
+	CHECK(ps_client_load_finish(l[0], &res, &e), e);
+	assert_int_equal(ps_client_load_commit(l, 2, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "not finished"));
+	/* The same load twice. */
+	l[0] = trades_load(c, "misuse");
+	CHECK(ps_client_load_finish(l[0], &res, &e), e);
+	l[1] = l[0];
+	assert_int_equal(ps_client_load_commit(l, 2, &e), PS_EINVAL);
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "misuse"), 1);
+	/* Everything was rolled back: a delete is not refused as busy. */
+	CHECK(ps_client_delete_range(c, "misuse", T0 + 5 * SEC, T0 + 6 * SEC, NULL, &e), e);
+	ps_client_close(c);
+}
+
+static void
+test_interleaved_scans(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *cols[] = {"size"};
+	ps_client_scan_spec a = {"inter", T0, T0 + 9 * SEC, false, 0, 0, cols, 1};
+	ps_client_scan_spec b = {"inter", T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1};
+	ps_client_scan_spec d = {"inter", T0, T0 + 29 * SEC, true, 0, 0, cols, 1};
+	ps_client_scan *sa, *sb, *sd;
+	const ps_type *types;
+	int64_t		na = 0, nb = 0, nd = 0;
+	bool		done_a = false, done_b = false, done_d = false;
+	int64_t		t;
+	const void *v, *held_v;
+	size_t		len, held_len;
+	ps_value	val;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "inter", 30);
+	CHECK(ps_client_scan_open(c, &a, &sa, &types, &e), e);
+	CHECK(ps_client_scan_open(c, &b, &sb, NULL, &e), e);
+	CHECK(ps_client_scan_open(c, &d, &sd, NULL, &e), e);
+	while (!done_a || !done_b || !done_d)
+	{
+		if (!done_a)
+			CHECK(ps_client_scan_fetch(sa, 3, &done_a, &e), e);
+		/* Hold a row of scan a across the other scans' fetches. */
+		held_v = NULL;
+		if (ps_client_scan_row(sa, &t, &held_v, &held_len))
+		{
+			assert_int_equal(t, T0 + na * SEC);
+			na++;
+		}
+		if (!done_b)
+			CHECK(ps_client_scan_fetch(sb, 2, &done_b, &e), e);
+		if (!done_d)
+			CHECK(ps_client_scan_fetch(sd, 4, &done_d, &e), e);
+		if (held_v != NULL)
+		{
+			assert_int_equal(ps_row_decode(types, 1, held_v, held_len, &val, NULL, &e), PS_OK);
+			assert_int_equal(val.v.i, na - 1);
+		}
+		while (ps_client_scan_row(sa, &t, &v, &len))
+			assert_int_equal(t, T0 + (na++) * SEC);
+		while (ps_client_scan_row(sb, &t, &v, &len))
+			assert_int_equal(t, T0 + (10 + nb++) * SEC);
+		while (ps_client_scan_row(sd, &t, &v, &len))
+			assert_int_equal(t, T0 + (29 - nd++) * SEC);
+	}
+	assert_int_equal(na, 10);
+	assert_int_equal(nb, 10);
+	assert_int_equal(nd, 30);
+	CHECK(ps_client_scan_close(sa, &e), e);
+	CHECK(ps_client_scan_close(sb, &e), e);
+	CHECK(ps_client_scan_close(sd, &e), e);
+	ps_client_close(c);
+}
+
+static void
+test_early_close_frees_handles(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan *s;
+	bool		done;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "early", 20);
+	/* More scans than a connection may hold at once: each close must free one. */
+	for (int i = 0; i < 600; i++)
+	{
+		CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
+		CHECK(ps_client_scan_fetch(s, 1, &done, &e), e);
+		assert_false(done);
+		assert_true(ps_client_scan_row(s, &t, &v, &len));
+		assert_int_equal(t, T0);
+		assert_false(ps_client_scan_row(s, &t, &v, &len));
+		CHECK(ps_client_scan_close(s, &e), e);
+	}
+	ps_client_close(c);
+}
+
+static void
+test_too_many_handles(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan *s[300];
+	int			opened = 0;
+	ps_status	st = PS_OK;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "handles", 3);
+	while (opened < 300 && (st = ps_client_scan_open(c, &spec, &s[opened], NULL, &e)) == PS_OK)
+		opened++;
+	assert_int_equal(st, PS_ETOOBIG);
+	assert_true(opened >= 64 && opened < 300);
+	assert_false(ps_client_broken(c));
+	CHECK(ps_client_scan_close(s[0], &e), e);
+	CHECK(ps_client_scan_open(c, &spec, &s[0], NULL, &e), e);
+	/* ps_client_close releases the rest. */
+	ps_client_close(c);
+}
+
+static void
+test_desc_offset_limit(void **state)
+{
+	ps_client  *c = connect_ok();
+	scan_result *r = malloc(sizeof *r);
+	const char *cols[] = {"size"};
+
+	(void) state;
+	make_trades(c, "order", 50);
+	scan_all(c, "order", INT64_MIN, INT64_MAX, true, 5, 10, cols, 1, 3, r);
+	assert_int_equal(r->n, 10);
+	for (size_t i = 0; i < r->n; i++)
+		assert_int_equal(r->sizes[i], 44 - (int64_t) i);
+	scan_all(c, "order", T0 + 10 * SEC, T0 + 20 * SEC, false, 8, 0, cols, 1, 1000, r);
+	assert_int_equal(r->n, 3);
+	assert_int_equal(r->sizes[0], 18);
+	assert_int_equal(r->sizes[2], 20);
+	/* Limit and offset beyond the rows, and an empty range. */
+	scan_all(c, "order", T0 + 45 * SEC, INT64_MAX, true, 0, 100, cols, 1, 2, r);
+	assert_int_equal(r->n, 5);
+	assert_int_equal(r->sizes[0], 49);
+	scan_all(c, "order", INT64_MIN, INT64_MAX, false, 60, 0, cols, 1, 2, r);
+	assert_int_equal(r->n, 0);
+	scan_all(c, "order", T0 + 20 * SEC, T0 + 20 * SEC, false, 0, 0, cols, 1, 2, r);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->sizes[0], 20);
+	free(r);
+	ps_client_close(c);
+}
+
+static void
+test_large_load_and_scan(void **state)
+{
+	ps_client  *c = connect_ok();
+	const int	n = 200000;	/* several 256 KiB frames each way */
+	const char *cols[] = {"sym", "size"};
+	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2};
+	ps_client_scan *s;
+	const ps_type *types;
+	bool		done = false;
+	int64_t		t, expect = 0;
+	const void *v;
+	size_t		len;
+	ps_value	vals[2];
+	uint32_t	batches = 0;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "big", n);
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	while (!done)
+	{
+		uint32_t	in_batch = 0;
+
+		CHECK(ps_client_scan_fetch(s, UINT32_MAX, &done, &e), e);
+		while (ps_client_scan_row(s, &t, &v, &len))
+		{
+			assert_int_equal(t, T0 + expect * SEC);
+			assert_int_equal(ps_row_decode(types, 2, v, len, vals, NULL, &e), PS_OK);
+			assert_int_equal(vals[1].v.i, expect);
+			expect++;
+			in_batch++;
+		}
+		/* The owner caps a batch by bytes even when any row count is allowed. */
+		assert_true(in_batch < (uint32_t) n);
+		batches++;
+	}
+	assert_int_equal(expect, n);
+	assert_true(batches > 1);
+	CHECK(ps_client_scan_close(s, &e), e);
+	ps_client_close(c);
+}
+
+static void
+test_projection(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *one[] = {"price"};
+	const char *twice[] = {"size", "sym", "size"};
+	const char *with_time[] = {"ts"};
+	const char *unknown[] = {"nope"};
+	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1};
+	ps_client_scan *s;
+	const ps_type *types;
+	bool		done;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_value	vals[4];
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "proj", 3);
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	assert_int_equal(types[0], PS_TYPE_FLOAT);
+	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	/* The value holds exactly one column: a reader of two sees NULL second. */
+	vals[1].is_null = false;
+	assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_FLOAT, PS_TYPE_INTEGER}, 2,
+								   v, len, vals, NULL, &e), PS_OK);
+	assert_true(vals[0].v.f == 0.5);
+	assert_true(vals[1].is_null);
+	CHECK(ps_client_scan_close(s, &e), e);
+
+	spec.columns = twice;
+	spec.ncolumns = 3;
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	assert_int_equal(types[0], PS_TYPE_INTEGER);
+	assert_int_equal(types[1], PS_TYPE_STRING);
+	assert_int_equal(types[2], PS_TYPE_INTEGER);
+	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_int_equal(ps_row_decode(types, 3, v, len, vals, NULL, &e), PS_OK);
+	assert_int_equal(vals[0].v.i, 1);
+	assert_memory_equal(vals[1].v.s.ptr, "S1", 2);
+	assert_int_equal(vals[2].v.i, 1);
+	CHECK(ps_client_scan_close(s, &e), e);
+
+	/* No columns: times only. */
+	spec.columns = NULL;
+	spec.ncolumns = 0;
+	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
+	assert_true(done);
+	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_int_equal(t, T0);
+	CHECK(ps_client_scan_close(s, &e), e);
+
+	spec.columns = with_time;
+	spec.ncolumns = 1;
+	assert_int_equal(ps_client_scan_open(c, &spec, &s, &types, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "time column"));
+	spec.columns = unknown;
+	assert_int_equal(ps_client_scan_open(c, &spec, &s, &types, &e), PS_ENOTFOUND);
+	assert_non_null(strstr(e.message, "nope"));
+	assert_false(ps_client_broken(c));
+	ps_client_close(c);
+}
+
+static void
+test_catalog(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_table *t, info;
+	ps_client_column *cols;
+	size_t		n, ncols;
+	bool		found = false;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "cat", 4);
+	CHECK(ps_client_tables(c, &t, &n, &e), e);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (i > 0)
+			assert_true(strcmp(t[i - 1].name, t[i].name) < 0);
+		if (strcmp(t[i].name, "cat") == 0)
+		{
+			found = true;
+			assert_int_equal(t[i].row_count, 4);
+			assert_int_equal(t[i].min_time, T0);
+			assert_int_equal(t[i].max_time, T0 + 3 * SEC);
+		}
+	}
+	assert_true(found);
+	ps_client_tables_free(t, n);
+
+	CHECK(ps_client_table_info(c, "cat", &info, &cols, &ncols, &e), e);
+	assert_string_equal(info.name, "cat");
+	assert_int_equal(info.row_count, 4);
+	assert_int_equal(ncols, 4);
+	for (size_t i = 0; i < ncols; i++)
+	{
+		assert_string_equal(cols[i].name, trade_cols[i]);
+		assert_int_equal(cols[i].type, trade_types[i]);
+		assert_int_equal(cols[i].is_time, i == 0);
+	}
+	free(info.name);
+	ps_client_columns_free(cols, ncols);
+	ps_client_close(c);
+}
+
+static void
+test_delete_and_drop(void **state)
+{
+	ps_client  *c = connect_ok();
+	scan_result *r = malloc(sizeof *r);
+	const char *cols[] = {"size"};
+	uint64_t	removed = 0;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "del", 10);
+	CHECK(ps_client_delete_range(c, "del", T0 + 2 * SEC, T0 + 4 * SEC, &removed, &e), e);
+	assert_int_equal(removed, 3);
+	assert_int_equal(row_count(c, "del"), 7);
+	scan_all(c, "del", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, r);
+	assert_int_equal(r->n, 7);
+	assert_int_equal(r->sizes[1], 1);
+	assert_int_equal(r->sizes[2], 5);
+	CHECK(ps_client_delete_range(c, "del", T0 + 2 * SEC, T0 + 4 * SEC, &removed, &e), e);
+	assert_int_equal(removed, 0);
+
+	CHECK(ps_client_drop_table(c, "del", &e), e);
+	assert_int_equal(ps_client_table_info(c, "del", NULL, NULL, NULL, &e), PS_ENOTFOUND);
+	assert_int_equal(ps_client_drop_table(c, "del", &e), PS_ENOTFOUND);
+	free(r);
+	ps_client_close(c);
+}
+
+static void
+test_error_codes_cross_the_wire(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan *s;
+	ps_client_load *l;
+	const ps_type bad_time[] = {PS_TYPE_INTEGER, PS_TYPE_STRING};
+	const char *names[] = {"a", "b"};
+	ps_error	e;
+
+	(void) state;
+	assert_int_equal(ps_client_scan_open(c, &spec, &s, NULL, &e), PS_ENOTFOUND);
+	assert_int_equal(e.code, PS_ENOTFOUND);
+	assert_non_null(strstr(e.message, "missing"));
+	assert_int_equal(ps_client_delete_range(c, "missing", 0, 1, NULL, &e), PS_ENOTFOUND);
+	/* A time column that is not a timestamp, and an out-of-range index. */
+	assert_int_not_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 0, false, &l, &e), PS_OK);
+	assert_int_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 5, false, &l, &e), PS_EINVAL);
+	/* Loading a mismatching type into an existing table. */
+	make_trades(c, "typed", 1);
+	{
+		const ps_type wrong[] = {PS_TYPE_TIMESTAMP, PS_TYPE_INTEGER};
+		const char *wn[] = {"ts", "sym"};
+
+		assert_int_equal(ps_client_load_begin(c, "typed", wn, wrong, 2, 0, false, &l, &e), PS_ESCHEMA);
+	}
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "typed"), 1);
+	ps_client_close(c);
+}
+
+static void
+test_disconnect_aborts_loads(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client  *c2;
+	ps_client_load *l;
+	ps_client_scan *s;
+	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_load_result res;
+	uint64_t	removed;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "gone", 5);
+	c2 = connect_ok();
+	l = trades_load(c2, "gone");
+	CHECK(trades_row(l, T0 + 100 * SEC, "X", 1, 1, &e), e);
+	CHECK(ps_client_load_finish(l, &res, &e), e);
+	CHECK(ps_client_scan_open(c2, &spec, &s, NULL, &e), e);
+	/* While c2's load is in flight, a delete on the table is refused... */
+	assert_int_equal(ps_client_delete_range(c, "gone", T0, T0, &removed, &e), PS_EBUSY);
+	/* ...and once c2 is gone the owner rolls it back. */
+	ps_client_close(c2);
+	CHECK(delete_when_idle(c, "gone", T0, T0, &removed, &e), e);
+	assert_int_equal(removed, 1);
+	assert_int_equal(row_count(c, "gone"), 4);
+	ps_client_close(c);
+}
+
+/* ------------------------------------------------------------------ raw frames */
+
+static int
+raw_connect(void)
+{
+	struct sockaddr_un sa;
+	int			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ps_error	e;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	CHECK(ps_socket_path(data_dir, sa.sun_path, sizeof sa.sun_path, &e), e);
+	assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+	return fd;
+}
+
+static void
+raw_send(int fd, const void *p, size_t n)
+{
+	assert_int_equal(send(fd, p, n, MSG_NOSIGNAL), (ssize_t) n);
+}
+
+static void
+raw_hello(int fd)
+{
+	ps_buf		b = PS_BUF_INIT;
+	ps_reader	r;
+	uint8_t		code;
+	ps_error	e;
+
+	assert_int_equal(ps_frame_start(&b, PS_MSG_HELLO), PS_OK);
+	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION), PS_OK);
+	CHECK(ps_frame_send(fd, &b, &e), e);
+	CHECK(ps_frame_recv(fd, &b, &code, &r, NULL, &e), e);
+	assert_int_equal(code, PS_MSG_HELLO_OK);
+	ps_buf_free(&b);
+}
+
+/*
+ * After bad input the owner answers with at most an ERROR (code
+ * PS_EPROTO) and then closes: read until end of stream.
+ */
+static void
+expect_closed(int fd, bool want_error)
+{
+	ps_buf		b = PS_BUF_INIT;
+	ps_reader	r;
+	uint8_t		code;
+	bool		eof;
+	bool		got_error = false;
+	ps_error	e, owner;
+
+	for (;;)
+	{
+		if (ps_frame_recv(fd, &b, &code, &r, &eof, &e) != PS_OK)
+			break;
+		assert_int_equal(code, PS_MSG_ERROR);
+		assert_int_equal(ps_frame_get_error(&r, &owner), PS_OK);
+		assert_int_equal(owner.code, PS_EPROTO);
+		got_error = true;
+	}
+	assert_int_equal(e.code, PS_ECONN);
+	if (want_error)
+		assert_true(got_error);
+	ps_buf_free(&b);
+	close(fd);
+}
+
+static void
+test_garbage_frames(void **state)
+{
+	static const uint8_t garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const uint8_t oversized[] = {0xff, 0xff, 0xff, 0xff, PS_MSG_TABLES};
+	static const uint8_t zero_len[] = {0, 0, 0, 0, PS_MSG_TABLES};
+	static const uint8_t unknown[] = {0, 0, 0, 1, 0x7f};
+	static const uint8_t truncated[] = {0, 0, 0, 100, PS_MSG_TABLE_INFO, 1, 2, 3};
+	static const uint8_t bad_magic[] = {0, 0, 0, 7, PS_MSG_HELLO, 'N', 'O', 'P', 'E', 0, 1};
+	static const uint8_t short_scan[] = {0, 0, 0, 4, PS_MSG_SCAN_OPEN, 10, 'a', 'b'};
+	static const uint8_t bad_str[] = {0, 0, 0, 4, PS_MSG_TABLE_INFO, 2, 'a', 0};
+	static const uint8_t trailing[] = {0, 0, 0, 2, PS_MSG_TABLES, 0};
+	static const uint8_t hello_twice[] = {0, 0, 0, 7, PS_MSG_HELLO, 'P', 'S', 'R', 'A', 0, 1};
+	static const uint8_t short_fetch[] = {0, 0, 0, 3, PS_MSG_SCAN_FETCH, 0, 0};
+	static const uint8_t response_code[] = {0, 0, 0, 1, PS_MSG_OK};
+	struct {
+		const uint8_t *p;
+		size_t		n;
+		bool		hello;		/* handshake first */
+		bool		error;		/* an ERROR frame must come back */
+	}			cases[] = {
+		{garbage, sizeof garbage - 1, false, true},
+		{bad_magic, sizeof bad_magic, false, true},
+		{oversized, sizeof oversized, true, true},
+		{zero_len, sizeof zero_len, true, true},
+		{unknown, sizeof unknown, true, true},
+		{truncated, sizeof truncated, true, false},
+		{short_scan, sizeof short_scan, true, true},
+		{bad_str, sizeof bad_str, true, true},
+		{trailing, sizeof trailing, true, true},
+		{hello_twice, sizeof hello_twice, true, true},
+		{short_fetch, sizeof short_fetch, true, true},
+		{response_code, sizeof response_code, true, true},
+	};
+	ps_client  *c;
+	ps_client_table *t;
+	size_t		n;
+	ps_error	e;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+	{
+		int			fd = raw_connect();
+
+		if (cases[i].hello)
+			raw_hello(fd);
+		raw_send(fd, cases[i].p, cases[i].n);
+		/* The truncated frame ends only when we stop writing. */
+		shutdown(fd, SHUT_WR);
+		expect_closed(fd, cases[i].error);
+	}
+	/* A peer that vanishes mid-handshake. */
+	close(raw_connect());
+	/* The owner still serves a fresh client. */
+	c = connect_ok();
+	CHECK(ps_client_tables(c, &t, &n, &e), e);
+	ps_client_tables_free(t, n);
+	ps_client_close(c);
+}
+
+static void
+test_bad_version_refused(void **state)
+{
+	int			fd = raw_connect();
+	ps_buf		b = PS_BUF_INIT;
+	ps_reader	r;
+	uint8_t		code;
+	ps_error	e, owner;
+
+	(void) state;
+	assert_int_equal(ps_frame_start(&b, PS_MSG_HELLO), PS_OK);
+	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION + 1), PS_OK);
+	CHECK(ps_frame_send(fd, &b, &e), e);
+	CHECK(ps_frame_recv(fd, &b, &code, &r, NULL, &e), e);
+	assert_int_equal(code, PS_MSG_ERROR);
+	assert_int_equal(ps_frame_get_error(&r, &owner), PS_OK);
+	assert_int_equal(owner.code, PS_EPROTO);
+	assert_non_null(strstr(owner.message, "version"));
+	ps_buf_free(&b);
+	expect_closed(fd, false);
+}
+
+/*
+ * Last: SIGTERM stops the owner cleanly (exit status 0, which under the
+ * sanitizers also means no leak) even with a live connection holding an
+ * open scan and an unfinished load; that client then sees PS_ECONN.
+ */
+static void
+test_owner_stops_cleanly(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan *s;
+	ps_client_load *l;
+	int			status = 0;
+	pid_t		got = 0;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "last", 3);
+	CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
+	l = trades_load(c, "last");
+	CHECK(trades_row(l, T0 + 9 * SEC, "Q", 1, 1, &e), e);
+	assert_int_equal(kill(owner_pid, SIGTERM), 0);
+	for (int waited = 0; waited < WAIT_LIMIT_MS && got == 0; waited += 10)
+		if ((got = waitpid(owner_pid, &status, WNOHANG)) == 0)
+			sleep_ms(10);
+	assert_int_equal(got, owner_pid);
+	owner_pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(ps_client_status_get(c, &(ps_client_status) {0}, &e), PS_ECONN);
+	assert_true(ps_client_broken(c));
+	/* Handles of a broken connection can still be released. */
+	ps_client_load_abort(l);
+	CHECK(ps_client_scan_close(s, &e), e);
+	ps_client_close(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_and_status),
+		cmocka_unit_test(test_connect_errors),
+		cmocka_unit_test(test_csv_load_and_scan),
+		cmocka_unit_test(test_csv_errors_keep_position),
+		cmocka_unit_test(test_row_load_commit_and_abort),
+		cmocka_unit_test(test_row_load_uncommitted_invisible),
+		cmocka_unit_test(test_row_load_bad_row_deferred),
+		cmocka_unit_test(test_two_loads_commit_together),
+		cmocka_unit_test(test_commit_misuse_consumes_handles),
+		cmocka_unit_test(test_interleaved_scans),
+		cmocka_unit_test(test_early_close_frees_handles),
+		cmocka_unit_test(test_too_many_handles),
+		cmocka_unit_test(test_desc_offset_limit),
+		cmocka_unit_test(test_large_load_and_scan),
+		cmocka_unit_test(test_projection),
+		cmocka_unit_test(test_catalog),
+		cmocka_unit_test(test_delete_and_drop),
+		cmocka_unit_test(test_error_codes_cross_the_wire),
+		cmocka_unit_test(test_disconnect_aborts_loads),
+		cmocka_unit_test(test_garbage_frames),
+		cmocka_unit_test(test_bad_version_refused),
+		cmocka_unit_test(test_owner_stops_cleanly),
+	};
+
+	/*
+	 * SIGPIPE keeps its default action: the client must never raise it (it
+	 * sends with MSG_NOSIGNAL), or this test dies.
+	 */
+	return cmocka_run_group_tests(tests, start_owner, stop_owner);
+}
