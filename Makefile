@@ -61,6 +61,10 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 $(BUILD)/libpulsora.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+# The owner's modules, less main(), for the unit tests.
+$(BUILD)/libpulsora_server.a: $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJS))
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/pulsorad: $(SERVER_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $(SERVER_OBJS) $(BUILD)/libpulsora.a $(LIBS)
 
@@ -71,9 +75,9 @@ $(BUILD)/test/gen_ticks: test/bench/gen_ticks.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< -lm
 
-$(BUILD)/test/%: test/unit/%.c $(BUILD)/libpulsora.a $(wildcard test/unit/*.h)
+$(BUILD)/test/%: test/unit/%.c $(BUILD)/libpulsora_server.a $(BUILD)/libpulsora.a $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora_server.a $(BUILD)/libpulsora.a $(LIBS) -lcmocka
 
 ext:
 	$(MAKE) PULSORA_PGXS=1 with_llvm=no all

@@ -64,3 +64,36 @@ BEGIN
   END LOOP;
 END $$;
 SELECT pid <> :old_pid AS new_owner, kind FROM pulsora_status('auto');
+
+-- sessions racing to start the owner leave exactly one
+CREATE EXTENSION dblink;
+CREATE SERVER race FOREIGN DATA WRAPPER pulsora
+  OPTIONS (data_dir '/tmp/pulsora_regress/autostart/race');
+SELECT format('dbname=%s host=%s port=%s', current_database(),
+              split_part(current_setting('unix_socket_directories'), ',', 1),
+              current_setting('port')) AS conninfo \gset
+SELECT dblink_connect('r' || i, :'conninfo') FROM generate_series(1, 4) i;
+SELECT dblink_send_query('r' || i, 'SELECT pid FROM pulsora_status(''race'')') FROM generate_series(1, 4) i;
+SELECT count(*) AS answers, count(DISTINCT pid) AS owners
+  FROM generate_series(1, 4) i, dblink_get_result('r' || i) AS t(pid int);
+SELECT dblink_disconnect('r' || i) FROM generate_series(1, 4) i;
+CREATE FUNCTION owner_processes(dir text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  n int := 0;
+  p text;
+BEGIN
+  FOR p IN SELECT f FROM pg_ls_dir('/proc') f WHERE f ~ '^[0-9]+$' LOOP
+    BEGIN
+      -- arguments are NUL-separated: look for "-D", DIR
+      IF position('\x2d4400'::bytea || convert_to(dir, 'UTF8') || '\x00'::bytea
+                  IN pg_read_binary_file('/proc/' || p || '/cmdline')) > 0 THEN
+        n := n + 1;
+      END IF;
+    EXCEPTION WHEN OTHERS THEN
+      NULL;  -- the process went away meanwhile
+    END;
+  END LOOP;
+  RETURN n;
+END $$;
+SELECT owner_processes('/tmp/pulsora_regress/autostart/race') AS race_owners,
+       owner_processes('/tmp/pulsora_regress/autostart/auto') AS auto_owners;

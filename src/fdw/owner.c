@@ -10,9 +10,11 @@
  * itself once the postmaster is gone.  The backend then waits (interruptibly,
  * at most PULSORA_START_TIMEOUT_MS) until the socket accepts a connection.
  *
- * Races: two backends may both start a pulsorad; the loser fails on the
- * RocksDB lock and exits, and its backend keeps waiting as long as the data
- * directory's pid file names a live process, then connects to the winner.
+ * Races: backends of one cluster take turns through an advisory lock keyed
+ * by the data directory, so only the first starts pulsorad.  Should two
+ * clusters still race, the loser's pulsorad fails on the RocksDB lock and
+ * exits, and its backend keeps waiting as long as the data directory's pid
+ * file names a live process, then connects to the winner.
  * Between fork and exec the children call only async-signal-safe functions
  * and leave with _exit, so none of PostgreSQL's exit machinery runs twice.
  * The grandchild reports its pid and, if exec fails, the errno (as does the
@@ -27,8 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/lock.h"
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
@@ -37,6 +41,8 @@
 #define PULSORA_START_TIMEOUT_MS 10000
 #define PULSORA_START_POLL_MS 20
 #define PULSORA_OUTPUT_MAX 1024
+/* locktag_field4 of the advisory lock serialising autostarts ("PS"). */
+#define PULSORA_AUTOSTART_LOCK 0x5053
 
 typedef struct StartedOwner
 {
@@ -330,8 +336,8 @@ report_start_failure(const char *data_dir, const char *log_path, const StartedOw
 			 errhint("See \"%s\".", log_path)));
 }
 
-ps_client *
-pulsora_owner_start(const char *data_dir)
+static ps_client *
+start_and_wait(const char *data_dir)
 {
 	char		bindir[MAXPGPATH];
 	char		exe[MAXPGPATH];
@@ -344,6 +350,10 @@ pulsora_owner_start(const char *data_dir)
 	ps_status	st;
 	int			waited_ms = 0;
 	struct stat st_dir;
+
+	/* Another backend may have started it while we waited for the lock. */
+	if (ps_client_connect(data_dir, &client, &err) == PS_OK)
+		return client;
 
 	/* pulsorad is installed next to the postgres executable. */
 	strlcpy(bindir, my_exec_path, sizeof bindir);
@@ -413,6 +423,32 @@ pulsora_owner_start(const char *data_dir)
 	{
 		if (owner.output_fd >= 0)
 			close(owner.output_fd);
+	}
+	PG_END_TRY();
+	return client;
+}
+
+ps_client *
+pulsora_owner_start(const char *data_dir)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) data_dir, (int) strlen(data_dir), 0);
+	LOCKTAG		tag;
+	ps_client  *client = NULL;
+
+	/*
+	 * Backends of this cluster take turns: the first starts the owner, the
+	 * others then find it running.  (A session lock, released by hand, so a
+	 * long transaction of the starter does not hold the others up.)
+	 */
+	SET_LOCKTAG_ADVISORY(tag, InvalidOid, (uint32) (h >> 32), (uint32) h, PULSORA_AUTOSTART_LOCK);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	PG_TRY();
+	{
+		client = start_and_wait(data_dir);
+	}
+	PG_FINALLY();
+	{
+		LockRelease(&tag, ExclusiveLock, true);
 	}
 	PG_END_TRY();
 	return client;

@@ -10,7 +10,7 @@
 set -u
 BUILD=${1:-build}
 CYCLES=${2:-${CRASH_CYCLES:-8}}
-ROWS=${CRASH_ROWS:-150000}
+ROWS=${CRASH_ROWS:-250000}
 . "$(dirname "$0")/../lib.sh"
 
 DIR=$(mktemp -d /tmp/pulsora_crash_XXXXXX)
@@ -33,7 +33,7 @@ for i in $(seq "$CYCLES"); do
 		--data-binary @"$DIR/load.csv" "$URL/tables/c/ingest" > "$code_file" &
 	curl_pid=$!
 	# Kill anywhere from before the first batch to after the commit.
-	sleep "0.$(( (RANDOM % 90) + 5 ))"
+	sleep "0.$(( (RANDOM % 80) + 10 ))"
 	kill -9 "$OWNER_PID"
 	wait "$OWNER_PID" 2>/dev/null
 	wait "$curl_pid"

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/ps_config.c"
+#include "server/ps_config.h"
 
 static bool
 configs_equal(const ps_config *a, const ps_config *b)
