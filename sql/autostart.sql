@@ -53,7 +53,8 @@ SELECT count(*) FROM pulsora_tables('manual');
 -- an owner that stops is replaced by the next query of the same session
 SELECT pid AS old_pid FROM pulsora_status('auto') \gset
 \set kill_owner 'kill -TERM ' :old_pid
-COPY (SELECT 1) TO PROGRAM :'kill_owner';
+CREATE TEMP TABLE program_output (line text);
+COPY program_output FROM PROGRAM :'kill_owner';
 DO $$
 BEGIN
   -- wait (at most 10 s) until the old owner is gone

@@ -52,6 +52,16 @@ ROLLBACK TO SAVEPOINT c;
 COMMIT;
 SELECT sym FROM quotes WHERE ts >= '2024-01-02' ORDER BY ts;
 
+-- a table created in this transaction can be written again in a savepoint
+CREATE FOREIGN TABLE fresh (ts timestamptz, v bigint) SERVER s;
+BEGIN;
+INSERT INTO fresh VALUES ('2024-01-01', 1);
+SAVEPOINT a;
+INSERT INTO fresh VALUES ('2024-01-02', 2);
+RELEASE SAVEPOINT a;
+COMMIT;
+SELECT * FROM fresh ORDER BY ts;
+
 -- an error inside a PL/pgSQL exception block undoes that block's rows only
 DO $$
 BEGIN

@@ -181,38 +181,34 @@ ps_status
 ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_error *err)
 {
 	char		q[PS_ERROR_QUOTE_MAX];
-	bool		b;
+	bool	   *flag;
+	char	   *character;
 
 	if (key == NULL)
 		return ps_error_set(err, PS_EINVAL, "option name missing");
 	if (value == NULL)
-		return ps_error_set(err, PS_EINVAL, "option \"%s\" needs a value",
+		return ps_error_set(err, PS_EINVAL, "option %s needs a value",
 							ps_error_quote(key, strlen(key), q));
 #define BAD_VALUE(what) \
 	ps_error_set(err, PS_EINVAL, "option %s: %s, not %s", key, what, \
 				 ps_error_quote(value, strlen(value), q))
 
-	if (strcmp(key, "header") == 0 || strcmp(key, "add_columns") == 0 ||
-		strcmp(key, "dedup") == 0)
+	flag = strcmp(key, "header") == 0 ? &o->header
+		: strcmp(key, "add_columns") == 0 ? &o->add_columns
+		: strcmp(key, "dedup") == 0 ? &o->dedup : NULL;
+	if (flag != NULL)
 	{
-		if (!parse_bool_option(value, &b))
+		if (!parse_bool_option(value, flag))
 			return BAD_VALUE("expected true or false");
-		if (key[0] == 'h')
-			o->header = b;
-		else if (key[0] == 'a')
-			o->add_columns = b;
-		else
-			o->dedup = b;
 		return PS_OK;
 	}
-	if (strcmp(key, "delimiter") == 0 || strcmp(key, "quote") == 0)
+	character = strcmp(key, "delimiter") == 0 ? &o->delimiter
+		: strcmp(key, "quote") == 0 ? &o->quote : NULL;
+	if (character != NULL)
 	{
 		if (strlen(value) != 1 || !csv_char_valid(value[0]))
 			return BAD_VALUE("expected one character other than CR or LF");
-		if (key[0] == 'd')
-			o->delimiter = value[0];
-		else
-			o->quote = value[0];
+		*character = value[0];
 		return PS_OK;
 	}
 	if (strcmp(key, "time_column") == 0)
@@ -262,6 +258,26 @@ csv_fail(ps_csv_load *cl, const ps_error *e)
 	cl->stage = CSV_STAGE_FAILED;
 }
 
+/*
+ * Fill e with reason prefixed by the position: "line 7, column 3 (price): "
+ * (the name once columns are known), "line 7: " or nothing for line 0.
+ */
+static void
+csv_error_at(const ps_csv_load *cl, ps_error *e, ps_status code, int64_t line, int32_t column,
+			 const char *reason)
+{
+	if (column > 0 && cl->names != NULL && (uint32_t) column <= cl->ncols)
+		ps_error_set_at(e, code, line, column, "line %lld, column %d (%s): %s",
+						(long long) line, (int) column, cl->names[column - 1], reason);
+	else if (column > 0)
+		ps_error_set_at(e, code, line, column, "line %lld, column %d: %s",
+						(long long) line, (int) column, reason);
+	else if (line > 0)
+		ps_error_set_at(e, code, line, 0, "line %lld: %s", (long long) line, reason);
+	else
+		ps_error_set(e, code, "%s", reason);
+}
+
 static void __attribute__((format(printf, 5, 6)))
 csv_fail_at(ps_csv_load *cl, ps_status code, int64_t line, int32_t column, const char *fmt, ...)
 {
@@ -272,13 +288,7 @@ csv_fail_at(ps_csv_load *cl, ps_status code, int64_t line, int32_t column, const
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	if (column > 0)
-		ps_error_set_at(&e, code, line, column, "line %lld, column %d: %s",
-						(long long) line, (int) column, reason);
-	else if (line > 0)
-		ps_error_set_at(&e, code, line, 0, "line %lld: %s", (long long) line, reason);
-	else
-		ps_error_set(&e, code, "%s", reason);
+	csv_error_at(cl, &e, code, line, column, reason);
 	csv_fail(cl, &e);
 }
 
@@ -326,15 +336,7 @@ csv_bad_row(ps_csv_load *cl, int64_t line, int32_t column, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
-	if (column > 0 && cl->names != NULL && (uint32_t) column <= cl->ncols)
-		ps_error_set_at(&e, PS_EBADROW, line, column, "line %lld, column %d (%s): %s",
-						(long long) line, (int) column, cl->names[column - 1], reason);
-	else if (column > 0)
-		ps_error_set_at(&e, PS_EBADROW, line, column, "line %lld, column %d: %s",
-						(long long) line, (int) column, reason);
-	else
-		ps_error_set_at(&e, PS_EBADROW, line, 0, "line %lld: %s", (long long) line, reason);
-
+	csv_error_at(cl, &e, PS_EBADROW, line, column, reason);
 	if (cl->opt.on_error == PS_ON_ERROR_ABORT ||
 		(cl->stage == CSV_STAGE_HEADER && cl->opt.header))
 	{

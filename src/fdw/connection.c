@@ -133,6 +133,15 @@ pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err, const c
 			 : errmsg("%s%s", position, message)));
 }
 
+void
+pulsora_report_no_table(PulsoraConn *conn, const char *table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
+					table, conn->data_dir)));
+}
+
 static void
 connections_init(void)
 {
@@ -272,10 +281,7 @@ pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, Pulsor
 	if (st != PS_OK)
 	{
 		if (st == PS_ENOTFOUND)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
-							table, conn->data_dir)));
+			pulsora_report_no_table(conn, table);
 		pulsora_report(conn, st, &err, psprintf("could not read pulsora table \"%s\"", table));
 	}
 

@@ -213,11 +213,6 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	if (st != PS_OK)
 	{
 		MemoryContextDelete(cxt);
-		if (st == PS_ENOTFOUND)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
-							spec->table, pulsora_conn_data_dir(conn))));
 		pulsora_report(conn, st, &err, psprintf("could not scan pulsora table \"%s\"", spec->table));
 	}
 	r->cleanup.func = reader_cleanup;

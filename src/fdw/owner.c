@@ -4,7 +4,7 @@
  *
  * The owner must outlive any backend and any crash-restart of the cluster,
  * so it must not be a postmaster child: the backend forks, the child calls
- * setsid and forks again, and the grandchild — orphaned, in its own session,
+ * setsid and forks again, and the grandchild — orphaned, in a new session,
  * with every inherited descriptor closed and default signal handling — execs
  * PostgreSQL's bindir/pulsorad with --postmaster-pid, so the owner stops by
  * itself once the postmaster is gone.  The backend then waits (interruptibly,
@@ -18,8 +18,9 @@
  * Between fork and exec the children call only async-signal-safe functions
  * and leave with _exit, so none of PostgreSQL's exit machinery runs twice.
  * The grandchild reports its pid and, if exec fails, the errno (as does the
- * intermediate child if setsid or fork fails) through a close-on-exec pipe; its stdout/stderr go to a second pipe that catches
- * whatever pulsorad prints before it redirects itself to DIR/pulsorad.log.
+ * intermediate child if setsid or fork fails) through a close-on-exec pipe;
+ * its stdout/stderr go to a second pipe that catches whatever pulsorad
+ * prints before it redirects itself to DIR/pulsorad.log.
  */
 #include "postgres.h"
 
@@ -78,8 +79,8 @@ child_fail(int report_fd, int code)
 
 /*
  * Runs in the grandchild, between fork and exec: only async-signal-safe
- * calls.  fds: [0] report pipe write end (close-on-exec), [1] output pipe
- * write end.
+ * calls.  report_fd: write end of the report pipe (close-on-exec);
+ * output_fd: write end of the output pipe, to become stdout and stderr.
  */
 static void
 exec_owner(char *const argv[], int report_fd, int output_fd)

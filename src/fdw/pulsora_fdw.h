@@ -111,6 +111,7 @@ extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missin
  */
 extern void pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err,
 						   const char *what) pg_attribute_noreturn();
+extern void pulsora_report_no_table(PulsoraConn *conn, const char *table) pg_attribute_noreturn();
 extern int	pulsora_sqlstate(ps_status status);
 /* "line L, column C: " for an input error whose message does not say so, else "". */
 extern const char *pulsora_error_position(const ps_error *err);

@@ -47,9 +47,8 @@
 #include "core/ps_time.h"
 #include "core/ps_types.h"
 #include "ps_log.h"
+#include "ps_rest_params.h"
 
-#define JSON_LIMIT_DEFAULT 1000
-#define JSON_LIMIT_MAX 10000
 #define EXPORT_BLOCK_SIZE (64 * 1024)
 /* MHD's per-connection pool bounds the size of the upload chunks handed to us. */
 #define CONNECTION_MEMORY (256 * 1024)
@@ -239,97 +238,20 @@ respond_not_found(request *rq, struct MHD_Connection *conn)
 
 /* ---------------------------------------------------------------- parameters */
 
-typedef struct param {
-	const char *key;
-	const char *value;		/* NULL when absent */
-} param;
-
-typedef struct param_set {
-	param	   *params;
-	size_t		n;
-	char		error[PS_ERROR_MESSAGE_MAX];	/* first unknown or repeated key */
-} param_set;
-
 static enum MHD_Result
-collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	param_set  *ps = cls;
-
 	(void) kind;
-	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->params[i].key, key) == 0)
-		{
-			if (ps->params[i].value != NULL && ps->error[0] == '\0')
-				snprintf(ps->error, sizeof ps->error, "parameter \"%s\" given twice", key);
-			ps->params[i].value = value != NULL ? value : "";
-			return MHD_YES;
-		}
-	if (ps->error[0] == '\0')
-		snprintf(ps->error, sizeof ps->error, "unknown parameter \"%.64s\"", key);
+	ps_rest_args_add(cls, key, value);
 	return MHD_YES;
 }
 
-/* Fill params[].value from the query string; false (with ps->error) on unknown/repeated keys. */
-static bool
-collect_params(struct MHD_Connection *conn, param_set *ps)
+/* The query-string arguments of a route of this kind (values borrowed from MHD). */
+static void
+collect_args(struct MHD_Connection *conn, ps_rest_args_kind kind, ps_rest_args *a)
 {
-	ps->error[0] = '\0';
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, ps);
-	return ps->error[0] == '\0';
-}
-
-static const char *
-param_value(const param_set *ps, const char *key)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->params[i].key, key) == 0)
-			return ps->params[i].value;
-	return NULL;
-}
-
-static bool
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char	   *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/*
- * A start/end parameter: ISO-8601, a date, or epoch seconds/ms/us/ns by
- * magnitude.  A '+' in a query string means a space, so an unescaped offset
- * ("...T10:00:00+05:00") arrives as "...T10:00:00 05:00": accept that too.
- */
-static bool
-parse_time_param(const char *name, const char *s, int64_t *out, char *msg, size_t msglen)
-{
-	ps_time_options topt;
-	ps_error	err;
-	char		fixed[PS_TIME_ISO_MAX * 2];
-	const char *space;
-	size_t		len = strlen(s);
-
-	ps_time_options_default(&topt);
-	if (ps_time_parse(s, len, &topt, out, &err) == PS_OK)
-		return true;
-	space = strrchr(s, ' ');
-	if (space != NULL && space - s > 10 && len < sizeof fixed)
-	{
-		memcpy(fixed, s, len + 1);
-		fixed[space - s] = '+';
-		if (ps_time_parse(fixed, len, &topt, out, NULL) == PS_OK)
-			return true;
-	}
-	snprintf(msg, msglen, "parameter \"%s\": %s", name, err.message);
-	return false;
+	ps_rest_args_init(a, kind);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, a);
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -529,24 +451,14 @@ handle_drop(request *rq, struct MHD_Connection *conn)
 static enum MHD_Result
 handle_delete_rows(request *rq, struct MHD_Connection *conn)
 {
-	param		p[] = {{"start", NULL}, {"end", NULL}};
-	param_set	ps = {p, 2, ""};
-	char		msg[PS_ERROR_MESSAGE_MAX + 64];
+	ps_rest_args args;
 	int64_t		start, end;
 	uint64_t	removed;
 	ps_error	err;
 
-	if (!collect_params(conn, &ps))
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", ps.error);
-	if (p[0].value == NULL || p[1].value == NULL)
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
-							 "parameters \"start\" and \"end\" are required");
-	if (!parse_time_param("start", p[0].value, &start, msg, sizeof msg) ||
-		!parse_time_param("end", p[1].value, &end, msg, sizeof msg))
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
-	if (start >= end)
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
-							 "parameter \"end\" must be after \"start\" (the range is [start, end))");
+	collect_args(conn, PS_REST_ARGS_DELETE_ROWS, &args);
+	if (ps_rest_delete_range_parse(&args, &start, &end, &err) != PS_OK)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", err.message);
 	if (ps_store_delete_range(rq->rest->store, rq->table, start, end - 1, &removed, &err) != PS_OK)
 		return err.code == PS_ENOTFOUND ? respond_not_found(rq, conn) : respond_status(rq, conn, &err);
 	ps_log(PS_LOG_INFO, "deleted %llu rows from table %s", (unsigned long long) removed, rq->table);
@@ -686,7 +598,7 @@ ingest_begin(request *rq, struct MHD_Connection *conn)
 		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
 							 "the body must be CSV sent with \"Content-Type: text/csv\"");
 	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (length != NULL && parse_u64(length, 0, UINT64_MAX, &declared) && declared > r->max_body_bytes)
+	if (length != NULL && ps_rest_parse_u64(length, 0, UINT64_MAX, &declared) && declared > r->max_body_bytes)
 		return respond_error(rq, conn, MHD_HTTP_CONTENT_TOO_LARGE,
 							 "request body of %llu bytes exceeds max_body_size_mb (%llu bytes)",
 							 (unsigned long long) declared, (unsigned long long) r->max_body_bytes);
@@ -760,15 +672,13 @@ ingest_end(request *rq, struct MHD_Connection *conn)
 
 /* ---------------------------------------------------------------- query (streamed) */
 
-typedef enum export_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON } export_format;
-typedef enum time_format { TIME_ISO, TIME_S, TIME_MS, TIME_US, TIME_NS } time_format;
 typedef enum export_state { EXPORT_START, EXPORT_ROWS, EXPORT_END, EXPORT_DONE } export_state;
 
 typedef struct export {
 	ps_scan    *scan;
 	const ps_schema *schema;	/* owned by the scan */
-	export_format format;
-	time_format time_format;
+	ps_rest_format format;
+	ps_rest_time_format time_format;
 	uint32_t   *out_cols;		/* schema indexes to output, in order */
 	uint32_t	nout;
 	ps_type    *value_types;	/* of the stored value columns */
@@ -866,10 +776,10 @@ append_time(export *ex, ps_buf *b, int64_t ns)
 	static const int64_t divisors[] = {0, PS_NS_PER_SEC, NS_PER_MS, 1000, 1};
 	char		iso[PS_TIME_ISO_MAX];
 
-	if (ex->time_format != TIME_ISO)
+	if (ex->time_format != PS_REST_TIME_ISO)
 		return ps_buf_printf(b, "%lld",
 							 (long long) ps_time_floor_div(ns, divisors[ex->time_format]));
-	if (ex->format == FORMAT_CSV)
+	if (ex->format == PS_REST_FORMAT_CSV)
 		return ps_buf_append(b, iso, ps_time_format_iso(ns, iso));
 	return ps_buf_printf(b, "\"%.*s\"", (int) ps_time_format_iso(ns, iso), iso);
 }
@@ -877,7 +787,7 @@ append_time(export *ex, ps_buf *b, int64_t ns)
 static ps_status
 append_value(export *ex, ps_buf *b, ps_type type, const ps_value *v)
 {
-	bool		csv = (ex->format == FORMAT_CSV);
+	bool		csv = (ex->format == PS_REST_FORMAT_CSV);
 
 	if (v->is_null)
 		return csv ? PS_OK : ps_buf_append(b, "null", 4);
@@ -909,9 +819,9 @@ format_header(export *ex)
 {
 	ps_status	st = PS_OK;
 
-	if (ex->format == FORMAT_JSON)
+	if (ex->format == PS_REST_FORMAT_JSON)
 		return ps_buf_printf(&ex->pending, "{\"success\":true,\"data\":[");
-	if (ex->format == FORMAT_NDJSON)
+	if (ex->format == PS_REST_FORMAT_NDJSON)
 		return PS_OK;
 	for (uint32_t i = 0; i < ex->nout && st == PS_OK; i++)
 	{
@@ -934,9 +844,9 @@ format_row(export *ex, const ps_scan_row *row, ps_error *err)
 	if ((st = ps_row_decode(ex->value_types, ex->nvalues, row->value, row->value_len,
 							ex->values, NULL, err)) != PS_OK)
 		return st;
-	if (ex->format == FORMAT_JSON && ex->rows > 0)
+	if (ex->format == PS_REST_FORMAT_JSON && ex->rows > 0)
 		st = ps_buf_append_u8(b, ',');
-	if (ex->format != FORMAT_CSV && st == PS_OK)
+	if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
 		st = ps_buf_append_u8(b, '{');
 	for (uint32_t i = 0; i < ex->nout && st == PS_OK; i++)
 	{
@@ -944,7 +854,7 @@ format_row(export *ex, const ps_scan_row *row, ps_error *err)
 
 		if (i > 0)
 			st = ps_buf_append_u8(b, ',');
-		if (ex->format != FORMAT_CSV && st == PS_OK)
+		if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
 			st = ps_buf_append(b, ex->json_keys[i], strlen(ex->json_keys[i]));
 		if (st != PS_OK)
 			break;
@@ -954,9 +864,9 @@ format_row(export *ex, const ps_scan_row *row, ps_error *err)
 			st = append_value(ex, b, ex->schema->columns[col].type,
 							  &ex->values[ps_schema_value_index(ex->schema, col)]);
 	}
-	if (ex->format != FORMAT_CSV && st == PS_OK)
+	if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
 		st = ps_buf_append_u8(b, '}');
-	if (ex->format != FORMAT_JSON && st == PS_OK)
+	if (ex->format != PS_REST_FORMAT_JSON && st == PS_OK)
 		st = ps_buf_append_u8(b, '\n');
 	if (st != PS_OK)
 		return ps_error_set(err, st, "cannot format a row of table %s", ex->table);
@@ -992,7 +902,7 @@ export_produce(export *ex, ps_error *err)
 			/* The snapshot is no longer needed; free it before the client drains. */
 			ps_scan_close(ex->scan);
 			ex->scan = NULL;
-			if (ex->format == FORMAT_JSON)
+			if (ex->format == PS_REST_FORMAT_JSON)
 				return ps_buf_printf(&ex->pending, "],\"error\":null}\n");
 			return PS_OK;
 		case EXPORT_END:
@@ -1060,204 +970,18 @@ export_prepare_keys(export *ex)
 	return true;
 }
 
-/*
- * The output columns: all in schema order, or those listed in `columns`
- * (comma-separated) with the time column first unless it is listed.
- */
+/* The output columns (see ps_rest_columns_parse). */
 static bool
-export_choose_columns(export *ex, const char *list, char *msg, size_t msglen)
+export_choose_columns(export *ex, const char *list, ps_error *err)
 {
-	const ps_schema *s = ex->schema;
-	bool		has_time = false;
-
-	/* Repeats are refused, so at most every column once. */
-	ex->out_cols = malloc(s->ncolumns * sizeof *ex->out_cols);
+	ex->out_cols = malloc(ex->schema->ncolumns * sizeof *ex->out_cols);
 	if (ex->out_cols == NULL)
 	{
-		snprintf(msg, msglen, "out of memory");
+		ps_error_set(err, PS_ENOMEM, "out of memory");
 		return false;
 	}
-	if (list == NULL)
-	{
-		for (uint32_t i = 0; i < s->ncolumns; i++)
-			ex->out_cols[ex->nout++] = i;
-		return true;
-	}
-	ex->out_cols[ex->nout++] = s->time_index;
-	for (const char *p = list;;)
-	{
-		size_t		len = strcspn(p, ",");
-		char		name[PS_MAX_NAME + 1];
-		int			idx;
-
-		if (len == 0 || len > PS_MAX_NAME)
-		{
-			snprintf(msg, msglen, "parameter \"columns\": empty or too long column name");
-			return false;
-		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		idx = ps_schema_find(s, name);
-		if (idx < 0)
-		{
-			snprintf(msg, msglen, "parameter \"columns\": table %s has no column \"%s\"",
-					 ex->table, name);
-			return false;
-		}
-		for (uint32_t i = has_time ? 0 : 1; i < ex->nout; i++)
-			if (ex->out_cols[i] == (uint32_t) idx)
-			{
-				snprintf(msg, msglen, "parameter \"columns\": column \"%s\" listed twice", name);
-				return false;
-			}
-		if ((uint32_t) idx == s->time_index)
-		{
-			/* Listed explicitly: drop the implicit leading copy, keep the listed place. */
-			memmove(ex->out_cols, ex->out_cols + 1, (ex->nout - 1) * sizeof *ex->out_cols);
-			ex->nout--;
-			has_time = true;
-		}
-		ex->out_cols[ex->nout++] = (uint32_t) idx;
-		p += len;
-		if (*p == '\0')
-			break;
-		p++;
-	}
-	return true;
-}
-
-/* Whether an Accept header lists the media type (parameters such as q= are ignored). */
-static bool
-accept_has(const char *accept, const char *type)
-{
-	size_t		tlen = strlen(type);
-
-	for (const char *p = accept; p != NULL && *p != '\0';)
-	{
-		size_t		len;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		len = strcspn(p, ";, ");
-		if (len == tlen && strncasecmp(p, type, tlen) == 0)
-			return true;
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
-typedef struct query_params {
-	int64_t		lo, hi;
-	bool		empty;			/* start == end: nothing matches */
-	uint64_t	limit, offset;
-	bool		descending;
-	export_format format;
-	time_format time_format;
-	const char *columns;
-} query_params;
-
-static bool
-parse_query_params(struct MHD_Connection *conn, query_params *q, char *msg, size_t msglen)
-{
-	static const char *const time_formats[] = {"iso", "s", "ms", "us", "ns"};
-	param		p[] = {{"start", NULL}, {"end", NULL}, {"limit", NULL}, {"offset", NULL},
-					   {"order", NULL}, {"columns", NULL}, {"time_format", NULL}, {"format", NULL}};
-	param_set	ps = {p, sizeof p / sizeof p[0], ""};
-	const char *v;
-	int64_t		end;
-
-	memset(q, 0, sizeof q[0]);
-	q->lo = PS_TIME_MIN;
-	q->hi = PS_TIME_MAX;
-	if (!collect_params(conn, &ps))
-	{
-		snprintf(msg, msglen, "%s", ps.error);
-		return false;
-	}
-	if ((v = param_value(&ps, "format")) != NULL)
-	{
-		if (strcmp(v, "json") == 0)
-			q->format = FORMAT_JSON;
-		else if (strcmp(v, "csv") == 0)
-			q->format = FORMAT_CSV;
-		else if (strcmp(v, "ndjson") == 0)
-			q->format = FORMAT_NDJSON;
-		else
-		{
-			snprintf(msg, msglen, "parameter \"format\" must be json, csv or ndjson");
-			return false;
-		}
-	}
-	else
-	{
-		const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-														 MHD_HTTP_HEADER_ACCEPT);
-
-		if (accept_has(accept, "text/csv"))
-			q->format = FORMAT_CSV;
-		else if (accept_has(accept, "application/x-ndjson"))
-			q->format = FORMAT_NDJSON;
-	}
-	if ((v = param_value(&ps, "start")) != NULL &&
-		!parse_time_param("start", v, &q->lo, msg, msglen))
-		return false;
-	if ((v = param_value(&ps, "end")) != NULL)
-	{
-		if (!parse_time_param("end", v, &end, msg, msglen))
-			return false;
-		if (end < q->lo)
-		{
-			snprintf(msg, msglen, "parameter \"end\" is before \"start\"");
-			return false;
-		}
-		/* [start, end): end is exclusive. */
-		q->empty = (end == q->lo);
-		q->hi = end - (end > PS_TIME_MIN);
-	}
-	if ((v = param_value(&ps, "limit")) != NULL)
-	{
-		uint64_t	max = q->format == FORMAT_JSON ? JSON_LIMIT_MAX : (uint64_t) INT64_MAX;
-
-		if (!parse_u64(v, 1, max, &q->limit))
-		{
-			snprintf(msg, msglen, "parameter \"limit\" must be an integer from 1 to %llu%s",
-					 (unsigned long long) max, q->format == FORMAT_JSON ?
-					 " for JSON (use format=csv or ndjson for more)" : "");
-			return false;
-		}
-	}
-	else if (q->format == FORMAT_JSON)
-		q->limit = JSON_LIMIT_DEFAULT;
-	if ((v = param_value(&ps, "offset")) != NULL &&
-		!parse_u64(v, 0, (uint64_t) INT64_MAX, &q->offset))
-	{
-		snprintf(msg, msglen, "parameter \"offset\" must be a non-negative integer");
-		return false;
-	}
-	if ((v = param_value(&ps, "order")) != NULL)
-	{
-		if (strcmp(v, "desc") != 0 && strcmp(v, "asc") != 0)
-		{
-			snprintf(msg, msglen, "parameter \"order\" must be asc or desc");
-			return false;
-		}
-		q->descending = (strcmp(v, "desc") == 0);
-	}
-	if ((v = param_value(&ps, "time_format")) != NULL)
-	{
-		size_t		i = 0;
-
-		while (i < 5 && strcmp(v, time_formats[i]) != 0)
-			i++;
-		if (i == 5)
-		{
-			snprintf(msg, msglen, "parameter \"time_format\" must be iso, s, ms, us or ns");
-			return false;
-		}
-		q->time_format = (time_format) i;
-	}
-	q->columns = param_value(&ps, "columns");
-	return true;
+	return ps_rest_columns_parse(ex->schema, ex->table, list, ex->out_cols, &ex->nout,
+								 err) == PS_OK;
 }
 
 static enum MHD_Result
@@ -1266,15 +990,18 @@ handle_query(request *rq, struct MHD_Connection *conn)
 	static const char *const content_types[] = {
 		"application/json", "text/csv; charset=utf-8", "application/x-ndjson"
 	};
-	query_params q;
+	ps_rest_args args;
+	ps_rest_query q;
 	ps_scan_spec spec = {0};
-	char		msg[PS_ERROR_MESSAGE_MAX + 64];
 	ps_error	err;
 	export	   *ex;
 	struct MHD_Response *resp;
 
-	if (!parse_query_params(conn, &q, msg, sizeof msg))
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+	collect_args(conn, PS_REST_ARGS_QUERY, &args);
+	if (ps_rest_query_parse(&args, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+															   MHD_HTTP_HEADER_ACCEPT),
+							&q, &err) != PS_OK)
+		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", err.message);
 	ex = calloc(1, sizeof *ex);
 	if (ex == NULL)
 		return MHD_NO;
@@ -1303,12 +1030,12 @@ handle_query(request *rq, struct MHD_Connection *conn)
 		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
 	ps_schema_value_types(ex->schema, ex->value_types);
-	if (!export_choose_columns(ex, q.columns, msg, sizeof msg))
+	if (!export_choose_columns(ex, q.columns, &err))
 	{
 		export_free(ex);
-		return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+		return respond_status(rq, conn, &err);
 	}
-	if (ex->format != FORMAT_CSV && !export_prepare_keys(ex))
+	if (ex->format != PS_REST_FORMAT_CSV && !export_prepare_keys(ex))
 	{
 		export_free(ex);
 		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -1433,45 +1160,13 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static int
-hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * %HH decoding for paths and query strings that leaves "%00" and malformed
- * escapes as they are: a decoded NUL would silently cut a table name short
- * ("/tables/a%00b" acting on table "a").
- */
+/* See ps_rest_unescape: "%00" is never decoded. */
 static size_t
 unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
-	char	   *out = s;
-
 	(void) cls;
 	(void) conn;
-	for (char *p = s; *p; p++)
-	{
-		int			hi, lo;
-
-		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 &&
-			(hi | lo) != 0)
-		{
-			*out++ = (char) (hi * 16 + lo);
-			p += 2;
-		}
-		else
-			*out++ = *p;
-	}
-	*out = '\0';
-	return (size_t) (out - s);
+	return ps_rest_unescape(s);
 }
 
 static void

@@ -13,7 +13,9 @@
 # any failure.  Every test uses its own database and its own data directory
 # /tmp/pulsora_regress/<test>, created fresh here and owned by the cluster's
 # OS user (postgres), who also runs the pulsorad the tests start.  Diffs of
-# failed tests are printed and kept in the output directory.
+# failed tests are printed, and the output directory is kept only when a
+# test failed.  For the test manual_owner a pulsorad is started by hand
+# (REST on a free port) before the run and stopped after it.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -73,6 +75,33 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 0777 "$OUT"
 fi
 
+# The test manual_owner needs a pulsorad started by hand, serving REST.
+manual_dir=$DATA/manual_owner
+manual_pid=""
+stop_manual_owner() {
+	if [ -n "$manual_pid" ]; then
+		kill "$manual_pid" 2>/dev/null
+		manual_pid=""
+	fi
+}
+trap stop_manual_owner EXIT
+case " $regress_tests " in
+*" manual_owner "*)
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + $$ % 20000)))
+	as_postgres=""
+	[ "$(id -u)" = 0 ] && as_postgres="runuser -u postgres --"
+	setsid $as_postgres "$BINDIR/pulsorad" -D "$manual_dir" --port "$port" \
+		--log-file "$manual_dir/pulsorad.log" </dev/null >/dev/null 2>&1 &
+	for _ in $(seq 1 100); do
+		[ -S "$manual_dir/pulsorad.sock" ] && [ -s "$manual_dir/pulsorad.pid" ] && break
+		sleep 0.1
+	done
+	manual_pid=$(cat "$manual_dir/pulsorad.pid" 2>/dev/null)
+	[ -n "$manual_pid" ] || fail_setup "pulsorad for $manual_dir did not start (see $manual_dir/pulsorad.log)"
+	;;
+esac
+
 export PG_REGRESS PG_ISOLATION_REGRESS BINDIR ROOT HERE OUT regress_tests isolation_tests
 pg_virtualenv -t sh -c '
 	cd "$ROOT" || exit 1
@@ -89,6 +118,7 @@ pg_virtualenv -t sh -c '
 	exit $status
 ' >"$OUT/run.log" 2>&1
 rc=$?
+stop_manual_owner
 cat "$OUT/run.log"
 
 passed=$(grep -cE '\.\.\. ok' "$OUT/run.log")
@@ -102,6 +132,10 @@ done
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1				# the run itself broke (cluster, pg_regress)
 fi
-echo "output kept in $OUT"
+if [ "$failed" -eq 0 ]; then
+	rm -rf "$OUT"
+else
+	echo "output kept in $OUT"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1035,13 +1035,16 @@ test_bare_cr_line_ends(void **state)
 	ps_csv_options o = opts("on_error=skip");
 	ps_error	err;
 	static const char csv[] =
-		"ts,s\r2024-01-01,a\r2024-01-02,\"b\nc\"\r2024-01-03,x,y\r2024-01-04,d";
+		"ts,s\n2024-01-01,a\r2024-01-02,\"b\nc\",extra\r2024-01-03,d\n2024-01-04,e";
 
-	/* Old Mac line ends: lines are counted at LF only, the same for any chunking. */
+	/*
+	 * A bare CR (old Mac line end) ends a record; lines are counted at LF.
+	 * The ragged record starts on line 2, after the CR, whatever the chunks.
+	 */
 	for (int how = WHOLE; how <= RANDOM; how++)
 	{
 		ps_csv_result res;
-		char		table[8];
+		char		table[16];
 
 		snprintf(table, sizeof(table), "cr%d", how);
 		assert_int_equal(load_chunked(f->st, table, csv, sizeof(csv) - 1, &o, (chunking) how, 7,
@@ -1052,8 +1055,8 @@ test_bare_cr_line_ends(void **state)
 		assert_int_equal(res.errors[0].column, 3);
 		assert_dump(f->st, table,
 					"2024-01-01T00:00:00Z|'a'\n"
-					"2024-01-02T00:00:00Z|'b\nc'\n"
-					"2024-01-04T00:00:00Z|'d'\n");
+					"2024-01-03T00:00:00Z|'d'\n"
+					"2024-01-04T00:00:00Z|'e'\n");
 	}
 }
 

@@ -1,0 +1,237 @@
+/*
+ * fuzz_rest_params.c — libFuzzer target for the REST parameter parsing
+ * (src/server/ps_rest_params.c).
+ *
+ * Input layout: a query string, optionally followed by '\n' and an Accept
+ * header.  The query string is split as libmicrohttpd splits it ('&'
+ * between arguments, the first '=' between key and value, '+' read as a
+ * space, then %HH decoding by ps_rest_unescape) and fed to the collectors of
+ * both routes; the parsed query's columns= list is resolved against a fixed
+ * schema whose time column is not the first.
+ *
+ * Invariants (abort() on violation; ASan/UBSan catch the rest):
+ *  - unescape never lengthens its input nor introduces a NUL;
+ *  - a failure is PS_EINVAL with a terminated message naming a parameter;
+ *  - a parsed query has a known format and time format, lo <= hi, a limit
+ *    within its format's bounds (default 1000 for JSON), and its columns
+ *    pointer is the value collected for "columns";
+ *  - a parsed delete range has start < end, equal to the times parsed alone;
+ *  - a resolved column list names every column at most once, the time
+ *    column exactly once, and is the whole schema when no list is given;
+ *  - ps_rest_parse_u64 succeeds exactly on digit strings in range.
+ *
+ * Build and run: `make fuzz` (all targets), or
+ *   make build/fuzz/fuzz_rest_params
+ *   build/fuzz/fuzz_rest_params -max_total_time=60 test/fuzz/corpus/rest_params
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ps_schema.h"
+#include "server/ps_rest_params.h"
+
+#define MAX_INPUT 4096
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static ps_schema *schema;
+
+static void
+check(int ok, const char *what)
+{
+	if (!ok)
+	{
+		fprintf(stderr, "fuzz_rest_params: invariant broken: %s\n", what);
+		abort();
+	}
+}
+
+static void
+free_schema(void)
+{
+	ps_schema_free(schema);
+}
+
+static void
+make_schema_once(void)
+{
+	static const char *const names[] = {"sym", "ts", "px", "qty", "a b", "\xc3\xa9t\xc3\xa9"};
+	static const ps_type types[] = {PS_TYPE_STRING, PS_TYPE_TIMESTAMP, PS_TYPE_FLOAT,
+									PS_TYPE_INTEGER, PS_TYPE_BOOLEAN, PS_TYPE_STRING};
+	ps_error	err;
+
+	if (schema != NULL)
+		return;
+	check(ps_schema_new(names, types, 6, 1, &schema, &err) == PS_OK, "schema builds");
+	atexit(free_schema);
+}
+
+static void
+check_error(const ps_error *err)
+{
+	check(err->code == PS_EINVAL, "failures are PS_EINVAL");
+	check(memchr(err->message, '\0', sizeof err->message) != NULL, "message terminated");
+	check(strstr(err->message, "parameter") != NULL, "message names a parameter");
+}
+
+/* Split like libmicrohttpd and unescape each key and value in place. */
+static void
+collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args)
+{
+	char	   *p = query;
+
+	while (*p != '\0')
+	{
+		char	   *amp = strchr(p, '&');
+		char	   *next = amp != NULL ? amp + 1 : p + strlen(p);
+		char	   *eq;
+		char	   *value = NULL;
+
+		if (amp != NULL)
+			*amp = '\0';
+		eq = strchr(p, '=');
+		if (eq != NULL)
+		{
+			*eq = '\0';
+			value = eq + 1;
+		}
+		for (char *c = p; *c; c++)
+			if (*c == '+')
+				*c = ' ';
+		for (char *c = value; c != NULL && *c; c++)
+			if (*c == '+')
+				*c = ' ';
+		{
+			size_t		before = strlen(p);
+			size_t		after = ps_rest_unescape(p);
+
+			check(after <= before && strlen(p) == after, "unescape shrinks, adds no NUL");
+		}
+		if (value != NULL)
+		{
+			size_t		before = strlen(value);
+			size_t		after = ps_rest_unescape(value);
+
+			check(after <= before && strlen(value) == after, "unescape shrinks, adds no NUL");
+		}
+		ps_rest_args_add(query_args, p, value);
+		ps_rest_args_add(delete_args, p, value);
+		p = next;
+	}
+}
+
+static void
+check_columns(const char *list)
+{
+	uint32_t	cols[6];
+	uint32_t	n = 0;
+	uint32_t	seen[6] = {0};
+	ps_error	err;
+
+	if (ps_rest_columns_parse(schema, "t", list, cols, &n, &err) != PS_OK)
+	{
+		check_error(&err);
+		return;
+	}
+	check(n >= 1 && n <= schema->ncolumns, "column count bounded");
+	for (uint32_t i = 0; i < n; i++)
+	{
+		check(cols[i] < schema->ncolumns, "column index in range");
+		seen[cols[i]]++;
+		check(seen[cols[i]] == 1, "no column twice");
+	}
+	check(seen[schema->time_index] == 1, "time column present once");
+	check(list != NULL || n == schema->ncolumns, "no list: every column");
+}
+
+static void
+check_query(const ps_rest_args *a, const char *accept)
+{
+	ps_rest_query q;
+	ps_error	err;
+
+	if (ps_rest_query_parse(a, accept, &q, &err) != PS_OK)
+	{
+		check_error(&err);
+		return;
+	}
+	check(a->error.code == PS_OK, "collection errors fail the parse");
+	check(q.format <= PS_REST_FORMAT_NDJSON, "format known");
+	check(q.time_format <= PS_REST_TIME_NS, "time format known");
+	check(q.lo <= q.hi || q.empty, "lo <= hi");
+	if (q.format == PS_REST_FORMAT_JSON)
+		check(q.limit >= 1 && q.limit <= PS_REST_JSON_LIMIT_MAX, "JSON limit bounded");
+	else
+		check(q.limit <= (uint64_t) INT64_MAX, "export limit bounded");
+	if (ps_rest_args_get(a, "limit") == NULL && q.format == PS_REST_FORMAT_JSON)
+		check(q.limit == PS_REST_JSON_LIMIT_DEFAULT, "JSON default limit");
+	check(q.offset <= (uint64_t) INT64_MAX, "offset bounded");
+	check(q.columns == ps_rest_args_get(a, "columns"), "columns borrowed as given");
+	check_columns(q.columns);
+}
+
+static void
+check_delete(const ps_rest_args *a)
+{
+	int64_t		start, end, alone;
+	ps_error	err;
+
+	if (ps_rest_delete_range_parse(a, &start, &end, &err) != PS_OK)
+	{
+		check_error(&err);
+		return;
+	}
+	check(start < end, "delete range non-empty");
+	check(ps_rest_time_parse("start", ps_rest_args_get(a, "start"), &alone, NULL) == PS_OK &&
+		  alone == start, "start parses alone to the same time");
+	check(ps_rest_time_parse("end", ps_rest_args_get(a, "end"), &alone, NULL) == PS_OK &&
+		  alone == end, "end parses alone to the same time");
+}
+
+static void
+check_u64(const char *s)
+{
+	uint64_t	v = 0;
+	size_t		digits = strspn(s, "0123456789");
+	bool		ok = ps_rest_parse_u64(s, 1, PS_REST_JSON_LIMIT_MAX, &v);
+
+	if (ok)
+		check(digits > 0 && s[digits] == '\0' && v >= 1 && v <= PS_REST_JSON_LIMIT_MAX,
+			  "u64 accepts only digit strings in range");
+	else if (digits > 0 && s[digits] == '\0' && digits < 6)
+		check(strtoull(s, NULL, 10) < 1 || strtoull(s, NULL, 10) > PS_REST_JSON_LIMIT_MAX,
+			  "u64 refuses only out-of-range digit strings");
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char		text[MAX_INPUT + 1];
+	char		copy[MAX_INPUT + 1];
+	char	   *accept;
+	ps_rest_args query_args, delete_args;
+
+	if (size > MAX_INPUT)
+		return 0;
+	make_schema_once();
+	memcpy(text, data, size);
+	text[size] = '\0';
+	/* libmicrohttpd hands over NUL-terminated strings: a NUL ends the input. */
+	accept = strchr(text, '\n');
+	if (accept != NULL)
+		*accept++ = '\0';
+	memcpy(copy, text, strlen(text) + 1);
+	check_u64(copy);
+
+	ps_rest_args_init(&query_args, PS_REST_ARGS_QUERY);
+	ps_rest_args_init(&delete_args, PS_REST_ARGS_DELETE_ROWS);
+	collect(text, &query_args, &delete_args);
+	check(ps_rest_args_get(&query_args, "nosuch") == NULL, "unknown keys read as absent");
+	check_query(&query_args, accept);
+	check_delete(&delete_args);
+	check(ps_rest_accept_has(accept, "text/csv") == ps_rest_accept_has(accept, "TEXT/CSV"),
+		  "Accept types are case-insensitive");
+	return 0;
+}
