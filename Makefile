@@ -24,6 +24,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-clobbered
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+$(OBJS): $(wildcard src/*/*.h)
 else
 # ---------------------------------------------------------------- owner, tools, tests
 CC ?= cc

@@ -16,11 +16,17 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 json() { python3 -c "import sys,json; d=json.load(sys.stdin); print($1)"; }
 
 # start_owner DIR PORT [extra args]: start pulsorad in the background, wait for REST.
+# PULSORAD_WRAPPER, if set, is a command line prefixed to pulsorad's (e.g.
+# "valgrind --leak-check=full --log-file=/tmp/vg.%p"); the start-up wait is
+# then longer, as such tools slow the owner down.
 start_owner() {
 	local dir=$1 port=$2; shift 2
-	"$BUILD/pulsorad" -D "$dir" --port "$port" --log-file "$dir/pulsorad.log" "$@" &
+	local tries=200
+	[ -n "${PULSORAD_WRAPPER:-}" ] && tries=2400
+	# shellcheck disable=SC2086 # the wrapper is a command line: split it
+	${PULSORAD_WRAPPER:-} "$BUILD/pulsorad" -D "$dir" --port "$port" --log-file "$dir/pulsorad.log" "$@" &
 	OWNER_PID=$!
-	for _ in $(seq 200); do
+	for _ in $(seq "$tries"); do
 		curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
 		kill -0 "$OWNER_PID" 2>/dev/null || return 1
 		sleep 0.05

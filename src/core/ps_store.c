@@ -45,6 +45,7 @@ typedef struct ps_table {
 	bool		dedup;
 	bool		visible;		/* committed; false while its creating load runs */
 	bool		ddl_busy;		/* a load that changes the schema is running */
+	bool		doomed;			/* its creating load aborted while others ran */
 	ps_schema  *schema;
 	uint64_t	row_count;
 	int64_t		min_time, max_time;
@@ -1126,14 +1127,25 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 
 	pthread_mutex_lock(&st->lock);
 	t = find_table(st, spec->table);
-	if (t && !t->visible)
+	if (t && t->doomed)
 	{
-		rc = ps_error_set(err, PS_EBUSY, "table \"%s\" is being created by another load",
-						  spec->table);
+		rc = ps_error_set(err, PS_EBUSY, "table \"%s\" is being rolled back", spec->table);
 		goto fail;
 	}
 	if ((rc = plan_load_schema(ld, t, spec, err)) != PS_OK)
 		goto fail;
+	/*
+	 * More loads may join a table that is still being created (a transaction's
+	 * savepoints), but they can only commit together with, or after, its
+	 * creator, and cannot change its schema.
+	 */
+	if (t && !t->visible && ld->changes_schema)
+	{
+		rc = ps_error_set(err, PS_EBUSY,
+						  "cannot add columns to table \"%s\" while it is being created",
+						  spec->table);
+		goto fail;
+	}
 	if (t && t->dedup && t->ninflight > 0)
 	{
 		rc = ps_error_set(err, PS_EBUSY,
@@ -1334,6 +1346,9 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	uint64_t	row_id;
 	ps_status	rc;
 
+	if (ld->table->doomed)
+		return ps_error_set(err, PS_EBUSY, "the load that created table \"%s\" was rolled back",
+							ld->table->name);
 	if (tv->is_null)
 		return ps_error_set(err, PS_EINVAL, "time column \"%s\" is null",
 							ld->schema->columns[ld->schema->time_index].name);
@@ -1407,7 +1422,14 @@ load_rollback(ps_load *ld)
 	inflight_remove(ld->table, ld->seq);
 	if (ld->changes_schema)
 		ld->table->ddl_busy = false;
+	/*
+	 * A table being created goes with its creator; loads that joined it (their
+	 * rows went with the creator's range delete) fail from now on, and the
+	 * last of them to leave frees it.
+	 */
 	if (ld->creates_table)
+		ld->table->doomed = true;
+	if (ld->table->doomed && ld->table->ninflight == 0)
 		tables_remove(st, ld->table);
 	pthread_mutex_unlock(&st->lock);
 }
@@ -1419,6 +1441,74 @@ ps_load_abort(ps_load *ld)
 		return;
 	load_rollback(ld);
 	load_free(ld);
+}
+
+static bool
+creator_among(ps_load **lds, size_t n, const ps_table *t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lds[i]->table == t && lds[i]->creates_table)
+			return true;
+	return false;
+}
+
+/* The state a table reaches when a set of its loads commits together. */
+typedef struct table_delta {
+	ps_table   *table;
+	uint64_t	row_count;
+	int64_t		min_time, max_time;
+	const ps_schema *schema;	/* schema to persist */
+	ps_load    *schema_load;	/* the load that created or extended it, if any */
+} table_delta;
+
+static bool
+first_load_of_table(ps_load **lds, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (lds[j]->table == lds[i]->table)
+			return false;
+	return true;
+}
+
+/*
+ * Add up every load of t among lds[0..n).  Called under st->lock.  A table
+ * still being created commits only with its creator.
+ */
+static ps_status
+sum_table_loads(ps_load **lds, size_t n, ps_table *t, table_delta *d, ps_error *err)
+{
+	d->table = t;
+	d->row_count = t->row_count;
+	d->min_time = t->min_time;
+	d->max_time = t->max_time;
+	d->schema = t->schema;
+	d->schema_load = NULL;
+	for (size_t i = 0; i < n; i++)
+	{
+		ps_load    *ld = lds[i];
+
+		if (ld->table != t)
+			continue;
+		if (ld->creates_table || ld->changes_schema)
+		{
+			d->schema = ld->schema;
+			d->schema_load = ld->changes_schema ? ld : NULL;
+		}
+		if (ld->rows == 0)
+			continue;
+		if (d->row_count == 0 || ld->min_time < d->min_time)
+			d->min_time = ld->min_time;
+		if (d->row_count == 0 || ld->max_time > d->max_time)
+			d->max_time = ld->max_time;
+		d->row_count += ld->rows;
+	}
+	if (d->row_count == 0)
+		d->min_time = d->max_time = 0;
+	if (!t->visible && !creator_among(lds, n, t))
+		return ps_error_set(err, PS_EBUSY,
+							"table \"%s\" is still being created by a load that has not committed",
+							t->name);
+	return PS_OK;
 }
 
 ps_status
@@ -1443,11 +1533,6 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 			rc = ps_error_set(err, PS_EINVAL, "loads of different stores cannot commit together");
 		else
 			rc = flush_batch(lds[i], err);
-		for (size_t j = 0; j < i && rc == PS_OK; j++)
-			if (lds[j]->table == lds[i]->table)
-				rc = ps_error_set(err, PS_EINVAL,
-								  "two loads into table \"%s\" cannot commit together",
-								  lds[i]->table->name);
 	}
 	if (rc != PS_OK)
 	{
@@ -1460,23 +1545,18 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 	wb = rocksdb_writebatch_create();
 	for (size_t i = 0; i < n && rc == PS_OK; i++)
 	{
-		ps_load    *ld = lds[i];
-		ps_table   *t = ld->table;
 		uint8_t		mk[9];
-		uint64_t	count = t->row_count + ld->rows;
-		int64_t		mn = t->row_count ? t->min_time : ld->min_time;
-		int64_t		mx = t->row_count ? t->max_time : ld->max_time;
 
-		if (ld->rows > 0 && ld->min_time < mn)
-			mn = ld->min_time;
-		if (ld->rows > 0 && ld->max_time > mx)
-			mx = ld->max_time;
-		if (count == 0)
-			mn = mx = 0;
-		marker_key(mk, t->id, ld->seq);
+		marker_key(mk, lds[i]->table->id, lds[i]->seq);
 		rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) mk, 9);
-		rc = write_table_record(st, wb, t, ld->changes_schema || ld->creates_table ? ld->schema : t->schema,
-								count, mn, mx, t->next_load_seq, err);
+		if (first_load_of_table(lds, i))
+		{
+			table_delta d;
+
+			if ((rc = sum_table_loads(lds, n, lds[i]->table, &d, err)) == PS_OK)
+				rc = write_table_record(st, wb, d.table, d.schema, d.row_count, d.min_time,
+										d.max_time, d.table->next_load_seq, err);
+		}
 	}
 	if (rc == PS_OK)
 		rc = write_batch(st, st->wo_commit, wb, err);
@@ -1485,26 +1565,25 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 	{
 		for (size_t i = 0; i < n; i++)
 		{
-			ps_load    *ld = lds[i];
-			ps_table   *t = ld->table;
+			ps_table   *t = lds[i]->table;
+			table_delta d;
 
-			if (ld->rows > 0)
+			if (first_load_of_table(lds, i))
 			{
-				if (t->row_count == 0 || ld->min_time < t->min_time)
-					t->min_time = ld->min_time;
-				if (t->row_count == 0 || ld->max_time > t->max_time)
-					t->max_time = ld->max_time;
+				sum_table_loads(lds, n, t, &d, NULL);
+				t->row_count = d.row_count;
+				t->min_time = d.min_time;
+				t->max_time = d.max_time;
+				if (d.schema_load)
+				{
+					ps_schema_free(t->schema);
+					t->schema = d.schema_load->schema;
+					d.schema_load->schema = NULL;
+					t->ddl_busy = false;
+				}
+				t->visible = true;
 			}
-			t->row_count += ld->rows;
-			if (ld->changes_schema)
-			{
-				ps_schema_free(t->schema);
-				t->schema = ld->schema;
-				ld->schema = NULL;
-				t->ddl_busy = false;
-			}
-			t->visible = true;
-			inflight_remove(t, ld->seq);
+			inflight_remove(t, lds[i]->seq);
 		}
 		pthread_mutex_unlock(&st->lock);
 		for (size_t i = 0; i < n; i++)

@@ -256,21 +256,38 @@ test_new_table_invisible_until_commit(void **state)
 	assert_int_equal(ps_store_list_tables(f->st, &list, &n, &err), PS_OK);
 	assert_int_equal(n, 0);
 	free(list);
-	/* A second creator is refused while the first runs. */
+	/* Other loads may join a table being created, but not commit without its creator. */
 	{
-		ps_schema  *s = tick_schema();
-		ps_load_spec spec = {.table = "fresh", .input = s};
-		ps_load    *other;
+		ps_load    *joiner = begin(f, "fresh", false);
+		ps_value	v[3];
 
-		assert_int_equal(ps_load_begin(f->st, &spec, &other, &err), PS_EBUSY);
-		ps_schema_free(s);
+		append(joiner, 2, 2, "b");
+		assert_int_equal(ps_load_commit(joiner, &err), PS_EBUSY);
+		joiner = begin(f, "fresh", false);
+		append(joiner, 3, 3, "c");
+		/* The creator rolls back: the joiner can no longer write, and the table is gone. */
+		ps_load_abort(ld);
+		memset(v, 0, sizeof(v));
+		v[0].v.i = 4;
+		assert_int_equal(ps_load_append(joiner, v, &err), PS_EBUSY);
+		ps_load_abort(joiner);
 	}
-	ps_load_abort(ld);
 	assert_int_equal(ps_store_table_info(f->st, "fresh", NULL, NULL, &err), PS_ENOTFOUND);
-	ld = begin(f, "fresh", false);
-	append(ld, 7, 1, "a");
-	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
-	assert_int_equal(info(f, "fresh").row_count, 1);
+	/* Creator and joiner commit together, in any order. */
+	{
+		ps_load    *both[2];
+
+		both[1] = begin(f, "fresh", false);
+		both[0] = begin(f, "fresh", false);
+		append(both[1], 7, 1, "a");
+		append(both[0], 8, 1, "a");
+		assert_int_equal(ps_load_commit_many(both, 2, &err), PS_OK);
+	}
+	assert_int_equal(info(f, "fresh").row_count, 2);
+	assert_int_equal(info(f, "fresh").min_time, 7);
+	assert_int_equal(info(f, "fresh").max_time, 8);
+	reopen(f);
+	assert_int_equal(count_all(f, "fresh"), 2);
 	assert_int_equal(ps_store_list_tables(f->st, &list, &n, &err), PS_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].name, "fresh");
@@ -541,7 +558,7 @@ static void
 test_commit_many_atomic(void **state)
 {
 	fixture    *f = *state;
-	ps_load    *l[2];
+	ps_load    *l[3];
 	ps_error	err;
 
 	l[0] = begin(f, "a", false);
@@ -551,6 +568,22 @@ test_commit_many_atomic(void **state)
 	assert_int_equal(ps_load_commit_many(l, 2, &err), PS_OK);
 	assert_int_equal(info(f, "a").row_count, 1);
 	assert_int_equal(info(f, "b").row_count, 1);
+	/* Several loads of one table (savepoints) add up. */
+	l[0] = begin(f, "a", false);
+	l[1] = begin(f, "a", false);
+	l[2] = begin(f, "b", false);
+	append(l[0], -5, 1, "x");
+	append(l[1], 50, 1, "x");
+	append(l[1], 51, 1, "x");
+	append(l[2], 3, 1, "x");
+	assert_int_equal(ps_load_commit_many(l, 3, &err), PS_OK);
+	assert_int_equal(info(f, "a").row_count, 4);
+	assert_int_equal(info(f, "a").min_time, -5);
+	assert_int_equal(info(f, "a").max_time, 51);
+	assert_int_equal(info(f, "b").row_count, 2);
+	reopen(f);
+	assert_int_equal(count_all(f, "a"), 4);
+	assert_int_equal(info(f, "a").row_count, 4);
 }
 
 static void
