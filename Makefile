@@ -104,7 +104,7 @@ unit: build
 run: deps
 	$(MAKE) all
 	$(MAKE) ext-install
-	@sh test/run_demo.sh $(BUILD)
+	@bash test/run_demo.sh $(BUILD)
 
 # libFuzzer targets: each test/fuzz/fuzz_X.c runs FUZZ_SECONDS on its seed
 # corpus test/fuzz/corpus/X (new inputs go to build/fuzz/corpus-X, crashes
@@ -138,7 +138,7 @@ stop:
 bench: deps
 	$(MAKE) all
 	$(MAKE) ext-install
-	@sh test/bench/run.sh $(BUILD)
+	@bash test/bench/run.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

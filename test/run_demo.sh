@@ -52,6 +52,7 @@ if [ -f "$($PGBIN/pg_config --sharedir)/extension/pulsora.control" ]; then
 	as_owner "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w \
 		-o "-p $PGPORT -k $PGDIR -c listen_addresses=''" start >/dev/null
 	as_owner "$PGBIN/psql" -h "$PGDIR" -p "$PGPORT" -U postgres -q -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pulsora CASCADE;
 CREATE EXTENSION pulsora;
 CREATE SERVER ticks_store FOREIGN DATA WRAPPER pulsora OPTIONS (data_dir '$DATA');

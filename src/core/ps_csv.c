@@ -510,7 +510,7 @@ csv_end_sample(ps_csv_load *cl)
 			const csv_field *f = &cl->sample_fields[r * cl->ncols + i];
 
 			if (!f->is_null)
-				ps_infer_feed(&inf[i], base + f->off, f->len);
+				ps_infer_feed(&inf[i], base != NULL ? base + f->off : "", f->len);
 		}
 	}
 	if (cl->time_field == CSV_NO_TIME)
@@ -705,7 +705,8 @@ csv_take_header(ps_csv_load *cl, int64_t line)
 	for (uint32_t i = 0; i < n; i++)
 	{
 		const csv_field *f = &cl->fields[i];
-		const char *name = base + f->off;
+		/* base is NULL while every field so far is empty (""): no offset on NULL. */
+		const char *name = base != NULL ? base + f->off : "";
 
 		if (f->is_null || f->len == 0)
 		{

@@ -321,11 +321,98 @@ ps_row_tag(const void *val, size_t len, uint64_t *tag)
 	return read_header(&r, tag, &ncols, &bitmap, NULL);
 }
 
+/*
+ * Where each held column's encoding lies in a value: one validating pass
+ * with the checks of ps_row_decode.  A NULL column gets len 0; *held is the
+ * number of columns the value holds, capped at ntypes.
+ */
+typedef struct column_span {
+	const uint8_t *p;
+	uint32_t	len;			/* 0: NULL */
+} column_span;
+
+static ps_status
+value_spans(const ps_type *types, uint32_t ntypes, const void *val, size_t len,
+			column_span *spans, uint32_t *held_out, uint64_t *tag, ps_error *err)
+{
+	ps_reader	r;
+	uint64_t	ncols;
+	const uint8_t *bitmap;
+	uint32_t	held;
+	uint32_t	i;
+	ps_status	st;
+
+	ps_reader_init(&r, val, len);
+	if ((st = read_header(&r, tag, &ncols, &bitmap, err)) != PS_OK)
+		return st;
+	held = ncols < ntypes ? (uint32_t) ncols : ntypes;
+	for (i = 0; i < held; i++)
+	{
+		const uint8_t *at = r.p;
+		uint64_t	u;
+
+		if ((bitmap[i >> 3] >> (i & 7)) & 1)
+		{
+			spans[i].len = 0;
+			continue;
+		}
+		switch (types[i])
+		{
+			case PS_TYPE_INTEGER:
+			case PS_TYPE_TIMESTAMP:
+			case PS_TYPE_FLOAT:
+				if (ps_reader_left(&r) < 8)
+					goto truncated;
+				r.p += 8;
+				break;
+			case PS_TYPE_BOOLEAN:
+				if (r.p >= r.end)
+					goto truncated;
+				if (*r.p > 1)
+					return ps_error_set(err, PS_ECORRUPT,
+										"corrupt row value: column %u: boolean byte %u", i + 1, *r.p);
+				r.p++;
+				break;
+			case PS_TYPE_STRING:
+				if (read_varint_fast(&r, &u) != PS_OK || u > ps_reader_left(&r) || u > UINT32_MAX)
+					goto truncated;
+				r.p += u;
+				break;
+			default:
+				return ps_error_set(err, PS_EINVAL, "column %u: invalid type code %d",
+									i + 1, (int) types[i]);
+		}
+		if (r.p - at > UINT32_MAX)
+			goto truncated;
+		spans[i].p = at;
+		spans[i].len = (uint32_t) (r.p - at);
+	}
+	if (ncols <= ntypes && r.p != r.end)
+		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: %zu trailing bytes",
+							ps_reader_left(&r));
+	*held_out = held;
+	return PS_OK;
+
+truncated:
+	return ps_error_set(err, PS_ECORRUPT, "corrupt row value: column %u truncated", i + 1);
+}
+
+/*
+ * The encoding of a non-NULL column is the same in every value (canonical
+ * form), so projection copies the columns' bytes instead of decoding and
+ * re-encoding them.
+ */
 ps_status
 ps_row_project(const ps_type *types, uint32_t ntypes, const void *val, size_t len,
 			   const uint32_t *cols, uint32_t ncols, ps_buf *out, ps_error *err)
 {
-	ps_value	values[PS_MAX_COLUMNS];
+	column_span spans[PS_MAX_COLUMNS];
+	uint32_t	held;
+	uint64_t	tag;
+	size_t		size;
+	bool		identity;
+	uint8_t    *p;
+	uint8_t    *bitmap;
 	ps_status	st;
 
 	if (ntypes > PS_MAX_COLUMNS)
@@ -335,9 +422,44 @@ ps_row_project(const ps_type *types, uint32_t ntypes, const void *val, size_t le
 		if (cols[j] >= ntypes)
 			return ps_error_set(err, PS_EINVAL, "projected column index %u out of range (%u columns)",
 								cols[j], ntypes);
-	if ((st = ps_row_decode(types, ntypes, val, len, values, NULL, err)) != PS_OK)
+	if ((st = value_spans(types, ntypes, val, len, spans, &held, &tag, err)) != PS_OK)
 		return st;
-	return encode_columns(types, values, cols, ncols, 0, false, out, err);
+
+	/* Every column the untagged value holds, in order: the value itself. */
+	identity = tag == 0 && ncols == held && ((const uint8_t *) val)[1] == held;
+	for (uint32_t j = 0; identity && j < ncols; j++)
+		identity = cols[j] == j;
+	if (identity)
+		return ps_buf_append(out, val, len) == PS_OK ? PS_OK
+			: ps_error_set(err, PS_ENOMEM, "out of memory projecting a row (%zu bytes)", len);
+
+	size = 1 + PS_VARINT_MAX + bitmap_bytes(ncols);
+	for (uint32_t j = 0; j < ncols; j++)
+		if (cols[j] < held)
+			size += spans[cols[j]].len;
+	if (ps_buf_reserve(out, size) != PS_OK)
+		return ps_error_set(err, PS_ENOMEM, "out of memory projecting a row (%zu bytes)", size);
+	p = out->data + out->len;
+	*p++ = PS_ROW_V1;
+	p += ps_varint_encode(p, ncols);
+	bitmap = p;
+	memset(bitmap, 0, bitmap_bytes(ncols));
+	p += bitmap_bytes(ncols);
+	for (uint32_t j = 0; j < ncols; j++)
+	{
+		uint32_t	c = cols[j];
+
+		/* Columns added after the row was written are NULL, as in decoding. */
+		if (c >= held || spans[c].len == 0)
+		{
+			bitmap[j >> 3] |= (uint8_t) (1u << (j & 7));
+			continue;
+		}
+		memcpy(p, spans[c].p, spans[c].len);
+		p += spans[c].len;
+	}
+	out->len = (size_t) (p - out->data);
+	return PS_OK;
 }
 
 /* ---------------------------------------------------------------- hash */

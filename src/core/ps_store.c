@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
 
@@ -38,6 +39,9 @@
 #define MARKER_VERSION 1
 #define ROWS_PER_LOAD_MAX UINT32_MAX
 #define DELETE_BATCH_KEYS 10000
+/* A batch is handed to the writer at batch_size rows or at this many bytes. */
+#define BATCH_BYTES_MAX ((size_t) 8 << 20)
+#define INGEST_DIR "ingest"
 
 typedef struct ps_table {
 	char		name[PS_MAX_NAME + 1];
@@ -67,13 +71,36 @@ struct ps_store {
 	rocksdb_column_family_handle_t *cf_default, *cf_catalog, *cf_data;
 	rocksdb_writeoptions_t *wo_rows;	/* row batches: WAL, no fsync */
 	rocksdb_writeoptions_t *wo_commit;	/* catalog commits: fsync if opts.sync */
+	rocksdb_writeoptions_t *wo_sync;	/* markers before an ingestion: always fsync */
 	rocksdb_readoptions_t *ro;
+	rocksdb_envoptions_t *envopts;		/* for SST file writers */
+	rocksdb_ingestexternalfileoptions_t *ingest_opts;
+	char	   *ingest_dir;		/* DIR/ingest: bulk files being written */
 
 	pthread_mutex_t lock;
 	ps_table  **tables;
 	size_t		ntables, tables_cap;
 	uint32_t	next_table_id;
 };
+
+/*
+ * Rows encoded by ps_load_append and not yet written, back to back in one
+ * buffer: key (PS_KEY_LEN) | value length (u32, native order) | value.
+ */
+typedef struct row_batch {
+	ps_buf		bytes;
+	size_t	   *starts;			/* offset of each row in bytes */
+	uint32_t	nrows, cap;
+	int64_t		min_time, max_time;
+	int64_t		last_time;		/* time of the last row appended */
+	bool		ordered;		/* times never decrease from one row to the next */
+} row_batch;
+
+/* A row of a batch in (time, arrival) order, for batches that arrive unordered. */
+typedef struct ordered_row {
+	int64_t		time;
+	size_t		start;
+} ordered_row;
 
 struct ps_load {
 	ps_store   *st;
@@ -88,14 +115,41 @@ struct ps_load {
 	ps_type    *value_types;
 	uint32_t   *value_columns;	/* schema index of each value column */
 	ps_value   *scratch;		/* value columns of the current row */
-	ps_buf		enc;
-	rocksdb_writebatch_t *batch;
-	uint32_t	batch_rows;
+	ps_buf		enc;			/* dedup: the untagged encoding that is hashed */
 	uint64_t	rows;			/* rows appended (dedup: new rows only) */
-	uint64_t	written_rows;	/* rows in flushed batches */
 	int64_t		min_time, max_time;	/* over all appended rows */
-	uint64_t   *dedup_ids;		/* open-addressing set of row ids in `batch` */
+	uint64_t   *dedup_ids;		/* open-addressing set of row ids in `fill` */
 	size_t		dedup_cap;
+	row_batch	batches[2];
+	row_batch  *fill;			/* the batch ps_load_append fills */
+
+	/*
+	 * The writer puts full batches into RocksDB: a thread of the load's own
+	 * (started with the first full batch) while the caller fills the next
+	 * batch, or the caller itself for dedup loads, whose lookups must see
+	 * every earlier row.  mu/cv guard queued, stop and wrc/werr.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t	thread;
+	bool		threaded;
+	bool		stop;
+	row_batch  *queued;			/* handed to the writer; NULL once written */
+	ps_status	wrc;			/* first write failure: the load is unusable */
+	ps_error	werr;
+
+	/* The writer's own state (the caller touches it only once the thread ended). */
+	uint64_t	written_rows;	/* rows the writer has taken (the marker's count) */
+	int64_t		written_min, written_max;	/* their span (the marker's) */
+	rocksdb_writebatch_t *wb;
+	rocksdb_sstfilewriter_t *sst;	/* open bulk file, NULL if none */
+	char	   *sst_path;
+	uint64_t	sst_bytes;		/* key and value bytes put in the open file */
+	uint32_t	sst_files;		/* bulk files started, for their names */
+	bool		sst_started;	/* an SST row was written: sst_last_time is set */
+	int64_t		sst_last_time;	/* time of the last row put in a bulk file */
+	ordered_row *order;
+	size_t		order_cap;
 };
 
 struct ps_scan {
@@ -346,8 +400,8 @@ marker_encode(ps_buf *out, const ps_load *ld)
 	ps_buf_reset(out);
 	if (ps_buf_append_u8(out, MARKER_VERSION) || ps_buf_append_u8(out, flags) ||
 		ps_buf_append_u64be(out, ld->written_rows) ||
-		ps_buf_append_u64be(out, (uint64_t) ld->min_time) ||
-		ps_buf_append_u64be(out, (uint64_t) ld->max_time))
+		ps_buf_append_u64be(out, (uint64_t) ld->written_min) ||
+		ps_buf_append_u64be(out, (uint64_t) ld->written_max))
 		return PS_ENOMEM;
 	return PS_OK;
 }
@@ -446,6 +500,8 @@ ps_store_options_default(ps_store_options *o)
 	o->max_background_jobs = 2;
 	o->compression = 1;
 	o->batch_size = 10000;
+	o->bulk_min_rows = 65536;
+	o->bulk_file_bytes = (uint64_t) 128 << 20;
 }
 
 static ps_status
@@ -612,7 +668,41 @@ configure_rocksdb(ps_store *st)
 	st->wo_rows = rocksdb_writeoptions_create();
 	st->wo_commit = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(st->wo_commit, o->sync ? 1 : 0);
+	st->wo_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(st->wo_sync, 1);
 	st->ro = rocksdb_readoptions_create();
+
+	/* Bulk files are hard-linked into the store, not copied. */
+	st->envopts = rocksdb_envoptions_create();
+	st->ingest_opts = rocksdb_ingestexternalfileoptions_create();
+	rocksdb_ingestexternalfileoptions_set_move_files(st->ingest_opts, 1);
+}
+
+/*
+ * DIR/ingest holds the bulk files of running loads.  Called with RocksDB's
+ * lock held, so whatever it still holds was left by a crashed owner and is
+ * not part of the store (ingested files live in DIR/db): remove it.
+ */
+static ps_status
+prepare_ingest_dir(ps_store *st, ps_error *err)
+{
+	DIR		   *d;
+	struct dirent *e;
+
+	if (asprintf(&st->ingest_dir, "%s/" INGEST_DIR, st->dir) < 0)
+	{
+		st->ingest_dir = NULL;
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	if (mkdir(st->ingest_dir, 0700) != 0 && errno != EEXIST)
+		return ps_error_set(err, PS_EIO, "cannot create %s: %s", st->ingest_dir, strerror(errno));
+	if (!(d = opendir(st->ingest_dir)))
+		return ps_error_set(err, PS_EIO, "cannot open %s: %s", st->ingest_dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	return PS_OK;
 }
 
 ps_status
@@ -638,6 +728,8 @@ ps_store_open(const char *dir, const ps_store_options *o, ps_store **out, ps_err
 		ps_store_options_default(&st->opts);
 	if (st->opts.batch_size == 0)
 		st->opts.batch_size = 10000;
+	if (st->opts.bulk_file_bytes == 0)
+		st->opts.bulk_file_bytes = (uint64_t) 128 << 20;
 	pthread_mutex_init(&st->lock, NULL);
 	configure_rocksdb(st);
 
@@ -664,6 +756,7 @@ ps_store_open(const char *dir, const ps_store_options *o, ps_store **out, ps_err
 	st->cf_data = handles[2];
 
 	if ((rc = check_format(st, err)) != PS_OK ||
+		(rc = prepare_ingest_dir(st, err)) != PS_OK ||
 		(rc = load_catalog(st, err)) != PS_OK ||
 		(rc = recover_loads(st, err)) != PS_OK)
 	{
@@ -688,7 +781,11 @@ ps_store_close(ps_store *st)
 	}
 	rocksdb_writeoptions_destroy(st->wo_rows);
 	rocksdb_writeoptions_destroy(st->wo_commit);
+	rocksdb_writeoptions_destroy(st->wo_sync);
 	rocksdb_readoptions_destroy(st->ro);
+	rocksdb_envoptions_destroy(st->envopts);
+	rocksdb_ingestexternalfileoptions_destroy(st->ingest_opts);
+	free(st->ingest_dir);
 	rocksdb_options_destroy(st->dbopts);
 	rocksdb_options_destroy(st->cf_catalog_opts);
 	rocksdb_options_destroy(st->cf_data_opts);
@@ -1004,6 +1101,13 @@ ps_store_drop_table(ps_store *st, const char *table, ps_error *err)
 /* ------------------------------------------------------------------------ loads */
 
 static void
+row_batch_free(row_batch *b)
+{
+	ps_buf_free(&b->bytes);
+	free(b->starts);
+}
+
+static void
 load_free(ps_load *ld)
 {
 	if (!ld)
@@ -1015,8 +1119,13 @@ load_free(ps_load *ld)
 	free(ld->scratch);
 	free(ld->dedup_ids);
 	ps_buf_free(&ld->enc);
-	if (ld->batch)
-		rocksdb_writebatch_destroy(ld->batch);
+	row_batch_free(&ld->batches[0]);
+	row_batch_free(&ld->batches[1]);
+	if (ld->wb)
+		rocksdb_writebatch_destroy(ld->wb);
+	free(ld->order);
+	pthread_mutex_destroy(&ld->mu);
+	pthread_cond_destroy(&ld->cv);
 	free(ld);
 }
 
@@ -1122,8 +1231,13 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 	if (!(ld = calloc(1, sizeof(*ld))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	ld->st = st;
-	ld->min_time = INT64_MAX;
-	ld->max_time = INT64_MIN;
+	ld->min_time = ld->written_min = INT64_MAX;
+	ld->max_time = ld->written_max = INT64_MIN;
+	ld->fill = &ld->batches[0];
+	ld->fill->ordered = true;
+	ld->batches[1].ordered = true;
+	pthread_mutex_init(&ld->mu, NULL);
+	pthread_cond_init(&ld->cv, NULL);
 
 	pthread_mutex_lock(&st->lock);
 	t = find_table(st, spec->table);
@@ -1237,7 +1351,7 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 
 	rocksdb_writebatch_destroy(wb);
 	ps_buf_free(&v);
-	ld->batch = rocksdb_writebatch_create();
+	ld->wb = rocksdb_writebatch_create();
 	*out = ld;
 	return PS_OK;
 
@@ -1269,37 +1383,325 @@ ps_load_rows(const ps_load *ld)
 	return ld->rows;
 }
 
-/* Write the pending batch plus the updated marker (span so far). */
-static ps_status
-flush_batch(ps_load *ld, ps_error *err)
+/* ---------------------------------------------------------------- load writer */
+
+static void
+row_batch_reset(row_batch *b)
 {
+	ps_buf_reset(&b->bytes);
+	b->nrows = 0;
+	b->ordered = true;
+}
+
+static int
+ordered_row_cmp(const void *a, const void *b)
+{
+	const ordered_row *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	/* Arrival order: row ids grow with it, so keys stay strictly increasing. */
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int64_t
+row_time(const row_batch *b, size_t start)
+{
+	uint32_t	tid;
+	int64_t		t;
+	uint64_t	row_id;
+
+	ps_key_decode(b->bytes.data + start, &tid, &t, &row_id);
+	return t;
+}
+
+/* Point *order at b's rows in (time, arrival) order: sorts only unordered batches. */
+static ps_status
+order_rows(ps_load *ld, const row_batch *b, ps_error *err)
+{
+	if (ld->order_cap < b->nrows)
+	{
+		ordered_row *n = realloc(ld->order, b->nrows * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		ld->order = n;
+		ld->order_cap = b->nrows;
+	}
+	for (uint32_t i = 0; i < b->nrows; i++)
+	{
+		ld->order[i].start = b->starts[i];
+		ld->order[i].time = row_time(b, b->starts[i]);
+	}
+	if (!b->ordered)
+		qsort(ld->order, b->nrows, sizeof(*ld->order), ordered_row_cmp);
+	return PS_OK;
+}
+
+/* Put one row into the open bulk file, starting a file if none is open. */
+static ps_status
+sst_put(ps_load *ld, const uint8_t *key, const uint8_t *val, size_t vlen, ps_error *err)
+{
+	ps_store   *st = ld->st;
+	char	   *rerr = NULL;
+
+	if (!ld->sst)
+	{
+		if (asprintf(&ld->sst_path, "%s/%u-%u-%u.sst", st->ingest_dir, ld->table->id, ld->seq,
+					 ld->sst_files) < 0)
+		{
+			ld->sst_path = NULL;
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		}
+		ld->sst_files++;
+		ld->sst = rocksdb_sstfilewriter_create(st->envopts, st->cf_data_opts);
+		rocksdb_sstfilewriter_open(ld->sst, ld->sst_path, &rerr);
+		if (rerr)
+			return rocks_error(err, rerr, "cannot create a bulk load file");
+	}
+	rocksdb_sstfilewriter_put(ld->sst, (const char *) key, PS_KEY_LEN, (const char *) val, vlen,
+							  &rerr);
+	if (rerr)
+		return rocks_error(err, rerr, "cannot write a bulk load file");
+	return PS_OK;
+}
+
+/* Forget the open bulk file (never ingested, so never visible). */
+static void
+sst_discard(ps_load *ld)
+{
+	if (ld->sst)
+		rocksdb_sstfilewriter_destroy(ld->sst);
+	if (ld->sst_path)
+		unlink(ld->sst_path);
+	free(ld->sst_path);
+	ld->sst = NULL;
+	ld->sst_path = NULL;
+	ld->sst_bytes = 0;
+}
+
+/*
+ * Finish the open bulk file and ingest it.  The marker, synced first, already
+ * spans its rows (the writer counts rows as it takes them), so a crash after
+ * the ingestion rolls them back.
+ */
+static ps_status
+sst_ingest(ps_load *ld, ps_error *err)
+{
+	ps_store   *st = ld->st;
+	rocksdb_writebatch_t *wb;
 	ps_buf		v = PS_BUF_INIT;
 	uint8_t		mk[9];
+	char	   *rerr = NULL;
+	const char *path = ld->sst_path;
 	ps_status	rc;
-	uint64_t	written = ld->written_rows;
 
-	if (ld->batch_rows == 0)
-		return PS_OK;
-	ld->written_rows = ld->rows;
+	rocksdb_sstfilewriter_finish(ld->sst, &rerr);
+	if (rerr)
+	{
+		rc = rocks_error(err, rerr, "cannot finish a bulk load file");
+		sst_discard(ld);
+		return rc;
+	}
 	if (marker_encode(&v, ld) != PS_OK)
 	{
-		ld->written_rows = written;
+		sst_discard(ld);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	}
 	marker_key(mk, ld->table->id, ld->seq);
-	rocksdb_writebatch_put_cf(ld->batch, ld->st->cf_catalog, (const char *) mk, 9,
-							  (const char *) v.data, v.len);
+	wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(wb, st->cf_catalog, (const char *) mk, 9, (const char *) v.data, v.len);
 	ps_buf_free(&v);
-	rc = write_batch(ld->st, ld->st->wo_rows, ld->batch, err);
-	if (rc != PS_OK)
+	rc = write_batch(st, st->wo_sync, wb, err);
+	rocksdb_writebatch_destroy(wb);
+	if (rc == PS_OK)
 	{
-		ld->written_rows = written;
-		return rc;
+		rocksdb_ingest_external_file_cf(st->db, st->cf_data, &path, 1, st->ingest_opts, &rerr);
+		if (rerr)
+			rc = rocks_error(err, rerr, "cannot ingest a bulk load file");
 	}
-	rocksdb_writebatch_clear(ld->batch);
-	ld->batch_rows = 0;
-	if (ld->dedup_ids)
-		memset(ld->dedup_ids, 0, ld->dedup_cap * sizeof(uint64_t));
+	sst_discard(ld);
+	return rc;
+}
+
+/*
+ * Put one batch into RocksDB (the writer's side).  Rows of a bulk load that
+ * keep time order go to the bulk file; the others, and every row of a small
+ * or dedup load, go to one WriteBatch with the updated marker.
+ */
+static ps_status
+write_rows(ps_load *ld, const row_batch *b, ps_error *err)
+{
+	ps_store   *st = ld->st;
+	bool		bulk = !ld->dedup && ld->written_rows >= st->opts.bulk_min_rows;
+	ps_status	rc;
+
+	if (b->nrows == 0)
+		return PS_OK;
+	/* Counted before anything is written: the marker must cover every row. */
+	ld->written_rows += b->nrows;
+	if (b->min_time < ld->written_min)
+		ld->written_min = b->min_time;
+	if (b->max_time > ld->written_max)
+		ld->written_max = b->max_time;
+	if (bulk && (rc = order_rows(ld, b, err)) != PS_OK)
+		return rc;
+	for (uint32_t i = 0; i < b->nrows; i++)
+	{
+		size_t		start = bulk ? ld->order[i].start : b->starts[i];
+		const uint8_t *key = b->bytes.data + start;
+		uint32_t	vlen;
+
+		memcpy(&vlen, key + PS_KEY_LEN, 4);
+		if (bulk && (!ld->sst_started || ld->order[i].time >= ld->sst_last_time))
+		{
+			if ((rc = sst_put(ld, key, key + PS_KEY_LEN + 4, vlen, err)) != PS_OK)
+				return rc;
+			ld->sst_started = true;
+			ld->sst_last_time = ld->order[i].time;
+			ld->sst_bytes += PS_KEY_LEN + vlen;
+		}
+		else
+			rocksdb_writebatch_put_cf(ld->wb, st->cf_data, (const char *) key, PS_KEY_LEN,
+									  (const char *) key + PS_KEY_LEN + 4, vlen);
+	}
+	if (rocksdb_writebatch_count(ld->wb) > 0)
+	{
+		ps_buf		v = PS_BUF_INIT;
+		uint8_t		mk[9];
+
+		if (marker_encode(&v, ld) != PS_OK)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		marker_key(mk, ld->table->id, ld->seq);
+		rocksdb_writebatch_put_cf(ld->wb, st->cf_catalog, (const char *) mk, 9,
+								  (const char *) v.data, v.len);
+		ps_buf_free(&v);
+		rc = write_batch(st, st->wo_rows, ld->wb, err);
+		rocksdb_writebatch_clear(ld->wb);
+		if (rc != PS_OK)
+			return rc;
+	}
+	if (ld->sst && ld->sst_bytes >= st->opts.bulk_file_bytes)
+		return sst_ingest(ld, err);
+	return PS_OK;
+}
+
+static void *
+writer_main(void *arg)
+{
+	ps_load    *ld = arg;
+
+	pthread_mutex_lock(&ld->mu);
+	for (;;)
+	{
+		row_batch  *b;
+		ps_error	e;
+		ps_status	rc = PS_OK;
+
+		while (!ld->queued && !ld->stop)
+			pthread_cond_wait(&ld->cv, &ld->mu);
+		if (ld->stop)
+			break;
+		b = ld->queued;
+		pthread_mutex_unlock(&ld->mu);
+		/* After a failure the rest is dropped: the load can only abort. */
+		if (ld->wrc == PS_OK)
+			rc = write_rows(ld, b, &e);
+		row_batch_reset(b);
+		pthread_mutex_lock(&ld->mu);
+		if (rc != PS_OK)
+		{
+			ld->wrc = rc;
+			ld->werr = e;
+		}
+		ld->queued = NULL;
+		pthread_cond_broadcast(&ld->cv);
+	}
+	pthread_mutex_unlock(&ld->mu);
+	return NULL;
+}
+
+/* Wait until the writer has written what it was handed (when finishing), then end it. */
+static void
+writer_stop(ps_load *ld, bool finish)
+{
+	if (!ld->threaded)
+		return;
+	pthread_mutex_lock(&ld->mu);
+	while (finish && ld->queued)
+		pthread_cond_wait(&ld->cv, &ld->mu);
+	ld->stop = true;
+	pthread_cond_broadcast(&ld->cv);
+	pthread_mutex_unlock(&ld->mu);
+	pthread_join(ld->thread, NULL);
+	ld->threaded = false;
+	ld->stop = false;
+	if (ld->queued)
+	{
+		row_batch_reset(ld->queued);
+		ld->queued = NULL;
+	}
+}
+
+static ps_status
+writer_failure(const ps_load *ld, ps_error *err)
+{
+	if (err)
+		*err = ld->werr;
+	return ld->wrc;
+}
+
+/*
+ * Hand the filled batch to the writer.  The thread writes one batch while
+ * the caller fills the other; a dedup load (or one whose thread could not
+ * start) writes in the caller.  A write failure surfaces here or at commit.
+ */
+static ps_status
+hand_off(ps_load *ld, ps_error *err)
+{
+	row_batch  *b = ld->fill;
+	ps_status	rc;
+
+	if (b->nrows == 0)
+		return PS_OK;
+	if (!ld->threaded && !ld->dedup)
+		ld->threaded = pthread_create(&ld->thread, NULL, writer_main, ld) == 0;
+	if (!ld->threaded)
+	{
+		if (ld->wrc == PS_OK && (rc = write_rows(ld, b, &ld->werr)) != PS_OK)
+			ld->wrc = rc;
+		row_batch_reset(b);
+		if (ld->dedup_ids)
+			memset(ld->dedup_ids, 0, ld->dedup_cap * sizeof(uint64_t));
+		return ld->wrc == PS_OK ? PS_OK : writer_failure(ld, err);
+	}
+	pthread_mutex_lock(&ld->mu);
+	while (ld->queued && ld->wrc == PS_OK)
+		pthread_cond_wait(&ld->cv, &ld->mu);
+	rc = ld->wrc;
+	if (rc == PS_OK)
+	{
+		ld->queued = b;
+		ld->fill = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+		pthread_cond_broadcast(&ld->cv);
+	}
+	pthread_mutex_unlock(&ld->mu);
+	return rc == PS_OK ? PS_OK : writer_failure(ld, err);
+}
+
+/* Everything appended is in RocksDB (and the writer ended) or an error says why not. */
+static ps_status
+load_drain(ps_load *ld, ps_error *err)
+{
+	ps_status	rc = hand_off(ld, err);
+
+	writer_stop(ld, true);
+	if (rc != PS_OK)
+		return rc;
+	if (ld->wrc != PS_OK)
+		return writer_failure(ld, err);
+	if (ld->sst)
+		return sst_ingest(ld, err);
 	return PS_OK;
 }
 
@@ -1342,8 +1744,11 @@ ps_status
 ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 {
 	const ps_value *tv = &values[ld->schema->time_index];
+	int64_t		time = tv->v.i;
+	row_batch  *b = ld->fill;
 	uint8_t		key[PS_KEY_LEN];
-	uint64_t	row_id;
+	uint64_t	row_id, tag = 0;
+	size_t		start, vlen;
 	ps_status	rc;
 
 	if (ld->table->doomed)
@@ -1355,46 +1760,78 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	for (uint32_t k = 0; k < ld->nvalue; k++)
 		ld->scratch[k] = values[ld->value_columns[k]];
 
-	ps_buf_reset(&ld->enc);
 	if (ld->dedup)
 	{
 		bool		seen;
 
 		/* Hash the untagged encoding so identical rows of any load collide. */
+		ps_buf_reset(&ld->enc);
 		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, 0, &ld->enc, err)) != PS_OK)
 			return rc;
-		row_id = ps_row_hash(tv->v.i, ld->enc.data, ld->enc.len);
+		row_id = ps_row_hash(time, ld->enc.data, ld->enc.len);
 		if (row_id == 0)
 			row_id = 1;
-		ps_key_encode(key, ld->table->id, tv->v.i, row_id);
+		ps_key_encode(key, ld->table->id, time, row_id);
 		if ((rc = dedup_seen(ld, key, row_id, &seen, err)) != PS_OK)
 			return rc;
 		if (seen)
 			return PS_OK;
-		ps_buf_reset(&ld->enc);
-		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, ld->seq, &ld->enc, err)) != PS_OK)
-			return rc;
+		tag = ld->seq;
 	}
 	else
 	{
 		if (ld->rows >= ROWS_PER_LOAD_MAX)
 			return ps_error_set(err, PS_ETOOBIG, "a single load is limited to %u rows",
 								ROWS_PER_LOAD_MAX);
-		if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, 0, &ld->enc, err)) != PS_OK)
-			return rc;
 		row_id = ((uint64_t) ld->seq << 32) | ld->rows;
-		ps_key_encode(key, ld->table->id, tv->v.i, row_id);
+		ps_key_encode(key, ld->table->id, time, row_id);
 	}
-	rocksdb_writebatch_put_cf(ld->batch, ld->st->cf_data, (const char *) key, PS_KEY_LEN,
-							  (const char *) ld->enc.data, ld->enc.len);
+	if (b->nrows == b->cap)
+	{
+		uint32_t	cap = b->cap ? b->cap * 2 : 1024;
+		size_t	   *n = realloc(b->starts, cap * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		b->starts = n;
+		b->cap = cap;
+	}
+	/* key | length | value, encoded in place. */
+	start = b->bytes.len;
+	if (ps_buf_append(&b->bytes, key, PS_KEY_LEN) != PS_OK ||
+		ps_buf_append(&b->bytes, "\0\0\0\0", 4) != PS_OK)
+	{
+		b->bytes.len = start;
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
+	if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->scratch, tag, &b->bytes, err)) != PS_OK)
+	{
+		b->bytes.len = start;
+		return rc;
+	}
+	vlen = b->bytes.len - start - PS_KEY_LEN - 4;
+	if (vlen > UINT32_MAX)
+	{
+		b->bytes.len = start;
+		return ps_error_set(err, PS_ETOOBIG, "row value of %zu bytes is too large", vlen);
+	}
+	memcpy(b->bytes.data + start + PS_KEY_LEN, &(uint32_t) {(uint32_t) vlen}, 4);
+	b->starts[b->nrows] = start;
+	if (b->nrows == 0 || time < b->min_time)
+		b->min_time = time;
+	if (b->nrows == 0 || time > b->max_time)
+		b->max_time = time;
+	if (b->nrows > 0 && time < b->last_time)
+		b->ordered = false;
+	b->last_time = time;
+	b->nrows++;
 	ld->rows++;
-	ld->batch_rows++;
-	if (tv->v.i < ld->min_time)
-		ld->min_time = tv->v.i;
-	if (tv->v.i > ld->max_time)
-		ld->max_time = tv->v.i;
-	if (ld->batch_rows >= ld->st->opts.batch_size)
-		return flush_batch(ld, err);
+	if (time < ld->min_time)
+		ld->min_time = time;
+	if (time > ld->max_time)
+		ld->max_time = time;
+	if (b->nrows >= ld->st->opts.batch_size || b->bytes.len >= BATCH_BYTES_MAX)
+		return hand_off(ld, err);
 	return PS_OK;
 }
 
@@ -1407,6 +1844,9 @@ load_rollback(ps_load *ld)
 	uint8_t		mk[9];
 	rocksdb_writebatch_t *wb;
 
+	/* Stop writing first; a bulk file not ingested yet was never visible. */
+	writer_stop(ld, false);
+	sst_discard(ld);
 	/* The span covers every appended row, so it covers every written one. */
 	if (delete_load_rows(st, ld->table->id, ld->seq, ld->creates_table, ld->dedup,
 						 ld->written_rows, ld->min_time, ld->max_time, &ignored) == PS_OK)
@@ -1532,7 +1972,7 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 		if (lds[i]->st != st)
 			rc = ps_error_set(err, PS_EINVAL, "loads of different stores cannot commit together");
 		else
-			rc = flush_batch(lds[i], err);
+			rc = load_drain(lds[i], err);
 	}
 	if (rc != PS_OK)
 	{

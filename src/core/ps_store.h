@@ -48,6 +48,16 @@ typedef struct ps_store_options {
 	uint32_t	max_background_jobs;	/* default 2 */
 	int			compression;			/* 0 none, 1 lz4 (default), 2 zstd */
 	uint32_t	batch_size;				/* rows per WriteBatch in loads, default 10000 */
+	/*
+	 * A load (not dedup) past this many rows writes the rest of its rows
+	 * that arrive in time order to SST files ingested into RocksDB (no WAL,
+	 * no memtable, no compaction when they do not overlap other data);
+	 * smaller loads and out-of-order rows go through WriteBatches.
+	 * Default 65536; UINT64_MAX never bulk-loads.
+	 */
+	uint64_t	bulk_min_rows;
+	uint64_t	bulk_file_bytes;		/* a bulk file is ingested once it holds this many
+										 * key and value bytes, default 128 MiB */
 } ps_store_options;
 
 void		ps_store_options_default(ps_store_options *o);

@@ -5,18 +5,23 @@
  * Invariants:
  *  - One request is answered by one frame, in order.  At most one answer is
  *    outstanding beyond the call in progress: the OK/ERROR of the last
- *    LOAD_ROWS or LOAD_CSV_DATA frame a load sent (c->pending).  Every
- *    request first reads that answer ("settles"), recording an ERROR on the
- *    load it belongs to, so that load's next call reports it.  This keeps a
- *    load frame in flight at the owner while the caller fills the next one.
- *  - A scan's batch lives in the scan's own buffer, so row pointers survive
- *    any other call on the connection until that scan's next fetch or close.
+ *    LOAD_ROWS or LOAD_CSV_DATA frame a load sent (c->pending_load), or the
+ *    ROWS/ERROR of a scan's read-ahead SCAN_FETCH (c->pending_scan).  Every
+ *    request first reads that answer ("settles"): an ERROR is recorded on
+ *    the load it belongs to, so that load's next call reports it; a scan's
+ *    answer goes into that scan's read-ahead buffer.  This keeps a load
+ *    frame in flight at the owner while the caller fills the next one, and
+ *    the owner filling a scan's next batch while the caller reads this one.
+ *  - A scan owns two buffers: the current batch, whose row pointers survive
+ *    any other call on the connection until that scan's next fetch or
+ *    close, and the batch read ahead.  A fetch swaps them.
  *  - Once an I/O error or protocol violation is seen the socket is closed
  *    and every call returns PS_ECONN naming the first cause; handles stay
  *    valid for their close/abort/free functions.  The owner frees a dead
  *    connection's scans and loads on its own.
- *  - Memory per connection is bounded: the largest frame received plus one
- *    PS_FRAME_BATCH_BYTES frame buffer per open load.
+ *  - Memory per connection is bounded: the largest frame received, two
+ *    batches per open scan, plus one PS_FRAME_BATCH_BYTES frame buffer per
+ *    open load.
  * This file is linked into the PostgreSQL extension: libc and the
  * client-side core only; no process-wide state; send() uses MSG_NOSIGNAL
  * (in ps_frame.c) so a dead owner never raises SIGPIPE in a backend.
@@ -39,23 +44,39 @@ struct ps_client {
 	char		broken_reason[PS_ERROR_MESSAGE_MAX];
 	ps_buf		out;			/* request being built */
 	ps_buf		in;				/* last answer, except scan batches */
-	ps_client_load *pending;	/* load whose last data frame is unanswered */
+	/* The one answer owed beyond the call in progress (at most one is set). */
+	ps_client_load *pending_load;	/* its last data frame is unanswered */
+	ps_client_scan *pending_scan;	/* its read-ahead SCAN_FETCH is unanswered */
 	ps_client_scan *scans;		/* open scans (doubly linked) */
 	ps_client_load *loads;		/* open loads (doubly linked) */
 };
+
+/* What a scan holds read ahead (in its `ahead` buffer). */
+typedef enum ahead_state {
+	AHEAD_NONE,					/* nothing: pending_scan may name this scan */
+	AHEAD_ROWS,					/* a ROWS batch */
+	AHEAD_ERROR					/* the owner's ERROR for the fetch */
+} ahead_state;
 
 struct ps_client_scan {
 	ps_client  *c;
 	ps_client_scan *prev, *next;
 	uint32_t	handle;
+	uint32_t	batch_bytes;	/* max_bytes of every SCAN_FETCH */
 	bool		released;		/* the owner no longer holds the handle */
 	bool		failed;			/* a fetch failed: repeat its error */
 	ps_error	failure;
 	ps_type    *types;
 	uint32_t	ntypes;
-	ps_buf		batch;			/* the last ROWS frame */
+	ps_buf		batch;			/* the current ROWS frame */
 	ps_reader	rows;			/* next row in batch */
 	uint32_t	rows_left;
+	ahead_state ahead_state;
+	ps_buf		ahead;			/* the ROWS frame read ahead */
+	ps_reader	ahead_rows;
+	uint32_t	ahead_count;
+	bool		ahead_done;
+	ps_error	ahead_error;
 };
 
 typedef enum load_state { LOAD_OPEN, LOAD_FINISHED } load_state;
@@ -153,19 +174,29 @@ client_recv(ps_client *c, ps_buf *resp, uint8_t *code, ps_reader *payload,
 	return PS_OK;
 }
 
-/* Read the answer to the pending load data frame, if any. */
+/* A malformed answer payload: the owner is not speaking our protocol. */
 static ps_status
-client_settle(ps_client *c, ps_error *err)
+client_bad_answer(ps_client *c, ps_status decode_status, const char *what, ps_error *err)
 {
-	ps_client_load *l = c->pending;
+	char		why[128];
+
+	if (decode_status == PS_ENOMEM)
+		return ps_error_set(err, PS_ENOMEM, "out of memory decoding the owner's %s", what);
+	snprintf(why, sizeof why, "malformed %s from the owner", what);
+	return client_break(c, err, why);
+}
+
+/* Read the answer to the pending load data frame. */
+static ps_status
+settle_load(ps_client *c, ps_error *err)
+{
+	ps_client_load *l = c->pending_load;
 	uint8_t		code;
 	ps_reader	payload;
 	ps_error	owner_err;
 	ps_status	st;
 
-	if (l == NULL)
-		return PS_OK;
-	c->pending = NULL;
+	c->pending_load = NULL;
 	if ((st = client_recv(c, &c->in, &code, &payload, &owner_err, err)) != PS_OK)
 		return st;
 	if (code == PS_MSG_ERROR)
@@ -180,20 +211,84 @@ client_settle(ps_client *c, ps_error *err)
 }
 
 /*
- * Send req and receive its answer into resp, expecting message `expect`.
- * The owner's ERROR is returned as its own code with its message.
+ * Read the answer to the pending scan fetch into that scan's read-ahead
+ * buffer.  Either answer ends the owner's handle when it says so: a ROWS
+ * with done = 1, or an ERROR (ps_frame.h).
  */
+static ps_status
+settle_scan(ps_client *c, ps_error *err)
+{
+	ps_client_scan *s = c->pending_scan;
+	uint8_t		code;
+	ps_reader	payload;
+	ps_status	st;
+
+	c->pending_scan = NULL;
+	if ((st = client_recv(c, &s->ahead, &code, &payload, &s->ahead_error, err)) != PS_OK)
+		return st;
+	if (code == PS_MSG_ERROR)
+	{
+		s->ahead_state = AHEAD_ERROR;
+		s->released = true;
+		return PS_OK;
+	}
+	if (code != PS_MSG_ROWS ||
+		ps_msg_rows_decode(&payload, &s->ahead_count, &s->ahead_done, &s->ahead_rows) != PS_OK)
+		return client_bad_answer(c, PS_EPROTO, "ROWS", err);
+	s->ahead_state = AHEAD_ROWS;
+	if (s->ahead_done)
+		s->released = true;
+	return PS_OK;
+}
+
+/* Read the answer owed from an earlier call, if any. */
+static ps_status
+client_settle(ps_client *c, ps_error *err)
+{
+	if (c->pending_load != NULL)
+		return settle_load(c, err);
+	if (c->pending_scan != NULL)
+		return settle_scan(c, err);
+	return PS_OK;
+}
+
+/*
+ * Receive the answer to request `sent` into resp, expecting message
+ * `expect`.  The owner's ERROR is returned as its own code with its message.
+ */
+static ps_status
+client_answer(ps_client *c, ps_buf *resp, uint8_t sent, uint8_t expect, ps_reader *payload,
+			  ps_error *err)
+{
+	uint8_t		code;
+	ps_error	owner_err;
+	ps_status	st;
+	char		why[128];
+
+	if ((st = client_recv(c, resp, &code, payload, &owner_err, err)) != PS_OK)
+		return st;
+	if (code == PS_MSG_ERROR)
+	{
+		if (err)
+			*err = owner_err;
+		return owner_err.code;
+	}
+	if (code != expect)
+	{
+		snprintf(why, sizeof why, "owner answered %s with %s", ps_msg_name(sent), ps_msg_name(code));
+		return client_break(c, err, why);
+	}
+	return PS_OK;
+}
+
+/* Send req and receive its answer into resp, as client_answer. */
 static ps_status
 client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 				 ps_reader *payload, ps_error *err)
 {
-	uint8_t		sent = req->data[4];
-	uint8_t		code;
-	ps_error	owner_err;
 	ps_status	st;
 	ps_error	send_err;
 	bool		unsent;
-	char		why[128];
 
 	st = ps_frame_send(c->fd, req, &send_err);
 	unsent = st == PS_ECONN;
@@ -207,24 +302,12 @@ client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 	 * Read the answer even when sending failed: an owner that hangs up on
 	 * us (too many connections, malformed request) says why first.
 	 */
-	if ((st = client_recv(c, resp, &code, payload, &owner_err, err)) != PS_OK)
-		return st;
-	if (unsent && code != PS_MSG_ERROR)
+	st = client_answer(c, resp, req->data[4], expect, payload, err);
+	if (unsent && st == PS_OK)
 		return client_break(c, err, send_err.message);
-	if (code == PS_MSG_ERROR)
-	{
-		if (unsent)
-			client_break(c, NULL, send_err.message);
-		if (err)
-			*err = owner_err;
-		return owner_err.code;
-	}
-	if (code != expect)
-	{
-		snprintf(why, sizeof why, "owner answered %s with %s", ps_msg_name(sent), ps_msg_name(code));
-		return client_break(c, err, why);
-	}
-	return PS_OK;
+	if (unsent)
+		client_break(c, NULL, send_err.message);
+	return st;
 }
 
 /* The usual request: settle, then round-trip c->out into c->in. */
@@ -236,18 +319,6 @@ client_call(ps_client *c, uint8_t expect, ps_reader *payload, ps_error *err)
 	if ((st = client_usable(c, err)) != PS_OK || (st = client_settle(c, err)) != PS_OK)
 		return st;
 	return client_roundtrip(c, &c->out, &c->in, expect, payload, err);
-}
-
-/* A malformed answer payload: the owner is not speaking our protocol. */
-static ps_status
-client_bad_answer(ps_client *c, ps_status decode_status, const char *what, ps_error *err)
-{
-	char		why[128];
-
-	if (decode_status == PS_ENOMEM)
-		return ps_error_set(err, PS_ENOMEM, "out of memory decoding the owner's %s", what);
-	snprintf(why, sizeof why, "malformed %s from the owner", what);
-	return client_break(c, err, why);
 }
 
 static ps_status
@@ -532,6 +603,9 @@ scan_free(ps_client_scan *s)
 {
 	ps_client  *c = s->c;
 
+	/* Only a broken or closing connection may still owe this scan an answer. */
+	if (c->pending_scan == s)
+		c->pending_scan = NULL;
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -540,7 +614,70 @@ scan_free(ps_client_scan *s)
 		s->next->prev = s->prev;
 	free(s->types);
 	ps_buf_free(&s->batch);
+	ps_buf_free(&s->ahead);
 	free(s);
+}
+
+/* Build in c->out a SCAN_FETCH of handle (0: the scan just opened). */
+static ps_status
+build_fetch(ps_client *c, uint32_t handle, uint32_t max_rows, uint32_t max_bytes)
+{
+	if (build_handle_request(c, PS_MSG_SCAN_FETCH, handle) != PS_OK ||
+		ps_buf_append_u32be(&c->out, max_rows) != PS_OK ||
+		ps_buf_append_u32be(&c->out, max_bytes) != PS_OK)
+		return PS_ENOMEM;
+	return PS_OK;
+}
+
+/*
+ * Ask for the next batch of s without waiting: after settling what the
+ * connection owes, send a SCAN_FETCH whose answer becomes c->pending_scan.
+ */
+static ps_status
+scan_request(ps_client_scan *s, uint32_t max_rows, ps_error *err)
+{
+	ps_client  *c = s->c;
+	ps_status	st;
+
+	if ((st = client_usable(c, err)) != PS_OK || (st = client_settle(c, err)) != PS_OK)
+		return st;
+	if (build_fetch(c, s->handle, max_rows, s->batch_bytes) != PS_OK)
+		return no_memory(err);
+	if ((st = client_send(c, &c->out, err)) != PS_OK)
+		return st;
+	c->pending_scan = s;
+	return PS_OK;
+}
+
+/*
+ * SCAN_OPEN with its first SCAN_FETCH (handle 0) right behind it: one round
+ * trip.  On success the fetch's answer is owed to the new scan; when the
+ * open fails, the fetch fails too and its answer is read and dropped here.
+ */
+static ps_status
+scan_open_and_fetch(ps_client *c, uint32_t first_rows, uint32_t batch_bytes,
+					ps_reader *payload, ps_error *err)
+{
+	ps_status	st;
+	uint8_t		code;
+	ps_reader	ignored;
+	ps_error	fetch_err;
+
+	if ((st = client_send(c, &c->out, err)) != PS_OK)
+		return st;
+	/* The owner owes an answer now: any failure must end the connection. */
+	if (build_fetch(c, 0, first_rows, batch_bytes) != PS_OK)
+		return client_break(c, err, "out of memory building a request");
+	if ((st = client_send(c, &c->out, err)) != PS_OK)
+		return st;
+	st = client_answer(c, &c->in, PS_MSG_SCAN_OPEN, PS_MSG_SCAN_OPENED, payload, err);
+	if (st == PS_OK || c->broken)
+		return st;
+	/* The open failed (err says why), so the fetch did too: drop its answer. */
+	if (client_recv(c, &c->out, &code, &ignored, &fetch_err, NULL) == PS_OK &&
+		code != PS_MSG_ERROR)
+		client_break(c, NULL, "owner answered the SCAN_FETCH of a failed SCAN_OPEN with rows");
+	return st;
 }
 
 ps_status
@@ -550,6 +687,8 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	ps_client_scan *s;
 	ps_reader	payload;
 	ps_msg_scan_opened m;
+	uint32_t	batch_bytes = spec->batch_bytes == 0 ? PS_FRAME_BATCH_BYTES
+		: spec->batch_bytes < PS_FRAME_SCAN_BYTES_MAX ? spec->batch_bytes : PS_FRAME_SCAN_BYTES_MAX;
 	ps_status	st;
 
 	*out = NULL;
@@ -564,7 +703,11 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	/* Allocate before asking, so success on the owner cannot leak a handle. */
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return no_memory(err);
-	if ((st = client_call(c, PS_MSG_SCAN_OPENED, &payload, err)) != PS_OK)
+	if ((st = client_usable(c, err)) == PS_OK && (st = client_settle(c, err)) == PS_OK)
+		st = spec->first_rows == 0
+			? client_roundtrip(c, &c->out, &c->in, PS_MSG_SCAN_OPENED, &payload, err)
+			: scan_open_and_fetch(c, spec->first_rows, batch_bytes, &payload, err);
+	if (st != PS_OK)
 	{
 		free(s);
 		return st;
@@ -578,12 +721,15 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	}
 	s->c = c;
 	s->handle = m.handle;
+	s->batch_bytes = batch_bytes;
 	s->types = m.types;			/* moved */
 	s->ntypes = m.ntypes;
 	s->next = c->scans;
 	if (c->scans)
 		c->scans->prev = s;
 	c->scans = s;
+	if (spec->first_rows > 0)
+		c->pending_scan = s;
 	*out = s;
 	if (types_out)
 		*types_out = s->types;
@@ -594,9 +740,7 @@ ps_status
 ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err)
 {
 	ps_client  *c = s->c;
-	ps_reader	payload;
-	uint32_t	count;
-	bool		last;
+	ps_buf		swap;
 	ps_status	st;
 
 	s->rows_left = 0;
@@ -607,32 +751,41 @@ ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error 
 			*err = s->failure;
 		return s->failure.code;
 	}
-	if (s->released)
-	{
-		*done = true;
-		return PS_OK;
-	}
-	if ((st = client_usable(c, err)) != PS_OK || (st = client_settle(c, err)) != PS_OK)
+	/* The batch read ahead, if the owner still owes it, arrives first. */
+	if (c->pending_scan == s && (st = client_settle(c, err)) != PS_OK)
 		return st;
-	if (build_handle_request(c, PS_MSG_SCAN_FETCH, s->handle) != PS_OK ||
-		ps_buf_append_u32be(&c->out, max_rows) != PS_OK)
-		return no_memory(err);
-	st = client_roundtrip(c, &c->out, &s->batch, PS_MSG_ROWS, &payload, &s->failure);
-	if (st != PS_OK)
+	if (s->ahead_state == AHEAD_NONE)
 	{
-		/* A failed fetch releases the owner's handle; later fetches repeat the error. */
-		s->released = true;
+		if (s->released)
+		{
+			*done = true;
+			return PS_OK;
+		}
+		if ((st = scan_request(s, max_rows, err)) != PS_OK ||
+			(st = client_settle(c, err)) != PS_OK)
+			return st;
+	}
+	if (s->ahead_state == AHEAD_ERROR)
+	{
+		/* The owner released the handle; later fetches repeat the error. */
+		s->ahead_state = AHEAD_NONE;
 		s->failed = true;
+		s->failure = s->ahead_error;
 		if (err)
 			*err = s->failure;
-		return st;
+		return s->failure.code;
 	}
-	if (ps_msg_rows_decode(&payload, &count, &last, &s->rows) != PS_OK)
-		return client_bad_answer(c, PS_EPROTO, "ROWS", err);
-	s->rows_left = count;
-	if (last)
-		s->released = true;
-	*done = last;
+	/* The batch read ahead becomes current; its reader moves with its bytes. */
+	swap = s->batch;
+	s->batch = s->ahead;
+	s->ahead = swap;
+	s->ahead_state = AHEAD_NONE;
+	s->rows = s->ahead_rows;
+	s->rows_left = s->ahead_count;
+	*done = s->ahead_done;
+	/* Read ahead; should that fail, the next call on the connection says why. */
+	if (!*done)
+		(void) scan_request(s, max_rows, NULL);
 	return PS_OK;
 }
 
@@ -658,7 +811,10 @@ ps_client_scan_close(ps_client_scan *s, ps_error *err)
 	if (s == NULL)
 		return PS_OK;
 	c = s->c;
-	if (!s->released && !c->broken)
+	/* A batch still owed must be read (and is dropped): answers come in order. */
+	if (c->pending_scan == s && !c->broken)
+		st = client_settle(c, err);
+	if (st == PS_OK && !s->released && !c->broken)
 	{
 		if (build_handle_request(c, PS_MSG_SCAN_CLOSE, s->handle) != PS_OK)
 			st = no_memory(err);
@@ -676,8 +832,8 @@ load_free(ps_client_load *l)
 {
 	ps_client  *c = l->c;
 
-	if (c->pending == l)
-		c->pending = NULL;
+	if (c->pending_load == l)
+		c->pending_load = NULL;
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -804,7 +960,7 @@ load_flush(ps_client_load *l, ps_error *err)
 	}
 	if ((st = client_send(c, &l->frame, err)) != PS_OK)
 		return st;
-	c->pending = l;
+	c->pending_load = l;
 	return load_frame_start(l) == PS_OK ? PS_OK : no_memory(err);
 }
 

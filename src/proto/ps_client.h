@@ -5,8 +5,11 @@
  *
  * The library links no RocksDB and no PostgreSQL; it allocates with malloc.
  * A ps_client is one connection, used by one thread at a time.  Calls are
- * synchronous request/response, but many scans and loads may be open at once
- * on one connection (each is a server-side handle).  Any I/O error or
+ * synchronous request/response, except that a scan reads its next batch
+ * ahead and a load sends its data frames ahead (at most one answer owed at
+ * a time, collected by the next call on the connection).  Many scans and
+ * loads may be open at once on one connection (each is a server-side
+ * handle).  Any I/O error or
  * protocol violation makes the connection unusable: calls then return
  * PS_ECONN and the caller should ps_client_close it and reconnect.
  *
@@ -87,6 +90,12 @@ typedef struct ps_client_scan_spec {
 	uint64_t	offset, limit;	/* limit 0 = none */
 	const char *const *columns;	/* names of value columns wanted (time never needed) */
 	uint32_t	ncolumns;
+	/* Rows of the first batch, asked for with the open in one round trip
+	 * (0: the first fetch asks, with its max_rows). */
+	uint32_t	first_rows;
+	/* Soft byte size of each batch (0: PS_FRAME_BATCH_BYTES; at most
+	 * PS_FRAME_SCAN_BYTES_MAX, both in ps_frame.h). */
+	uint32_t	batch_bytes;
 } ps_client_scan_spec;
 
 /*
@@ -97,10 +106,15 @@ typedef struct ps_client_scan_spec {
 ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 								ps_client_scan **out, const ps_type **types_out, ps_error *err);
 /*
- * Fetch the next batch of at most max_rows rows (the owner also caps a batch
- * by bytes).  Afterwards iterate it with ps_client_scan_row until it returns
- * false; the row pointers stay valid until the next fetch or close.
- * *done becomes true when the scan is exhausted (the batch may still hold rows).
+ * Make the next batch current; iterate it with ps_client_scan_row until that
+ * returns false.  The row pointers stay valid until the next fetch or close
+ * of this scan, whatever else happens on the connection.  *done becomes true
+ * when the scan is exhausted (the batch may still hold rows).
+ * Read-ahead: unless the scan is exhausted, the fetch then asks the owner for
+ * the following batch, of at most max_rows rows (and batch_bytes), without
+ * waiting for it; the next fetch takes it.  So a batch holds at most the
+ * max_rows of the fetch before (or first_rows, for the first); a fetch with
+ * nothing read ahead asks with its own max_rows and waits.
  */
 ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err);
 /* (After a failed fetch the scan is dead: later fetches repeat the error.) */

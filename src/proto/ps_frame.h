@@ -29,7 +29,7 @@
  *  SCAN_OPEN      str table, i64 lo, i64 hi (inclusive), u8 flags
  *                 (bit 0: descending), u64 offset, u64 limit (0 = none),
  *                 varint n, n x str column            -> SCAN_OPENED
- *  SCAN_FETCH     u32 handle, u32 max_rows            -> ROWS
+ *  SCAN_FETCH     u32 handle, u32 max_rows, u32 max_bytes -> ROWS
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
  *                 u32 time_index, u8 add_columns      -> LOAD_OPENED
@@ -57,8 +57,11 @@
  *
  * A row is: i64 time (ns) | varint len | len bytes of an untagged value
  * (ps_row.h).  In ROWS the value holds the scan's requested columns in
- * request order (ps_row_project); in LOAD_ROWS it holds the load's input
- * columns other than the time column, in input order (ps_row_encode).
+ * request order (ps_row_project; when a scan requests all of the table's
+ * value columns in table order, the stored value itself, which may lack
+ * trailing columns added later: readers take those as NULL); in LOAD_ROWS
+ * it holds the load's input columns other than the time column, in input
+ * order (ps_row_encode).
  *
  * Semantics worth knowing:
  *  - Counts are capped: columns at PS_MAX_COLUMNS, and see PS_FRAME_MAX_*.
@@ -68,8 +71,15 @@
  *    error (the row time always travels).  A ROWS frame with done = 1 ends
  *    the scan: the owner has already released the handle, so no SCAN_CLOSE
  *    is needed.  A SCAN_FETCH that fails also releases the handle.  The
- *    owner caps a batch at max_rows and at about PS_FRAME_BATCH_BYTES.
+ *    owner caps a batch at max_rows and at about max_bytes of rows (at
+ *    most PS_FRAME_SCAN_BYTES_MAX; at least one row, whatever max_bytes
+ *    says).  A scan with a limit ends (done = 1) with the batch that
+ *    reaches the limit, so a client that reads `limit` rows need not close.
  *    SCAN_CLOSE and LOAD_ABORT of an unknown handle succeed (idempotent).
+ *  - Handle 0 in SCAN_FETCH names the scan opened by the request just
+ *    before it on the connection, so a client may send SCAN_OPEN and its
+ *    first SCAN_FETCH back to back (one round trip).  If that SCAN_OPEN
+ *    failed, the SCAN_FETCH fails too (PS_ENOTFOUND).
  *  - A load is all-or-nothing: the first error on a load (a bad row, a bad
  *    CSV record in on_error=abort mode, a storage error) rolls it back and
  *    every later request on that handle but LOAD_ABORT gets the same error.
@@ -80,6 +90,9 @@
  *    the OK (or ERROR) only just before its next request.  This keeps one
  *    frame in flight while the client fills the next; the owner needs no
  *    special support, as it answers every frame in order with a tiny frame.
+ *    Likewise a client may send the next SCAN_FETCH of a scan as soon as a
+ *    batch arrives (read-ahead), so the owner fills it while the client
+ *    consumes the last one; answers still come one per request, in order.
  */
 #ifndef PS_FRAME_H
 #define PS_FRAME_H
@@ -93,11 +106,13 @@
 #include "../core/ps_types.h"
 
 #define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
-#define PS_PROTO_VERSION 1
+#define PS_PROTO_VERSION 2		/* 2: SCAN_FETCH max_bytes and handle 0 */
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
-/* Soft size of a batch frame (ROWS, LOAD_ROWS, LOAD_CSV_DATA). */
+/* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
 #define PS_FRAME_BATCH_BYTES (256u * 1024)
+/* The largest soft size of a ROWS batch a client may ask for. */
+#define PS_FRAME_SCAN_BYTES_MAX (1024u * 1024)
 /* Caps on item counts, so a decoder's allocations stay small. */
 #define PS_FRAME_MAX_OPTIONS 64			/* LOAD_CSV_BEGIN options */
 #define PS_FRAME_MAX_HANDLES 4096		/* LOAD_COMMIT handles */

@@ -50,8 +50,9 @@
 #define DEFAULT_MAX_CONNECTIONS 64
 #define DEFAULT_SCAN_IDLE_TIMEOUT_S 300
 #define LISTEN_BACKLOG 64
-/* Request/answer buffers above this are freed after use, not kept. */
-#define KEEP_BUFFER_BYTES (4u * PS_FRAME_BATCH_BYTES)
+/* Request/answer buffers above this are freed after use, not kept: a
+ * largest scan batch (plus the row that crosses its soft size) stays. */
+#define KEEP_BUFFER_BYTES (2u * PS_FRAME_SCAN_BYTES_MAX)
 
 typedef struct scan_handle {
 	uint32_t	id;
@@ -60,6 +61,8 @@ typedef struct scan_handle {
 	uint32_t	ntypes;
 	uint32_t   *cols;			/* projected value-column indexes */
 	uint32_t	ncols;
+	bool		all_columns;	/* cols is 0..ntypes-1: stored values travel as they are */
+	uint64_t	limit_left;		/* rows the scan's limit still allows (UINT64_MAX: none) */
 	int64_t		deadline_ms;	/* closed when idle past this (monotonic) */
 } scan_handle;
 
@@ -114,6 +117,9 @@ struct conn {
 	ps_buf		out;			/* answer */
 	ps_buf		scratch;		/* one projected row */
 	uint32_t	next_id;
+	/* Scan opened by the previous / the current request, or 0 (SCAN_FETCH of handle 0). */
+	uint32_t	opened_before;
+	uint32_t	opened_now;
 	scan_handle *scans[PS_PROTO_MAX_HANDLES];
 	uint32_t	nscans;
 	load_handle *loads[PS_PROTO_MAX_HANDLES];
@@ -453,6 +459,9 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 		h->cols[i] = ps_schema_value_index(schema, (uint32_t) idx);
 		out_types[i] = schema->columns[idx].type;
 	}
+	h->all_columns = h->ncols == h->ntypes;
+	for (uint32_t i = 0; i < h->ncols && h->all_columns; i++)
+		h->all_columns = h->cols[i] == i;
 	return PS_OK;
 }
 
@@ -493,6 +502,7 @@ handle_scan_open(conn *cn, ps_reader *r, ps_error *err)
 		goto done;
 	}
 	h->id = ++cn->next_id;
+	h->limit_left = m.limit ? m.limit : UINT64_MAX;
 	h->deadline_ms = now_ms() + (int64_t) cn->srv->idle_timeout_s * 1000;
 	if (ps_frame_start(&cn->out, PS_MSG_SCAN_OPENED) != PS_OK ||
 		ps_msg_scan_opened_encode(&cn->out, h->id, types, m.ncolumns) != PS_OK)
@@ -502,19 +512,57 @@ handle_scan_open(conn *cn, ps_reader *r, ps_error *err)
 		goto done;
 	}
 	cn->scans[cn->nscans++] = h;
+	cn->opened_now = h->id;
 done:
 	free(types);
 	ps_msg_scan_open_clear(&m);
 	return st;
 }
 
-/* Fill cn->out with a ROWS batch; *done when the scan is exhausted. */
+/*
+ * The value that carries one row of h: the stored value itself when every
+ * column is wanted in order and it is untagged (a reader takes the columns
+ * an older value lacks as NULL), else its projection into cn->scratch.  A
+ * scan of no columns sends the empty value left in cn->scratch by scan_fill.
+ */
 static ps_status
-scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, bool *done, ps_error *err)
+scan_row_value(conn *cn, scan_handle *h, const ps_scan_row *row, const void **value,
+			   size_t *len, ps_error *err)
+{
+	ps_status	st;
+
+	if (h->all_columns && row->value_len > 0 && ((const uint8_t *) row->value)[0] == PS_ROW_V1)
+	{
+		*value = row->value;
+		*len = row->value_len;
+		return PS_OK;
+	}
+	if (h->ncols > 0)
+	{
+		ps_buf_reset(&cn->scratch);
+		if ((st = ps_row_project(h->types, h->ntypes, row->value, row->value_len,
+								 h->cols, h->ncols, &cn->scratch, err)) != PS_OK)
+			return st;
+	}
+	*value = cn->scratch.data;
+	*len = cn->scratch.len;
+	return PS_OK;
+}
+
+/*
+ * Fill cn->out with a ROWS batch of at most max_rows rows and about
+ * max_bytes; *done when the scan is exhausted, which includes reaching its
+ * limit, so that a client reading exactly `limit` rows needs no SCAN_CLOSE.
+ */
+static ps_status
+scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool *done,
+		  ps_error *err)
 {
 	uint32_t	count = 0;
 	size_t		count_at;
 	ps_scan_row row;
+	const void *value;
+	size_t		len;
 	ps_status	st;
 
 	*done = false;
@@ -523,24 +571,39 @@ scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, bool *done, ps_error *err
 		ps_buf_append_u8(&cn->out, 0) != PS_OK)
 		return answer_memory(err);
 	count_at = PS_FRAME_HEADER;
-	while (count < max_rows && cn->out.len < PS_FRAME_HEADER + 5 + PS_FRAME_BATCH_BYTES)
+	if (h->ncols == 0)
 	{
+		ps_buf_reset(&cn->scratch);
+		if ((st = ps_row_encode(NULL, 0, NULL, 0, &cn->scratch, err)) != PS_OK)
+			return st;
+	}
+	/* At least one row per batch, however small max_bytes is. */
+	while (count < max_rows &&
+		   (count == 0 || cn->out.len - (PS_FRAME_HEADER + 5) < (size_t) max_bytes))
+	{
+		if (h->limit_left == 0)
+		{
+			*done = true;
+			break;
+		}
 		if ((st = ps_scan_next(h->sc, &row, done, err)) != PS_OK)
 			return st;
 		if (*done)
 			break;
-		ps_buf_reset(&cn->scratch);
-		if ((st = ps_row_project(h->types, h->ntypes, row.value, row.value_len,
-								 h->cols, h->ncols, &cn->scratch, err)) != PS_OK)
+		if ((st = scan_row_value(cn, h, &row, &value, &len, err)) != PS_OK)
 			return st;
 		/* i64 time + varint length (<= 10 bytes) + value must fit the frame. */
-		if (cn->out.len + 18 + cn->scratch.len > (size_t) PS_FRAME_MAX + 4)
+		if (cn->out.len + 18 + len > (size_t) PS_FRAME_MAX + 4)
 			return ps_error_set(err, PS_ETOOBIG, "a row of %zu bytes does not fit a protocol frame",
-								cn->scratch.len);
-		if (ps_frame_put_row(&cn->out, row.time, cn->scratch.data, cn->scratch.len) != PS_OK)
+								len);
+		if (ps_frame_put_row(&cn->out, row.time, value, len) != PS_OK)
 			return answer_memory(err);
 		count++;
+		if (h->limit_left != UINT64_MAX)
+			h->limit_left--;
 	}
+	if (h->limit_left == 0)
+		*done = true;
 	cn->out.data[count_at] = (uint8_t) (count >> 24);
 	cn->out.data[count_at + 1] = (uint8_t) (count >> 16);
 	cn->out.data[count_at + 2] = (uint8_t) (count >> 8);
@@ -552,21 +615,26 @@ scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, bool *done, ps_error *err
 static ps_status
 handle_scan_fetch(conn *cn, ps_reader *r, ps_error *err)
 {
-	uint32_t	id, max_rows, slot;
+	uint32_t	id, max_rows, max_bytes, slot;
 	scan_handle *h;
 	bool		done;
 	ps_status	st;
 
 	if (ps_frame_get_u32(r, &id) != PS_OK || ps_frame_get_u32(r, &max_rows) != PS_OK ||
-		ps_frame_get_end(r) != PS_OK)
+		ps_frame_get_u32(r, &max_bytes) != PS_OK || ps_frame_get_end(r) != PS_OK)
 		return malformed(err, PS_MSG_SCAN_FETCH);
+	/* Handle 0: the scan the previous request opened (ps_frame.h). */
+	if (id == 0 && (id = cn->opened_before) == 0)
+		return ps_error_set(err, PS_ENOTFOUND, "SCAN_FETCH of handle 0 must follow a SCAN_OPEN that succeeded");
 	if ((h = scan_find(cn, id, &slot)) == NULL)
 		return ps_error_set(err, PS_ENOTFOUND,
 							"no open scan with handle %u (scans idle for %u s are closed)",
 							id, cn->srv->idle_timeout_s);
 	if (max_rows == 0)
 		return ps_error_set(err, PS_EINVAL, "SCAN_FETCH of 0 rows");
-	st = scan_fill(cn, h, max_rows, &done, err);
+	if (max_bytes > PS_FRAME_SCAN_BYTES_MAX)
+		max_bytes = PS_FRAME_SCAN_BYTES_MAX;
+	st = scan_fill(cn, h, max_rows, max_bytes, &done, err);
 	/* An exhausted or failed scan is released at once (ps_frame.h). */
 	if (st != PS_OK || done)
 		scan_remove(cn, slot);
@@ -1043,6 +1111,8 @@ conn_serve(conn *cn)
 		}
 		/* Requests arriving after a scan's deadline must not revive it. */
 		scans_expire(cn, now_ms());
+		cn->opened_before = cn->opened_now;
+		cn->opened_now = 0;
 		ps_error_clear(&err);
 		if ((st = dispatch(cn, code, &r, &err)) != PS_OK)
 		{

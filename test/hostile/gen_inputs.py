@@ -65,6 +65,7 @@ cases = {
     "int_overflow": bad(qty=b"99999999999999999999"),
     "int_underflow": bad(qty=b"-9223372036854775809"),
     "float_overflow": bad(px=b"1e999"),
+    "late_float_overflow": HEADER + good_rows(150) + b",".join([T, b"A", b"1e999", b"1", b"true"]) + b"\n",
     "late_int_overflow": HEADER + good_rows(150) + b",".join([T, b"A", b"1", b"9223372036854775808", b"true"]) + b"\n",
     # times out of range or malformed
     "time_after_2262": bad(ts=b"2262-04-11T23:47:16.854775808Z"),

@@ -1,0 +1,97 @@
+#!/bin/bash
+# test_concurrency.sh — concurrent REST writers and readers on one pulsorad.
+#   test/hostile/test_concurrency.sh [BUILD_DIR]
+#   CONCURRENCY_SECONDS=600 test/hostile/test_concurrency.sh build   (long form)
+#
+# WRITERS (3) writer processes ingest loads of distinct, known sizes into
+# one table "c" — which none of them has created when they start, so their
+# first loads race to create it — while READERS (3) readers count, export
+# and query it (test/hostile/concurrency_worker.py states what each checks:
+# counts never decrease, a scan sees a committed state between the counts
+# read around it, a writer's rows are always exactly its first k loads).
+# The writers run for CONCURRENCY_SECONDS (default 20; the length of the
+# run, not something measured).  Then: no worker saw an error, the final
+# count equals the sum of acknowledged rows, a full CSV export has as many
+# rows, the catalog's min/max times are the first and last exported rows,
+# the owner stops cleanly and its stderr holds no sanitizer report.
+# Last line: "N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+. "$ROOT/test/lib.sh"
+PY=$(command -v /usr/bin/python3 || command -v python3)
+SECONDS_RUN=${CONCURRENCY_SECONDS:-20}
+WRITERS=${CONCURRENCY_WRITERS:-3}
+READERS=${CONCURRENCY_READERS:-3}
+
+TMP=$(mktemp -d /tmp/pulsora_concurrency_XXXXXX)
+WORKERS=()
+cleanup() {
+	touch "$TMP/state/writers_done" 2>/dev/null
+	for p in "${WORKERS[@]}"; do kill "$p" 2>/dev/null; done
+	kill "${OWNER_PID:-}" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+DIR="$TMP/data"
+mkdir -m 700 "$DIR" "$TMP/state"
+PORT=$(free_port)
+URL="http://127.0.0.1:$PORT"
+if ! start_owner "$DIR" "$PORT" 2>>"$TMP/owner.stderr"; then
+	fail "pulsorad starts"; cat "$TMP/owner.stderr"; finish; exit 1
+fi
+ok "pulsorad starts"
+
+WRITER_PIDS=()
+for w in $(seq 0 $((WRITERS - 1))); do
+	"$PY" "$ROOT/test/hostile/concurrency_worker.py" writer "$w" "$PORT" "$TMP/state" "$SECONDS_RUN" "$WRITERS" &
+	WRITER_PIDS+=("$!")
+done
+READER_PIDS=()
+for r in $(seq 0 $((READERS - 1))); do
+	"$PY" "$ROOT/test/hostile/concurrency_worker.py" reader "$r" "$PORT" "$TMP/state" "$SECONDS_RUN" "$WRITERS" &
+	READER_PIDS+=("$!")
+done
+WORKERS=("${WRITER_PIDS[@]}" "${READER_PIDS[@]}")
+writers_ok=0
+for p in "${WRITER_PIDS[@]}"; do wait "$p" && writers_ok=$((writers_ok + 1)); done
+touch "$TMP/state/writers_done"
+readers_ok=0
+for p in "${READER_PIDS[@]}"; do wait "$p" && readers_ok=$((readers_ok + 1)); done
+WORKERS=()
+
+if [ -s "$TMP/state/errors" ]; then
+	fail "workers saw errors:"; sed 's/^/       /' "$TMP/state/errors" | head -n 20
+else ok "no worker saw an error"; fi
+check "every writer finished" "$WRITERS" "$writers_ok"
+check "every reader finished" "$READERS" "$readers_ok"
+for f in "$TMP"/state/writer.* "$TMP"/state/reader.*; do
+	[ -f "$f" ] && echo "# $(basename "$f"): $(cat "$f")"
+done
+
+acked_loads=$(cat "$TMP"/state/acks.* 2>/dev/null | wc -l)
+acked_rows=$(cat "$TMP"/state/acks.* 2>/dev/null | awk '{s += $2} END {print s + 0}')
+reads=$(cat "$TMP"/state/reader.* 2>/dev/null | awk '{s += $1 + $3 + $5 + $7} END {print s + 0}')
+if [ "$acked_loads" -ge "$WRITERS" ] && [ "$reads" -gt 0 ]; then
+	ok "$acked_loads loads ($acked_rows rows) acknowledged, $reads reads made meanwhile"
+else fail "work was done ($acked_loads loads, $reads reads)"; fi
+final=$(curl -sf "$URL/tables/c/count" | json 'd["data"]["count"]')
+check "the final count equals the sum of acknowledged rows" "$acked_rows" "$final"
+curl -sf "$URL/tables/c/query?format=csv&time_format=ns" >"$TMP/export.csv"
+check "a full CSV export has every row" "$acked_rows" "$(($(wc -l <"$TMP/export.csv") - 1))"
+bounds=$(curl -sf "$URL/tables/c/count" | json '"%s %s" % (d["data"]["min_ts"], d["data"]["max_ts"])')
+# Nanoseconds to milliseconds as text: awk's doubles would round 19 digits.
+ends=$(awk -F, 'NR == 2 {first = $1} END {print substr(first, 1, length(first) - 6), substr($1, 1, length($1) - 6)}' "$TMP/export.csv")
+check "the catalog's min/max are the first and last rows" "$ends" "$bounds"
+check "the export has each (writer, load, seq) once" 0 \
+	"$(tail -n +2 "$TMP/export.csv" | cut -d, -f2-4 | sort | uniq -d | wc -l)"
+
+kill -TERM "$OWNER_PID"
+wait "$OWNER_PID"
+check "the owner stops cleanly" 0 "$?"
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/owner.stderr" "$DIR/pulsorad.log"; then
+	fail "sanitizer reports from pulsorad"; grep -hE -A5 'Sanitizer|runtime error' "$TMP/owner.stderr" | head -40
+else ok "no sanitizer report in pulsorad's stderr or log"; fi
+finish
