@@ -59,6 +59,7 @@ typedef struct options {
 	bool		no_rest;
 	long		postmaster_pid;	/* 0: started by hand */
 	const char *log_file;
+	bool		compact;		/* compact the store and exit */
 } options;
 
 static void
@@ -75,6 +76,7 @@ usage(FILE *out)
 			"      --no-rest             do not serve REST\n"
 			"      --postmaster-pid PID  started by PostgreSQL: exit when PID is gone\n"
 			"      --log-file PATH       append stdout and stderr to PATH\n"
+			"      --compact             compact the store fully and exit (no owner may run)\n"
 			"  -h, --help                this help\n"
 			"  -V, --version             print the version\n");
 }
@@ -97,7 +99,7 @@ parse_long(const char *s, long min, long max, long *out)
 static int
 parse_options(int argc, char **argv, options *o)
 {
-	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE };
+	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE, OPT_COMPACT };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'D'},
 		{"config", required_argument, NULL, 'c'},
@@ -106,6 +108,7 @@ parse_options(int argc, char **argv, options *o)
 		{"no-rest", no_argument, NULL, OPT_NO_REST},
 		{"postmaster-pid", required_argument, NULL, OPT_POSTMASTER_PID},
 		{"log-file", required_argument, NULL, OPT_LOG_FILE},
+		{"compact", no_argument, NULL, OPT_COMPACT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -146,6 +149,7 @@ parse_options(int argc, char **argv, options *o)
 				o->postmaster_pid = v;
 				break;
 			case OPT_LOG_FILE: o->log_file = optarg; break;
+			case OPT_COMPACT: o->compact = true; break;
 			case 'h': usage(stdout); return 1;
 			case 'V': printf("pulsorad %s\n", PULSORA_VERSION); return 1;
 			default: usage(stderr); return 2;
@@ -454,6 +458,19 @@ main(int argc, char **argv)
 
 	if (open_store(dir, &cfg, &store) != PS_OK)
 		return 1;
+	if (o.compact)
+	{
+		ps_error	err;
+		ps_status	st = ps_store_compact(store, &err);
+
+		if (st != PS_OK)
+			ps_log(PS_LOG_ERROR, "compaction of %s failed: %s", dir, err.message);
+		else
+			ps_log(PS_LOG_INFO, "compacted %s: %llu bytes on disk", dir,
+				   (unsigned long long) ps_store_disk_size(store));
+		ps_store_close(store);
+		return st == PS_OK ? 0 : 1;
+	}
 	if (!write_pid_file(pid_path))
 	{
 		ps_store_close(store);

@@ -60,5 +60,17 @@ bounds=$(curl -sf "$URL/tables/c/count" | json '"%s %s" % (d["data"]["min_ts"], 
 first=$(curl -sf "$URL/tables/c/query?limit=1&time_format=ms" | json 'd["data"][0]["timestamp"]')
 last=$(curl -sf "$URL/tables/c/query?limit=1&order=desc&time_format=ms" | json 'd["data"][0]["timestamp"]')
 check "catalog min/max equal the first and last rows" "$first $last" "$bounds"
+# Offline compaction: refused while the owner runs, keeps every row after.
+before=$(count)
+if "$BUILD/pulsorad" -D "$DIR" --compact 2>"$DIR/compact.err"; then
+	fail "--compact refused while an owner runs"
+else
+	check "--compact refused while an owner runs, naming it" 1 "$(grep -c "owned by pulsorad pid $OWNER_PID" "$DIR/compact.err")"
+fi
+kill -TERM "$OWNER_PID"; wait "$OWNER_PID" 2>/dev/null
+"$BUILD/pulsorad" -D "$DIR" --compact 2>/dev/null
+check "--compact succeeds offline" 0 "$?"
+start_owner "$DIR" "$PORT" || fail "restart after compaction"
+check "compaction keeps every row" "$before" "$(count)"
 echo "# crash cycles: $CYCLES; acknowledged: $acked; absent: $absent; committed-before-reply: $late; torn: $torn"
 finish
