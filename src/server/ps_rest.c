@@ -1180,7 +1180,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	len = strlen(message);
 	while (len > 0 && message[len - 1] == '\n')
 		message[--len] = '\0';
-	ps_log(PS_LOG_WARN, "http: %s", message);
+	/* A client that goes away mid-response is routine (wrk, curl ^C), not a warning. */
+	ps_log(strstr(message, "Failed to send") ? PS_LOG_DEBUG : PS_LOG_WARN, "http: %s", message);
 }
 
 /* Bind and listen ourselves, so "address in use" is told apart from other failures. */

@@ -3,7 +3,9 @@
 # issue 4 is met, red where it is not, grey where there is no target or no
 # figure; the black dash on each bar is its target.
 #
-#   gnuplot -e "datafile='F'; outfile='results.svg'; subtitle='...'" results.gp
+#   gnuplot -e "ymin=0.1; ymax=10; datafile='F'; outfile='results.svg'; subtitle='...'" results.gp
+#
+# ymin and ymax bound the log axis (run.sh picks whole decades around the data).
 #
 # datafile: tab-separated, one figure a line:
 #   label line 1 <TAB> label line 2 <TAB> target text <TAB> ratio <TAB> target <TAB> status
@@ -16,6 +18,7 @@ set datafile separator "\t"
 set datafile missing "NaN"
 set title "Pulsora / PostgreSQL 15, same data, same machine\n{/*0.8 ".subtitle."}\n{/*0.8 (owner RSS bars: peak RSS / its 300 MB budget)}"
 set logscale y 10
+set yrange [ymin:ymax]
 set ylabel "ratio Pulsora / PostgreSQL (log scale)"
 set format y "%g×"
 set grid ytics lc rgb "#dddddd"

@@ -293,21 +293,20 @@ fi
 QTABLE=""
 SIZE_DONE=0
 
-# Restart the owner, so that each load's peak RSS is its own and RocksDB
-# has flushed its memtables and dropped the load's WAL files; after the
-# first load that worked, compact (when pulsora-cli offers it) and record
-# the settled size of the directory.
+# Restart the owner, so that each load's peak RSS is its own; after the
+# first load that worked, compact the stopped store fully (pulsorad
+# --compact) and record the settled size of the directory.
 restart_and_measure_size() {
 	owner_stop
+	if [ "$SIZE_DONE" = 0 ] && [ "$1" = ok ]; then
+		as_pg "$WORK/bin/pulsorad" -D "$STORE" --compact >/dev/null 2>&1 && note store_compacted yes
+	fi
 	if ! owner_start; then
 		PULSORA_OK=0
 		note error_owner "pulsorad did not restart: $(tail -n 3 "$STORE/pulsorad.log" | paste -sd' ')"
 		return
 	fi
 	[ "$SIZE_DONE" = 0 ] && [ "$1" = ok ] || return
-	if [ -x "$BUILD/pulsora-cli" ] && "$BUILD/pulsora-cli" --help 2>&1 | grep -q '^ *compact'; then
-		as_pg "$WORK/bin/pulsora-cli" -D "$STORE" compact >/dev/null && note store_compacted yes
-	fi
 	note store_bytes "$(settled_store_bytes)"
 	SIZE_DONE=1
 }
@@ -452,7 +451,7 @@ note mem_total_kb "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 note kernel "$(uname -sr)"
 note cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
 
-python3 - "$RESULTS" "$HERE/results.md" "$WORK/chart.tsv" <<'PY' || die "cannot write the report"
+python3 - "$RESULTS" "$HERE/results.md" "$WORK/chart.tsv" "$WORK/chart.vars" <<'PY' || die "cannot write the report"
 import math, sys
 
 r = {}
@@ -569,7 +568,7 @@ md.append("- heap + index = `pg_total_relation_size` after `VACUUM (ANALYZE)` (t
           "Pulsora's size = `du -sb DIR/db` after the `pulsora_load_csv` load, restarting the owner%s "
           "and letting RocksDB settle"
           % (mb("heap_table_bytes", "b") or 0, mb("heap_index_bytes", "b") or 0,
-             ", a full compaction" if r.get("store_compacted") == "yes" else " (no compaction: pulsorad offers none)"))
+             ", a full compaction" if r.get("store_compacted") == "yes" else " (compaction failed)"))
 md.append("- backend peak RSS = the backend's `VmHWM` after the query (includes the shared buffers it touched); "
           "an idle backend: %s MB" % ("n/a" if num("mem_idle_kb") is None else "%.0f" % mb("mem_idle_kb", "kb")))
 md.append("")
@@ -589,13 +588,19 @@ with open(sys.argv[3], "w", encoding="utf-8") as f:
         f.write("%s\t%s\t%s\t%s\t%d\n" % (row["label"], "no target" if row["target"] is None else row["target_text"],
                                           "NaN" if row["ratio"] is None else "%.4g" % row["ratio"],
                                           "NaN" if row["target"] is None else row["target"], code))
+# The chart's log axis (whole decades around every ratio and target) and subtitle.
+values = [v for row in rows for v in (row["ratio"], row["target"]) if v]
+with open(sys.argv[4], "w", encoding="utf-8") as f:
+    f.write("ymin=%g; ymax=%g; subtitle='%s ticks, %s cores, %s';\n"
+            % (10 ** math.floor(math.log10(min(values + [1]) / 1.5)),
+               10 ** math.ceil(math.log10(max(values + [1]) * 1.5)), "{:,}".format(n), r["nproc"], r["date"]))
 print("\n".join(table))
 if errors:
     print("\nNot measured:")
     print("\n".join(errors))
 PY
 
-gnuplot -e "datafile='$WORK/chart.tsv'; outfile='$HERE/results.svg'; subtitle='$(printf "%'d" "$ROWS" 2>/dev/null || echo "$ROWS") ticks, $(nproc) cores, $(sed -n 's/^date=//p' "$RESULTS")'" \
+gnuplot -e "$(cat "$WORK/chart.vars") datafile='$WORK/chart.tsv'; outfile='$HERE/results.svg'" \
 	"$HERE/results.gp" || die "gnuplot failed"
 echo
 say "written: $HERE/results.md, $HERE/results.svg"
