@@ -128,6 +128,13 @@ fuzz: deps $(FUZZ_BINS)
 			-artifact_prefix=test/fuzz/artifacts/ build/fuzz/corpus-$$n test/fuzz/corpus/$$n \
 			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; done
 
+# The long forms of the crash and concurrency suites (make check runs short ones).
+SOAK_CYCLES ?= 100
+SOAK_SECONDS ?= 600
+soak: deps build
+	bash test/crash/test_crash.sh $(BUILD) $(SOAK_CYCLES)
+	CONCURRENCY_SECONDS=$(SOAK_SECONDS) bash test/hostile/test_concurrency.sh $(BUILD)
+
 # Stops what `make run` started.
 stop:
 	-@for d in $${PULSORA_DATA:-$$PWD/data} /var/tmp/pulsora-demo/data; do \
