@@ -116,17 +116,20 @@ FUZZ_LIB_SRCS = $(CORE_SRCS) $(PROTO_SRCS) $(filter-out src/server/main.c,$(SERV
 
 build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Isrc \
 		-o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
 
 fuzz: deps $(FUZZ_BINS)
 	@mkdir -p test/fuzz/artifacts
-	@set -e; for b in $(FUZZ_BINS); do \
+	@failed=0; for b in $(FUZZ_BINS); do \
 		n=$$(basename $$b | sed 's/^fuzz_//'); mkdir -p build/fuzz/corpus-$$n; \
 		echo "== fuzzing $$n for $(FUZZ_SECONDS)s"; \
-		$$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		if ! $$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/artifacts/ build/fuzz/corpus-$$n test/fuzz/corpus/$$n \
-			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; done
+			>build/fuzz/$$n.log 2>&1; then failed=1; tail -n 30 build/fuzz/$$n.log; fi; \
+		grep -E 'stat::number_of_executed_units' build/fuzz/$$n.log; done; \
+	exit $$failed
 
 # The long forms of the crash and concurrency suites (make check runs short ones).
 SOAK_CYCLES ?= 100

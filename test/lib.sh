@@ -18,11 +18,12 @@ json() { python3 -c "import sys,json; d=json.load(sys.stdin); print($1)"; }
 # start_owner DIR PORT [extra args]: start pulsorad in the background, wait for REST.
 # PULSORAD_WRAPPER, if set, is a command line prefixed to pulsorad's (e.g.
 # "valgrind --leak-check=full --log-file=/tmp/vg.%p"); the start-up wait is
-# then longer, as such tools slow the owner down.
+# then longer, as such tools slow the owner down.  PULSORAD_START_TRIES
+# sets that wait (in 50 ms polls) explicitly.
 start_owner() {
 	local dir=$1 port=$2; shift 2
-	local tries=200
-	[ -n "${PULSORAD_WRAPPER:-}" ] && tries=2400
+	local tries=${PULSORAD_START_TRIES:-200}
+	[ -n "${PULSORAD_WRAPPER:-}" ] && tries=${PULSORAD_START_TRIES:-2400}
 	# shellcheck disable=SC2086 # the wrapper is a command line: split it
 	${PULSORAD_WRAPPER:-} "$BUILD/pulsorad" -D "$dir" --port "$port" --log-file "$dir/pulsorad.log" "$@" &
 	OWNER_PID=$!

@@ -12,7 +12,11 @@
  *           so up to batch_size rows are copied into the sample arena; when
  *           it is full, or at the end of input, types and the time column are
  *           inferred, the ps_load begins and the sample is replayed;
- *   STREAM  every record is converted straight into `values` and appended.
+ *   STREAM  every record is converted into `values` and appended; past the
+ *           first CSV_PIPELINE_MIN_RECORDS, records are copied into batches
+ *           that a converter thread converts and appends while libcsv parses
+ *           the next batch (parsing, converting and the store's writing
+ *           then run on three threads).
  * An existing table whose columns are all known goes from HEADER to STREAM
  * with no sample at all.
  *
@@ -37,10 +41,14 @@
  *    Problems in the header record are always fatal.
  *  - Once a fatal error is recorded (stage FAILED), callbacks do nothing and
  *    every later call returns that error.
+ *  - Records handed to the converter precede every record the parser still
+ *    holds: in abort mode a bad row found by the parser first lets the
+ *    converter finish, so the bad row with the lowest line is returned.
  */
 #include "ps_csv.h"
 
 #include <csv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +62,14 @@
 /* libcsv's entry buffer starts at this size and then doubles. */
 #define CSV_ENTRY_MIN_BLOCK 4096
 #define CSV_NO_TIME UINT32_MAX
+/*
+ * Past this many streamed records, records go to the converter thread in
+ * batches of CSV_BATCH_RECORDS records or CSV_BATCH_BYTES bytes; before, each
+ * is converted as it is parsed (small loads see their bad rows at once).
+ */
+#define CSV_PIPELINE_MIN_RECORDS 16384
+#define CSV_BATCH_RECORDS 2048
+#define CSV_BATCH_BYTES ((size_t) 512 << 10)
 #define CSV_VALID_OPTIONS \
 	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup"
 
@@ -67,13 +83,24 @@ typedef enum csv_stage
 	CSV_STAGE_FAILED			/* cl->fatal holds the error */
 } csv_stage;
 
-/* One field of a record: bytes at off (in `row` or the sample arena). */
+/* One field of a record: bytes at off (in `row`, the sample arena or a batch). */
 typedef struct csv_field
 {
 	uint32_t	off;
 	uint32_t	len;
 	bool		is_null;
 } csv_field;
+
+/* Parsed records waiting for conversion: ncols fields each, bytes in `bytes`. */
+typedef struct csv_batch
+{
+	ps_buf		bytes;
+	csv_field  *fields;
+	size_t		fields_alloc;
+	int64_t    *lines;			/* line where each record starts */
+	size_t		lines_alloc;
+	size_t		nrecords;
+} csv_batch;
 
 struct ps_csv_load
 {
@@ -127,6 +154,28 @@ struct ps_csv_load
 	ps_load    *ld;
 	const uint32_t *target;		/* input index -> table column (owned by ld) */
 	ps_value   *values;			/* one row in table order; unmapped stay NULL */
+
+	/*
+	 * The converter: in the STREAM stage a thread of its own converts and
+	 * appends batches of parsed records while libcsv parses the next batch;
+	 * while it runs, only it touches `values` and `ld`.  mu/cv guard queued,
+	 * stop and conv_failed; conv_fatal, conv_rejected and conv_errors are
+	 * the converter's until it has ended (or published conv_failed).
+	 */
+	uint64_t	streamed;		/* records that reached the STREAM stage */
+	csv_batch	batches[2];
+	csv_batch  *fill;			/* the batch records are parsed into */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t	thread;
+	bool		threaded;
+	bool		stop;
+	csv_batch  *queued;			/* handed to the converter, NULL once done */
+	bool		conv_failed;	/* conv_fatal holds why */
+	ps_error	conv_fatal;
+	uint64_t	conv_rejected;
+	size_t		conv_nerrors;
+	ps_error	conv_errors[PS_CSV_MAX_REPORTED];
 
 	uint64_t	rejected;
 	size_t		nerrors;
@@ -300,32 +349,52 @@ csv_fatal_status(const ps_csv_load *cl, ps_error *err)
 	return cl->fatal.code;
 }
 
-/* Keep the reported errors sorted by line, the lowest PS_CSV_MAX_REPORTED. */
+/* Keep reported errors sorted by line, the lowest PS_CSV_MAX_REPORTED. */
 static void
-csv_report(ps_csv_load *cl, const ps_error *e)
+csv_report(ps_error *errors, size_t *nerrors, const ps_error *e)
 {
-	size_t		pos = cl->nerrors;
+	size_t		pos = *nerrors;
 
 	if (pos == PS_CSV_MAX_REPORTED)
 	{
-		if (e->line >= cl->errors[pos - 1].line)
+		if (e->line >= errors[pos - 1].line)
 			return;
 		pos--;
 	}
-	while (pos > 0 && cl->errors[pos - 1].line > e->line)
+	while (pos > 0 && errors[pos - 1].line > e->line)
 	{
-		cl->errors[pos] = cl->errors[pos - 1];
+		errors[pos] = errors[pos - 1];
 		pos--;
 	}
-	cl->errors[pos] = *e;
-	if (cl->nerrors < PS_CSV_MAX_REPORTED)
-		cl->nerrors++;
+	errors[pos] = *e;
+	if (*nerrors < PS_CSV_MAX_REPORTED)
+		(*nerrors)++;
 }
 
+static void csv_converter_drain(ps_csv_load *cl);
+
 /*
- * A bad row at line/column (column 0: the row as a whole).  Fatal in abort
- * mode and for the header record; counted and reported in skip mode.
+ * A bad row found by the parser (or in the sample): fatal in abort mode and
+ * for the header record, counted and reported in skip mode.  Every record
+ * before it was handed to the converter, so in abort mode a bad row the
+ * converter finds there comes first and is the one returned.
  */
+static void
+csv_take_bad_row(ps_csv_load *cl, const ps_error *e)
+{
+	if (cl->opt.on_error == PS_ON_ERROR_ABORT ||
+		(cl->stage == CSV_STAGE_HEADER && cl->opt.header))
+	{
+		csv_converter_drain(cl);
+		if (cl->stage != CSV_STAGE_FAILED)
+			csv_fail(cl, e);
+		return;
+	}
+	cl->rejected++;
+	csv_report(cl->errors, &cl->nerrors, e);
+}
+
+/* A bad row at line/column (column 0: the row as a whole); see csv_take_bad_row. */
 static void __attribute__((format(printf, 4, 5)))
 csv_bad_row(ps_csv_load *cl, int64_t line, int32_t column, const char *fmt, ...)
 {
@@ -337,14 +406,7 @@ csv_bad_row(ps_csv_load *cl, int64_t line, int32_t column, const char *fmt, ...)
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
 	csv_error_at(cl, &e, PS_EBADROW, line, column, reason);
-	if (cl->opt.on_error == PS_ON_ERROR_ABORT ||
-		(cl->stage == CSV_STAGE_HEADER && cl->opt.header))
-	{
-		csv_fail(cl, &e);
-		return;
-	}
-	cl->rejected++;
-	csv_report(cl, &e);
+	csv_take_bad_row(cl, &e);
 }
 
 /* A field, or a whole record, longer than max_field_bytes. */
@@ -435,11 +497,16 @@ csv_begin_load(ps_csv_load *cl)
 	cl->stage = CSV_STAGE_STREAM;
 }
 
-/* Convert one record (fields relative to base) and append it to the load. */
-static void
-csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line)
+/*
+ * Convert one record (fields relative to base) and append it to the load.
+ * PS_EBADROW: the record is bad (*e says where and why); any other error is
+ * fatal.  Uses only `values`, the load and what is fixed once streaming
+ * starts, so the converter thread runs it too.
+ */
+static ps_status
+csv_convert_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line, ps_error *e)
 {
-	ps_error	e;
+	ps_error	why;
 	ps_status	rc;
 
 	for (uint32_t i = 0; i < cl->ncols; i++)
@@ -449,21 +516,220 @@ csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t li
 
 		if (i == cl->time_field && (s == NULL || f[i].len == 0))
 		{
-			csv_bad_row(cl, line, (int32_t) i + 1, "empty time value");
-			return;
+			csv_error_at(cl, e, PS_EBADROW, line, (int32_t) i + 1, "empty time value");
+			return PS_EBADROW;
 		}
 		if (ps_value_from_text(cl->types[i], s, f[i].len, &cl->opt.time,
-							   &cl->values[cl->target[i]], &e) != PS_OK)
+							   &cl->values[cl->target[i]], &why) != PS_OK)
 		{
-			csv_bad_row(cl, line, (int32_t) i + 1, "%s", e.message);
-			return;
+			csv_error_at(cl, e, PS_EBADROW, line, (int32_t) i + 1, why.message);
+			return PS_EBADROW;
 		}
 	}
-	rc = ps_load_append(cl->ld, cl->values, &e);
+	rc = ps_load_append(cl->ld, cl->values, &why);
 	if (rc == PS_EINVAL)
-		csv_bad_row(cl, line, 0, "%s", e.message);
+	{
+		csv_error_at(cl, e, PS_EBADROW, line, 0, why.message);
+		return PS_EBADROW;
+	}
+	if (rc != PS_OK)
+		*e = why;
+	return rc;
+}
+
+/* Convert and append one record now, on the parser's thread (the sample). */
+static void
+csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line)
+{
+	ps_error	e;
+	ps_status	rc = csv_convert_row(cl, base, f, line, &e);
+
+	if (rc == PS_EBADROW)
+		csv_take_bad_row(cl, &e);
 	else if (rc != PS_OK)
 		csv_fail(cl, &e);
+}
+
+/* ---------------------------------------------------------------- converter */
+
+static void
+csv_batch_reset(csv_batch *b)
+{
+	ps_buf_reset(&b->bytes);
+	b->nrecords = 0;
+}
+
+static void
+csv_batch_free(csv_batch *b)
+{
+	ps_buf_free(&b->bytes);
+	free(b->fields);
+	free(b->lines);
+}
+
+/*
+ * The converter's side: convert and append a batch.  Returns true on a fatal
+ * error (conv_fatal says why); in skip mode bad rows are counted instead.
+ */
+static bool
+csv_convert_batch(ps_csv_load *cl, const csv_batch *b)
+{
+	for (size_t r = 0; r < b->nrecords; r++)
+	{
+		ps_error	e;
+		ps_status	rc = csv_convert_row(cl, (const char *) b->bytes.data,
+										 &b->fields[r * cl->ncols], b->lines[r], &e);
+
+		if (rc == PS_OK)
+			continue;
+		if (rc == PS_EBADROW && cl->opt.on_error == PS_ON_ERROR_SKIP)
+		{
+			cl->conv_rejected++;
+			csv_report(cl->conv_errors, &cl->conv_nerrors, &e);
+			continue;
+		}
+		cl->conv_fatal = e;
+		return true;
+	}
+	return false;
+}
+
+static void *
+csv_converter_main(void *arg)
+{
+	ps_csv_load *cl = arg;
+
+	pthread_mutex_lock(&cl->mu);
+	for (;;)
+	{
+		csv_batch  *b;
+		bool		failed;
+
+		while (!cl->queued && !cl->stop)
+			pthread_cond_wait(&cl->cv, &cl->mu);
+		if (cl->stop)
+			break;
+		b = cl->queued;
+		failed = cl->conv_failed;
+		pthread_mutex_unlock(&cl->mu);
+		/* After a fatal error the rest is dropped: the load can only abort. */
+		if (!failed)
+			failed = csv_convert_batch(cl, b);
+		csv_batch_reset(b);
+		pthread_mutex_lock(&cl->mu);
+		cl->conv_failed = failed;
+		cl->queued = NULL;
+		pthread_cond_broadcast(&cl->cv);
+	}
+	pthread_mutex_unlock(&cl->mu);
+	return NULL;
+}
+
+/*
+ * Hand the filled batch to the converter (started with the first batch; if
+ * it cannot start, the batch is converted here).  A fatal error of the
+ * converter fails the load here.
+ */
+static void
+csv_hand_off(ps_csv_load *cl)
+{
+	csv_batch  *b = cl->fill;
+	bool		failed;
+
+	if (b->nrecords == 0)
+		return;
+	if (!cl->threaded)
+		cl->threaded = pthread_create(&cl->thread, NULL, csv_converter_main, cl) == 0;
+	if (!cl->threaded)
+	{
+		if (!cl->conv_failed)
+			cl->conv_failed = csv_convert_batch(cl, b);
+		csv_batch_reset(b);
+		failed = cl->conv_failed;
+	}
+	else
+	{
+		pthread_mutex_lock(&cl->mu);
+		while (cl->queued && !cl->conv_failed)
+			pthread_cond_wait(&cl->cv, &cl->mu);
+		failed = cl->conv_failed;
+		if (!failed)
+		{
+			cl->queued = b;
+			cl->fill = b == &cl->batches[0] ? &cl->batches[1] : &cl->batches[0];
+			pthread_cond_broadcast(&cl->cv);
+		}
+		pthread_mutex_unlock(&cl->mu);
+	}
+	if (failed && cl->stage != CSV_STAGE_FAILED)
+		csv_fail(cl, &cl->conv_fatal);
+}
+
+/* End the converter thread, after it converted what it holds if `finish`. */
+static void
+csv_converter_stop(ps_csv_load *cl, bool finish)
+{
+	if (!cl->threaded)
+		return;
+	pthread_mutex_lock(&cl->mu);
+	while (finish && cl->queued)
+		pthread_cond_wait(&cl->cv, &cl->mu);
+	cl->stop = true;
+	pthread_cond_broadcast(&cl->cv);
+	pthread_mutex_unlock(&cl->mu);
+	pthread_join(cl->thread, NULL);
+	cl->threaded = false;
+	cl->stop = false;
+	if (cl->queued)
+	{
+		csv_batch_reset(cl->queued);
+		cl->queued = NULL;
+	}
+}
+
+/*
+ * Convert every record parsed so far and end the converter; its bad rows
+ * join the load's, its fatal error (if any) fails the load.
+ */
+static void
+csv_converter_drain(ps_csv_load *cl)
+{
+	if (cl->stage != CSV_STAGE_STREAM)
+		return;
+	csv_hand_off(cl);
+	csv_converter_stop(cl, true);
+	if (cl->conv_failed && cl->stage != CSV_STAGE_FAILED)
+		csv_fail(cl, &cl->conv_fatal);
+	cl->rejected += cl->conv_rejected;
+	for (size_t i = 0; i < cl->conv_nerrors; i++)
+		csv_report(cl->errors, &cl->nerrors, &cl->conv_errors[i]);
+	cl->conv_rejected = 0;
+	cl->conv_nerrors = 0;
+}
+
+/* Queue the current record (exactly ncols fields) for the converter. */
+static void
+csv_queue_record(ps_csv_load *cl, int64_t line)
+{
+	csv_batch  *b = cl->fill;
+	size_t		nf = b->nrecords * cl->ncols;
+	uint32_t	base = (uint32_t) b->bytes.len;
+
+	if (!csv_grow((void **) &b->fields, &b->fields_alloc, nf + cl->ncols, sizeof *b->fields) ||
+		!csv_grow((void **) &b->lines, &b->lines_alloc, b->nrecords + 1, sizeof *b->lines) ||
+		ps_buf_append(&b->bytes, cl->row.data, cl->row.len) != PS_OK)
+	{
+		csv_fail_nomem(cl);
+		return;
+	}
+	for (uint32_t i = 0; i < cl->ncols; i++)
+	{
+		b->fields[nf + i] = cl->fields[i];
+		b->fields[nf + i].off += base;
+	}
+	b->lines[b->nrecords++] = line;
+	if (b->nrecords >= CSV_BATCH_RECORDS || b->bytes.len >= CSV_BATCH_BYTES)
+		csv_hand_off(cl);
 }
 
 static void
@@ -869,8 +1135,10 @@ csv_record(ps_csv_load *cl)
 	}
 	if (cl->stage == CSV_STAGE_SAMPLE)
 		csv_sample_add(cl, line);
-	else
+	else if (cl->streamed++ < CSV_PIPELINE_MIN_RECORDS)
 		csv_append_row(cl, (const char *) cl->row.data, cl->fields, line);
+	else
+		csv_queue_record(cl, line);
 }
 
 static void
@@ -1058,6 +1326,9 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 
 	cl->st = st;
+	pthread_mutex_init(&cl->mu, NULL);
+	pthread_cond_init(&cl->cv, NULL);
+	cl->fill = &cl->batches[0];
 	snprintf(cl->table, sizeof cl->table, "%s", table);
 	cl->opt = *o;
 	cl->opt.time_column[PS_MAX_NAME] = '\0';
@@ -1074,6 +1345,8 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 	cl->parser_opts = CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL;
 	if (csv_init(&cl->parser, cl->parser_opts) != 0)
 	{
+		pthread_mutex_destroy(&cl->mu);
+		pthread_cond_destroy(&cl->cv);
 		free(cl);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	}
@@ -1134,6 +1407,7 @@ csv_end_input(ps_csv_load *cl)
 	if (cl->stage != CSV_STAGE_FAILED && !cl->skip_to_eol &&
 		csv_fini(&cl->parser, csv_on_field, csv_on_record, cl) != 0)
 		csv_malformed(cl, "unterminated quoted field at end of input");
+	csv_converter_drain(cl);
 	if (cl->stage == CSV_STAGE_HEADER && cl->table_schema != NULL)
 	{
 		/* No records at all: an existing table takes zero rows. */
@@ -1195,6 +1469,7 @@ ps_csv_abort(ps_csv_load *cl)
 {
 	if (cl == NULL)
 		return;
+	csv_converter_stop(cl, false);
 	ps_load_abort(cl->ld);
 	csv_free(&cl->parser);
 	ps_buf_free(&cl->row);
@@ -1207,5 +1482,9 @@ ps_csv_abort(ps_csv_load *cl)
 	free(cl->infer);
 	csv_free_sample(cl);
 	free(cl->values);
+	csv_batch_free(&cl->batches[0]);
+	csv_batch_free(&cl->batches[1]);
+	pthread_mutex_destroy(&cl->mu);
+	pthread_cond_destroy(&cl->cv);
 	free(cl);
 }

@@ -4,9 +4,13 @@
  *
  * Input arrives in chunks of any size (ps_csv_feed); libcsv splits fields;
  * rows are converted and appended to a ps_load, which writes them in
- * batches.  Memory is bounded by the inference sample (at most batch_size
- * rows and max(64 MiB, 2 x max_field_bytes) bytes), one record (at most
- * max_field_bytes) and one batch, whatever the input size.
+ * batches.  A large load converts on a thread of its own: past the first
+ * 16384 records, parsed records go in batches to that thread while the
+ * caller parses the next batch.  Memory is bounded by the inference sample
+ * (at most batch_size rows and max(64 MiB, 2 x max_field_bytes) bytes), one
+ * record (at most max_field_bytes), two batches of parsed records (about
+ * 512 KiB plus one record each) and the load's batches, whatever the input
+ * size.
  * Semantics follow PostgreSQL's COPY ... CSV: an unquoted empty field is
  * NULL, a quoted empty field is the empty string; CRLF or LF line ends; a
  * UTF-8 BOM before the header is ignored.
@@ -97,7 +101,9 @@ ps_status	ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 						 ps_csv_load **out, ps_error *err);
 /*
  * Feed the next chunk.  On a fatal error (abort mode bad row, storage error,
- * schema mismatch) returns it; the caller must then call ps_csv_abort.
+ * schema mismatch) returns it; the caller must then call ps_csv_abort.  In a
+ * large load a bad value found by the converter thread is returned by a
+ * later feed or by finish (still the first bad row of the input).
  */
 ps_status	ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err);
 /* End of input: flush, commit, fill *res, free cl.  On error the load is rolled back and cl freed. */

@@ -79,14 +79,9 @@ bitmap_bytes(uint64_t ncols)
 	return (size_t) (ncols / 8 + (ncols % 8 != 0));
 }
 
-/*
- * Encode n columns; column j is types[map[j]] / values[map[j]] (map NULL:
- * column j itself), so projection re-encodes without copying values.
- * check_utf8 is false only for strings decoded from an encoded value.
- */
-static ps_status
-encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map,
-			   uint32_t n, uint64_t tag, bool check_utf8, ps_buf *out, ps_error *err)
+ps_status
+ps_row_encode(const ps_type *types, uint32_t n, const ps_value *values,
+			  uint64_t tag, ps_buf *out, ps_error *err)
 {
 	size_t		size = 1 + 2 * PS_VARINT_MAX + bitmap_bytes(n);
 	uint8_t    *start;
@@ -95,12 +90,11 @@ encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map
 
 	for (uint32_t j = 0; j < n; j++)
 	{
-		uint32_t	c = map ? map[j] : j;
-		const ps_value *v = &values[c];
+		const ps_value *v = &values[j];
 
 		if (v->is_null)
 			continue;
-		switch (types[c])
+		switch (types[j])
 		{
 			case PS_TYPE_INTEGER:
 			case PS_TYPE_TIMESTAMP:
@@ -111,16 +105,16 @@ encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map
 				size += 1;
 				break;
 			case PS_TYPE_STRING:
-				if (check_utf8 && !ps_utf8_valid(v->v.s.ptr, v->v.s.len))
+				if (!ps_utf8_valid(v->v.s.ptr, v->v.s.len))
 					return ps_error_set(err, PS_EINVAL,
-										"column %u: string is not valid UTF-8 (or contains a NUL byte)", c + 1);
+										"column %u: string is not valid UTF-8 (or contains a NUL byte)", j + 1);
 				if (size > SIZE_MAX - PS_VARINT_MAX - v->v.s.len)
 					return ps_error_set(err, PS_ETOOBIG, "row value too large");
 				size += PS_VARINT_MAX + v->v.s.len;
 				break;
 			default:
 				return ps_error_set(err, PS_EINVAL, "column %u: invalid type code %d",
-									c + 1, (int) types[c]);
+									j + 1, (int) types[j]);
 		}
 	}
 	if (ps_buf_reserve(out, size) != PS_OK)
@@ -137,8 +131,7 @@ encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map
 
 	for (uint32_t j = 0; j < n; j++)
 	{
-		uint32_t	c = map ? map[j] : j;
-		const ps_value *v = &values[c];
+		const ps_value *v = &values[j];
 		uint64_t	u;
 
 		if (v->is_null)
@@ -146,7 +139,7 @@ encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map
 			bitmap[j >> 3] |= (uint8_t) (1u << (j & 7));
 			continue;
 		}
-		switch (types[c])
+		switch (types[j])
 		{
 			case PS_TYPE_INTEGER:
 			case PS_TYPE_TIMESTAMP:
@@ -173,13 +166,6 @@ encode_columns(const ps_type *types, const ps_value *values, const uint32_t *map
 	}
 	out->len += (size_t) (p - start);
 	return PS_OK;
-}
-
-ps_status
-ps_row_encode(const ps_type *types, uint32_t ntypes, const ps_value *values,
-			  uint64_t tag, ps_buf *out, ps_error *err)
-{
-	return encode_columns(types, values, NULL, ntypes, tag, true, out, err);
 }
 
 /* Most varints in a value (lengths, counts) fit one byte: skip the call. */
@@ -333,7 +319,8 @@ typedef struct column_span {
 
 static ps_status
 value_spans(const ps_type *types, uint32_t ntypes, const void *val, size_t len,
-			column_span *spans, uint32_t *held_out, uint64_t *tag, ps_error *err)
+			column_span *spans, uint64_t *ncols_out, uint32_t *held_out, uint64_t *tag,
+			ps_error *err)
 {
 	ps_reader	r;
 	uint64_t	ncols;
@@ -390,6 +377,7 @@ value_spans(const ps_type *types, uint32_t ntypes, const void *val, size_t len,
 	if (ncols <= ntypes && r.p != r.end)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt row value: %zu trailing bytes",
 							ps_reader_left(&r));
+	*ncols_out = ncols;
 	*held_out = held;
 	return PS_OK;
 
@@ -407,7 +395,8 @@ ps_row_project(const ps_type *types, uint32_t ntypes, const void *val, size_t le
 			   const uint32_t *cols, uint32_t ncols, ps_buf *out, ps_error *err)
 {
 	column_span spans[PS_MAX_COLUMNS];
-	uint32_t	held;
+	uint64_t	nvalue = 0;
+	uint32_t	held = 0;
 	uint64_t	tag;
 	size_t		size;
 	bool		identity;
@@ -422,11 +411,11 @@ ps_row_project(const ps_type *types, uint32_t ntypes, const void *val, size_t le
 		if (cols[j] >= ntypes)
 			return ps_error_set(err, PS_EINVAL, "projected column index %u out of range (%u columns)",
 								cols[j], ntypes);
-	if ((st = value_spans(types, ntypes, val, len, spans, &held, &tag, err)) != PS_OK)
+	if ((st = value_spans(types, ntypes, val, len, spans, &nvalue, &held, &tag, err)) != PS_OK)
 		return st;
 
 	/* Every column the untagged value holds, in order: the value itself. */
-	identity = tag == 0 && ncols == held && ((const uint8_t *) val)[1] == held;
+	identity = tag == 0 && ncols == held && nvalue == held;
 	for (uint32_t j = 0; identity && j < ncols; j++)
 		identity = cols[j] == j;
 	if (identity)

@@ -17,6 +17,19 @@
  * sequences) under the lock together with a RocksDB snapshot; in-flight sets
  * are added to before a load writes rows and removed from after its commit is
  * on disk, so a scan can never see a row of a load that has not committed.
+ *
+ * Loads.  ps_load_append encodes rows into a batch; full batches go to the
+ * load's writer thread, which puts one into RocksDB while the caller fills
+ * the other (dedup loads write in the caller: their lookups must see every
+ * earlier row).  Past bulk_min_rows, rows that keep time order (so keys keep
+ * increasing) go to an SST file in DIR/ingest instead, ingested into the
+ * data column family when it is big enough and at commit: no WAL, no
+ * memtable, and no compaction when it overlaps nothing.  Rows out of order
+ * go through WriteBatches as before.  Either way the marker spans the rows
+ * before they reach RocksDB: a WriteBatch carries the updated marker, and an
+ * ingestion is preceded by a synced marker write, so abort and recovery find
+ * every row, and the in-flight skip hides them from scans until commit.
+ * Files never ingested are simply deleted (at abort, or at the next open).
  */
 #include "ps_store.h"
 
@@ -42,6 +55,8 @@
 /* A batch is handed to the writer at batch_size rows or at this many bytes. */
 #define BATCH_BYTES_MAX ((size_t) 8 << 20)
 #define INGEST_DIR "ingest"
+/* Rough size of a row in the block cache, to tell scans that would flood it. */
+#define CACHED_ROW_BYTES 64
 
 typedef struct ps_table {
 	char		name[PS_MAX_NAME + 1];
@@ -643,6 +658,11 @@ configure_rocksdb(ps_store *st)
 	rocksdb_options_set_create_missing_column_families(st->dbopts, 1);
 	rocksdb_options_set_max_background_jobs(st->dbopts, (int) o->max_background_jobs);
 	rocksdb_options_set_keep_log_file_num(st->dbopts, 3);
+	/*
+	 * The catalog takes only small writes, so its memtable would pin every WAL
+	 * file written since its last flush; capping the WAL forces that flush.
+	 */
+	rocksdb_options_set_max_total_wal_size(st->dbopts, UINT64_C(256) << 20);
 
 	st->cache = rocksdb_cache_create_lru((size_t) o->block_cache_mb << 20);
 
@@ -2038,11 +2058,40 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 
 /* ------------------------------------------------------------------------ scans */
 
+/* Rows a scan will read, assuming rows spread evenly over the table's time span. */
+static uint64_t
+scan_rows_estimate(const ps_table *t, const ps_scan_spec *spec)
+{
+	int64_t		lo = spec->lo > t->min_time ? spec->lo : t->min_time;
+	int64_t		hi = spec->hi < t->max_time ? spec->hi : t->max_time;
+	double		share;
+	uint64_t	rows;
+
+	if (t->row_count == 0 || lo > hi)
+		return 0;
+	share = ((double) hi - (double) lo + 1) / ((double) t->max_time - (double) t->min_time + 1);
+	rows = (uint64_t) ((double) t->row_count * share);
+	if (spec->limit > 0 && spec->limit < UINT64_MAX - spec->offset && spec->offset + spec->limit < rows)
+		rows = spec->offset + spec->limit;
+	return rows;
+}
+
+/*
+ * A scan expected to read more rows than a quarter of the block cache holds
+ * reads around it: it would evict what small scans reuse and gain nothing.
+ */
+static uint64_t
+big_scan_rows(const ps_store *st)
+{
+	return ((uint64_t) st->opts.block_cache_mb << 20) / CACHED_ROW_BYTES / 4;
+}
+
 ps_status
 ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err)
 {
 	ps_scan    *sc;
 	ps_table   *t;
+	bool		no_memory, big_scan;
 
 	*out = NULL;
 	if (spec->lo > spec->hi)
@@ -2070,14 +2119,21 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 		}
 	}
 	sc->snap = rocksdb_create_snapshot(st->db);
+	/* Per-row perf counters cost a thread-local lookup each: off (per thread). */
+	rocksdb_set_perf_level(rocksdb_disable);
+	/* Decided under the lock: once it is released, t may change or go. */
+	no_memory = !sc->schema || (t->ninflight > 0 && !sc->inflight);
+	big_scan = scan_rows_estimate(t, spec) >= big_scan_rows(st);
 	pthread_mutex_unlock(&st->lock);
-	if (!sc->schema || (t->ninflight > 0 && !sc->inflight))
+	if (no_memory)
 	{
 		ps_scan_close(sc);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	}
 	sc->upper_len = range_bounds(sc->table_id, spec->lo, spec->hi, sc->lower, sc->upper);
 	sc->ro = rocksdb_readoptions_create();
+	if (big_scan)
+		rocksdb_readoptions_set_fill_cache(sc->ro, 0);
 	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
 	rocksdb_readoptions_set_iterate_lower_bound(sc->ro, (const char *) sc->lower, PS_KEY_LEN);
 	rocksdb_readoptions_set_iterate_upper_bound(sc->ro, (const char *) sc->upper, sc->upper_len);

@@ -126,9 +126,11 @@ const uint32_t *ps_load_input_map(const ps_load *ld);
 /*
  * Append one row: values[0..ncolumns of ps_load_schema) in table-schema
  * order (the time column's value is the row time and must not be NULL).
- * Rows are buffered and written in WriteBatches of batch_size.  Errors:
- * PS_EINVAL for a bad value (NULL time, invalid UTF-8); the load stays usable
- * (the row is not added).  Storage errors make the load unusable (abort it).
+ * Rows are buffered in batches of batch_size rows (or 8 MiB), written by a
+ * thread of the load while the next batch fills (see bulk_min_rows for SST
+ * files).  Errors: PS_EINVAL for a bad value (NULL time, invalid UTF-8); the
+ * load stays usable (the row is not added).  Storage errors make the load
+ * unusable (abort it); they surface at a later append or at commit.
  */
 ps_status	ps_load_append(ps_load *ld, const ps_value *values, ps_error *err);
 

@@ -10,6 +10,13 @@
  * bumps the entry's generation so that holders of scan handles (which die
  * with their client) know not to touch them.
  *
+ * The planner's catalog calls are answered from a copy kept per
+ * connection for a short while (pulsora_table_info_for_planning): small
+ * queries would otherwise spend a round trip to the owner on every plan.
+ * The copies live in a context of the entry, at most PULSORA_INFO_KEPT of
+ * them, and go whenever this backend writes through the connection or the
+ * client is replaced.
+ *
  * Transactional writes: each (foreign table, subtransaction) gets one row
  * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of a
  * connection is finished and then all of them are committed with one
@@ -27,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "proto/ps_frame.h"
 #include "pulsora_fdw.h"
@@ -39,7 +47,18 @@ struct PulsoraConn
 	List	   *loads;			/* PulsoraXactLoad *, this transaction's */
 	bool		autostart;		/* of the server last used with this entry */
 	char		servername[NAMEDATALEN];
+	MemoryContext info_cxt;		/* holds infos and everything they point to, or NULL */
+	List	   *infos;			/* PulsoraKeptInfo *, for the planner */
 };
+
+/* Most catalog copies kept per connection; beyond, all are dropped. */
+#define PULSORA_INFO_KEPT 64
+
+typedef struct PulsoraKeptInfo
+{
+	PulsoraTableInfo info;
+	TimestampTz fetched_at;
+} PulsoraKeptInfo;
 
 typedef struct PulsoraXactLoad
 {
@@ -161,6 +180,7 @@ conn_drop_client(PulsoraConn *conn)
 	ps_client_close(conn->client);
 	conn->client = NULL;
 	conn->generation++;
+	pulsora_forget_table_info(conn);
 }
 
 /* Connect conn (which has no client), starting the owner if allowed. */
@@ -211,6 +231,8 @@ pulsora_connect(ForeignServer *server)
 		conn->client = NULL;
 		conn->generation = 0;
 		conn->loads = NIL;
+		conn->infos = NIL;
+		conn->info_cxt = NULL;	/* created on first use: nothing here may fail */
 	}
 
 	if (conn->client != NULL && ps_client_broken(conn->client))
@@ -310,6 +332,86 @@ pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, Pulsor
 	return true;
 }
 
+/* A deep copy of src in the current memory context. */
+static void
+table_info_copy(const PulsoraTableInfo *src, PulsoraTableInfo *dst)
+{
+	*dst = *src;
+	dst->name = pstrdup(src->name);
+	dst->column_names = palloc(sizeof(char *) * Max(src->ncolumns, 1));
+	dst->column_types = palloc(sizeof(ps_type) * Max(src->ncolumns, 1));
+	for (int i = 0; i < src->ncolumns; i++)
+		dst->column_names[i] = pstrdup(src->column_names[i]);
+	memcpy(dst->column_types, src->column_types, sizeof(ps_type) * src->ncolumns);
+}
+
+static void
+table_info_free(PulsoraTableInfo *info)
+{
+	for (int i = 0; i < info->ncolumns; i++)
+		pfree(info->column_names[i]);
+	pfree(info->column_names);
+	pfree(info->column_types);
+	pfree(info->name);
+}
+
+bool
+pulsora_table_info_for_planning(PulsoraConn *conn, const char *table, bool fresh,
+								PulsoraTableInfo *out)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	PulsoraKeptInfo *kept = NULL;
+	PulsoraTableInfo copy;
+	MemoryContext old;
+	ListCell   *cell;
+
+	foreach(cell, conn->infos)
+	{
+		PulsoraKeptInfo *k = lfirst(cell);
+
+		if (strcmp(k->info.name, table) == 0)
+			kept = k;
+	}
+	if (kept != NULL && !fresh &&
+		!TimestampDifferenceExceeds(kept->fetched_at, now, PULSORA_INFO_MAX_AGE_MS))
+	{
+		table_info_copy(&kept->info, out);
+		return true;
+	}
+
+	pulsora_table_info(conn, table, false, out);
+	/* Keep a copy; the previous one of this table goes once the new one is whole. */
+	if (kept == NULL && list_length(conn->infos) >= PULSORA_INFO_KEPT)
+		pulsora_forget_table_info(conn);
+	if (conn->info_cxt == NULL)
+		conn->info_cxt = AllocSetContextCreate(TopMemoryContext, "pulsora catalog copies",
+											   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(conn->info_cxt);
+	table_info_copy(out, &copy);
+	if (kept == NULL)
+	{
+		kept = palloc(sizeof(PulsoraKeptInfo));
+		kept->info = copy;
+		conn->infos = lappend(conn->infos, kept);
+	}
+	else
+	{
+		table_info_free(&kept->info);
+		kept->info = copy;
+	}
+	kept->fetched_at = now;
+	MemoryContextSwitchTo(old);
+	return false;
+}
+
+void
+pulsora_forget_table_info(PulsoraConn *conn)
+{
+	conn->infos = NIL;
+	if (conn->info_cxt != NULL)
+		MemoryContextReset(conn->info_cxt);
+}
+
 ps_client_load *
 pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 					const char *const *names, const ps_type *types,
@@ -375,6 +477,8 @@ conn_commit_loads(PulsoraConn *conn)
 
 	if (n == 0)
 		return;
+	/* The tables change (or, should the commit fail, may have). */
+	pulsora_forget_table_info(conn);
 	/* Take the handles out of the list first: from here on we own them. */
 	loads = MemoryContextAlloc(TopTransactionContext, sizeof(ps_client_load *) * n);
 	foreach(cell, conn->loads)

@@ -10,8 +10,11 @@
  * the store's range (1677..2262) and of ±infinity are errors.
  *
  * The reader decodes each row once (ps_row_decode) straight into the
- * executor's Datum arrays with a per-column conversion chosen by store type.
- * Its memory is a context of its own with one child per batch, reset before
+ * executor's Datum arrays with a per-column conversion chosen by store type;
+ * only text needs memory (in the batch context, no per-row context switch).
+ * The client reads the next batch ahead while the executor consumes one
+ * (ps_client.h), so the owner and the backend work at the same time.  Its
+ * memory is a context of its own with one child per batch, reset before
  * each fetch, so a scan of any length uses bounded memory; deleting the
  * context (normally, or when an aborted query's memory goes) closes the
  * owner-side scan through a reset callback — unless the connection was
@@ -30,11 +33,19 @@
 
 #include "core/ps_row.h"
 #include "core/ps_time.h"
+#include "proto/ps_frame.h"
 #include "pulsora_fdw.h"
 
-/* Rows per fetch start small (LIMIT and first rows come back fast) and double. */
-#define FETCH_ROWS_FIRST 100
-#define FETCH_ROWS_MAX 10000
+/*
+ * Batches: the first comes with the open (one round trip for a small range
+ * or a LIMIT); later ones grow by rows up to the byte cap, each read ahead
+ * while the executor consumes the one before, so that a scan stopped early
+ * (a LIMIT PostgreSQL applies above local quals) leaves little owner work
+ * behind and a long one moves in large batches.
+ */
+#define FETCH_ROWS_FIRST 1000
+#define FETCH_ROWS_GROWTH 4
+#define FETCH_BYTES PS_FRAME_SCAN_BYTES_MAX
 
 bool
 pulsora_store_type_for(Oid pg_type, ps_type *out)
@@ -62,8 +73,8 @@ pulsora_store_type_for(Oid pg_type, ps_type *out)
 	}
 }
 
-void
-pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map)
+bool
+pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map, bool quiet)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Oid			relid = RelationGetRelid(rel);
@@ -87,6 +98,9 @@ pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap
 		for (int j = 0; j < info->ncolumns && col < 0; j++)
 			if (strcmp(info->column_names[j], name) == 0)
 				col = j;
+		if (quiet && (col < 0 || !pulsora_store_type_for(attr->atttypid, &wanted) ||
+					  wanted != info->column_types[col]))
+			return false;
 		if (col < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -118,6 +132,7 @@ pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap
 		if (col == info->time_column)
 			map->time_attno = attr->attnum;
 	}
+	return true;
 }
 
 int64
@@ -209,9 +224,13 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	ss.limit = spec->limit > 0 ? (uint64) spec->limit : 0;
 	ss.columns = spec->columns;
 	ss.ncolumns = (uint32) spec->ncolumns;
+	ss.first_rows = r->fetch_rows;
+	ss.batch_bytes = FETCH_BYTES;
 	st = ps_client_scan_open(pulsora_conn_client(conn), &ss, &r->scan, &r->types, &err);
 	if (st != PS_OK)
 	{
+		/* The plan may rest on a catalog copy that is out of date. */
+		pulsora_forget_table_info(conn);
 		MemoryContextDelete(cxt);
 		pulsora_report(conn, st, &err, psprintf("could not scan pulsora table \"%s\"", spec->table));
 	}
@@ -224,6 +243,7 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 		{
 			const char *now = ps_type_name(r->types[i]);
 
+			pulsora_forget_table_info(conn);
 			MemoryContextDelete(cxt);
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -235,19 +255,28 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	return r;
 }
 
+/* A text Datum in batch_cxt (UTF-8 in the store, converted if need be). */
 static Datum
 string_datum(const PulsoraReader *r, const char *ptr, uint32 len)
 {
+	text	   *t;
+
 	if (r->convert_encoding)
 	{
+		MemoryContext old = MemoryContextSwitchTo(r->batch_cxt);
 		char	   *converted = pg_any_to_server(ptr, (int) len, PG_UTF8);
 
-		return PointerGetDatum(cstring_to_text(converted));
+		t = cstring_to_text(converted);
+		MemoryContextSwitchTo(old);
+		return PointerGetDatum(t);
 	}
-	return PointerGetDatum(cstring_to_text_with_len(ptr, (int) len));
+	t = (text *) MemoryContextAlloc(r->batch_cxt, VARHDRSZ + len);
+	SET_VARSIZE(t, VARHDRSZ + len);
+	memcpy(VARDATA(t), ptr, len);
+	return PointerGetDatum(t);
 }
 
-/* Fill values/isnull from one row (in batch_cxt). */
+/* Fill values/isnull from one row; strings go to batch_cxt. */
 static void
 reader_decode(PulsoraReader *r, int64 time_ns, const void *value, size_t len,
 			  Datum *values, bool *isnull)
@@ -314,10 +343,7 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 
 			if (ps_client_scan_row(r->scan, &time_ns, &value, &len))
 			{
-				MemoryContext old = MemoryContextSwitchTo(r->batch_cxt);
-
 				reader_decode(r, time_ns, value, len, values, isnull);
-				MemoryContextSwitchTo(old);
 				r->fetched++;
 				return true;
 			}
@@ -329,6 +355,9 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 		CHECK_FOR_INTERRUPTS();
 		/* The previous batch's rows and Datums are no longer referenced. */
 		MemoryContextReset(r->batch_cxt);
+		/* This fetch takes the batch read ahead and asks for a larger next one. */
+		r->fetch_rows = r->fetch_rows > PG_UINT32_MAX / FETCH_ROWS_GROWTH ? PG_UINT32_MAX
+			: r->fetch_rows * FETCH_ROWS_GROWTH;
 		{
 			ps_error	err;
 			ps_status	st = ps_client_scan_fetch(r->scan, r->fetch_rows, &r->done, &err);
@@ -337,7 +366,6 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 				pulsora_report(r->conn, st, &err, psprintf("could not scan pulsora table \"%s\"", r->table));
 		}
 		r->in_batch = true;
-		r->fetch_rows = Min(r->fetch_rows * 2, FETCH_ROWS_MAX);
 	}
 }
 

@@ -230,6 +230,7 @@ csv_load(FunctionCallInfo fcinfo, ForeignServer *server, const char *table, Json
 	InitMaterializedSRF(fcinfo, 0);
 	csv_options_from_jsonb(options, &opts);
 	conn = pulsora_connect(server);
+	pulsora_forget_table_info(conn);
 	INSTR_TIME_SET_CURRENT(start);
 
 	for (int attempt = 0;; attempt++)
@@ -476,6 +477,7 @@ pulsora_delete_range(PG_FUNCTION_ARGS)
 		pulsora_table_info(conn, table, false, &info);
 		PG_RETURN_INT64(0);
 	}
+	pulsora_forget_table_info(conn);
 	for (int attempt = 0;; attempt++)
 	{
 		st = ps_client_delete_range(pulsora_conn_client(conn), table, lo, hi, &removed, &err);
@@ -497,6 +499,7 @@ pulsora_drop_table(PG_FUNCTION_ARGS)
 	ps_error	err;
 	ps_status	st;
 
+	pulsora_forget_table_info(conn);
 	for (int attempt = 0;; attempt++)
 	{
 		st = ps_client_drop_table(pulsora_conn_client(conn), table, &err);

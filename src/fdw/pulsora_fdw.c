@@ -4,7 +4,8 @@
  * COPY FROM, IMPORT FOREIGN SCHEMA (DESIGN §5).
  *
  * Planning asks the owner for the table's catalog entry (schema, exact row
- * count, time bounds): it checks the foreign table's columns against the
+ * count, time bounds; a copy at most a second old will do, see
+ * connection.c): it checks the foreign table's columns against the
  * schema and estimates rows as the fraction of the stored time span that the
  * constant time quals cover.  Time quals (scan_range.c) become the
  * iterator's range; those whose range is exact are dropped from the quals
@@ -86,7 +87,7 @@ enum FdwScanPrivateIndex
 	FdwScanColumns,				/* List of String: value columns to fetch */
 	FdwScanAttnos,				/* IntList: attribute of each */
 	FdwScanTypes,				/* IntList: expected ps_type of each */
-	FdwScanTimeAttno,			/* Integer: time attribute or 0 */
+	FdwScanTimeAttno,			/* Integer: time attribute if used above the scan, or 0 */
 	FdwScanTimeType,			/* Integer: its type oid */
 	FdwScanStrategies,			/* IntList: btree strategy per fdw_exprs item */
 	FdwScanOperandTypes,		/* OidList: operand type per fdw_exprs item */
@@ -142,6 +143,7 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	ForeignServer *server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
 	PulsoraConn *conn;
 	Relation	rel;
+	bool		from_copy;
 	PulsoraRange range;
 	List	   *runtime_bounds = NIL;
 	QualCost	qual_cost;
@@ -151,9 +153,15 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	baserel->fdw_private = fp;
 	fp->table = pulsora_table_name(foreigntableid);
 	conn = pulsora_connect(server);
-	pulsora_table_info(conn, fp->table, false, &fp->info);
 	rel = table_open(foreigntableid, NoLock);	/* the planner holds a lock */
-	pulsora_map_columns(rel, &fp->info, &fp->map);
+	/* A kept catalog copy that does not fit may be outdated: ask the owner. */
+	from_copy = pulsora_table_info_for_planning(conn, fp->table, false, &fp->info);
+	if (!from_copy || !pulsora_map_columns(rel, &fp->info, &fp->map, true))
+	{
+		if (from_copy)
+			pulsora_table_info_for_planning(conn, fp->table, true, &fp->info);
+		pulsora_map_columns(rel, &fp->info, &fp->map, false);
+	}
 	table_close(rel, NoLock);
 	fp->time_type = fp->map.time_attno > 0 ? fp->map.pg_type[fp->map.time_attno - 1] : InvalidOid;
 
@@ -364,6 +372,7 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	List	   *fdw_private;
 	Bitmapset  *attrs_used = NULL;
 	bool		whole_row;
+	AttrNumber	time_attno;
 	ListCell   *lc;
 
 	foreach(lc, scan_clauses)
@@ -402,9 +411,15 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 		types = lappend_int(types, (int) fp->map.store_type[i]);
 	}
 
+	/* The time travels anyway; it becomes a Datum only when used (not for count(*)). */
+	time_attno = fp->map.time_attno;
+	if (time_attno > 0 && !whole_row &&
+		!bms_is_member(time_attno - FirstLowInvalidHeapAttributeNumber, attrs_used))
+		time_attno = 0;
+
 	/* In the order of enum FdwScanPrivateIndex. */
 	fdw_private = list_make5(makeString(fp->table), columns, attnos, types,
-							 makeInteger(fp->map.time_attno));
+							 makeInteger(time_attno));
 	fdw_private = lappend(fdw_private, makeInteger((int) fp->time_type));
 	fdw_private = lappend(fdw_private, strategies);
 	fdw_private = lappend(fdw_private, operand_types);
@@ -613,7 +628,7 @@ pulsora_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows, int 
 	memset(&spec, 0, sizeof spec);
 	spec.table = pulsora_table_name(RelationGetRelid(relation));
 	pulsora_table_info(conn, spec.table, false, &info);
-	pulsora_map_columns(relation, &info, &map);
+	pulsora_map_columns(relation, &info, &map, false);
 	for (int i = 0; i < map.natts; i++)
 		if (map.store_name[i] != NULL && i + 1 != map.time_attno)
 		{
@@ -734,7 +749,7 @@ insert_begin(Relation rel)
 
 	if (pulsora_table_info(s->conn, s->table, true, &info))
 	{
-		pulsora_map_columns(rel, &info, &map);
+		pulsora_map_columns(rel, &info, &map, false);
 		time_attno = map.time_attno;
 		if (time_attno == 0)
 			ereport(ERROR,

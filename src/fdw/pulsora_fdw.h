@@ -104,6 +104,21 @@ extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missin
 							   PulsoraTableInfo *out);
 
 /*
+ * The same (missing_ok false) for the planner, which would otherwise ask the
+ * owner on every plan: a copy kept per connection answers for up to
+ * PULSORA_INFO_MAX_AGE_MS, unless `fresh`.  The copy is dropped when this
+ * backend writes through the connection (pulsora_forget_table_info) or
+ * reconnects, so only other sessions' writes can make estimates lag, and
+ * by that long at most.  Returns true when the answer came from the copy,
+ * so that a caller whose columns do not fit it asks again with `fresh`.
+ */
+#define PULSORA_INFO_MAX_AGE_MS 1000
+extern bool pulsora_table_info_for_planning(PulsoraConn *conn, const char *table, bool fresh,
+											PulsoraTableInfo *out);
+/* Drop conn's kept catalog copies: this backend writes, or a plan went stale. */
+extern void pulsora_forget_table_info(PulsoraConn *conn);
+
+/*
  * ereport(ERROR) for a failed ps_client call, with the SQLSTATE mapped from
  * the status.  The message is the owner's; `what` (may be NULL) says what
  * was being done ("could not scan pulsora table \"x\"") and goes first.
@@ -190,9 +205,11 @@ extern bool pulsora_store_type_for(Oid pg_type, ps_type *out);
 
 /*
  * Map every live attribute of rel onto the columns of the store table in
- * info, checking types; errors name the offending column.
+ * info, checking types; errors name the offending column.  With quiet, a
+ * column that does not fit returns false instead (map is then unusable).
  */
-extern void pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map);
+extern bool pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap *map,
+								bool quiet);
 
 /* ns <-> PostgreSQL us (floor); the ns conversion errors outside the store's range. */
 extern int64 pulsora_ns_to_pg(int64 ns);

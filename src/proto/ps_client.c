@@ -253,42 +253,20 @@ client_settle(ps_client *c, ps_error *err)
 }
 
 /*
- * Receive the answer to request `sent` into resp, expecting message
- * `expect`.  The owner's ERROR is returned as its own code with its message.
+ * Send req and receive its answer into resp, expecting message `expect`.
+ * The owner's ERROR is returned as its own code with its message.
  */
-static ps_status
-client_answer(ps_client *c, ps_buf *resp, uint8_t sent, uint8_t expect, ps_reader *payload,
-			  ps_error *err)
-{
-	uint8_t		code;
-	ps_error	owner_err;
-	ps_status	st;
-	char		why[128];
-
-	if ((st = client_recv(c, resp, &code, payload, &owner_err, err)) != PS_OK)
-		return st;
-	if (code == PS_MSG_ERROR)
-	{
-		if (err)
-			*err = owner_err;
-		return owner_err.code;
-	}
-	if (code != expect)
-	{
-		snprintf(why, sizeof why, "owner answered %s with %s", ps_msg_name(sent), ps_msg_name(code));
-		return client_break(c, err, why);
-	}
-	return PS_OK;
-}
-
-/* Send req and receive its answer into resp, as client_answer. */
 static ps_status
 client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 				 ps_reader *payload, ps_error *err)
 {
+	uint8_t		sent = req->data[4];
+	uint8_t		code;
+	ps_error	owner_err;
 	ps_status	st;
 	ps_error	send_err;
 	bool		unsent;
+	char		why[128];
 
 	st = ps_frame_send(c->fd, req, &send_err);
 	unsent = st == PS_ECONN;
@@ -302,12 +280,24 @@ client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 	 * Read the answer even when sending failed: an owner that hangs up on
 	 * us (too many connections, malformed request) says why first.
 	 */
-	st = client_answer(c, resp, req->data[4], expect, payload, err);
-	if (unsent && st == PS_OK)
+	if ((st = client_recv(c, resp, &code, payload, &owner_err, err)) != PS_OK)
+		return st;
+	if (unsent && code != PS_MSG_ERROR)
 		return client_break(c, err, send_err.message);
-	if (unsent)
-		client_break(c, NULL, send_err.message);
-	return st;
+	if (code == PS_MSG_ERROR)
+	{
+		if (unsent)
+			client_break(c, NULL, send_err.message);
+		if (err)
+			*err = owner_err;
+		return owner_err.code;
+	}
+	if (code != expect)
+	{
+		snprintf(why, sizeof why, "owner answered %s with %s", ps_msg_name(sent), ps_msg_name(code));
+		return client_break(c, err, why);
+	}
+	return PS_OK;
 }
 
 /* The usual request: settle, then round-trip c->out into c->in. */
@@ -618,17 +608,6 @@ scan_free(ps_client_scan *s)
 	free(s);
 }
 
-/* Build in c->out a SCAN_FETCH of handle (0: the scan just opened). */
-static ps_status
-build_fetch(ps_client *c, uint32_t handle, uint32_t max_rows, uint32_t max_bytes)
-{
-	if (build_handle_request(c, PS_MSG_SCAN_FETCH, handle) != PS_OK ||
-		ps_buf_append_u32be(&c->out, max_rows) != PS_OK ||
-		ps_buf_append_u32be(&c->out, max_bytes) != PS_OK)
-		return PS_ENOMEM;
-	return PS_OK;
-}
-
 /*
  * Ask for the next batch of s without waiting: after settling what the
  * connection owes, send a SCAN_FETCH whose answer becomes c->pending_scan.
@@ -641,43 +620,14 @@ scan_request(ps_client_scan *s, uint32_t max_rows, ps_error *err)
 
 	if ((st = client_usable(c, err)) != PS_OK || (st = client_settle(c, err)) != PS_OK)
 		return st;
-	if (build_fetch(c, s->handle, max_rows, s->batch_bytes) != PS_OK)
+	if (build_handle_request(c, PS_MSG_SCAN_FETCH, s->handle) != PS_OK ||
+		ps_buf_append_u32be(&c->out, max_rows) != PS_OK ||
+		ps_buf_append_u32be(&c->out, s->batch_bytes) != PS_OK)
 		return no_memory(err);
 	if ((st = client_send(c, &c->out, err)) != PS_OK)
 		return st;
 	c->pending_scan = s;
 	return PS_OK;
-}
-
-/*
- * SCAN_OPEN with its first SCAN_FETCH (handle 0) right behind it: one round
- * trip.  On success the fetch's answer is owed to the new scan; when the
- * open fails, the fetch fails too and its answer is read and dropped here.
- */
-static ps_status
-scan_open_and_fetch(ps_client *c, uint32_t first_rows, uint32_t batch_bytes,
-					ps_reader *payload, ps_error *err)
-{
-	ps_status	st;
-	uint8_t		code;
-	ps_reader	ignored;
-	ps_error	fetch_err;
-
-	if ((st = client_send(c, &c->out, err)) != PS_OK)
-		return st;
-	/* The owner owes an answer now: any failure must end the connection. */
-	if (build_fetch(c, 0, first_rows, batch_bytes) != PS_OK)
-		return client_break(c, err, "out of memory building a request");
-	if ((st = client_send(c, &c->out, err)) != PS_OK)
-		return st;
-	st = client_answer(c, &c->in, PS_MSG_SCAN_OPEN, PS_MSG_SCAN_OPENED, payload, err);
-	if (st == PS_OK || c->broken)
-		return st;
-	/* The open failed (err says why), so the fetch did too: drop its answer. */
-	if (client_recv(c, &c->out, &code, &ignored, &fetch_err, NULL) == PS_OK &&
-		code != PS_MSG_ERROR)
-		client_break(c, NULL, "owner answered the SCAN_FETCH of a failed SCAN_OPEN with rows");
-	return st;
 }
 
 ps_status
@@ -687,6 +637,7 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	ps_client_scan *s;
 	ps_reader	payload;
 	ps_msg_scan_opened m;
+	bool		start = spec->first_rows > 0;
 	uint32_t	batch_bytes = spec->batch_bytes == 0 ? PS_FRAME_BATCH_BYTES
 		: spec->batch_bytes < PS_FRAME_SCAN_BYTES_MAX ? spec->batch_bytes : PS_FRAME_SCAN_BYTES_MAX;
 	ps_status	st;
@@ -696,40 +647,48 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 		*types_out = NULL;
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
-	if (ps_frame_start(&c->out, PS_MSG_SCAN_OPEN) != PS_OK ||
+	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
+	if (ps_frame_start(&c->out, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN) != PS_OK ||
 		ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi, spec->descending,
-								spec->offset, spec->limit, spec->columns, spec->ncolumns) != PS_OK)
+								spec->offset, spec->limit, spec->columns, spec->ncolumns) != PS_OK ||
+		(start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK))
 		return no_memory(err);
 	/* Allocate before asking, so success on the owner cannot leak a handle. */
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return no_memory(err);
 	if ((st = client_usable(c, err)) == PS_OK && (st = client_settle(c, err)) == PS_OK)
-		st = spec->first_rows == 0
-			? client_roundtrip(c, &c->out, &c->in, PS_MSG_SCAN_OPENED, &payload, err)
-			: scan_open_and_fetch(c, spec->first_rows, batch_bytes, &payload, err);
+		st = client_roundtrip(c, &c->out, start ? &s->ahead : &c->in,
+							  start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED, &payload, err);
 	if (st != PS_OK)
 	{
+		ps_buf_free(&s->ahead);
 		free(s);
 		return st;
 	}
-	if (ps_msg_scan_opened_decode(&payload, &m) != PS_OK || m.ntypes != spec->ncolumns)
+	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_count, &s->ahead_done,
+											&s->ahead_rows)
+		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK || m.ntypes != spec->ncolumns)
 	{
 		ps_msg_scan_opened_clear(&m);
+		ps_buf_free(&s->ahead);
 		free(s);
 		/* The owner holds the handle; breaking the connection releases it. */
-		return client_bad_answer(c, PS_EPROTO, "SCAN_OPENED", err);
+		return client_bad_answer(c, PS_EPROTO, start ? "SCAN_STARTED" : "SCAN_OPENED", err);
 	}
 	s->c = c;
 	s->handle = m.handle;
 	s->batch_bytes = batch_bytes;
 	s->types = m.types;			/* moved */
 	s->ntypes = m.ntypes;
+	if (start)
+	{
+		s->ahead_state = AHEAD_ROWS;
+		s->released = s->ahead_done;
+	}
 	s->next = c->scans;
 	if (c->scans)
 		c->scans->prev = s;
 	c->scans = s;
-	if (spec->first_rows > 0)
-		c->pending_scan = s;
 	*out = s;
 	if (types_out)
 		*types_out = s->types;
@@ -811,10 +770,13 @@ ps_client_scan_close(ps_client_scan *s, ps_error *err)
 	if (s == NULL)
 		return PS_OK;
 	c = s->c;
-	/* A batch still owed must be read (and is dropped): answers come in order. */
+	/*
+	 * A batch still owed must be read (and is dropped): answers come in
+	 * order.  Should that break the connection, the owner drops the scan.
+	 */
 	if (c->pending_scan == s && !c->broken)
-		st = client_settle(c, err);
-	if (st == PS_OK && !s->released && !c->broken)
+		(void) client_settle(c, NULL);
+	if (!s->released && !c->broken)
 	{
 		if (build_handle_request(c, PS_MSG_SCAN_CLOSE, s->handle) != PS_OK)
 			st = no_memory(err);

@@ -14,6 +14,7 @@
  */
 #include "ps_frame.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_SCAN_OPEN: return "SCAN_OPEN";
 		case PS_MSG_SCAN_FETCH: return "SCAN_FETCH";
 		case PS_MSG_SCAN_CLOSE: return "SCAN_CLOSE";
+		case PS_MSG_SCAN_START: return "SCAN_START";
 		case PS_MSG_LOAD_BEGIN: return "LOAD_BEGIN";
 		case PS_MSG_LOAD_ROWS: return "LOAD_ROWS";
 		case PS_MSG_LOAD_CSV_BEGIN: return "LOAD_CSV_BEGIN";
@@ -52,6 +54,7 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_ROWS: return "ROWS";
 		case PS_MSG_LOAD_OPENED: return "LOAD_OPENED";
 		case PS_MSG_LOAD_RESULT: return "LOAD_RESULT";
+		case PS_MSG_SCAN_STARTED: return "SCAN_STARTED";
 	}
 	return "unknown";
 }
@@ -240,6 +243,46 @@ ps_frame_put_row(ps_buf *b, int64_t time, const void *value, size_t len)
 	return ps_frame_put_bytes(b, value, len);
 }
 
+/*
+ * These two run once per row of every scan batch the owner sends: they
+ * write in place rather than through the append primitives.
+ */
+ps_status
+ps_frame_put_row_begin(ps_buf *b, int64_t time, size_t *mark)
+{
+	uint64_t	be = htobe64((uint64_t) time);
+
+	if (ps_buf_reserve(b, 9) != PS_OK)
+		return PS_ENOMEM;
+	memcpy(b->data + b->len, &be, 8);
+	b->data[b->len + 8] = 0;	/* the length, when it takes one byte */
+	b->len += 9;
+	*mark = b->len;
+	return PS_OK;
+}
+
+ps_status
+ps_frame_put_row_end(ps_buf *b, size_t mark)
+{
+	size_t		len = b->len - mark;
+	uint8_t		varint[PS_VARINT_MAX];
+	size_t		n;
+
+	if (len < 0x80)
+	{
+		b->data[mark - 1] = (uint8_t) len;
+		return PS_OK;
+	}
+	/* A longer length: move the value up to make room for it. */
+	n = ps_varint_encode(varint, len);
+	if (ps_buf_reserve(b, n - 1) != PS_OK)
+		return PS_ENOMEM;
+	memmove(b->data + mark - 1 + n, b->data + mark, len);
+	b->len += n - 1;
+	memcpy(b->data + mark - 1, varint, n);
+	return PS_OK;
+}
+
 /* The core readers report PS_ECORRUPT; on the wire that is PS_EPROTO. */
 static ps_status
 wire(ps_status st)
@@ -415,7 +458,22 @@ ps_status
 ps_frame_get_row(ps_reader *r, int64_t *time, const uint8_t **value, size_t *len)
 {
 	ps_reader	save = *r;
+	uint64_t	t;
 
+	/*
+	 * Scans read every row twice (ROWS validation, then iteration): the
+	 * usual row, with a one-byte length, is read here without the general
+	 * primitives' calls.
+	 */
+	if (ps_reader_left(r) >= 9 && r->p[8] < 0x80 && (size_t) r->p[8] <= ps_reader_left(r) - 9)
+	{
+		memcpy(&t, r->p, 8);
+		*time = (int64_t) be64toh(t);
+		*len = r->p[8];
+		*value = r->p + 9;
+		r->p += 9 + *len;
+		return PS_OK;
+	}
 	if (ps_frame_get_i64(r, time) != PS_OK || ps_frame_get_bytes(r, value, len) != PS_OK)
 	{
 		*r = save;
@@ -483,8 +541,9 @@ ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 	return PS_OK;
 }
 
-ps_status
-ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m)
+/* The SCAN_OPEN fields, which SCAN_START begins with. */
+static ps_status
+scan_open_fields(ps_reader *r, ps_msg_scan_open *m)
 {
 	uint8_t		flags;
 	ps_status	st;
@@ -505,6 +564,36 @@ ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m)
 	for (uint32_t i = 0; i < m->ncolumns; i++)
 		if ((st = ps_frame_get_strdup(r, &m->columns[i])) != PS_OK)
 			return st;
+	return PS_OK;
+}
+
+ps_status
+ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m)
+{
+	ps_status	st;
+
+	if ((st = scan_open_fields(r, m)) != PS_OK)
+		return st;
+	return ps_frame_get_end(r);
+}
+
+ps_status
+ps_msg_scan_start_put_batch(ps_buf *b, uint32_t max_rows, uint32_t max_bytes)
+{
+	if (ps_buf_append_u32be(b, max_rows) != PS_OK)
+		return PS_ENOMEM;
+	return ps_buf_append_u32be(b, max_bytes);
+}
+
+ps_status
+ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m)
+{
+	ps_status	st;
+
+	if ((st = scan_open_fields(r, m)) != PS_OK)
+		return st;
+	if (ps_frame_get_u32(r, &m->max_rows) != PS_OK || ps_frame_get_u32(r, &m->max_bytes) != PS_OK)
+		return PS_EPROTO;
 	return ps_frame_get_end(r);
 }
 
@@ -659,8 +748,9 @@ ps_msg_scan_opened_encode(ps_buf *b, uint32_t handle, const ps_type *types, uint
 	return PS_OK;
 }
 
-ps_status
-ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m)
+/* The SCAN_OPENED fields, which SCAN_STARTED begins with. */
+static ps_status
+scan_opened_fields(ps_reader *r, ps_msg_scan_opened *m)
 {
 	memset(m, 0, sizeof *m);
 	if (ps_frame_get_u32(r, &m->handle) != PS_OK ||
@@ -671,7 +761,28 @@ ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m)
 	for (uint32_t i = 0; i < m->ntypes; i++)
 		if (get_type(r, &m->types[i]) != PS_OK)
 			return PS_EPROTO;
+	return PS_OK;
+}
+
+ps_status
+ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m)
+{
+	ps_status	st;
+
+	if ((st = scan_opened_fields(r, m)) != PS_OK)
+		return st;
 	return ps_frame_get_end(r);
+}
+
+ps_status
+ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m, uint32_t *count, bool *done,
+						   ps_reader *rows)
+{
+	ps_status	st;
+
+	if ((st = scan_opened_fields(r, m)) != PS_OK)
+		return st;
+	return ps_msg_rows_decode(r, count, done, rows);
 }
 
 void

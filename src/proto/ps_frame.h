@@ -29,6 +29,8 @@
  *  SCAN_OPEN      str table, i64 lo, i64 hi (inclusive), u8 flags
  *                 (bit 0: descending), u64 offset, u64 limit (0 = none),
  *                 varint n, n x str column            -> SCAN_OPENED
+ *  SCAN_START     the fields of SCAN_OPEN, then u32 max_rows, u32 max_bytes
+ *                                                     -> SCAN_STARTED
  *  SCAN_FETCH     u32 handle, u32 max_rows, u32 max_bytes -> ROWS
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
@@ -50,6 +52,7 @@
  *  STATUS_OK      u32 pid, str kind, str rest address, str version,
  *                 u64 data bytes
  *  SCAN_OPENED    u32 handle, varint n, n x u8 type (of the requested columns)
+ *  SCAN_STARTED   the fields of SCAN_OPENED, then those of ROWS
  *  ROWS           u32 count, u8 done, count x row
  *  LOAD_OPENED    u32 handle
  *  LOAD_RESULT    u64 rows_loaded, u64 rows_rejected, varint n,
@@ -57,11 +60,8 @@
  *
  * A row is: i64 time (ns) | varint len | len bytes of an untagged value
  * (ps_row.h).  In ROWS the value holds the scan's requested columns in
- * request order (ps_row_project; when a scan requests all of the table's
- * value columns in table order, the stored value itself, which may lack
- * trailing columns added later: readers take those as NULL); in LOAD_ROWS
- * it holds the load's input columns other than the time column, in input
- * order (ps_row_encode).
+ * request order (ps_row_project); in LOAD_ROWS it holds the load's input
+ * columns other than the time column, in input order (ps_row_encode).
  *
  * Semantics worth knowing:
  *  - Counts are capped: columns at PS_MAX_COLUMNS, and see PS_FRAME_MAX_*.
@@ -76,10 +76,8 @@
  *    says).  A scan with a limit ends (done = 1) with the batch that
  *    reaches the limit, so a client that reads `limit` rows need not close.
  *    SCAN_CLOSE and LOAD_ABORT of an unknown handle succeed (idempotent).
- *  - Handle 0 in SCAN_FETCH names the scan opened by the request just
- *    before it on the connection, so a client may send SCAN_OPEN and its
- *    first SCAN_FETCH back to back (one round trip).  If that SCAN_OPEN
- *    failed, the SCAN_FETCH fails too (PS_ENOTFOUND).
+ *  - SCAN_START is SCAN_OPEN and the first SCAN_FETCH in one round trip:
+ *    its answer holds the first batch (done = 1: the handle is released).
  *  - A load is all-or-nothing: the first error on a load (a bad row, a bad
  *    CSV record in on_error=abort mode, a storage error) rolls it back and
  *    every later request on that handle but LOAD_ABORT gets the same error.
@@ -106,7 +104,7 @@
 #include "../core/ps_types.h"
 
 #define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
-#define PS_PROTO_VERSION 2		/* 2: SCAN_FETCH max_bytes and handle 0 */
+#define PS_PROTO_VERSION 2		/* 2: SCAN_START, SCAN_FETCH max_bytes */
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -129,6 +127,7 @@ typedef enum ps_msg_code {
 	PS_MSG_SCAN_OPEN = 0x10,
 	PS_MSG_SCAN_FETCH = 0x11,
 	PS_MSG_SCAN_CLOSE = 0x12,
+	PS_MSG_SCAN_START = 0x13,
 	PS_MSG_LOAD_BEGIN = 0x20,
 	PS_MSG_LOAD_ROWS = 0x21,
 	PS_MSG_LOAD_CSV_BEGIN = 0x22,
@@ -147,7 +146,8 @@ typedef enum ps_msg_code {
 	PS_MSG_SCAN_OPENED = 0x87,
 	PS_MSG_ROWS = 0x88,
 	PS_MSG_LOAD_OPENED = 0x89,
-	PS_MSG_LOAD_RESULT = 0x8a
+	PS_MSG_LOAD_RESULT = 0x8a,
+	PS_MSG_SCAN_STARTED = 0x8b
 } ps_msg_code;
 
 /* Name of a message code for error messages ("SCAN_OPEN"); "unknown" otherwise. */
@@ -200,6 +200,14 @@ ps_status	ps_frame_put_bytes(ps_buf *b, const void *p, size_t n);
 ps_status	ps_frame_put_error(ps_buf *b, const ps_error *e);
 /* A row: i64 time, varint len, value bytes. */
 ps_status	ps_frame_put_row(ps_buf *b, int64_t time, const void *value, size_t len);
+/*
+ * The same row with its value appended by the caller straight into b (no
+ * copy): begin writes the time and room for the length and sets *mark;
+ * the caller appends the value; end writes its length (moving the value
+ * up when the length needs more than one byte).
+ */
+ps_status	ps_frame_put_row_begin(ps_buf *b, int64_t time, size_t *mark);
+ps_status	ps_frame_put_row_end(ps_buf *b, size_t mark);
 
 ps_status	ps_frame_get_u8(ps_reader *r, uint8_t *v);
 ps_status	ps_frame_get_u16(ps_reader *r, uint16_t *v);
@@ -245,6 +253,7 @@ typedef struct ps_msg_scan_open {
 	uint64_t	offset, limit;
 	uint32_t	ncolumns;
 	char	  **columns;
+	uint32_t	max_rows, max_bytes;	/* SCAN_START only */
 } ps_msg_scan_open;
 
 ps_status	ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
@@ -252,6 +261,9 @@ ps_status	ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int6
 									const char *const *columns, uint32_t ncolumns);
 ps_status	ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m);
 void		ps_msg_scan_open_clear(ps_msg_scan_open *m);
+/* SCAN_START: the SCAN_OPEN fields, then the first batch's caps. */
+ps_status	ps_msg_scan_start_put_batch(ps_buf *b, uint32_t max_rows, uint32_t max_bytes);
+ps_status	ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m);
 
 typedef struct ps_msg_load_begin {
 	char	   *table;
@@ -301,6 +313,12 @@ typedef struct ps_msg_scan_opened {
 ps_status	ps_msg_scan_opened_encode(ps_buf *b, uint32_t handle, const ps_type *types, uint32_t n);
 ps_status	ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m);
 void		ps_msg_scan_opened_clear(ps_msg_scan_opened *m);
+/*
+ * SCAN_STARTED: the SCAN_OPENED fields into *m (encoded as SCAN_OPENED,
+ * then the ROWS fields), the rows as ps_msg_rows_decode leaves them.
+ */
+ps_status	ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m, uint32_t *count,
+									   bool *done, ps_reader *rows);
 
 /*
  * ROWS: the header, then count rows.  ps_msg_rows_decode validates every

@@ -50,8 +50,10 @@
 #define DEFAULT_MAX_CONNECTIONS 64
 #define DEFAULT_SCAN_IDLE_TIMEOUT_S 300
 #define LISTEN_BACKLOG 64
-/* Request/answer buffers above this are freed after use, not kept: a
- * largest scan batch (plus the row that crosses its soft size) stays. */
+/*
+ * Request/answer buffers above this are freed after use, not kept; a
+ * largest scan batch (plus the row that crosses its soft size) stays.
+ */
 #define KEEP_BUFFER_BYTES (2u * PS_FRAME_SCAN_BYTES_MAX)
 
 typedef struct scan_handle {
@@ -61,7 +63,6 @@ typedef struct scan_handle {
 	uint32_t	ntypes;
 	uint32_t   *cols;			/* projected value-column indexes */
 	uint32_t	ncols;
-	bool		all_columns;	/* cols is 0..ntypes-1: stored values travel as they are */
 	uint64_t	limit_left;		/* rows the scan's limit still allows (UINT64_MAX: none) */
 	int64_t		deadline_ms;	/* closed when idle past this (monotonic) */
 } scan_handle;
@@ -115,11 +116,8 @@ struct conn {
 	conn	   *prev, *next;	/* srv->conns, under srv->mu */
 	ps_buf		in;				/* request */
 	ps_buf		out;			/* answer */
-	ps_buf		scratch;		/* one projected row */
+	ps_buf		scratch;		/* the empty value a scan of no columns sends */
 	uint32_t	next_id;
-	/* Scan opened by the previous / the current request, or 0 (SCAN_FETCH of handle 0). */
-	uint32_t	opened_before;
-	uint32_t	opened_now;
 	scan_handle *scans[PS_PROTO_MAX_HANDLES];
 	uint32_t	nscans;
 	load_handle *loads[PS_PROTO_MAX_HANDLES];
@@ -459,25 +457,94 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 		h->cols[i] = ps_schema_value_index(schema, (uint32_t) idx);
 		out_types[i] = schema->columns[idx].type;
 	}
-	h->all_columns = h->ncols == h->ntypes;
-	for (uint32_t i = 0; i < h->ncols && h->all_columns; i++)
-		h->all_columns = h->cols[i] == i;
 	return PS_OK;
 }
 
+/*
+ * Append the ROWS fields (count, done, rows) of the next batch of h to
+ * cn->out: at most max_rows rows and about max_bytes (at least one row).
+ * *done when the scan is exhausted, which includes reaching its limit, so
+ * that a client reading exactly `limit` rows needs no SCAN_CLOSE.
+ */
 static ps_status
-handle_scan_open(conn *cn, ps_reader *r, ps_error *err)
+scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool *done,
+		  ps_error *err)
 {
+	uint32_t	count = 0;
+	size_t		count_at = cn->out.len;
+	size_t		mark;
+	ps_scan_row row;
+	ps_status	st;
+
+	*done = false;
+	if (max_rows == 0)
+		return ps_error_set(err, PS_EINVAL, "a scan batch of 0 rows");
+	if (max_bytes > PS_FRAME_SCAN_BYTES_MAX)
+		max_bytes = PS_FRAME_SCAN_BYTES_MAX;
+	if (ps_buf_append_u32be(&cn->out, 0) != PS_OK || ps_buf_append_u8(&cn->out, 0) != PS_OK)
+		return answer_memory(err);
+	/* A scan of no columns sends every row the same empty value, unread. */
+	if (h->ncols == 0)
+	{
+		ps_buf_reset(&cn->scratch);
+		if ((st = ps_row_encode(NULL, 0, NULL, 0, &cn->scratch, err)) != PS_OK)
+			return st;
+	}
+	while (count < max_rows && (count == 0 || cn->out.len - (count_at + 5) < (size_t) max_bytes))
+	{
+		if ((st = ps_scan_next(h->sc, &row, done, err)) != PS_OK)
+			return st;
+		if (*done)
+			break;
+		if (h->ncols == 0)
+			st = ps_frame_put_row(&cn->out, row.time, cn->scratch.data, cn->scratch.len);
+		else if ((st = ps_frame_put_row_begin(&cn->out, row.time, &mark)) == PS_OK &&
+				 (st = ps_row_project(h->types, h->ntypes, row.value, row.value_len,
+									  h->cols, h->ncols, &cn->out, err)) == PS_OK)
+			st = ps_frame_put_row_end(&cn->out, mark);
+		if (st == PS_ENOMEM)
+			return answer_memory(err);
+		if (st != PS_OK)
+			return st;
+		if (cn->out.len > (size_t) PS_FRAME_MAX + 4)
+			return ps_error_set(err, PS_ETOOBIG, "a row of %zu bytes does not fit a protocol frame",
+								row.value_len);
+		count++;
+		if (h->limit_left != UINT64_MAX)
+			h->limit_left--;
+	}
+	/* Reached the limit: say so now rather than in an extra empty batch. */
+	if (h->limit_left == 0)
+		*done = true;
+	cn->out.data[count_at] = (uint8_t) (count >> 24);
+	cn->out.data[count_at + 1] = (uint8_t) (count >> 16);
+	cn->out.data[count_at + 2] = (uint8_t) (count >> 8);
+	cn->out.data[count_at + 3] = (uint8_t) count;
+	cn->out.data[count_at + 4] = *done ? 1 : 0;
+	return PS_OK;
+}
+
+/*
+ * SCAN_OPEN, and SCAN_START (start): open the scan and answer its handle
+ * and column types, with the first batch for SCAN_START.  A scan that the
+ * first batch exhausts is released at once, as by SCAN_FETCH.
+ */
+static ps_status
+handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
+{
+	uint8_t		code = start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN;
 	ps_msg_scan_open m;
 	ps_scan_spec spec;
 	scan_handle *h;
 	ps_type    *types = NULL;
+	bool		done = false;
 	ps_status	st;
 
-	if ((st = ps_msg_scan_open_decode(r, &m)) != PS_OK)
+	st = start ? ps_msg_scan_start_decode(r, &m) : ps_msg_scan_open_decode(r, &m);
+	if (st != PS_OK)
 	{
 		ps_msg_scan_open_clear(&m);
-		return decode_failed(st, PS_MSG_SCAN_OPEN, err);
+		return decode_failed(st, code, err);
 	}
 	if ((st = room_for_handle(cn, err)) != PS_OK)
 		goto done;
@@ -504,112 +571,19 @@ handle_scan_open(conn *cn, ps_reader *r, ps_error *err)
 	h->id = ++cn->next_id;
 	h->limit_left = m.limit ? m.limit : UINT64_MAX;
 	h->deadline_ms = now_ms() + (int64_t) cn->srv->idle_timeout_s * 1000;
-	if (ps_frame_start(&cn->out, PS_MSG_SCAN_OPENED) != PS_OK ||
+	if (ps_frame_start(&cn->out, start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED) != PS_OK ||
 		ps_msg_scan_opened_encode(&cn->out, h->id, types, m.ncolumns) != PS_OK)
-	{
-		scan_handle_free(h);
 		st = answer_memory(err);
-		goto done;
-	}
-	cn->scans[cn->nscans++] = h;
-	cn->opened_now = h->id;
+	else if (start)
+		st = scan_fill(cn, h, m.max_rows, m.max_bytes, &done, err);
+	if (st != PS_OK || done)
+		scan_handle_free(h);
+	else
+		cn->scans[cn->nscans++] = h;
 done:
 	free(types);
 	ps_msg_scan_open_clear(&m);
 	return st;
-}
-
-/*
- * The value that carries one row of h: the stored value itself when every
- * column is wanted in order and it is untagged (a reader takes the columns
- * an older value lacks as NULL), else its projection into cn->scratch.  A
- * scan of no columns sends the empty value left in cn->scratch by scan_fill.
- */
-static ps_status
-scan_row_value(conn *cn, scan_handle *h, const ps_scan_row *row, const void **value,
-			   size_t *len, ps_error *err)
-{
-	ps_status	st;
-
-	if (h->all_columns && row->value_len > 0 && ((const uint8_t *) row->value)[0] == PS_ROW_V1)
-	{
-		*value = row->value;
-		*len = row->value_len;
-		return PS_OK;
-	}
-	if (h->ncols > 0)
-	{
-		ps_buf_reset(&cn->scratch);
-		if ((st = ps_row_project(h->types, h->ntypes, row->value, row->value_len,
-								 h->cols, h->ncols, &cn->scratch, err)) != PS_OK)
-			return st;
-	}
-	*value = cn->scratch.data;
-	*len = cn->scratch.len;
-	return PS_OK;
-}
-
-/*
- * Fill cn->out with a ROWS batch of at most max_rows rows and about
- * max_bytes; *done when the scan is exhausted, which includes reaching its
- * limit, so that a client reading exactly `limit` rows needs no SCAN_CLOSE.
- */
-static ps_status
-scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool *done,
-		  ps_error *err)
-{
-	uint32_t	count = 0;
-	size_t		count_at;
-	ps_scan_row row;
-	const void *value;
-	size_t		len;
-	ps_status	st;
-
-	*done = false;
-	if (ps_frame_start(&cn->out, PS_MSG_ROWS) != PS_OK ||
-		ps_buf_append_u32be(&cn->out, 0) != PS_OK ||
-		ps_buf_append_u8(&cn->out, 0) != PS_OK)
-		return answer_memory(err);
-	count_at = PS_FRAME_HEADER;
-	if (h->ncols == 0)
-	{
-		ps_buf_reset(&cn->scratch);
-		if ((st = ps_row_encode(NULL, 0, NULL, 0, &cn->scratch, err)) != PS_OK)
-			return st;
-	}
-	/* At least one row per batch, however small max_bytes is. */
-	while (count < max_rows &&
-		   (count == 0 || cn->out.len - (PS_FRAME_HEADER + 5) < (size_t) max_bytes))
-	{
-		if (h->limit_left == 0)
-		{
-			*done = true;
-			break;
-		}
-		if ((st = ps_scan_next(h->sc, &row, done, err)) != PS_OK)
-			return st;
-		if (*done)
-			break;
-		if ((st = scan_row_value(cn, h, &row, &value, &len, err)) != PS_OK)
-			return st;
-		/* i64 time + varint length (<= 10 bytes) + value must fit the frame. */
-		if (cn->out.len + 18 + len > (size_t) PS_FRAME_MAX + 4)
-			return ps_error_set(err, PS_ETOOBIG, "a row of %zu bytes does not fit a protocol frame",
-								len);
-		if (ps_frame_put_row(&cn->out, row.time, value, len) != PS_OK)
-			return answer_memory(err);
-		count++;
-		if (h->limit_left != UINT64_MAX)
-			h->limit_left--;
-	}
-	if (h->limit_left == 0)
-		*done = true;
-	cn->out.data[count_at] = (uint8_t) (count >> 24);
-	cn->out.data[count_at + 1] = (uint8_t) (count >> 16);
-	cn->out.data[count_at + 2] = (uint8_t) (count >> 8);
-	cn->out.data[count_at + 3] = (uint8_t) count;
-	cn->out.data[count_at + 4] = *done ? 1 : 0;
-	return PS_OK;
 }
 
 static ps_status
@@ -623,18 +597,14 @@ handle_scan_fetch(conn *cn, ps_reader *r, ps_error *err)
 	if (ps_frame_get_u32(r, &id) != PS_OK || ps_frame_get_u32(r, &max_rows) != PS_OK ||
 		ps_frame_get_u32(r, &max_bytes) != PS_OK || ps_frame_get_end(r) != PS_OK)
 		return malformed(err, PS_MSG_SCAN_FETCH);
-	/* Handle 0: the scan the previous request opened (ps_frame.h). */
-	if (id == 0 && (id = cn->opened_before) == 0)
-		return ps_error_set(err, PS_ENOTFOUND, "SCAN_FETCH of handle 0 must follow a SCAN_OPEN that succeeded");
 	if ((h = scan_find(cn, id, &slot)) == NULL)
 		return ps_error_set(err, PS_ENOTFOUND,
 							"no open scan with handle %u (scans idle for %u s are closed)",
 							id, cn->srv->idle_timeout_s);
-	if (max_rows == 0)
-		return ps_error_set(err, PS_EINVAL, "SCAN_FETCH of 0 rows");
-	if (max_bytes > PS_FRAME_SCAN_BYTES_MAX)
-		max_bytes = PS_FRAME_SCAN_BYTES_MAX;
-	st = scan_fill(cn, h, max_rows, max_bytes, &done, err);
+	if (ps_frame_start(&cn->out, PS_MSG_ROWS) != PS_OK)
+		st = answer_memory(err);
+	else
+		st = scan_fill(cn, h, max_rows, max_bytes, &done, err);
 	/* An exhausted or failed scan is released at once (ps_frame.h). */
 	if (st != PS_OK || done)
 		scan_remove(cn, slot);
@@ -989,7 +959,8 @@ dispatch(conn *cn, uint8_t code, ps_reader *r, ps_error *err)
 		case PS_MSG_DELETE_RANGE: return handle_delete_range(cn, r, err);
 		case PS_MSG_DROP_TABLE: return handle_drop_table(cn, r, err);
 		case PS_MSG_STATUS: return handle_status(cn, r, err);
-		case PS_MSG_SCAN_OPEN: return handle_scan_open(cn, r, err);
+		case PS_MSG_SCAN_OPEN: return handle_scan_open(cn, r, false, err);
+		case PS_MSG_SCAN_START: return handle_scan_open(cn, r, true, err);
 		case PS_MSG_SCAN_FETCH: return handle_scan_fetch(cn, r, err);
 		case PS_MSG_SCAN_CLOSE: return handle_scan_close(cn, r, err);
 		case PS_MSG_LOAD_BEGIN: return handle_load_begin(cn, r, err);
@@ -1111,8 +1082,6 @@ conn_serve(conn *cn)
 		}
 		/* Requests arriving after a scan's deadline must not revive it. */
 		scans_expire(cn, now_ms());
-		cn->opened_before = cn->opened_now;
-		cn->opened_now = 0;
 		ps_error_clear(&err);
 		if ((st = dispatch(cn, code, &r, &err)) != PS_OK)
 		{

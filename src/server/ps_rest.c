@@ -715,13 +715,33 @@ append_to_buf(const char *p, size_t n, void *cls)
 	return ps_buf_append(cls, p, n) == PS_OK ? 0 : -1;
 }
 
-/* A JSON string (escaped by jansson). */
+/*
+ * A JSON string.  Printable ASCII other than '"' and '\\' (symbols, venues)
+ * is written as it is, as jansson would write it; the rest is escaped by
+ * jansson, which costs an allocation.
+ */
 static ps_status
 append_json_string(ps_buf *b, const char *s, size_t len)
 {
-	json_t	   *j = json_stringn_nocheck(s, len);
+	json_t	   *j;
 	int			rc;
+	size_t		plain = 0;
 
+	while (plain < len && (unsigned char) s[plain] >= 0x20 && (unsigned char) s[plain] < 0x80 &&
+		   s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	if (plain == len)
+	{
+		if (ps_buf_reserve(b, len + 2) != PS_OK)
+			return PS_ENOMEM;
+		b->data[b->len++] = '"';
+		if (len > 0)
+			memcpy(b->data + b->len, s, len);
+		b->len += len;
+		b->data[b->len++] = '"';
+		return PS_OK;
+	}
+	j = json_stringn_nocheck(s, len);
 	if (j == NULL)
 		return PS_ENOMEM;
 	rc = json_dump_callback(j, append_to_buf, b, JSON_ENCODE_ANY);
@@ -781,7 +801,12 @@ append_time(export *ex, ps_buf *b, int64_t ns)
 							 (long long) ps_time_floor_div(ns, divisors[ex->time_format]));
 	if (ex->format == PS_REST_FORMAT_CSV)
 		return ps_buf_append(b, iso, ps_time_format_iso(ns, iso));
-	return ps_buf_printf(b, "\"%.*s\"", (int) ps_time_format_iso(ns, iso), iso);
+	if (ps_buf_reserve(b, PS_TIME_ISO_MAX + 2) != PS_OK)
+		return PS_ENOMEM;
+	b->data[b->len++] = '"';
+	b->len += ps_time_format_iso(ns, (char *) b->data + b->len);
+	b->data[b->len++] = '"';
+	return PS_OK;
 }
 
 static ps_status

@@ -15,7 +15,8 @@ ROWS=${CRASH_ROWS:-250000}
 
 DIR=$(mktemp -d /tmp/pulsora_crash_XXXXXX)
 PORT=$(free_port)
-trap 'kill -9 $OWNER_PID 2>/dev/null; rm -rf "$DIR"' EXIT
+# The shell's "Killed" job notices go where the group's stderr goes.
+trap '{ kill -9 $OWNER_PID; wait $OWNER_PID; } 2>/dev/null; rm -rf "$DIR"' EXIT
 URL=http://127.0.0.1:$PORT
 
 count() { curl -sf "$URL/tables/c/count" | json 'd["data"]["count"]' 2>/dev/null || echo 0; }
@@ -34,8 +35,7 @@ for i in $(seq "$CYCLES"); do
 	curl_pid=$!
 	# Kill anywhere from before the first batch to after the commit.
 	sleep "0.$(( (RANDOM % 80) + 10 ))"
-	kill -9 "$OWNER_PID"
-	wait "$OWNER_PID" 2>/dev/null
+	{ kill -9 "$OWNER_PID"; wait "$OWNER_PID"; } 2>/dev/null
 	wait "$curl_pid"
 	code=$(cat "$code_file")
 	start_owner "$DIR" "$PORT" || { fail "restart after kill $i"; break; }

@@ -9,7 +9,7 @@
 # and query it (test/hostile/concurrency_worker.py states what each checks:
 # counts never decrease, a scan sees a committed state between the counts
 # read around it, a writer's rows are always exactly its first k loads).
-# The writers run for CONCURRENCY_SECONDS (default 20; the length of the
+# The writers run for CONCURRENCY_SECONDS (default 15; the length of the
 # run, not something measured).  Then: no worker saw an error, the final
 # count equals the sum of acknowledged rows, a full CSV export has as many
 # rows, the catalog's min/max times are the first and last exported rows,
@@ -21,7 +21,7 @@ BUILD=${1:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 . "$ROOT/test/lib.sh"
 PY=$(command -v /usr/bin/python3 || command -v python3)
-SECONDS_RUN=${CONCURRENCY_SECONDS:-20}
+SECONDS_RUN=${CONCURRENCY_SECONDS:-15}
 WRITERS=${CONCURRENCY_WRITERS:-3}
 READERS=${CONCURRENCY_READERS:-3}
 

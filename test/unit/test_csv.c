@@ -1177,6 +1177,71 @@ test_dedup_retry_adds_nothing(void **state)
 	free(first);
 }
 
+/*
+ * 40000 rows "ts,v" for an existing integer table; bad_value_* lines hold a
+ * non-integer, bad_width_line one field too many (0: none).
+ */
+static char *
+big_csv(int64_t bad_value_a, int64_t bad_value_b, int64_t bad_width_line, size_t *len)
+{
+	size_t		cap = 64 * 40001;	/* lines are shorter than 64 bytes */
+	char	   *s = malloc(cap);
+
+	assert_non_null(s);
+	*len = (size_t) snprintf(s, cap, "ts,v\n");
+	for (int i = 0; i < 40000; i++)
+	{
+		int64_t		line = i + 2;
+		const char *v = line == bad_value_a || line == bad_value_b ? "oops" : "7";
+
+		*len += (size_t) snprintf(s + *len, cap - *len, "2024-01-01T00:%02d:%02d.%03dZ,%s%s\n",
+								  i / 60000, (i / 1000) % 60, i % 1000, v,
+								  line == bad_width_line ? ",extra" : "");
+	}
+	assert_true(*len < cap);
+	return s;
+}
+
+/* Loads past the first 16384 streamed records convert them on a thread of their own. */
+static void
+test_large_load_pipelined(void **state)
+{
+	fixture    *f = *state;
+	ps_csv_options skip = opts("on_error=skip");
+	ps_csv_options abort_mode = opts("");
+	ps_csv_result res;
+	ps_error	err;
+	size_t		len;
+	char	   *csv;
+
+	assert_int_equal(load(f->st, "big", "ts,v\n2023-01-01T00:00:00Z,1\n", &res, &err), PS_OK);
+
+	/* Skip mode: bad rows from both threads, reported in line order. */
+	csv = big_csv(100, 30001, 25000, &len);
+	csv[len] = '\0';
+	assert_int_equal(load_opts(f->st, "big", csv, &skip, &res, &err), PS_OK);
+	free(csv);
+	assert_int_equal(res.rows_loaded, 39997);
+	assert_int_equal(res.rows_rejected, 3);
+	assert_int_equal(res.nerrors, 3);
+	assert_int_equal(res.errors[0].line, 100);
+	assert_int_equal(res.errors[1].line, 25000);
+	assert_int_equal(res.errors[2].line, 30001);
+	assert_int_equal(row_count(f->st, "big"), 39998);
+
+	/* Abort mode: the first bad row wins, found by the converter (still queued)... */
+	csv = big_csv(20000, 0, 20010, &len);
+	assert_int_equal(load_chunked(f->st, "big", csv, len, &abort_mode, WHOLE, 0, &res, &err), PS_EBADROW);
+	free(csv);
+	assert_int_equal(err.line, 20000);
+	/* ... or by the parser, with a later bad value already queued. */
+	csv = big_csv(25000, 0, 20000, &len);
+	assert_int_equal(load_chunked(f->st, "big", csv, len, &abort_mode, WHOLE, 0, &res, &err), PS_EBADROW);
+	free(csv);
+	assert_int_equal(err.line, 20000);
+	assert_int_equal(row_count(f->st, "big"), 39998);
+}
+
 static void
 test_finish_detached(void **state)
 {
@@ -1246,6 +1311,7 @@ main(void)
 		T(test_failed_load_leaves_table_unchanged),
 		T(test_dedup_retry_adds_nothing),
 		T(test_finish_detached),
+		T(test_large_load_pipelined),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

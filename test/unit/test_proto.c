@@ -237,13 +237,16 @@ typedef struct scan_result {
 	int64_t		sizes[4096];	/* "size" column when requested, else -1 */
 } scan_result;
 
-/* Scan table [lo, hi] fetching `batch` rows at a time, decoding columns. */
+/*
+ * Scan table [lo, hi] fetching `batch` rows at a time, decoding columns;
+ * first_rows > 0 asks for the first batch together with the open.
+ */
 static void
-scan_all(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
-		 uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
-		 uint32_t batch, scan_result *out)
+scan_once(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
+		  uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
+		  uint32_t batch, uint32_t first_rows, scan_result *out)
 {
-	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols};
+	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -272,6 +275,23 @@ scan_all(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
 		}
 	}
 	CHECK(ps_client_scan_close(s, &e), e);
+}
+
+/* scan_once, opened both ways (first batch with the open or not): same rows. */
+static void
+scan_all(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
+		 uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
+		 uint32_t batch, scan_result *out)
+{
+	scan_result *again = malloc(sizeof *again);
+
+	assert_non_null(again);
+	scan_once(c, table, lo, hi, desc, offset, limit, cols, ncols, batch, batch, again);
+	scan_once(c, table, lo, hi, desc, offset, limit, cols, ncols, batch, 0, out);
+	assert_int_equal(again->n, out->n);
+	assert_memory_equal(again->times, out->times, out->n * sizeof out->times[0]);
+	assert_memory_equal(again->sizes, out->sizes, out->n * sizeof out->sizes[0]);
+	free(again);
 }
 
 /* Poll (bounded) until delete_range on table stops being refused as busy. */
@@ -374,7 +394,7 @@ test_csv_load_and_scan(void **state)
 		"2024-01-01T00:00:01.5Z,\"MS,FT\",300.5,,false\n"
 		"2024-01-01T00:00:02Z,,0.001,7,t\n";
 	const char *cols[] = {"sym", "price", "size", "ok"};
-	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4};
+	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -621,14 +641,19 @@ test_commit_misuse_consumes_handles(void **state)
 	ps_client_close(c);
 }
 
+/*
+ * Three scans on one connection, fetched in turns (each reading ahead),
+ * with a row of one held across the others' fetches; the first batches
+ * come with the opens (first_rows) or from the first fetches.
+ */
 static void
-test_interleaved_scans(void **state)
+interleaved_scans(const char *table, uint32_t first_rows)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec a = {"inter", T0, T0 + 9 * SEC, false, 0, 0, cols, 1};
-	ps_client_scan_spec b = {"inter", T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1};
-	ps_client_scan_spec d = {"inter", T0, T0 + 29 * SEC, true, 0, 0, cols, 1};
+	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0};
+	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0};
+	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0};
 	ps_client_scan *sa, *sb, *sd;
 	const ps_type *types;
 	int64_t		na = 0, nb = 0, nd = 0;
@@ -639,8 +664,7 @@ test_interleaved_scans(void **state)
 	ps_value	val;
 	ps_error	e;
 
-	(void) state;
-	make_trades(c, "inter", 30);
+	make_trades(c, table, 30);
 	CHECK(ps_client_scan_open(c, &a, &sa, &types, &e), e);
 	CHECK(ps_client_scan_open(c, &b, &sb, NULL, &e), e);
 	CHECK(ps_client_scan_open(c, &d, &sd, NULL, &e), e);
@@ -681,10 +705,18 @@ test_interleaved_scans(void **state)
 }
 
 static void
+test_interleaved_scans(void **state)
+{
+	(void) state;
+	interleaved_scans("inter", 0);
+	interleaved_scans("inter_first", 2);
+}
+
+static void
 test_early_close_frees_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
 	ps_client_scan *s;
 	bool		done;
 	int64_t		t;
@@ -712,7 +744,7 @@ static void
 test_too_many_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
 	ps_client_scan *s[300];
 	int			opened = 0;
 	ps_status	st = PS_OK;
@@ -767,7 +799,7 @@ test_large_load_and_scan(void **state)
 	ps_client  *c = connect_ok();
 	const int	n = 200000;	/* several 256 KiB frames each way */
 	const char *cols[] = {"sym", "size"};
-	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2};
+	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -804,6 +836,231 @@ test_large_load_and_scan(void **state)
 	ps_client_close(c);
 }
 
+/*
+ * A scan whose first batch comes with the open and ends it holds no
+ * handle on the owner: far more such scans than a connection may hold
+ * stay open on the client at once.  A scan with a limit ends with the
+ * batch that reaches it.
+ */
+static void
+test_first_batch_with_open(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *cols[] = {"size"};
+	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0};
+	ps_client_scan *s[300];
+	bool		done;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_value	val;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "first", 50);
+	for (int i = 0; i < 300; i++)
+		CHECK(ps_client_scan_open(c, &spec, &s[i], NULL, &e), e);
+	for (int i = 0; i < 300; i++)
+	{
+		int64_t		n = 0;
+
+		CHECK(ps_client_scan_fetch(s[i], 100, &done, &e), e);
+		assert_true(done);
+		while (ps_client_scan_row(s[i], &t, &v, &len))
+			assert_int_equal(t, T0 + (n++) * SEC);
+		assert_int_equal(n, 50);
+		CHECK(ps_client_scan_close(s[i], &e), e);
+	}
+
+	/* Limit 7 in batches of 7: the first batch is the last. */
+	spec.limit = 7;
+	spec.first_rows = 7;
+	spec.descending = true;
+	CHECK(ps_client_scan_open(c, &spec, &s[0], NULL, &e), e);
+	CHECK(ps_client_scan_fetch(s[0], 7, &done, &e), e);
+	assert_true(done);
+	for (int i = 0; i < 7; i++)
+	{
+		assert_true(ps_client_scan_row(s[0], &t, &v, &len));
+		assert_int_equal(t, T0 + (49 - i) * SEC);
+		assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_INTEGER}, 1, v, len, &val, NULL, &e),
+						 PS_OK);
+		assert_int_equal(val.v.i, 49 - i);
+	}
+	assert_false(ps_client_scan_row(s[0], &t, &v, &len));
+	CHECK(ps_client_scan_close(s[0], &e), e);
+
+	/* A failed open with its first batch leaves the connection usable. */
+	spec.table = "no_such_table";
+	assert_int_equal(ps_client_scan_open(c, &spec, &s[0], NULL, &e), PS_ENOTFOUND);
+	assert_non_null(strstr(e.message, "no_such_table"));
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "first"), 50);
+	ps_client_close(c);
+}
+
+/*
+ * While a scan's next batch is read ahead, other calls on the connection
+ * (catalog, a load, another scan, closing a third) work and the scan goes
+ * on where it was; an error for a batch read ahead surfaces at the fetch
+ * that takes it.
+ */
+static void
+test_read_ahead_with_other_calls(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *cols[] = {"size"};
+	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0};
+	ps_client_scan *s, *other, *dropped;
+	ps_client_load *l;
+	scan_result *r = malloc(sizeof *r);
+	bool		done = false;
+	int64_t		t, n = 0;
+	int			round = 0, loads = 0;
+	const void *v;
+	size_t		len;
+	ps_value	val;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "ahead", 40);
+	CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
+	CHECK(ps_client_scan_open(c, &spec, &dropped, NULL, &e), e);
+	CHECK(ps_client_scan_fetch(dropped, 3, &done, &e), e);
+	while (!done)
+	{
+		CHECK(ps_client_scan_fetch(s, 4, &done, &e), e);
+		/* Each of these first collects the batch s asked for. */
+		switch (round++ % 4)
+		{
+			case 0:
+				assert_int_equal(row_count(c, "ahead"), 40 + loads);
+				break;
+			case 1:
+				l = trades_load(c, "ahead");
+				CHECK(trades_row(l, T0 + (1000 + n) * SEC, "L", 1, 1, &e), e);
+				finish_commit(l, 1);
+				loads++;
+				break;
+			case 2:
+				scan_all(c, "ahead", T0, T0 + 2 * SEC, false, 0, 0, cols, 1, 2, r);
+				assert_int_equal(r->n, 3);
+				break;
+			case 3:
+				if (dropped != NULL)
+					CHECK(ps_client_scan_close(dropped, &e), e);
+				dropped = NULL;
+				break;
+		}
+		while (ps_client_scan_row(s, &t, &v, &len))
+		{
+			assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_INTEGER}, 1, v, len, &val,
+										   NULL, &e), PS_OK);
+			/* The scan's snapshot predates the rows loaded meanwhile. */
+			assert_int_equal(t, T0 + n * SEC);
+			assert_int_equal(val.v.i, n);
+			n++;
+		}
+	}
+	assert_int_equal(n, 40);
+	CHECK(ps_client_scan_close(s, &e), e);
+
+	/* A fetch of 0 rows read ahead fails at the owner: the next fetch says so, and the next. */
+	CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
+	CHECK(ps_client_scan_fetch(s, 5, &done, &e), e);
+	CHECK(ps_client_scan_fetch(s, 0, &done, &e), e);
+	assert_false(done);
+	n = 0;
+	while (ps_client_scan_row(s, &t, &v, &len))
+		n++;
+	assert_int_equal(n, 5);
+	assert_int_equal(ps_client_scan_fetch(s, 5, &done, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "0 rows"));
+	assert_int_equal(ps_client_scan_fetch(s, 5, &done, &e), PS_EINVAL);
+	CHECK(ps_client_scan_close(s, &e), e);
+	assert_false(ps_client_broken(c));
+
+	/* A batch of at least one row, however few bytes a batch may take. */
+	spec.batch_bytes = 1;
+	spec.first_rows = 1000;
+	CHECK(ps_client_scan_open(c, &spec, &other, NULL, &e), e);
+	for (n = 0, done = false; !done; n++)
+	{
+		CHECK(ps_client_scan_fetch(other, 1000, &done, &e), e);
+		assert_true(ps_client_scan_row(other, &t, &v, &len));
+		assert_int_equal(t, T0 + n * SEC);
+		assert_false(ps_client_scan_row(other, &t, &v, &len));
+		if (n == 10)
+			break;				/* closed early with a batch read ahead */
+	}
+	assert_int_equal(n, 10);
+	CHECK(ps_client_scan_close(other, &e), e);
+	assert_true(loads > 0);
+	assert_int_equal(row_count(c, "ahead"), 40 + loads);
+	free(r);
+	ps_client_close(c);
+}
+
+/*
+ * Values whose length takes more than one varint byte on the wire, whole
+ * and projected (the owner writes projections straight into the frame).
+ */
+static void
+test_long_values(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *all[] = {"sym", "price", "size"};
+	const char *some[] = {"size", "sym"};
+	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0};
+	static const size_t lens[] = {0, 127, 128, 300, 20000, 70000};
+	const size_t n = sizeof lens / sizeof lens[0];
+	ps_client_load *l = trades_load(c, "long");
+	ps_client_scan *s;
+	const ps_type *types;
+	char	   *sym = malloc(70001);
+	bool		done;
+	int64_t		t;
+	const void *v;
+	size_t		len;
+	ps_value	vals[3];
+	ps_error	e;
+
+	(void) state;
+	assert_non_null(sym);
+	for (size_t i = 0; i < n; i++)
+	{
+		memset(sym, 'a' + (int) i, lens[i]);
+		sym[lens[i]] = '\0';
+		/* "" is NULL for trades_row: use one byte for the first. */
+		CHECK(trades_row(l, T0 + (int64_t) i * SEC, lens[i] ? sym : "z", (double) i, (int64_t) i, &e), e);
+	}
+	finish_commit(l, n);
+	for (int pass = 0; pass < 2; pass++)
+	{
+		CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
+		CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
+		assert_true(done);
+		for (size_t i = 0; i < n; i++)
+		{
+			size_t		want = lens[i] ? lens[i] : 1;
+			const ps_value *str = &vals[pass == 0 ? 0 : 1];
+
+			assert_true(ps_client_scan_row(s, &t, &v, &len));
+			assert_int_equal(t, T0 + (int64_t) i * SEC);
+			assert_int_equal(ps_row_decode(types, spec.ncolumns, v, len, vals, NULL, &e), PS_OK);
+			assert_int_equal(str->v.s.len, want);
+			assert_int_equal(((const char *) str->v.s.ptr)[want - 1], lens[i] ? 'a' + (int) i : 'z');
+			assert_int_equal(vals[pass == 0 ? 2 : 0].v.i, (int64_t) i);
+		}
+		assert_false(ps_client_scan_row(s, &t, &v, &len));
+		CHECK(ps_client_scan_close(s, &e), e);
+		spec.columns = some;
+		spec.ncolumns = 2;
+	}
+	free(sym);
+	ps_client_close(c);
+}
+
 static void
 test_projection(void **state)
 {
@@ -812,7 +1069,7 @@ test_projection(void **state)
 	const char *twice[] = {"size", "sym", "size"};
 	const char *with_time[] = {"ts"};
 	const char *unknown[] = {"nope"};
-	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1};
+	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -947,7 +1204,7 @@ static void
 test_error_codes_cross_the_wire(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
 	ps_client_scan *s;
 	ps_client_load *l;
 	const ps_type bad_time[] = {PS_TYPE_INTEGER, PS_TYPE_STRING};
@@ -982,7 +1239,7 @@ test_disconnect_aborts_loads(void **state)
 	ps_client  *c2;
 	ps_client_load *l;
 	ps_client_scan *s;
-	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
 	ps_client_load_result res;
 	uint64_t	removed;
 	ps_error	e;
@@ -1087,6 +1344,7 @@ test_garbage_frames(void **state)
 	static const uint8_t trailing[] = {0, 0, 0, 2, PS_MSG_TABLES, 0};
 	static const uint8_t hello_twice[] = {0, 0, 0, 7, PS_MSG_HELLO, 'P', 'S', 'R', 'A', 0, 1};
 	static const uint8_t short_fetch[] = {0, 0, 0, 3, PS_MSG_SCAN_FETCH, 0, 0};
+	static const uint8_t short_start[] = {0, 0, 0, 4, PS_MSG_SCAN_START, 1, 'a', 0};
 	static const uint8_t response_code[] = {0, 0, 0, 1, PS_MSG_OK};
 	struct {
 		const uint8_t *p;
@@ -1105,6 +1363,7 @@ test_garbage_frames(void **state)
 		{trailing, sizeof trailing, true, true},
 		{hello_twice, sizeof hello_twice, true, true},
 		{short_fetch, sizeof short_fetch, true, true},
+		{short_start, sizeof short_start, true, true},
 		{response_code, sizeof response_code, true, true},
 	};
 	ps_client  *c;
@@ -1164,7 +1423,7 @@ static void
 test_owner_stops_cleanly(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
 	ps_client_scan *s;
 	ps_client_load *l;
 	int			status = 0;
@@ -1210,6 +1469,9 @@ main(void)
 		cmocka_unit_test(test_too_many_handles),
 		cmocka_unit_test(test_desc_offset_limit),
 		cmocka_unit_test(test_large_load_and_scan),
+		cmocka_unit_test(test_first_batch_with_open),
+		cmocka_unit_test(test_read_ahead_with_other_calls),
+		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_catalog),
 		cmocka_unit_test(test_delete_and_drop),

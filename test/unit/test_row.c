@@ -386,6 +386,31 @@ test_projection(void **state)
 	assert_true(out[1].v.i == 42);
 	assert_true(out[3].is_null);
 
+	/* All columns in order: the untagged value itself; a tagged one loses its tag. */
+	{
+		const uint32_t all[5] = {0, 1, 2, 3, 4};
+		ps_buf		untagged = PS_BUF_INIT;
+
+		assert_int_equal(ps_row_encode(five_types, 5, in, 0, &untagged, NULL), PS_OK);
+		ps_buf_reset(&proj);
+		assert_int_equal(ps_row_project(five_types, 5, untagged.data, untagged.len, all, 5, &proj, &err), PS_OK);
+		assert_int_equal(proj.len, untagged.len);
+		assert_memory_equal(proj.data, untagged.data, proj.len);
+		ps_buf_reset(&proj);
+		assert_int_equal(ps_row_project(five_types, 5, stored.data, stored.len, all, 5, &proj, &err), PS_OK);
+		assert_int_equal(proj.len, untagged.len);
+		assert_memory_equal(proj.data, untagged.data, proj.len);
+		/* A row written before the last two columns existed: they project as NULL. */
+		ps_buf_reset(&untagged);
+		assert_int_equal(ps_row_encode(five_types, 3, in, 0, &untagged, NULL), PS_OK);
+		ps_buf_reset(&proj);
+		assert_int_equal(ps_row_project(five_types, 5, untagged.data, untagged.len, cols, 4, &proj, &err), PS_OK);
+		assert_int_equal(ps_row_decode(ptypes, 4, proj.data, proj.len, out, NULL, NULL), PS_OK);
+		assert_true(out[0].is_null && out[2].is_null && out[3].is_null);
+		assert_true(!out[1].is_null && out[1].v.i == 42);
+		ps_buf_free(&untagged);
+	}
+
 	/* No columns: a value holding zero columns. */
 	ps_buf_reset(&proj);
 	assert_int_equal(ps_row_project(five_types, 5, stored.data, stored.len, cols, 0, &proj, NULL), PS_OK);
