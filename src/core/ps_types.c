@@ -128,3 +128,15 @@ ps_utf8_valid(const char *str, size_t len)
 	}
 	return true;
 }
+
+int
+ps_hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}

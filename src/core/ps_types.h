@@ -41,6 +41,9 @@ const char *ps_type_name(ps_type t);
 const char *ps_type_sql_name(ps_type t);
 bool		ps_type_valid(int t);
 
+/* Value 0..15 of a hexadecimal digit (either case), or -1. */
+int			ps_hex_digit(char ch);
+
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates); NUL bytes are rejected. */
 bool		ps_utf8_valid(const char *s, size_t len);
 

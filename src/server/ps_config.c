@@ -159,18 +159,6 @@ is_control(unsigned char ch)
 	return (ch < 0x20 && ch != '\t') || ch == 0x7f;
 }
 
-static int
-hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Append code point cp as UTF-8 to out (room is guaranteed by the caller). */
 static size_t
 utf8_encode(uint32_t cp, char *out)
@@ -248,7 +236,7 @@ parse_string(const reader *r, const char *key, const char **pp, const char *end,
 						return read_error(r, "bad \\u escape in the string of key \"%s\"", key);
 					for (int i = 0; i < digits; i++)
 					{
-						int			h = hex_value(p[i]);
+						int			h = ps_hex_digit(p[i]);
 
 						if (h < 0)
 							return read_error(r, "bad \\u escape in the string of key \"%s\"", key);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/ps_time.h"
+#include "core/ps_types.h"
 
 static const char *const query_keys[] = {
 	"start", "end", "limit", "offset", "order", "columns", "time_format", "format"
@@ -290,18 +291,6 @@ ps_rest_columns_parse(const ps_schema *s, const char *table, const char *list,
 	return PS_OK;
 }
 
-static int
-hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 size_t
 ps_rest_unescape(char *s)
 {
@@ -311,7 +300,7 @@ ps_rest_unescape(char *s)
 	{
 		int			hi, lo;
 
-		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0 &&
+		if (*p == '%' && (hi = ps_hex_digit(p[1])) >= 0 && (lo = ps_hex_digit(p[2])) >= 0 &&
 			(hi | lo) != 0)
 		{
 			*out++ = (char) (hi * 16 + lo);
