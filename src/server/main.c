@@ -45,10 +45,6 @@
 
 #define PULSORA_VERSION "0.1.0"
 
-/* Each PostgreSQL backend keeps one connection per data directory. */
-#define PROTO_MAX_CONNECTIONS 1024
-#define PROTO_SCAN_IDLE_TIMEOUT_S 300
-#define REST_CONNECTION_TIMEOUT_S 30
 #define MIB (UINT64_C(1) << 20)
 
 typedef struct options {
@@ -487,7 +483,7 @@ main(int argc, char **argv)
 			.auth_token = cfg.auth_token,
 			.max_body_bytes = (uint64_t) cfg.max_body_size_mb * MIB,
 			.max_connections = cfg.max_connections,
-			.connection_timeout_s = REST_CONNECTION_TIMEOUT_S,
+			.connection_timeout_s = cfg.request_timeout_s,
 			.version = PULSORA_VERSION,
 		};
 
@@ -510,8 +506,8 @@ main(int argc, char **argv)
 	{
 		ps_proto_server_config pc = {
 			.socket_path = socket_path,
-			.max_connections = PROTO_MAX_CONNECTIONS,
-			.scan_idle_timeout_s = PROTO_SCAN_IDLE_TIMEOUT_S,
+			.max_connections = cfg.protocol_max_connections,
+			.scan_idle_timeout_s = cfg.scan_idle_timeout_s,
 			.max_field_bytes = (uint64_t) cfg.max_field_mb * MIB,
 			.batch_size = cfg.batch_size,
 			.kind = autostart ? "autostart" : "manual",

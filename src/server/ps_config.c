@@ -63,6 +63,12 @@ static const config_key config_keys[] = {
 	 "Largest request body (a CSV ingest) in MiB."},
 	{"server", "max_connections", KEY_UINT, FIELD(max_connections), 1, 10000, NULL,
 	 "Most simultaneous REST connections."},
+	{"server", "request_timeout_s", KEY_UINT, FIELD(request_timeout_s), 1, 86400, NULL,
+	 "Seconds a REST client may stay silent, and may take to send its request headers."},
+	{"server", "protocol_max_connections", KEY_UINT, FIELD(protocol_max_connections), 1, 65536, NULL,
+	 "Most simultaneous native-protocol connections (PostgreSQL backends, pulsora-cli)."},
+	{"server", "scan_idle_timeout_s", KEY_UINT, FIELD(scan_idle_timeout_s), 1, 86400, NULL,
+	 "Seconds a native-protocol scan may stay untouched before the owner closes it."},
 	{"storage", "sync", KEY_BOOL, FIELD(sync), 0, 0, NULL,
 	 "fsync the write-ahead log before a load is acknowledged."},
 	{"storage", "write_buffer_size_mb", KEY_UINT, FIELD(write_buffer_size_mb), 1, 65536, NULL,
@@ -94,6 +100,9 @@ ps_config_default(ps_config *c, bool rest)
 	c->port = 8080;
 	c->max_body_size_mb = 1024;
 	c->max_connections = 64;
+	c->request_timeout_s = 30;
+	c->protocol_max_connections = 1024;
+	c->scan_idle_timeout_s = 300;
 	c->sync = true;
 	c->write_buffer_size_mb = 64;
 	c->block_cache_mb = 128;

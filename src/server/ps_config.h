@@ -15,7 +15,8 @@
  * reading any input takes bounded memory and never crashes.
  *
  * Keys (DESIGN §5):
- *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections
+ *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections,
+ *               request_timeout_s, protocol_max_connections, scan_idle_timeout_s
  *   [storage]   sync, write_buffer_size_mb, block_cache_mb, compression
  *   [ingestion] batch_size, max_field_mb
  *   [logging]   level
@@ -54,6 +55,9 @@ typedef struct ps_config {
 	char		auth_token[PS_CONFIG_TOKEN_MAX + 1];	/* "" = no authentication */
 	uint32_t	max_body_size_mb;
 	uint32_t	max_connections;
+	uint32_t	request_timeout_s;			/* REST: idle limit and header deadline */
+	uint32_t	protocol_max_connections;	/* native protocol connections */
+	uint32_t	scan_idle_timeout_s;		/* a protocol scan untouched this long is closed */
 	/* [storage] */
 	bool		sync;
 	uint32_t	write_buffer_size_mb;
