@@ -136,6 +136,7 @@ SOAK_CYCLES ?= 100
 SOAK_SECONDS ?= 600
 soak: deps build
 	bash test/crash/test_crash.sh $(BUILD) $(SOAK_CYCLES)
+	bash test/sql/test_sql_crash.sh $(BUILD) $(SOAK_CYCLES)
 	CONCURRENCY_SECONDS=$(SOAK_SECONDS) bash test/hostile/test_concurrency.sh $(BUILD)
 
 # Stops what `make run` started.

@@ -61,7 +61,8 @@ LANGUAGE C STRICT VOLATILE;
 
 CREATE FUNCTION pulsora_status(server name)
 RETURNS TABLE (pid integer, kind text, rest_address text, version text,
-               data_bytes bigint, data_dir text)
+               data_bytes bigint, data_dir text, connections integer,
+               open_scans bigint, open_loads bigint)
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
 

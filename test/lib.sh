@@ -34,3 +34,58 @@ start_owner() {
 	done
 	return 1
 }
+
+# in_cluster COMMAND...: unless already inside one, re-run COMMAND (the
+# calling script and its arguments) inside a throwaway PostgreSQL 15 cluster
+# made by Debian's pg_virtualenv -t, which exports PGHOST, PGPORT, PGUSER,
+# PGPASSWORD and PGDATABASE for psql.  The cluster runs as the OS user
+# postgres, so data directories the extension uses must be writable by it
+# (see pg_data_dir).  Needs `make ext-install`.
+in_cluster() {
+	[ -n "${PULSORA_IN_CLUSTER:-}" ] && return 0
+	PULSORA_IN_CLUSTER=1 exec pg_virtualenv -t "$@"
+}
+
+# q SQL: run SQL in the cluster with psql, unaligned, tuples only; fails on error.
+q() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# wait_for TRIES COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$1; shift
+	for _ in $(seq "$tries"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+# A psql session fed line by line through a fifo (fd 5), its output in
+# $T/NAME.out (the caller sets T to a directory of its own): session_start
+# NAME opens it, `say` sends SQL, `seen` tells whether the output has a
+# line, session_end closes its input and waits for it.
+session_start() {
+	mkfifo "$T/$1.in"
+	PGAPPNAME=$1 timeout 300 psql -XAtq < "$T/$1.in" > "$T/$1.out" 2>&1 &
+	SESSION=$!
+	exec 5> "$T/$1.in"
+	SESSION_NAME=$1
+}
+say() { echo "$1" >&5; }
+seen() { grep -qF -- "$1" "$T/$SESSION_NAME.out"; }
+session_end() {
+	exec 5>&-
+	wait "$SESSION"
+	SESSION=""
+}
+
+# pg_data_dir NAME: print a fresh directory under /tmp for a data_dir the
+# cluster's user (postgres) owns.
+pg_data_dir() {
+	local d
+	d=$(mktemp -d "/tmp/pulsora_$1_XXXXXX")
+	chmod 0755 "$d"
+	[ "$(id -u)" = 0 ] && chown postgres:postgres "$d"
+	echo "$d"
+}
+
+# as_cluster_user COMMAND...: run COMMAND as the cluster's OS user.
+as_cluster_user() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}

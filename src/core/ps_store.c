@@ -36,6 +36,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ struct ps_store {
 	rocksdb_ingestexternalfileoptions_t *ingest_opts;
 	char	   *ingest_dir;		/* DIR/ingest: bulk files being written */
 
+	atomic_uint_fast64_t open_scans;	/* scans holding a snapshot */
 	pthread_mutex_t lock;
 	ps_table  **tables;
 	size_t		ntables, tables_cap;
@@ -912,6 +914,17 @@ dir_size(const char *path, int depth)
 	}
 	closedir(d);
 	return total;
+}
+
+void
+ps_store_activity_get(ps_store *st, ps_store_activity *out)
+{
+	out->open_scans = atomic_load_explicit(&st->open_scans, memory_order_relaxed);
+	out->open_loads = 0;
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < st->ntables; i++)
+		out->open_loads += st->tables[i]->ninflight;
+	pthread_mutex_unlock(&st->lock);
 }
 
 uint64_t
@@ -2119,6 +2132,7 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 		}
 	}
 	sc->snap = rocksdb_create_snapshot(st->db);
+	atomic_fetch_add_explicit(&st->open_scans, 1, memory_order_relaxed);
 	/* Per-row perf counters cost a thread-local lookup each: off (per thread). */
 	rocksdb_set_perf_level(rocksdb_disable);
 	/* Decided under the lock: once it is released, t may change or go. */
@@ -2227,7 +2241,10 @@ ps_scan_close(ps_scan *sc)
 	if (sc->ro)
 		rocksdb_readoptions_destroy(sc->ro);
 	if (sc->snap)
+	{
 		rocksdb_release_snapshot(sc->st->db, sc->snap);
+		atomic_fetch_sub_explicit(&sc->st->open_scans, 1, memory_order_relaxed);
+	}
 	ps_schema_free(sc->schema);
 	free(sc->inflight);
 	free(sc);

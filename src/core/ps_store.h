@@ -85,6 +85,16 @@ ps_status	ps_store_list_tables(ps_store *st, ps_table_info **out, size_t *n, ps_
 /* One table's info and (if schema_out) a copy of its schema (ps_schema_free). */
 ps_status	ps_store_table_info(ps_store *st, const char *table, ps_table_info *info,
 								ps_schema **schema_out, ps_error *err);
+/*
+ * What the store holds open right now: scans (each pins a RocksDB snapshot
+ * and an iterator until ps_scan_close) and loads neither committed nor
+ * aborted.  Lets tests and operators see that abandoned work was released.
+ */
+typedef struct ps_store_activity {
+	uint64_t	open_scans;
+	uint64_t	open_loads;
+} ps_store_activity;
+void		ps_store_activity_get(ps_store *st, ps_store_activity *out);
 /* Approximate bytes on disk (SST + WAL) of the store. */
 uint64_t	ps_store_disk_size(ps_store *st);
 /* Compact the data column family fully (benchmarks, tests). */

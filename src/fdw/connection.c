@@ -17,6 +17,15 @@
  * them, and go whenever this backend writes through the connection or the
  * client is replaced.
  *
+ * Waiting for the owner: every client gets conn_wait_check, so a backend
+ * waiting on an owner that does not answer still obeys query cancel,
+ * statement_timeout and termination.  CHECK_FOR_INTERRUPTS there longjmps
+ * out of the middle of a frame; the client then counts as broken and, like
+ * any broken client, is closed at transaction abort (or at its next use):
+ * the next statement reconnects, and the owner, seeing the connection
+ * close, aborts its loads and drops its scans.  Nothing the client
+ * malloc'd is lost on the way: the client owns it until closed.
+ *
  * Transactional writes: each (foreign table, subtransaction) gets one row
  * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of a
  * connection is finished and then all of them are committed with one
@@ -32,6 +41,8 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/pmsignal.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -50,6 +61,13 @@ struct PulsoraConn
 	MemoryContext info_cxt;		/* holds infos and everything they point to, or NULL */
 	List	   *infos;			/* PulsoraKeptInfo *, for the planner */
 };
+
+/*
+ * How long a wait for the owner may last where interrupts are held
+ * (transaction abort, cleanup), so a cancel cannot end it.  Giving up only
+ * drops the connection: the owner then aborts its loads and scans itself.
+ */
+#define PULSORA_CLEANUP_WAIT_MS 10000
 
 /* Most catalog copies kept per connection; beyond, all are dropped. */
 #define PULSORA_INFO_KEPT 64
@@ -173,6 +191,26 @@ connections_init(void)
 	RegisterSubXactCallback(pulsora_subxact_callback, NULL);
 }
 
+/*
+ * The wait check of every client (ps_client.h): called about every 100 ms
+ * while a call waits for the owner, and at once when a signal arrives.
+ * Query cancel, statement_timeout and termination leave through
+ * CHECK_FOR_INTERRUPTS; where interrupts are held it returns, and then the
+ * wait gives up on a pending cancel or termination, or after
+ * PULSORA_CLEANUP_WAIT_MS, rather than hang an abort on a stopped owner.
+ */
+static bool
+conn_wait_check(void *arg, uint32_t waited_ms)
+{
+	/* As WaitLatch's WL_EXIT_ON_PM_DEATH: nobody is left to cancel us. */
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+	CHECK_FOR_INTERRUPTS();
+	if (INTERRUPTS_CAN_BE_PROCESSED())
+		return true;
+	return !QueryCancelPending && !ProcDiePending && waited_ms < PULSORA_CLEANUP_WAIT_MS;
+}
+
 /* Close the client (freeing every scan and load handle on it). */
 static void
 conn_drop_client(PulsoraConn *conn)
@@ -187,15 +225,21 @@ conn_drop_client(PulsoraConn *conn)
 static void
 conn_open(PulsoraConn *conn)
 {
-	ps_client  *client = NULL;
 	ps_error	err;
 	ps_status	st;
 
-	st = ps_client_connect(conn->data_dir, &client, &err);
+	/*
+	 * Straight into conn->client: should the handshake be interrupted, the
+	 * entry holds the broken client, which the abort then closes.
+	 */
+	st = ps_client_connect_wait(conn->data_dir, conn_wait_check, NULL, &conn->client, &err);
 	if (st == PS_OK)
-		conn->client = client;
-	else if (st == PS_ECONN && conn->autostart)
+		return;
+	if (st == PS_ECONN && conn->autostart)
+	{
 		conn->client = pulsora_owner_start(conn->data_dir);
+		ps_client_set_wait_check(conn->client, conn_wait_check, NULL);
+	}
 	else if (st == PS_ECONN)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),

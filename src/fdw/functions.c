@@ -521,8 +521,8 @@ pulsora_status(PG_FUNCTION_ARGS)
 	ps_client_status status;
 	ps_error	err;
 	ps_status	st;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
+	Datum		values[9];
+	bool		nulls[9] = {false};
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
@@ -549,6 +549,9 @@ pulsora_status(PG_FUNCTION_ARGS)
 	values[3] = CStringGetTextDatum(status.version);
 	values[4] = Int64GetDatum((int64) status.data_bytes);
 	values[5] = CStringGetTextDatum(pulsora_conn_data_dir(conn));
+	values[6] = Int32GetDatum((int32) status.connections);
+	values[7] = Int64GetDatum((int64) status.open_scans);
+	values[8] = Int64GetDatum((int64) status.open_loads);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -19,6 +19,11 @@
  *    and every call returns PS_ECONN naming the first cause; handles stay
  *    valid for their close/abort/free functions.  The owner frees a dead
  *    connection's scans and loads on its own.
+ *  - The caller's wait check runs only inside frame I/O, with in_check set;
+ *    should it longjmp, in_check stays set and the connection counts as
+ *    broken (client_dead).  Whenever it may run, every allocation of the
+ *    client is reachable from the ps_client (a scan or load being opened is
+ *    already on its list), so ps_client_close frees everything.
  *  - Memory per connection is bounded: the largest frame received, two
  *    batches per open scan, plus one PS_FRAME_BATCH_BYTES frame buffer per
  *    open load.
@@ -42,6 +47,10 @@ struct ps_client {
 	int			fd;				/* -1 once broken */
 	bool		broken;
 	char		broken_reason[PS_ERROR_MESSAGE_MAX];
+	ps_client_wait_check check;	/* the caller's, or NULL: block */
+	void	   *check_arg;
+	ps_frame_wait wait;			/* runs client_wait_check on this client */
+	bool		in_check;		/* check is running, or longjmp'd out */
 	ps_buf		out;			/* request being built */
 	ps_buf		in;				/* last answer, except scan batches */
 	/* The one answer owed beyond the call in progress (at most one is set). */
@@ -125,10 +134,55 @@ client_break(ps_client *c, ps_error *err, const char *reason)
 	return ps_error_set(err, PS_ECONN, "connection to the pulsora owner lost: %s", c->broken_reason);
 }
 
+/*
+ * Whether the connection is unusable.  A wait check that did not return
+ * left a frame half sent or half read: the connection breaks now.
+ */
+static bool
+client_dead(ps_client *c)
+{
+	if (c->in_check)
+	{
+		client_break(c, NULL, "interrupted while waiting for the owner");
+		c->in_check = false;
+	}
+	return c->broken;
+}
+
 static ps_status
 client_usable(ps_client *c, ps_error *err)
 {
-	return c->broken ? client_break(c, err, NULL) : PS_OK;
+	return client_dead(c) ? client_break(c, err, NULL) : PS_OK;
+}
+
+/*
+ * The frame layer's wait check: runs the caller's, marking the connection
+ * for client_dead in case it never returns.  Giving up breaks the
+ * connection, as the frame under way stays incomplete.
+ */
+static bool
+client_wait_check(void *arg, uint32_t waited_ms)
+{
+	ps_client  *c = arg;
+	bool		go_on;
+	char		why[96];
+
+	c->in_check = true;
+	go_on = c->check(c->check_arg, waited_ms);
+	c->in_check = false;
+	if (!go_on)
+	{
+		snprintf(why, sizeof why, "gave up waiting for its answer after %u ms", waited_ms);
+		client_break(c, NULL, why);
+	}
+	return go_on;
+}
+
+/* How frame I/O on c waits: through the caller's check, if any. */
+static const ps_frame_wait *
+client_frame_wait(const ps_client *c)
+{
+	return c->check ? &c->wait : NULL;
 }
 
 /* Send the frame in req; an I/O failure breaks the connection. */
@@ -138,7 +192,7 @@ client_send(ps_client *c, ps_buf *req, ps_error *err)
 	ps_error	e;
 	ps_status	st;
 
-	if ((st = ps_frame_send(c->fd, req, &e)) == PS_OK)
+	if ((st = ps_frame_send_wait(c->fd, req, client_frame_wait(c), &e)) == PS_OK)
 		return PS_OK;
 	if (st == PS_ECONN)
 		return client_break(c, err, e.message);
@@ -158,7 +212,7 @@ client_recv(ps_client *c, ps_buf *resp, uint8_t *code, ps_reader *payload,
 {
 	ps_error	e;
 
-	if (ps_frame_recv(c->fd, resp, code, payload, NULL, &e) != PS_OK)
+	if (ps_frame_recv_wait(c->fd, resp, code, payload, NULL, client_frame_wait(c), &e) != PS_OK)
 		return client_break(c, err, e.message);
 	if (*code != PS_MSG_ERROR)
 		return PS_OK;
@@ -268,7 +322,7 @@ client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 	bool		unsent;
 	char		why[128];
 
-	st = ps_frame_send(c->fd, req, &send_err);
+	st = ps_frame_send_wait(c->fd, req, client_frame_wait(c), &send_err);
 	unsent = st == PS_ECONN;
 	if (st != PS_OK && !unsent)
 	{
@@ -276,6 +330,9 @@ client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 			*err = send_err;
 		return st;
 	}
+	/* The wait check gave up: there is no answer to wait for. */
+	if (unsent && c->broken)
+		return client_break(c, err, NULL);
 	/*
 	 * Read the answer even when sending failed: an owner that hangs up on
 	 * us (too many connections, malformed request) says why first.
@@ -331,6 +388,13 @@ build_handle_request(ps_client *c, uint8_t code, uint32_t handle)
 ps_status
 ps_client_connect(const char *data_dir, ps_client **out, ps_error *err)
 {
+	return ps_client_connect_wait(data_dir, NULL, NULL, out, err);
+}
+
+ps_status
+ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *arg,
+					   ps_client **out, ps_error *err)
+{
 	struct sockaddr_un sa;
 	ps_client  *c;
 	ps_reader	payload;
@@ -350,20 +414,19 @@ ps_client_connect(const char *data_dir, ps_client **out, ps_error *err)
 		free(c);
 		return st;
 	}
+	ps_client_set_wait_check(c, check, arg);
+	/* The listener's backlog takes the connect: the handshake waits for the owner. */
 	if (connect(c->fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-	{
 		st = ps_error_set(err, PS_ECONN, "no pulsora owner is listening on %s: %s",
 						  sa.sun_path, strerror(errno));
-		ps_client_close(c);
-		return st;
-	}
-	if (ps_frame_start(&c->out, PS_MSG_HELLO) != PS_OK ||
-		ps_msg_hello_encode(&c->out, PS_PROTO_MAGIC, PS_PROTO_VERSION) != PS_OK)
+	else if (ps_frame_start(&c->out, PS_MSG_HELLO) != PS_OK ||
+			 ps_msg_hello_encode(&c->out, PS_PROTO_MAGIC, PS_PROTO_VERSION) != PS_OK)
+		st = no_memory(err);
+	else
 	{
-		ps_client_close(c);
-		return no_memory(err);
+		*out = c;				/* the caller's, should check not return */
+		st = client_roundtrip(c, &c->out, &c->in, PS_MSG_HELLO_OK, &payload, err);
 	}
-	st = client_roundtrip(c, &c->out, &c->in, PS_MSG_HELLO_OK, &payload, err);
 	if (st == PS_OK && ps_msg_hello_ok_decode(&payload, &hello) != PS_OK)
 		st = client_bad_answer(c, PS_EPROTO, "HELLO_OK", err);
 	if (st == PS_OK && hello.version != PS_PROTO_VERSION)
@@ -371,11 +434,20 @@ ps_client_connect(const char *data_dir, ps_client **out, ps_error *err)
 						  hello.version, PS_PROTO_VERSION);
 	if (st != PS_OK)
 	{
+		*out = NULL;
 		ps_client_close(c);
 		return st;
 	}
-	*out = c;
 	return PS_OK;
+}
+
+void
+ps_client_set_wait_check(ps_client *c, ps_client_wait_check check, void *arg)
+{
+	c->check = check;
+	c->check_arg = arg;
+	c->wait.check = client_wait_check;
+	c->wait.arg = c;
 }
 
 static void scan_free(ps_client_scan *s);
@@ -400,7 +472,7 @@ ps_client_close(ps_client *c)
 bool
 ps_client_broken(const ps_client *c)
 {
-	return c == NULL || c->broken;
+	return c == NULL || c->broken || c->in_check;
 }
 
 /* ---------------------------------------------------------------- catalog */
@@ -583,6 +655,9 @@ ps_client_status_get(ps_client *c, ps_client_status *out, ps_error *err)
 	memcpy(out->rest_address, m.rest_address, sizeof out->rest_address);
 	memcpy(out->version, m.version, sizeof out->version);
 	out->data_bytes = m.data_bytes;
+	out->connections = m.connections;
+	out->open_scans = m.open_scans;
+	out->open_loads = m.open_loads;
 	return PS_OK;
 }
 
@@ -653,16 +728,25 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 								spec->offset, spec->limit, spec->columns, spec->ncolumns) != PS_OK ||
 		(start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK))
 		return no_memory(err);
-	/* Allocate before asking, so success on the owner cannot leak a handle. */
+	/*
+	 * Allocate before asking, so success on the owner cannot leak a handle,
+	 * and list the scan at once (holding no handle yet), so that the client
+	 * owns it should the wait check not return.
+	 */
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return no_memory(err);
+	s->c = c;
+	s->released = true;
+	s->next = c->scans;
+	if (c->scans)
+		c->scans->prev = s;
+	c->scans = s;
 	if ((st = client_usable(c, err)) == PS_OK && (st = client_settle(c, err)) == PS_OK)
 		st = client_roundtrip(c, &c->out, start ? &s->ahead : &c->in,
 							  start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED, &payload, err);
 	if (st != PS_OK)
 	{
-		ps_buf_free(&s->ahead);
-		free(s);
+		scan_free(s);
 		return st;
 	}
 	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_count, &s->ahead_done,
@@ -670,25 +754,20 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK || m.ntypes != spec->ncolumns)
 	{
 		ps_msg_scan_opened_clear(&m);
-		ps_buf_free(&s->ahead);
-		free(s);
+		scan_free(s);
 		/* The owner holds the handle; breaking the connection releases it. */
 		return client_bad_answer(c, PS_EPROTO, start ? "SCAN_STARTED" : "SCAN_OPENED", err);
 	}
-	s->c = c;
 	s->handle = m.handle;
 	s->batch_bytes = batch_bytes;
 	s->types = m.types;			/* moved */
 	s->ntypes = m.ntypes;
+	s->released = false;
 	if (start)
 	{
 		s->ahead_state = AHEAD_ROWS;
 		s->released = s->ahead_done;
 	}
-	s->next = c->scans;
-	if (c->scans)
-		c->scans->prev = s;
-	c->scans = s;
 	*out = s;
 	if (types_out)
 		*types_out = s->types;
@@ -774,9 +853,9 @@ ps_client_scan_close(ps_client_scan *s, ps_error *err)
 	 * A batch still owed must be read (and is dropped): answers come in
 	 * order.  Should that break the connection, the owner drops the scan.
 	 */
-	if (c->pending_scan == s && !c->broken)
+	if (c->pending_scan == s && !client_dead(c))
 		(void) client_settle(c, NULL);
-	if (!s->released && !c->broken)
+	if (!s->released && !client_dead(c))
 	{
 		if (build_handle_request(c, PS_MSG_SCAN_CLOSE, s->handle) != PS_OK)
 			st = no_memory(err);
@@ -823,13 +902,9 @@ load_open(ps_client *c, bool csv, ps_client_load **out, ps_error *err)
 	ps_reader	payload;
 	ps_status	st;
 
+	/* Listed before asking: the client owns it should the wait check not return. */
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return no_memory(err);
-	if ((st = client_call(c, PS_MSG_LOAD_OPENED, &payload, err)) != PS_OK)
-	{
-		free(l);
-		return st;
-	}
 	l->c = c;
 	l->csv = csv;
 	l->state = LOAD_OPEN;
@@ -837,6 +912,11 @@ load_open(ps_client *c, bool csv, ps_client_load **out, ps_error *err)
 	if (c->loads)
 		c->loads->prev = l;
 	c->loads = l;
+	if ((st = client_call(c, PS_MSG_LOAD_OPENED, &payload, err)) != PS_OK)
+	{
+		load_free(l);
+		return st;
+	}
 	if (ps_frame_get_u32(&payload, &l->handle) != PS_OK || ps_frame_get_end(&payload) != PS_OK)
 	{
 		load_free(l);
@@ -1080,9 +1160,10 @@ ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err)
 		if (ps_frame_start(&c->out, PS_MSG_LOAD_COMMIT) != PS_OK ||
 			ps_msg_commit_encode(&c->out, handles, (uint32_t) n) != PS_OK)
 			st = no_memory(err);
-		else
-			st = client_call_ok(c, err);
+		/* Freed before waiting: the wait check may not return. */
 		free(handles);
+		if (st == PS_OK)
+			st = client_call_ok(c, err);
 	}
 	/*
 	 * The handles are consumed either way.  Unless committed, roll each
@@ -1109,7 +1190,7 @@ ps_client_load_abort(ps_client_load *l)
 		return;
 	c = l->c;
 	/* Errors are ignored: the owner also aborts loads of a broken connection. */
-	if (!c->broken && build_handle_request(c, PS_MSG_LOAD_ABORT, l->handle) == PS_OK)
+	if (!client_dead(c) && build_handle_request(c, PS_MSG_LOAD_ABORT, l->handle) == PS_OK)
 		client_call_ok(c, NULL);
 	load_free(l);
 }

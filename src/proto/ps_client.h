@@ -12,6 +12,8 @@
  * handle).  Any I/O error or
  * protocol violation makes the connection unusable: calls then return
  * PS_ECONN and the caller should ps_client_close it and reconnect.
+ * A call waits for the owner as long as it takes, unless the caller sets a
+ * wait check (below), which may interrupt the wait.
  *
  * Errors from the owner arrive as ps_error values with the owner's code,
  * line, column and message.
@@ -43,6 +45,36 @@ ps_status	ps_socket_path(const char *data_dir, char *out, size_t outlen, ps_erro
 ps_status	ps_client_connect(const char *data_dir, ps_client **out, ps_error *err);
 void		ps_client_close(ps_client *c);		/* closes open scans/loads; NULL ok */
 bool		ps_client_broken(const ps_client *c);
+
+/*
+ * Waiting for the owner interruptibly (a PostgreSQL backend must act on
+ * query cancel and statement_timeout while the owner does not answer).
+ * While a call of a client with a wait check waits for the owner, it runs
+ * check(arg, waited_ms) every PS_FRAME_WAIT_SLICE_MS (100 ms, ps_frame.h)
+ * and as soon as a signal arrives; waited_ms is how long the frame being
+ * sent or received has waited so far.  check returns true to go on
+ * waiting, or false to give up: the call fails with PS_ECONN and the
+ * connection is broken.  check may also not return at all (longjmp, as
+ * PostgreSQL's ereport does): the connection is then left mid-frame and
+ * counts as broken from then on (ps_client_broken is true, calls return
+ * PS_ECONN, the close and abort functions do no I/O).  Everything the
+ * client allocated stays reachable from it, including a scan or load whose
+ * open was interrupted, so ps_client_close frees it all; the owner, seeing
+ * the connection close, drops its scans and aborts its loads.  arg is
+ * borrowed: it must outlive the client or the check.
+ */
+typedef bool (*ps_client_wait_check) (void *arg, uint32_t waited_ms);
+
+/*
+ * ps_client_connect with a wait check (NULL: none) in force from the
+ * handshake on.  *out is set as soon as the client exists: should check
+ * not return, the caller holds the (broken) client and must close it.
+ * When an error is returned, *out is NULL.
+ */
+ps_status	ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *arg,
+								   ps_client **out, ps_error *err);
+/* Set the wait check of c (check NULL: wait as long as it takes). */
+void		ps_client_set_wait_check(ps_client *c, ps_client_wait_check check, void *arg);
 
 /* ---- catalog ---- */
 
@@ -78,6 +110,9 @@ typedef struct ps_client_status {
 	char		rest_address[128];	/* "127.0.0.1:8080" or "" when REST is off */
 	char		version[32];
 	uint64_t	data_bytes;
+	uint32_t	connections;		/* native-protocol connections, the caller's included */
+	uint64_t	open_scans;			/* scans the owner holds (snapshot + iterator) */
+	uint64_t	open_loads;			/* loads neither committed nor aborted */
 } ps_client_status;
 ps_status	ps_client_status_get(ps_client *c, ps_client_status *st, ps_error *err);
 

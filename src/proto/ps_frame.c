@@ -7,7 +7,9 @@
  * returns PS_EPROTO (leaving no allocation behind once the matching
  * *_clear is called) on any malformed input.  Frame reads validate the
  * header first and then grow the buffer only as payload bytes arrive, so a
- * hostile length costs nothing.
+ * hostile length costs nothing.  I/O with a ps_frame_wait uses
+ * MSG_DONTWAIT and poll() instead of blocking, so it never changes the
+ * socket's own (blocking) mode.
  * This file is linked into the PostgreSQL extension: it uses only libc and
  * the client-side core (ps_error, ps_buf), and declares variables at the top
  * of blocks as PostgreSQL's compiler flags require.
@@ -16,9 +18,11 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *
@@ -75,11 +79,62 @@ ps_frame_start(ps_buf *b, uint8_t code)
 	return ps_buf_append_u8(b, code);
 }
 
+/* Milliseconds since started (a CLOCK_MONOTONIC reading, 0 = now: set it). */
+static uint32_t
+waited_ms(uint64_t *started)
+{
+	struct timespec ts;
+	uint64_t	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+	if (*started == 0)
+		*started = now;
+	return now - *started > UINT32_MAX ? UINT32_MAX : (uint32_t) (now - *started);
+}
+
+/*
+ * Wait until fd may be ready for events (the caller retries its I/O), with
+ * wait->check called if a slice passes or a signal arrives first.  *started
+ * is when this frame's I/O began waiting (0: not yet).
+ */
+static ps_status
+wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *started, ps_error *err)
+{
+	struct pollfd pfd;
+	int			n;
+	uint32_t	waited;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	(void) waited_ms(started);	/* starts the clock at the first wait */
+	n = poll(&pfd, 1, PS_FRAME_WAIT_SLICE_MS);
+	if (n > 0)
+		return PS_OK;
+	if (n < 0 && errno != EINTR)
+		return ps_error_set(err, PS_ECONN, "waiting for peer: %s", strerror(errno));
+	waited = waited_ms(started);
+	if (!wait->check(wait->arg, waited))
+		return ps_error_set(err, PS_ECONN, "gave up waiting for peer after %u ms", waited);
+	return PS_OK;
+}
+
 ps_status
 ps_frame_send(int fd, ps_buf *b, ps_error *err)
 {
+	return ps_frame_send_wait(fd, b, NULL, err);
+}
+
+ps_status
+ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
+{
 	size_t		body;
 	size_t		off = 0;
+	uint64_t	started = 0;
+	/* With a wait, never block in send(): wait_ready polls instead. */
+	int			flags = MSG_NOSIGNAL | (wait ? MSG_DONTWAIT : 0);
+	ps_status	st;
 
 	if (b->len < PS_FRAME_HEADER)
 		return ps_error_set(err, PS_EINTERNAL, "frame sent without a header");
@@ -93,12 +148,18 @@ ps_frame_send(int fd, ps_buf *b, ps_error *err)
 	b->data[3] = (uint8_t) body;
 	while (off < b->len)
 	{
-		ssize_t		n = send(fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+		ssize_t		n = send(fd, b->data + off, b->len - off, flags);
 
 		if (n < 0)
 		{
 			if (errno == EINTR)
 				continue;
+			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+			{
+				if ((st = wait_ready(fd, POLLOUT, wait, &started, err)) != PS_OK)
+					return st;
+				continue;
+			}
 			return ps_error_set(err, PS_ECONN, "sending to peer: %s",
 								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
 		}
@@ -109,12 +170,17 @@ ps_frame_send(int fd, ps_buf *b, ps_error *err)
 
 /* Read exactly n bytes; *got tells how many arrived before an error or EOF. */
 static ps_status
-read_full(int fd, uint8_t *p, size_t n, size_t *got, ps_error *err)
+read_full(int fd, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
+		  uint64_t *started, ps_error *err)
 {
+	/* With a wait, never block in recv(): wait_ready polls instead. */
+	int			flags = wait ? MSG_DONTWAIT : 0;
+	ps_status	st;
+
 	*got = 0;
 	while (*got < n)
 	{
-		ssize_t		k = recv(fd, p + *got, n - *got, 0);
+		ssize_t		k = recv(fd, p + *got, n - *got, flags);
 
 		if (k == 0)
 			return ps_error_set(err, PS_ECONN, "connection closed by peer");
@@ -122,6 +188,12 @@ read_full(int fd, uint8_t *p, size_t n, size_t *got, ps_error *err)
 		{
 			if (errno == EINTR)
 				continue;
+			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+			{
+				if ((st = wait_ready(fd, POLLIN, wait, started, err)) != PS_OK)
+					return st;
+				continue;
+			}
 			return ps_error_set(err, PS_ECONN, "receiving from peer: %s",
 								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
 		}
@@ -150,15 +222,23 @@ ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *payload_len,
 ps_status
 ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof, ps_error *err)
 {
+	return ps_frame_recv_wait(fd, b, code, payload, eof, NULL, err);
+}
+
+ps_status
+ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+				   const ps_frame_wait *wait, ps_error *err)
+{
 	uint8_t		hdr[PS_FRAME_HEADER];
 	uint32_t	len;
 	size_t		got;
+	uint64_t	started = 0;
 	ps_status	st;
 
 	if (eof)
 		*eof = false;
 	ps_buf_reset(b);
-	if ((st = read_full(fd, hdr, sizeof hdr, &got, err)) != PS_OK)
+	if ((st = read_full(fd, hdr, sizeof hdr, &got, wait, &started, err)) != PS_OK)
 	{
 		if (eof && got == 0)
 			*eof = true;
@@ -176,7 +256,7 @@ ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof, p
 
 		if (ps_buf_reserve(b, step) != PS_OK)
 			return ps_error_set(err, PS_ENOMEM, "no memory for a %u byte frame", len);
-		if ((st = read_full(fd, b->data + b->len, step, &got, err)) != PS_OK)
+		if ((st = read_full(fd, b->data + b->len, step, &got, wait, &started, err)) != PS_OK)
 			return st;
 		b->len += step;
 	}
@@ -958,9 +1038,12 @@ ps_msg_status_encode(ps_buf *b, const ps_msg_status *m)
 	if (ps_buf_append_u32be(b, m->pid) != PS_OK ||
 		ps_frame_put_str(b, m->kind) != PS_OK ||
 		ps_frame_put_str(b, m->rest_address) != PS_OK ||
-		ps_frame_put_str(b, m->version) != PS_OK)
+		ps_frame_put_str(b, m->version) != PS_OK ||
+		ps_buf_append_u64be(b, m->data_bytes) != PS_OK ||
+		ps_buf_append_u32be(b, m->connections) != PS_OK ||
+		ps_buf_append_u64be(b, m->open_scans) != PS_OK)
 		return PS_ENOMEM;
-	return ps_buf_append_u64be(b, m->data_bytes);
+	return ps_buf_append_u64be(b, m->open_loads);
 }
 
 ps_status
@@ -970,7 +1053,10 @@ ps_msg_status_decode(ps_reader *r, ps_msg_status *m)
 		ps_frame_get_strbuf(r, m->kind, sizeof m->kind) != PS_OK ||
 		ps_frame_get_strbuf(r, m->rest_address, sizeof m->rest_address) != PS_OK ||
 		ps_frame_get_strbuf(r, m->version, sizeof m->version) != PS_OK ||
-		ps_frame_get_u64(r, &m->data_bytes) != PS_OK)
+		ps_frame_get_u64(r, &m->data_bytes) != PS_OK ||
+		ps_frame_get_u32(r, &m->connections) != PS_OK ||
+		ps_frame_get_u64(r, &m->open_scans) != PS_OK ||
+		ps_frame_get_u64(r, &m->open_loads) != PS_OK)
 		return PS_EPROTO;
 	return ps_frame_get_end(r);
 }

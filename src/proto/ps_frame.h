@@ -50,7 +50,8 @@
  *                 varint n, n x (str column, u8 type, u8 is_time)
  *  DELETED        u64 rows removed
  *  STATUS_OK      u32 pid, str kind, str rest address, str version,
- *                 u64 data bytes
+ *                 u64 data bytes, u32 connections, u64 open scans,
+ *                 u64 open loads
  *  SCAN_OPENED    u32 handle, varint n, n x u8 type (of the requested columns)
  *  SCAN_STARTED   the fields of SCAN_OPENED, then those of ROWS
  *  ROWS           u32 count, u8 done, count x row
@@ -104,7 +105,7 @@
 #include "../core/ps_types.h"
 
 #define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
-#define PS_PROTO_VERSION 2		/* 2: SCAN_START, SCAN_FETCH max_bytes */
+#define PS_PROTO_VERSION 3		/* 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity */
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -156,6 +157,25 @@ const char *ps_msg_name(uint8_t code);
 /* ---- frames over a blocking socket ---- */
 
 /*
+ * How a caller stays responsive while frame I/O waits for its peer (the
+ * client in a PostgreSQL backend: query cancel, statement_timeout).  With
+ * a wait, the *_wait functions below never sleep in the kernel for long:
+ * while the socket is not ready they poll it for PS_FRAME_WAIT_SLICE_MS at
+ * a time and call check(arg, waited_ms) after every such slice and
+ * whenever a signal interrupts the poll; waited_ms is how long this frame's
+ * send or receive has waited so far.  check returns true to go on waiting,
+ * or false to give up: the call then returns PS_ECONN at once, without
+ * touching fd again.  check may also not return at all (longjmp): the frame
+ * is then left half sent or half read, and the connection is unusable.
+ * A NULL wait blocks until the peer is ready (or a socket timeout passes).
+ */
+#define PS_FRAME_WAIT_SLICE_MS 100
+typedef struct ps_frame_wait {
+	bool		(*check) (void *arg, uint32_t waited_ms);
+	void	   *arg;
+} ps_frame_wait;
+
+/*
  * Reset b and write a frame header for code with a placeholder length; the
  * payload is then appended to b.
  */
@@ -169,6 +189,8 @@ ps_status	ps_frame_start(ps_buf *b, uint8_t code);
  * I/O errors (including a send timeout) are PS_ECONN.
  */
 ps_status	ps_frame_send(int fd, ps_buf *b, ps_error *err);
+/* The same, waiting as wait says (NULL: as ps_frame_send). */
+ps_status	ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err);
 
 /*
  * Validate a frame header: *payload_len receives the payload length (not
@@ -187,6 +209,9 @@ ps_status	ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *pa
  */
 ps_status	ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
 						  ps_error *err);
+/* The same, waiting as wait says (NULL: as ps_frame_recv). */
+ps_status	ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+							   const ps_frame_wait *wait, ps_error *err);
 
 /* ---- payload primitives (getters return PS_EPROTO on malformed input) ---- */
 
@@ -381,6 +406,9 @@ typedef struct ps_msg_status {
 	char		rest_address[128];
 	char		version[32];
 	uint64_t	data_bytes;
+	uint32_t	connections;	/* native-protocol connections, this one included */
+	uint64_t	open_scans;		/* ps_store_activity */
+	uint64_t	open_loads;
 } ps_msg_status;
 
 ps_status	ps_msg_status_encode(ps_buf *b, const ps_msg_status *m);

@@ -415,11 +415,18 @@ static ps_status
 handle_status(conn *cn, ps_reader *r, ps_error *err)
 {
 	ps_msg_status m = cn->srv->status;
+	ps_store_activity activity;
 
 	if (ps_frame_get_end(r) != PS_OK)
 		return malformed(err, PS_MSG_STATUS);
 	m.pid = (uint32_t) getpid();
 	m.data_bytes = ps_store_disk_size(cn->srv->st);
+	pthread_mutex_lock(&cn->srv->mu);
+	m.connections = cn->srv->nconns;
+	pthread_mutex_unlock(&cn->srv->mu);
+	ps_store_activity_get(cn->srv->st, &activity);
+	m.open_scans = activity.open_scans;
+	m.open_loads = activity.open_loads;
 	if (ps_frame_start(&cn->out, PS_MSG_STATUS_OK) != PS_OK ||
 		ps_msg_status_encode(&cn->out, &m) != PS_OK)
 		return answer_memory(err);

@@ -52,7 +52,7 @@ usage(FILE *out)
 			"                               load CSV (options as in pulsora_load_csv)\n"
 			"  delete TABLE START END       delete rows in [START, END)\n"
 			"  drop TABLE                   drop a table\n"
-			"  status                       owner pid, kind, REST address, version, size\n",
+			"  status                       owner pid, kind, REST address, version, size, activity\n",
 			progname);
 }
 
@@ -523,9 +523,10 @@ cmd_status(ps_client *c)
 
 	if (ps_client_status_get(c, &st, &err) != PS_OK)
 		return fail(&err);
-	printf("pid: %d\nkind: %s\nrest: %s\nversion: %s\ndata_bytes: %" PRIu64 "\n",
+	printf("pid: %d\nkind: %s\nrest: %s\nversion: %s\ndata_bytes: %" PRIu64 "\n"
+		   "connections: %" PRIu32 "\nopen_scans: %" PRIu64 "\nopen_loads: %" PRIu64 "\n",
 		   (int) st.pid, st.kind, st.rest_address[0] ? st.rest_address : "off", st.version,
-		   st.data_bytes);
+		   st.data_bytes, st.connections, st.open_scans, st.open_loads);
 	return 0;
 }
 

@@ -64,7 +64,7 @@ static const config_key config_keys[] = {
 	{"server", "max_connections", KEY_UINT, FIELD(max_connections), 1, 10000, NULL,
 	 "Most simultaneous REST connections."},
 	{"server", "request_timeout_s", KEY_UINT, FIELD(request_timeout_s), 1, 86400, NULL,
-	 "Seconds a REST client may stay silent, and may take to send its request headers."},
+	 "Seconds a REST client may stay silent or take over its request headers;\n# an upload must also average 1 KiB/s over each such span."},
 	{"server", "protocol_max_connections", KEY_UINT, FIELD(protocol_max_connections), 1, 65536, NULL,
 	 "Most simultaneous native-protocol connections (PostgreSQL backends, pulsora-cli)."},
 	{"server", "scan_idle_timeout_s", KEY_UINT, FIELD(scan_idle_timeout_s), 1, 86400, NULL,

@@ -20,13 +20,41 @@
  *  - Authentication (a bearer token compared in constant time) is checked
  *    before anything else on every route but /health.
  *  - Table names from the path are checked with ps_table_name_valid before
- *    any store call; "%00" is never decoded, so a name cannot be cut short.
+ *    any store call; "%00" is never decoded, and a request whose URL holds a
+ *    raw NUL byte (which MHD would cut the URL at) is refused with 400
+ *    before routing, so a name cannot be cut short.
+ *
+ * Slow clients.  MHD's connection timeout only counts silence, so a client
+ * sending a byte every few seconds would hold a connection (and a thread)
+ * for ever, and max_connections of them would deny service.  A watchdog
+ * thread therefore also enforces deadlines, with request_timeout_s (T) of
+ * ps_rest_config.connection_timeout_s:
+ *  - a client must finish its request headers within T of connecting (or,
+ *    on a kept-alive connection, of the end of its previous request);
+ *  - a request body must arrive at MIN_BODY_BYTES_PER_S (1 KiB/s) on
+ *    average, judged over each window of T seconds: fewer than 1 KiB x T
+ *    bytes in a window ends the connection.  The time the owner itself
+ *    spends handling body chunks (loading, a RocksDB stall) does not count
+ *    against the client, so only a slow sender is cut.  1 KiB/s is far
+ *    below any real link, and averaging over T lets a bursty uploader pause.
+ * A request being answered (an export to a slow reader) is governed by
+ * MHD's idle timeout alone, so exports and ingests that make progress are
+ * never cut.  The watchdog ends a connection with shutdown(2) on its socket:
+ * MHD then sees the end of the stream, closes the connection and aborts its
+ * ingest through the completion callback, as for a client that went away;
+ * each cut is logged and counted in pulsora_http_slow_clients_closed_total.
+ * Watched connections live in a table of max_connections slots (MHD never
+ * has more open), each registered by MHD's connection-started notification
+ * and released by its closed notification under the same mutex; MHD sends
+ * that notification before it closes the socket, so the watchdog never
+ * shuts down a descriptor that has been reused.
  */
 #include "ps_rest.h"
 
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,6 +82,9 @@
 #define CONNECTION_MEMORY (256 * 1024)
 #define LISTEN_BACKLOG 128
 #define NS_PER_MS INT64_C(1000000)
+/* Slow clients (see the module comment). */
+#define MIN_BODY_BYTES_PER_S 1024
+#define WATCHDOG_TICK_MS 250
 
 /* ---------------------------------------------------------------- routes and metrics */
 
@@ -81,6 +112,30 @@ static const char *const route_labels[NROUTES] = {
 static const int counted_statuses[] = {200, 400, 401, 404, 405, 409, 413, 500, 0};
 #define NSTATUSES (sizeof counted_statuses / sizeof counted_statuses[0])
 
+/* ---------------------------------------------------------------- watched connections */
+
+typedef enum watch_phase {
+	WATCH_FREE,					/* slot unused */
+	WATCH_HEADERS,				/* waiting for a request's headers */
+	WATCH_BODY,					/* reading a request's body */
+	WATCH_ANSWER,				/* answering: MHD's idle timeout governs */
+	WATCH_CLOSING				/* shut down by the watchdog, MHD closing it */
+} watch_phase;
+
+/* Why the watchdog ended a connection: labels of pulsora_http_slow_clients_closed_total. */
+typedef enum slow_kind { SLOW_HEADERS, SLOW_BODY, NSLOW } slow_kind;
+static const char *const slow_labels[NSLOW] = {"headers", "body"};
+
+/* One open connection; every field is guarded by ps_rest.watch_lock. */
+typedef struct watched {
+	watch_phase phase;
+	int			fd;
+	bool		busy;				/* our handler is running: the owner, not the client, is slow */
+	int64_t		busy_since_ns;
+	int64_t		since_ns;			/* HEADERS: start of the wait; BODY: start of the window */
+	uint64_t	window_bytes;		/* body bytes received in the window */
+} watched;
+
 struct ps_rest {
 	struct MHD_Daemon *daemon;
 	ps_store   *store;
@@ -90,18 +145,35 @@ struct ps_rest {
 	ps_csv_options csv;
 	atomic_uint_fast64_t requests[NROUTES][NSTATUSES];
 	atomic_uint_fast64_t rows_ingested;
+	atomic_uint_fast64_t slow_closed[NSLOW];
+	/* Slow-client watchdog. */
+	int64_t		deadline_ns;		/* request_timeout_s */
+	uint64_t	min_window_bytes;	/* body bytes due per deadline_ns window */
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_wake;		/* signalled to stop the watchdog */
+	bool		watch_stop;
+	bool		watchdog_running;
+	watched    *slots;				/* nslots = max_connections of them */
+	uint32_t	nslots;
+	uint32_t   *free_slots;			/* stack of free slot indexes */
+	uint32_t	nfree;
+	pthread_t	watchdog;
 };
 
 typedef enum table_name_check { NAME_OK, NAME_BAD, NAME_NONE } table_name_check;
 
 typedef struct request {
 	ps_rest    *rest;
+	watched    *watch;				/* of the connection; NULL if it could not be watched */
+	const char *raw_url;			/* as MHD first saw it (see url_arrived_whole) */
+	size_t		raw_url_len;
+	bool		headers_seen;		/* the access handler has been called */
 	route_id	route;
 	bool		method_ok;			/* the method fits the route */
 	table_name_check name;			/* of the table name in the path */
 	char		table[PS_MAX_NAME + 1];
 	int			status;				/* of the queued response, 0 before */
-	struct timespec started;
+	int64_t		started_ns;
 	char		method[16];
 	char		path[160];
 	/* ingest */
@@ -121,14 +193,19 @@ count_request(ps_rest *r, route_id route, int status)
 	atomic_fetch_add_explicit(&r->requests[route][i], 1, memory_order_relaxed);
 }
 
-static double
-elapsed_ms(const struct timespec *since)
+static int64_t
+monotonic_ns(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double) (now.tv_sec - since->tv_sec) * 1e3 +
-		(double) (now.tv_nsec - since->tv_nsec) / 1e6;
+	return (int64_t) now.tv_sec * PS_NS_PER_SEC + now.tv_nsec;
+}
+
+static double
+elapsed_ms(int64_t since_ns)
+{
+	return (double) (monotonic_ns() - since_ns) / 1e6;
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -509,6 +586,13 @@ handle_metrics(request *rq, struct MHD_Connection *conn)
 								   route_labels[i], (unsigned long long) v);
 		}
 	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_http_slow_clients_closed_total Connections ended for "
+						   "sending headers or a body too slowly.\n"
+						   "# TYPE pulsora_http_slow_clients_closed_total counter\n");
+	for (int i = 0; i < NSLOW && st == PS_OK; i++)
+		st = ps_buf_printf(&out, "pulsora_http_slow_clients_closed_total{phase=\"%s\"} %llu\n",
+						   slow_labels[i], (unsigned long long) atomic_load(&r->slow_closed[i]));
+	if (st == PS_OK)
 		st = ps_buf_printf(&out, "# HELP pulsora_rows_ingested_total Rows committed by REST ingests.\n"
 						   "# TYPE pulsora_rows_ingested_total counter\n"
 						   "pulsora_rows_ingested_total %llu\n"
@@ -666,7 +750,7 @@ ingest_end(request *rq, struct MHD_Connection *conn)
 							json_pack("{s:I, s:I, s:I, s:o}",
 									  "rows_inserted", (json_int_t) res.rows_loaded,
 									  "rows_rejected", (json_int_t) res.rows_rejected,
-									  "processing_time_ms", (json_int_t) elapsed_ms(&rq->started),
+									  "processing_time_ms", (json_int_t) elapsed_ms(rq->started_ns),
 									  "errors", errors), NULL);
 }
 
@@ -1080,6 +1164,247 @@ handle_query(request *rq, struct MHD_Connection *conn)
 	return queue(rq, conn, MHD_HTTP_OK, resp, content_types[ex->format]);
 }
 
+/* ---------------------------------------------------------------- slow clients */
+
+/* The slot table and its lock (r zeroed); ps_rest_stop frees them. */
+static ps_status
+watch_init(ps_rest *r, const ps_rest_config *cfg)
+{
+	pthread_condattr_t attr;
+	int			rc;
+
+	r->deadline_ns = (int64_t) cfg->connection_timeout_s * PS_NS_PER_SEC;
+	r->min_window_bytes = (uint64_t) MIN_BODY_BYTES_PER_S * cfg->connection_timeout_s;
+	r->nslots = cfg->max_connections;
+	r->slots = calloc(r->nslots, sizeof *r->slots);
+	r->free_slots = calloc(r->nslots, sizeof *r->free_slots);
+	if (r->slots == NULL || r->free_slots == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < r->nslots; i++)
+	{
+		r->slots[i] = (watched) {.phase = WATCH_FREE, .fd = -1};
+		r->free_slots[r->nfree++] = r->nslots - 1 - i;
+	}
+	pthread_mutex_init(&r->watch_lock, NULL);
+	/* The watchdog's ticks are on the monotonic clock, like every deadline. */
+	if (pthread_condattr_init(&attr) != 0)
+		goto fail_lock;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&r->watch_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc == 0)
+		return PS_OK;
+fail_lock:
+	pthread_mutex_destroy(&r->watch_lock);
+fail:
+	free(r->slots);
+	free(r->free_slots);
+	return PS_ENOMEM;
+}
+
+/* A connection opened (MHD's accept thread): watch it, waiting for headers. NULL when full. */
+static watched *
+watch_add(ps_rest *r, int fd)
+{
+	watched    *w = NULL;
+
+	pthread_mutex_lock(&r->watch_lock);
+	if (r->nfree > 0)
+	{
+		w = &r->slots[r->free_slots[--r->nfree]];
+		*w = (watched) {.phase = WATCH_HEADERS, .fd = fd, .since_ns = monotonic_ns()};
+	}
+	pthread_mutex_unlock(&r->watch_lock);
+	return w;
+}
+
+/* A connection closed; MHD closes its socket only after this returns. */
+static void
+watch_remove(ps_rest *r, watched *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&r->watch_lock);
+	*w = (watched) {.phase = WATCH_FREE, .fd = -1};
+	r->free_slots[r->nfree++] = (uint32_t) (w - r->slots);
+	pthread_mutex_unlock(&r->watch_lock);
+}
+
+/* Whether the phase of w is still ours to move on (not released, not being closed). */
+static bool
+watch_active(const watched *w)
+{
+	return w->phase != WATCH_FREE && w->phase != WATCH_CLOSING;
+}
+
+/* Our handler starts work on the connection: the client is not to blame meanwhile. */
+static void
+watch_busy(ps_rest *r, watched *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&r->watch_lock);
+	w->busy = true;
+	w->busy_since_ns = monotonic_ns();
+	pthread_mutex_unlock(&r->watch_lock);
+}
+
+/*
+ * Our handler is done with a call that brought body_bytes of body: the
+ * connection is now in phase next.  A new phase starts its clock; within
+ * the body phase, the time the handler took is not the client's.
+ */
+static void
+watch_idle(ps_rest *r, watched *w, watch_phase next, size_t body_bytes)
+{
+	int64_t		now;
+
+	if (w == NULL)
+		return;
+	now = monotonic_ns();
+	pthread_mutex_lock(&r->watch_lock);
+	w->busy = false;
+	if (watch_active(w))
+	{
+		if (w->phase != next)
+		{
+			w->phase = next;
+			w->since_ns = now;
+			w->window_bytes = 0;
+		}
+		else if (next == WATCH_BODY)
+			w->since_ns += now - w->busy_since_ns;
+		w->window_bytes += body_bytes;
+	}
+	pthread_mutex_unlock(&r->watch_lock);
+}
+
+/* A request ended: on a kept-alive connection, the next one's headers are due. */
+static void
+watch_next_request(ps_rest *r, watched *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&r->watch_lock);
+	if (watch_active(w))
+	{
+		w->phase = WATCH_HEADERS;
+		w->since_ns = monotonic_ns();
+		w->window_bytes = 0;
+	}
+	pthread_mutex_unlock(&r->watch_lock);
+}
+
+/* Whether w is past its deadline at now (and why); starts a new body window when one passed. */
+static bool
+watch_overdue(const ps_rest *r, watched *w, int64_t now, slow_kind *why)
+{
+	if (w->busy || now - w->since_ns < r->deadline_ns)
+		return false;
+	if (w->phase == WATCH_HEADERS)
+	{
+		*why = SLOW_HEADERS;
+		return true;
+	}
+	if (w->phase != WATCH_BODY)
+		return false;
+	if (w->window_bytes < r->min_window_bytes)
+	{
+		*why = SLOW_BODY;
+		return true;
+	}
+	w->since_ns = now;
+	w->window_bytes = 0;
+	return false;
+}
+
+static void
+log_slow_client(const ps_rest *r, const watched *w, slow_kind why)
+{
+	struct sockaddr_storage peer;
+	socklen_t	len = sizeof peer;
+	char		host[NI_MAXHOST] = "?";
+	char		port[NI_MAXSERV] = "?";
+	unsigned	timeout_s = (unsigned) (r->deadline_ns / PS_NS_PER_SEC);
+
+	if (getpeername(w->fd, (struct sockaddr *) &peer, &len) == 0)
+		getnameinfo((struct sockaddr *) &peer, len, host, sizeof host, port, sizeof port,
+					NI_NUMERICHOST | NI_NUMERICSERV);
+	if (why == SLOW_HEADERS)
+		ps_log(PS_LOG_WARN, "http: closing the connection from %s port %s: request headers not "
+			   "complete within request_timeout_s (%u s)", host, port, timeout_s);
+	else
+		ps_log(PS_LOG_WARN, "http: closing the connection from %s port %s: request body slower "
+			   "than %d bytes/s (%llu bytes in %u s)", host, port, MIN_BODY_BYTES_PER_S,
+			   (unsigned long long) w->window_bytes, timeout_s);
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	ps_rest    *r = arg;
+	struct timespec wake;
+
+	pthread_mutex_lock(&r->watch_lock);
+	clock_gettime(CLOCK_MONOTONIC, &wake);
+	while (!r->watch_stop)
+	{
+		int64_t		now;
+
+		wake.tv_nsec += WATCHDOG_TICK_MS * NS_PER_MS;
+		if (wake.tv_nsec >= PS_NS_PER_SEC)
+		{
+			wake.tv_sec++;
+			wake.tv_nsec -= PS_NS_PER_SEC;
+		}
+		while (!r->watch_stop &&
+			   pthread_cond_timedwait(&r->watch_wake, &r->watch_lock, &wake) != ETIMEDOUT)
+			;
+		now = monotonic_ns();
+		for (uint32_t i = 0; i < r->nslots && !r->watch_stop; i++)
+		{
+			watched    *w = &r->slots[i];
+			slow_kind	why;
+
+			if (!watch_overdue(r, w, now, &why))
+				continue;
+			/* MHD sees the end of the stream and closes the connection itself. */
+			log_slow_client(r, w, why);
+			shutdown(w->fd, SHUT_RDWR);
+			w->phase = WATCH_CLOSING;
+			atomic_fetch_add(&r->slow_closed[why], 1);
+		}
+	}
+	pthread_mutex_unlock(&r->watch_lock);
+	return NULL;
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+				  enum MHD_ConnectionNotificationCode toe)
+{
+	ps_rest    *r = cls;
+	const union MHD_ConnectionInfo *info;
+
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		watch_remove(r, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info == NULL)
+		return;
+	*socket_context = watch_add(r, info->connect_fd);
+	/* MHD keeps at most max_connections open, so this is not expected: refuse rather than not watch. */
+	if (*socket_context == NULL)
+	{
+		ps_log(PS_LOG_WARN, "http: no free connection slot; closing a new connection");
+		shutdown(info->connect_fd, SHUT_RDWR);
+	}
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 /* Answer the request (or, for an ingest, check it and begin the load). */
@@ -1117,30 +1442,65 @@ dispatch(request *rq, struct MHD_Connection *conn)
 }
 
 /*
- * MHD calls this once when the headers are in, once per body chunk, and once
- * at the end of the body.  An ingest is checked and begun at the first call
- * (so a bad request is refused before its body is sent); every other request
- * is answered at the last, which lets MHD keep the connection alive.
+ * MHD's URI log callback, called once per request as soon as its request
+ * line is parsed, before MHD splits off the query or unescapes anything:
+ * the request's state starts here.  NULL (out of memory) makes the access
+ * handler close the connection.
+ */
+static void *
+request_begin(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info;
+	request    *rq = calloc(1, sizeof *rq);
+
+	if (rq == NULL)
+		return NULL;
+	rq->rest = cls;
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	rq->watch = info != NULL ? info->socket_context : NULL;
+	rq->raw_url = uri;
+	rq->raw_url_len = uri != NULL ? strlen(uri) : 0;
+	return rq;
+}
+
+/*
+ * libmicrohttpd 0.9.75 reads the request line by its length but hands the
+ * URL on as a C string, so a raw NUL byte in it would cut the path short
+ * ("DELETE /tables/t<NUL>/../x" acting on table t).  MHD ends the URL by
+ * writing a NUL over the space before the HTTP version, which follows at
+ * once (MHD answers a request without one with 400 itself): so the URL
+ * arrived whole exactly when the version string starts one byte past the
+ * end of the URL as the log callback saw it.
+ */
+static bool
+url_arrived_whole(const request *rq, const char *version)
+{
+	return rq->raw_url != NULL && version == rq->raw_url + rq->raw_url_len + 1;
+}
+
+/*
+ * One call of the access handler (see access_handler).  An ingest is
+ * checked and begun at the first call (so a bad request is refused before
+ * its body is sent); every other request is answered at the last, which
+ * lets MHD keep the connection alive.
  */
 static enum MHD_Result
-access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-			   const char *version, const char *upload_data, size_t *upload_data_size,
-			   void **con_cls)
+handle_call(request *rq, struct MHD_Connection *conn, const char *url, const char *method,
+			const char *version, const char *upload_data, size_t *upload_data_size)
 {
-	request    *rq = *con_cls;
-
-	(void) version;
-	if (rq == NULL)
+	if (!rq->headers_seen)
 	{
-		rq = calloc(1, sizeof *rq);
-		if (rq == NULL)
-			return MHD_NO;
-		rq->rest = cls;
-		clock_gettime(CLOCK_MONOTONIC, &rq->started);
+		rq->headers_seen = true;
+		rq->started_ns = monotonic_ns();
 		snprintf(rq->method, sizeof rq->method, "%s", method);
 		snprintf(rq->path, sizeof rq->path, "%s", url);
+		if (!url_arrived_whole(rq, version))
+		{
+			rq->route = ROUTE_UNKNOWN;
+			return respond_error(rq, conn, MHD_HTTP_BAD_REQUEST,
+								 "the request URL holds a NUL byte");
+		}
 		rq->route = resolve_route(url, method_of(method), rq->table, &rq->method_ok, &rq->name);
-		*con_cls = rq;
 		return rq->route == ROUTE_INGEST && rq->method_ok ? dispatch(rq, conn) : MHD_YES;
 	}
 	if (rq->status == 0 && rq->route == ROUTE_INGEST && rq->method_ok)
@@ -1159,6 +1519,29 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 	return rq->status == 0 ? dispatch(rq, conn) : MHD_YES;
 }
 
+/*
+ * MHD calls this once when the headers are in, once per body chunk, and once
+ * at the end of the body.  The watchdog learns what the connection waits
+ * for: more body until a response is queued, then the answer.
+ */
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			   const char *version, const char *upload_data, size_t *upload_data_size,
+			   void **con_cls)
+{
+	request    *rq = *con_cls;
+	size_t		body_bytes = *upload_data_size;
+	enum MHD_Result ret;
+
+	(void) cls;
+	if (rq == NULL)
+		return MHD_NO;
+	watch_busy(rq->rest, rq->watch);
+	ret = handle_call(rq, conn, url, method, version, upload_data, upload_data_size);
+	watch_idle(rq->rest, rq->watch, rq->status != 0 ? WATCH_ANSWER : WATCH_BODY, body_bytes);
+	return ret;
+}
+
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				  enum MHD_RequestTerminationCode toe)
@@ -1169,6 +1552,7 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void) conn;
 	if (rq == NULL)
 		return;
+	watch_next_request(r, rq->watch);
 	if (rq->load != NULL)
 	{
 		/* The client went away before the end of its body: nothing is stored. */
@@ -1176,11 +1560,15 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			   rq->table, (unsigned long long) rq->body_bytes);
 		ps_csv_abort(rq->load);
 	}
-	count_request(r, rq->route, rq->status);
-	if (ps_log_enabled(PS_LOG_DEBUG))
-		ps_log(PS_LOG_DEBUG, "%s %s -> %d%s in %.1f ms", rq->method, rq->path, rq->status,
-			   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)",
-			   elapsed_ms(&rq->started));
+	/* A request that ended before its headers were in (MHD refused it) is not ours to count. */
+	if (rq->headers_seen)
+	{
+		count_request(r, rq->route, rq->status);
+		if (ps_log_enabled(PS_LOG_DEBUG))
+			ps_log(PS_LOG_DEBUG, "%s %s -> %d%s in %.1f ms", rq->method, rq->path, rq->status,
+				   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)",
+				   elapsed_ms(rq->started_ns));
+	}
 	free(rq);
 	*con_cls = NULL;
 }
@@ -1266,8 +1654,11 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 
 	*out = NULL;
 	r = calloc(1, sizeof *r);
-	if (r == NULL)
+	if (r == NULL || watch_init(r, cfg) != PS_OK)
+	{
+		free(r);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	}
 	r->store = st;
 	r->max_body_bytes = cfg->max_body_bytes;
 	r->csv = cfg->csv;
@@ -1294,6 +1685,8 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 								 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->connection_timeout_s,
 								 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
 								 MHD_OPTION_NOTIFY_COMPLETED, request_completed, r,
+								 MHD_OPTION_NOTIFY_CONNECTION, notify_connection, r,
+								 MHD_OPTION_URI_LOG_CALLBACK, request_begin, r,
 								 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 								 MHD_OPTION_END);
 	if (r->daemon == NULL)
@@ -1302,6 +1695,16 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 		ps_rest_stop(r);
 		return ps_error_set(err, PS_EIO, "cannot start the HTTP server on %s port %u",
 							cfg->host, (unsigned) cfg->port);
+	}
+	/* A timeout of 0 means none, for MHD's idle timeout and for the deadlines alike. */
+	if (r->deadline_ns > 0)
+	{
+		if (pthread_create(&r->watchdog, NULL, watchdog_main, r) != 0)
+		{
+			ps_rest_stop(r);
+			return ps_error_set(err, PS_EIO, "cannot start the REST watchdog thread");
+		}
+		r->watchdog_running = true;
 	}
 	*out = r;
 	return PS_OK;
@@ -1312,9 +1715,24 @@ ps_rest_stop(ps_rest *r)
 {
 	if (r == NULL)
 		return;
-	/* Closes the listener and every connection; their completion callbacks abort loads. */
+	if (r->watchdog_running)
+	{
+		pthread_mutex_lock(&r->watch_lock);
+		r->watch_stop = true;
+		pthread_cond_signal(&r->watch_wake);
+		pthread_mutex_unlock(&r->watch_lock);
+		pthread_join(r->watchdog, NULL);
+	}
+	/*
+	 * Closes the listener and every connection; their completion callbacks
+	 * abort loads, and their closed notifications release their slots.
+	 */
 	if (r->daemon != NULL)
 		MHD_stop_daemon(r->daemon);
+	pthread_cond_destroy(&r->watch_wake);
+	pthread_mutex_destroy(&r->watch_lock);
+	free(r->slots);
+	free(r->free_slots);
 	free(r->auth_token);
 	free(r->version);
 	free(r);

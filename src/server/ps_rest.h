@@ -4,16 +4,21 @@
  * Every response body is the envelope {"success", "data", "error"} (except
  * /metrics, Prometheus text, and CSV/NDJSON query exports).  Each connection
  * runs in a thread of its own (at most max_connections), so a long ingest or
- * export never blocks other clients; idle connections are dropped after
- * connection_timeout_s.  Ingest bodies are fed chunk by chunk to the CSV
- * loader and query output is produced chunk by chunk from an open scan, so
- * memory per connection is bounded whatever the body or result size.
+ * export never blocks other clients.  With T = connection_timeout_s, a
+ * connection is dropped when it stays silent for T, when its client has not
+ * sent a request's headers within T of connecting (or of its previous
+ * request), or when a request body arrives slower than 1 KiB/s averaged
+ * over windows of T (so slow-drip clients cannot hold every connection); a
+ * request being answered is dropped only for silence.  T = 0 disables all
+ * of these.  Ingest bodies are fed chunk by chunk to the CSV loader and
+ * query output is produced chunk by chunk from an open scan, so memory per
+ * connection is bounded whatever the body or result size.
  *
- * Statuses: 200; 400 bad input (parameter, option, CSV row, content type),
- * naming what is wrong; 401 missing or wrong bearer token; 404 unknown
- * table or route; 405 wrong method on a known route; 409 a delete or drop
- * while a load into that table is in flight; 413 body over max_body_bytes;
- * 500 storage errors.  A failed ingest is answered once its body has been
+ * Statuses: 200; 400 bad input (parameter, option, CSV row, content type,
+ * a raw NUL byte in the URL), naming what is wrong; 401 missing or wrong
+ * bearer token; 404 unknown table or route; 405 wrong method on a known
+ * route; 409 a delete or drop while a load into that table is in flight;
+ * 413 body over max_body_bytes; 500 storage errors.  A failed ingest is answered once its body has been
  * read (libmicrohttpd 0.9.75 cannot answer earlier): the rest of the body
  * is discarded, and a client still sending past twice max_body_bytes is
  * disconnected.
@@ -41,7 +46,7 @@ typedef struct ps_rest_config {
 	const char *auth_token;			/* "" or NULL = no authentication */
 	uint64_t	max_body_bytes;
 	uint32_t	max_connections;
-	uint32_t	connection_timeout_s;
+	uint32_t	connection_timeout_s;	/* [server] request_timeout_s; see above */
 	const char *version;			/* reported by /health */
 	/* Base options of every ingest (batch size, field limit); query params refine them. */
 	ps_csv_options csv;

@@ -89,15 +89,49 @@ fuzz_handle(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool with_count
 	check_same(b, p, n, "handle payload");
 }
 
+/* SCAN_OPEN, or SCAN_START: the same fields, then the first batch's caps. */
+static void
+fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool start)
+{
+	ps_msg_scan_open m;
+	ps_status	st = start ? ps_msg_scan_start_decode(r, &m) : ps_msg_scan_open_decode(r, &m);
+
+	if (st == PS_OK)
+	{
+		check(ps_msg_scan_open_encode(b, m.table, m.lo, m.hi, m.descending, m.offset, m.limit,
+									  (const char *const *) m.columns, m.ncolumns) == PS_OK,
+			  "encode");
+		if (start)
+			check(ps_msg_scan_start_put_batch(b, m.max_rows, m.max_bytes) == PS_OK, "encode");
+		check_same(b, p, n, start ? "SCAN_START" : "SCAN_OPEN");
+	}
+	else
+		check_failure(st);
+	ps_msg_scan_open_clear(&m);
+}
+
+/* Re-encode the ROWS fields (count, done, then the rows ps_msg_rows_decode validated). */
+static void
+put_rows(ps_buf *b, uint32_t count, bool done, ps_reader *rows)
+{
+	int64_t		t;
+	const uint8_t *v;
+	size_t		len;
+
+	check(ps_buf_append_u32be(b, count) == PS_OK && ps_buf_append_u8(b, done) == PS_OK, "encode");
+	for (uint32_t i = 0; i < count; i++)
+	{
+		check(ps_frame_get_row(rows, &t, &v, &len) == PS_OK, "validated rows read back");
+		check(ps_frame_put_row(b, t, v, len) == PS_OK, "encode");
+	}
+}
+
 static void
 fuzz_rows(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b)
 {
 	uint32_t	count;
 	bool		done;
 	ps_reader	rows;
-	int64_t		t;
-	const uint8_t *v;
-	size_t		len;
 	ps_status	st = ps_msg_rows_decode(r, &count, &done, &rows);
 
 	if (st != PS_OK)
@@ -105,13 +139,29 @@ fuzz_rows(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b)
 		check_failure(st);
 		return;
 	}
-	check(ps_buf_append_u32be(b, count) == PS_OK && ps_buf_append_u8(b, done) == PS_OK, "encode");
-	for (uint32_t i = 0; i < count; i++)
-	{
-		check(ps_frame_get_row(&rows, &t, &v, &len) == PS_OK, "validated rows read back");
-		check(ps_frame_put_row(b, t, v, len) == PS_OK, "encode");
-	}
+	put_rows(b, count, done, &rows);
 	check_same(b, p, n, "ROWS");
+}
+
+/* SCAN_STARTED: the SCAN_OPENED fields, then those of ROWS. */
+static void
+fuzz_scan_started(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b)
+{
+	ps_msg_scan_opened m;
+	uint32_t	count;
+	bool		done;
+	ps_reader	rows;
+	ps_status	st = ps_msg_scan_started_decode(r, &m, &count, &done, &rows);
+
+	if (st == PS_OK)
+	{
+		check(ps_msg_scan_opened_encode(b, m.handle, m.types, m.ntypes) == PS_OK, "encode");
+		put_rows(b, count, done, &rows);
+		check_same(b, p, n, "SCAN_STARTED");
+	}
+	else
+		check_failure(st);
+	ps_msg_scan_opened_clear(&m);
 }
 
 /* LOAD_ROWS: a handle, then rows to the end, as the owner reads them. */
@@ -210,18 +260,8 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 			}
 			break;
 		case PS_MSG_SCAN_OPEN:
-			{
-				ps_msg_scan_open m;
-
-				if ((st = ps_msg_scan_open_decode(&r, &m)) == PS_OK)
-				{
-					check(ps_msg_scan_open_encode(&b, m.table, m.lo, m.hi, m.descending, m.offset,
-												  m.limit, (const char *const *) m.columns,
-												  m.ncolumns) == PS_OK, "encode");
-					check_same(&b, p, n, "SCAN_OPEN");
-				}
-				ps_msg_scan_open_clear(&m);
-			}
+		case PS_MSG_SCAN_START:
+			fuzz_scan_open(&r, p, n, &b, code == PS_MSG_SCAN_START);
 			break;
 		case PS_MSG_SCAN_FETCH:
 			fuzz_handle(&r, p, n, &b, true);
@@ -289,6 +329,9 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 			break;
 		case PS_MSG_ROWS:
 			fuzz_rows(&r, p, n, &b);
+			break;
+		case PS_MSG_SCAN_STARTED:
+			fuzz_scan_started(&r, p, n, &b);
 			break;
 		case PS_MSG_LOAD_RESULT:
 			{

@@ -362,6 +362,44 @@ test_handshake_and_status(void **state)
 	ps_client_close(c);
 }
 
+/* STATUS counts connections, open scans and open loads; a closed connection releases its own. */
+static void
+test_status_counts_open_work(void **state)
+{
+	const char *table = "activity";
+	const char *cols[] = {"size"};
+	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0};
+	ps_client  *watcher = connect_ok(), *worker = connect_ok();
+	ps_client_status before, during, after;
+	ps_client_scan *s;
+	ps_client_load *l;
+	ps_error	e;
+
+	(void) state;
+	make_trades(worker, table, 30);
+	CHECK(ps_client_status_get(watcher, &before, &e), e);
+	CHECK(ps_client_scan_open(worker, &spec, &s, NULL, &e), e);
+	l = trades_load(worker, table);
+	CHECK(trades_row(l, T0 + 100 * SEC, "X", 1.0, 1, &e), e);
+	CHECK(ps_client_status_get(watcher, &during, &e), e);
+	assert_int_equal(during.connections, before.connections);
+	assert_int_equal(during.open_scans, before.open_scans + 1);
+	assert_int_equal(during.open_loads, before.open_loads + 1);
+	/* Leave both open: the owner must release them when the connection goes. */
+	ps_client_close(worker);
+	for (int i = 0; i < 500; i++)
+	{
+		CHECK(ps_client_status_get(watcher, &after, &e), e);
+		if (after.connections < before.connections)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_int_equal(after.connections, before.connections - 1);
+	assert_int_equal(after.open_scans, before.open_scans);
+	assert_int_equal(after.open_loads, before.open_loads);
+	ps_client_close(watcher);
+}
+
 static void
 test_connect_errors(void **state)
 {
@@ -1457,6 +1495,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_and_status),
 		cmocka_unit_test(test_connect_errors),
+		cmocka_unit_test(test_status_counts_open_work),
 		cmocka_unit_test(test_csv_load_and_scan),
 		cmocka_unit_test(test_csv_errors_keep_position),
 		cmocka_unit_test(test_row_load_commit_and_abort),
