@@ -81,6 +81,7 @@ struct ps_store {
 	rocksdb_options_t *dbopts;
 	rocksdb_options_t *cf_catalog_opts;
 	rocksdb_options_t *cf_data_opts;
+	rocksdb_options_t *bulk_file_opts;	/* SST files of bulk loads */
 	rocksdb_block_based_table_options_t *catalog_table_opts;
 	rocksdb_block_based_table_options_t *data_table_opts;
 	rocksdb_cache_t *cache;
@@ -516,6 +517,7 @@ ps_store_options_default(ps_store_options *o)
 	o->block_cache_mb = 128;
 	o->max_background_jobs = 2;
 	o->compression = 1;
+	o->bottommost_compression = 2;
 	o->batch_size = 10000;
 	o->bulk_min_rows = 65536;
 	o->bulk_file_bytes = (uint64_t) 128 << 20;
@@ -648,12 +650,17 @@ check_format(ps_store *st, ps_error *err)
 	return rc;
 }
 
+static int
+rocksdb_compression(int code)
+{
+	return code == 0 ? rocksdb_no_compression
+		: code == 2 ? rocksdb_zstd_compression : rocksdb_lz4_compression;
+}
+
 static void
 configure_rocksdb(ps_store *st)
 {
 	const ps_store_options *o = &st->opts;
-	int			compression = o->compression == 0 ? rocksdb_no_compression
-		: o->compression == 2 ? rocksdb_zstd_compression : rocksdb_lz4_compression;
 
 	st->dbopts = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(st->dbopts, 1);
@@ -684,8 +691,23 @@ configure_rocksdb(ps_store *st)
 	st->cf_data_opts = rocksdb_options_create();
 	rocksdb_options_set_block_based_table_factory(st->cf_data_opts, st->data_table_opts);
 	rocksdb_options_set_write_buffer_size(st->cf_data_opts, (size_t) o->write_buffer_size_mb << 20);
-	rocksdb_options_set_compression(st->cf_data_opts, compression);
+	/*
+	 * Fast LZ4 where data is young and rewritten soon; the last level, which
+	 * holds most rows once compacted, trades some decompression speed for
+	 * size (zstd by default).
+	 */
+	rocksdb_options_set_compression(st->cf_data_opts, rocksdb_compression(o->compression));
+	rocksdb_options_set_bottommost_compression(st->cf_data_opts,
+											   rocksdb_compression(o->bottommost_compression));
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(st->cf_data_opts, 1);
+	/*
+	 * An SST file writer compresses with the bottommost codec when one is
+	 * set; bulk files use the fast one, so loads stay fast and compaction
+	 * recompresses them later.
+	 */
+	st->bulk_file_opts = rocksdb_options_create_copy(st->cf_data_opts);
+	rocksdb_options_set_bottommost_compression(st->bulk_file_opts,
+											   rocksdb_compression(o->compression));
 
 	st->wo_rows = rocksdb_writeoptions_create();
 	st->wo_commit = rocksdb_writeoptions_create();
@@ -811,6 +833,7 @@ ps_store_close(ps_store *st)
 	rocksdb_options_destroy(st->dbopts);
 	rocksdb_options_destroy(st->cf_catalog_opts);
 	rocksdb_options_destroy(st->cf_data_opts);
+	rocksdb_options_destroy(st->bulk_file_opts);
 	rocksdb_block_based_options_destroy(st->catalog_table_opts);
 	rocksdb_block_based_options_destroy(st->data_table_opts);
 	rocksdb_cache_destroy(st->cache);
@@ -940,9 +963,18 @@ ps_store_disk_size(ps_store *st)
 ps_status
 ps_store_compact(ps_store *st, ps_error *err)
 {
+	rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+
 	(void) err;
-	rocksdb_compact_range_cf(st->db, st->cf_data, NULL, 0, NULL, 0);
-	rocksdb_compact_range_cf(st->db, st->cf_catalog, NULL, 0, NULL, 0);
+	/*
+	 * Rewrite the last level too (RocksDB skips it by default): bulk-loaded
+	 * files sit there with the fast codec until recompressed with the
+	 * bottommost one.  3 = BottommostLevelCompaction::kForceOptimized.
+	 */
+	rocksdb_compactoptions_set_bottommost_level_compaction(co, 3);
+	rocksdb_compact_range_cf_opt(st->db, st->cf_data, co, NULL, 0, NULL, 0);
+	rocksdb_compact_range_cf_opt(st->db, st->cf_catalog, co, NULL, 0, NULL, 0);
+	rocksdb_compactoptions_destroy(co);
 	return PS_OK;
 }
 
@@ -1487,7 +1519,7 @@ sst_put(ps_load *ld, const uint8_t *key, const uint8_t *val, size_t vlen, ps_err
 			return ps_error_set(err, PS_ENOMEM, "out of memory");
 		}
 		ld->sst_files++;
-		ld->sst = rocksdb_sstfilewriter_create(st->envopts, st->cf_data_opts);
+		ld->sst = rocksdb_sstfilewriter_create(st->envopts, st->bulk_file_opts);
 		rocksdb_sstfilewriter_open(ld->sst, ld->sst_path, &rerr);
 		if (rerr)
 			return rocks_error(err, rerr, "cannot create a bulk load file");

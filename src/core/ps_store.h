@@ -47,6 +47,8 @@ typedef struct ps_store_options {
 	uint32_t	block_cache_mb;			/* default 128 */
 	uint32_t	max_background_jobs;	/* default 2 */
 	int			compression;			/* 0 none, 1 lz4 (default), 2 zstd */
+	int			bottommost_compression;	/* of the last level, where compaction
+										 * leaves most rows: same codes, default 2 */
 	uint32_t	batch_size;				/* rows per WriteBatch in loads, default 10000 */
 	/*
 	 * A load (not dedup) past this many rows writes the rest of its rows
@@ -97,7 +99,10 @@ typedef struct ps_store_activity {
 void		ps_store_activity_get(ps_store *st, ps_store_activity *out);
 /* Approximate bytes on disk (SST + WAL) of the store. */
 uint64_t	ps_store_disk_size(ps_store *st);
-/* Compact the data column family fully (benchmarks, tests). */
+/*
+ * Compact both column families fully, the last level included, so every
+ * row ends up with the bottommost codec (pulsorad --compact, benchmarks).
+ */
 ps_status	ps_store_compact(ps_store *st, ps_error *err);
 
 /* Remove rows with lo <= time <= hi; *removed receives the count. */

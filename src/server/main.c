@@ -338,6 +338,7 @@ open_store(const char *dir, const ps_config *cfg, ps_store **out)
 	so.write_buffer_size_mb = cfg->write_buffer_size_mb;
 	so.block_cache_mb = cfg->block_cache_mb;
 	so.compression = (int) cfg->compression;
+	so.bottommost_compression = (int) cfg->bottommost_compression;
 	so.batch_size = cfg->batch_size;
 	st = ps_store_open(dir, &so, out, &err);
 	if (st == PS_ELOCKED)

@@ -77,6 +77,9 @@ static const config_key config_keys[] = {
 	 "RocksDB block cache size in MiB."},
 	{"storage", "compression", KEY_CHOICE, FIELD(compression), 0, 0, compression_names,
 	 "Block compression: \"lz4\", \"zstd\" or \"none\"."},
+	{"storage", "bottommost_compression", KEY_CHOICE, FIELD(bottommost_compression), 0, 0,
+	 compression_names,
+	 "Compression of the last level, where compaction leaves most rows (smaller, slower)."},
 	{"ingestion", "batch_size", KEY_UINT, FIELD(batch_size), 1, 1000000, NULL,
 	 "Rows per write batch (and rows sampled to infer a new table's schema)."},
 	{"ingestion", "max_field_mb", KEY_UINT, FIELD(max_field_mb), 1, 1024, NULL,
@@ -107,6 +110,7 @@ ps_config_default(ps_config *c, bool rest)
 	c->write_buffer_size_mb = 64;
 	c->block_cache_mb = 128;
 	c->compression = PS_COMPRESSION_LZ4;
+	c->bottommost_compression = PS_COMPRESSION_ZSTD;
 	c->batch_size = 10000;
 	c->max_field_mb = 16;
 	c->log_level = PS_LOG_INFO;

@@ -264,6 +264,8 @@ else
 	install -m 0755 "$BUILD/pulsorad" "$WORK/bin/pulsorad"
 	[ -x "$BUILD/pulsora-cli" ] && install -m 0755 "$BUILD/pulsora-cli" "$WORK/bin/pulsora-cli"
 	as_pg mkdir -m 700 "$STORE"
+	# As much cache memory as PostgreSQL's shared_buffers; the rest default.
+	printf '[storage]\nblock_cache_mb = 1024\n' | as_pg tee "$STORE/pulsora.toml" >/dev/null
 	say "starting pulsorad on $STORE (REST on 127.0.0.1:$RPORT)"
 	if ! owner_start; then
 		PULSORA_OK=0
