@@ -550,6 +550,59 @@ test_text_float(void **state)
 	bad_value(PS_TYPE_FLOAT, big, 401, "invalid float");
 }
 
+/* The float reader gives strtod's double, bit for bit, fast path or not. */
+static void
+test_text_float_matches_strtod(void **state)
+{
+	static const char *const edges[] = {
+		"0", "-0", "0.0", "-0.000", "9007199254740992", "9007199254740993",
+		"9007199254740991.5", "900719925474099.25", "1e22", "1e23", "-1e-22", "1e-23",
+		"123456789012345678e-5", "0.1", "0.2", "0.30000000000000004", "234.67",
+		"1.7976931348623157e308", "2.2250738585072014e-308", "4.9e-324",
+		"00000000000000000000000001.5", "1.50000000000000000000000000",
+		"0.000000000000000000000000000000000000001", "1e-0", "1e+00022", "7e-22",
+	};
+	char		text[64];
+	uint64_t	x = 88172645463325252ull;	/* xorshift64: the same numbers every run */
+
+	(void) state;
+	for (size_t k = 0; k < sizeof edges / sizeof edges[0]; k++)
+	{
+		double		want = strtod(edges[k], NULL),
+					got = ok_value(PS_TYPE_FLOAT, edges[k], strlen(edges[k])).v.f;
+
+		if (memcmp(&want, &got, sizeof want) != 0)
+			fail_msg("%s: got %.17g, strtod %.17g", edges[k], got, want);
+	}
+	for (int n = 0; n < 2000000; n++)
+	{
+		int			len = 0, digits, dot;
+		double		want, got;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		digits = 1 + (int) (x % 19);
+		dot = (int) ((x >> 8) % (uint64_t) (digits + 2));	/* digits + 1: no dot */
+		if ((x >> 16) & 1)
+			text[len++] = '-';
+		for (int i = 0; i < digits; i++)
+		{
+			if (i == dot)
+				text[len++] = '.';
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			text[len++] = (char) ('0' + (x >> 40) % 10);
+		}
+		if (dot == digits)
+			text[len++] = '.';
+		if ((x >> 24) % 4 == 0)
+			len += snprintf(text + len, sizeof text - (size_t) len, "e%d", (int) ((x >> 32) % 61) - 30);
+		text[len] = '\0';
+		want = strtod(text, NULL);
+		got = ok_value(PS_TYPE_FLOAT, text, (size_t) len).v.f;
+		if (memcmp(&want, &got, sizeof want) != 0)
+			fail_msg("%s: got %.17g, strtod %.17g", text, got, want);
+	}
+}
+
 static void
 test_text_boolean(void **state)
 {
@@ -628,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_inference_lattice),
 		cmocka_unit_test(test_text_integer),
 		cmocka_unit_test(test_text_float),
+		cmocka_unit_test(test_text_float_matches_strtod),
 		cmocka_unit_test(test_text_boolean),
 		cmocka_unit_test(test_text_timestamp),
 		cmocka_unit_test(test_text_string_null_and_type),
