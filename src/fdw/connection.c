@@ -236,10 +236,7 @@ conn_open(PulsoraConn *conn)
 	if (st == PS_OK)
 		return;
 	if (st == PS_ECONN && conn->autostart)
-	{
-		conn->client = pulsora_owner_start(conn->data_dir);
-		ps_client_set_wait_check(conn->client, conn_wait_check, NULL);
-	}
+		pulsora_owner_start(conn->data_dir, conn_wait_check, &conn->client);
 	else if (st == PS_ECONN)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),

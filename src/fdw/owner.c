@@ -337,8 +337,8 @@ report_start_failure(const char *data_dir, const char *log_path, const StartedOw
 			 errhint("See \"%s\".", log_path)));
 }
 
-static ps_client *
-start_and_wait(const char *data_dir)
+static void
+start_and_wait(const char *data_dir, ps_client_wait_check check, ps_client **client)
 {
 	char		bindir[MAXPGPATH];
 	char		exe[MAXPGPATH];
@@ -346,15 +346,14 @@ start_and_wait(const char *data_dir)
 	char		postmaster_pid[32];
 	char	   *argv[8];
 	StartedOwner owner;
-	ps_client  *client = NULL;
 	ps_error	err;
 	ps_status	st;
 	int			waited_ms = 0;
 	struct stat st_dir;
 
 	/* Another backend may have started it while we waited for the lock. */
-	if (ps_client_connect(data_dir, &client, &err) == PS_OK)
-		return client;
+	if (ps_client_connect_wait(data_dir, check, NULL, client, &err) == PS_OK)
+		return;
 
 	/* pulsorad is installed next to the postgres executable. */
 	strlcpy(bindir, my_exec_path, sizeof bindir);
@@ -389,7 +388,7 @@ start_and_wait(const char *data_dir)
 	{
 		for (;;)
 		{
-			st = ps_client_connect(data_dir, &client, &err);
+			st = ps_client_connect_wait(data_dir, check, NULL, client, &err);
 			if (st == PS_OK)
 				break;
 			collect_output(&owner);
@@ -403,7 +402,7 @@ start_and_wait(const char *data_dir)
 				if (winner <= 0 || winner == owner.pid || !process_alive(winner))
 				{
 					/* One last try: the winner may just have finished starting. */
-					st = ps_client_connect(data_dir, &client, &err);
+					st = ps_client_connect_wait(data_dir, check, NULL, client, &err);
 					if (st == PS_OK)
 						break;
 					report_start_failure(data_dir, log_path, &owner, "pulsorad exited");
@@ -426,15 +425,13 @@ start_and_wait(const char *data_dir)
 			close(owner.output_fd);
 	}
 	PG_END_TRY();
-	return client;
 }
 
-ps_client *
-pulsora_owner_start(const char *data_dir)
+void
+pulsora_owner_start(const char *data_dir, ps_client_wait_check check, ps_client **client)
 {
 	uint64		h = hash_bytes_extended((const unsigned char *) data_dir, (int) strlen(data_dir), 0);
 	LOCKTAG		tag;
-	ps_client  *client = NULL;
 
 	/*
 	 * Backends of this cluster take turns: the first starts the owner, the
@@ -445,12 +442,11 @@ pulsora_owner_start(const char *data_dir)
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 	PG_TRY();
 	{
-		client = start_and_wait(data_dir);
+		start_and_wait(data_dir, check, client);
 	}
 	PG_FINALLY();
 	{
 		LockRelease(&tag, ExclusiveLock, true);
 	}
 	PG_END_TRY();
-	return client;
 }

@@ -135,10 +135,14 @@ extern const char *pulsora_error_position(const ps_error *err);
 
 /*
  * Start pulsorad for data_dir, detached from PostgreSQL, and wait until its
- * socket accepts connections; returns the connected client.  Errors name the
- * data directory, the cause, and point to DIR/pulsorad.log.
+ * socket accepts connections; the connected client goes into *client.
+ * Every connection attempt waits with check (as ps_client_connect_wait),
+ * straight into *client, so should an interrupt leave in the middle of a
+ * handshake, *client holds the broken client for the caller to close.
+ * Errors name the data directory, the cause, and point to DIR/pulsorad.log.
  */
-extern ps_client *pulsora_owner_start(const char *data_dir);
+extern void pulsora_owner_start(const char *data_dir, ps_client_wait_check check,
+								ps_client **client);
 
 /* ---------------------------------------------------------------- scan_range.c */
 

@@ -391,6 +391,16 @@ ps_client_connect(const char *data_dir, ps_client **out, ps_error *err)
 	return ps_client_connect_wait(data_dir, NULL, NULL, out, err);
 }
 
+/* Set the wait check of c (check NULL: wait as long as it takes). */
+static void
+ps_client_set_wait_check(ps_client *c, ps_client_wait_check check, void *arg)
+{
+	c->check = check;
+	c->check_arg = arg;
+	c->wait.check = client_wait_check;
+	c->wait.arg = c;
+}
+
 ps_status
 ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *arg,
 					   ps_client **out, ps_error *err)
@@ -441,14 +451,6 @@ ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *a
 	return PS_OK;
 }
 
-void
-ps_client_set_wait_check(ps_client *c, ps_client_wait_check check, void *arg)
-{
-	c->check = check;
-	c->check_arg = arg;
-	c->wait.check = client_wait_check;
-	c->wait.arg = c;
-}
 
 static void scan_free(ps_client_scan *s);
 static void load_free(ps_client_load *l);

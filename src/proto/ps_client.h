@@ -73,8 +73,6 @@ typedef bool (*ps_client_wait_check) (void *arg, uint32_t waited_ms);
  */
 ps_status	ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *arg,
 								   ps_client **out, ps_error *err);
-/* Set the wait check of c (check NULL: wait as long as it takes). */
-void		ps_client_set_wait_check(ps_client *c, ps_client_wait_check check, void *arg);
 
 /* ---- catalog ---- */
 
