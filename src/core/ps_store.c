@@ -66,6 +66,7 @@ typedef struct ps_table {
 	bool		visible;		/* committed; false while its creating load runs */
 	bool		ddl_busy;		/* a load that changes the schema is running */
 	bool		doomed;			/* its creating load aborted while others ran */
+	bool		deleting;		/* a delete_range counts its rows without the lock */
 	ps_schema  *schema;
 	uint64_t	row_count;
 	int64_t		min_time, max_time;
@@ -1058,12 +1059,12 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 		pthread_mutex_unlock(&st->lock);
 		return PS_ENOTFOUND;
 	}
-	if (t->ninflight > 0)
+	if (t->ninflight > 0 || t->deleting)
 	{
 		pthread_mutex_unlock(&st->lock);
 		return ps_error_set(err, PS_EBUSY,
-							"cannot delete from table \"%s\" while a load into it is in progress",
-							table);
+							"cannot delete from table \"%s\" while a %s it is in progress",
+							table, t->deleting ? "delete from" : "load into");
 	}
 	if (t->row_count == 0 || hi < t->min_time || lo > t->max_time)
 	{
@@ -1071,7 +1072,15 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 		return PS_OK;
 	}
 
-	/* Count what the range holds; no load is in flight, so every key is committed. */
+	/*
+	 * Count what the range holds, and find the new bounds, without the store
+	 * lock, so loads into other tables commit meanwhile; `deleting` keeps
+	 * loads, drops and other deletes off this table (which stays allocated:
+	 * only a drop frees a table), and no load is in flight, so every key
+	 * seen is committed.
+	 */
+	t->deleting = true;
+	pthread_mutex_unlock(&st->lock);
 	upper_len = range_bounds(t->id, lo, hi, lower, upper);
 	ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, upper_len);
@@ -1082,6 +1091,18 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 	rocksdb_iter_get_error(it, &rerr);
 	rocksdb_iter_destroy(it);
 	rocksdb_readoptions_destroy(ro);
+	new_min = t->min_time;
+	new_max = t->max_time;
+	if (!rerr && count > 0 && count < t->row_count)
+	{
+		/* Rows remain outside [lo, hi], so a bound inside it has a successor. */
+		if (lo <= t->min_time)
+			edge_time(st, t->id, hi + 1, INT64_MAX, false, &new_min);
+		if (hi >= t->max_time)
+			edge_time(st, t->id, INT64_MIN, lo - 1, true, &new_max);
+	}
+	pthread_mutex_lock(&st->lock);
+	t->deleting = false;
 	if (rerr)
 	{
 		pthread_mutex_unlock(&st->lock);
@@ -1091,17 +1112,6 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 	{
 		pthread_mutex_unlock(&st->lock);
 		return PS_OK;
-	}
-
-	new_min = t->min_time;
-	new_max = t->max_time;
-	if (count < t->row_count)
-	{
-		/* Rows remain outside [lo, hi], so a bound inside it has a successor. */
-		if (lo <= t->min_time)
-			edge_time(st, t->id, hi + 1, INT64_MAX, false, &new_min);
-		if (hi >= t->max_time)
-			edge_time(st, t->id, INT64_MIN, lo - 1, true, &new_max);
 	}
 	wb = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_range_cf(wb, st->cf_data, (const char *) lower, PS_KEY_LEN,
@@ -1137,11 +1147,12 @@ ps_store_drop_table(ps_store *st, const char *table, ps_error *err)
 		pthread_mutex_unlock(&st->lock);
 		return PS_ENOTFOUND;
 	}
-	if (t->ninflight > 0)
+	if (t->ninflight > 0 || t->deleting)
 	{
 		pthread_mutex_unlock(&st->lock);
 		return ps_error_set(err, PS_EBUSY,
-							"cannot drop table \"%s\" while a load into it is in progress", table);
+							"cannot drop table \"%s\" while a %s it is in progress", table,
+							t->deleting ? "delete from" : "load into");
 	}
 	if (table_key(&k, t->name) != PS_OK)
 	{
@@ -1309,6 +1320,13 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 	if (t && t->doomed)
 	{
 		rc = ps_error_set(err, PS_EBUSY, "table \"%s\" is being rolled back", spec->table);
+		goto fail;
+	}
+	if (t && t->deleting)
+	{
+		rc = ps_error_set(err, PS_EBUSY,
+						  "cannot load into table \"%s\" while a delete from it is in progress",
+						  spec->table);
 		goto fail;
 	}
 	if ((rc = plan_load_schema(ld, t, spec, err)) != PS_OK)
