@@ -1,5 +1,6 @@
 /*
- * ps_types.c — names of the store types and strict UTF-8 validation.
+ * ps_types.c — names of the store types, strict UTF-8 validation, and the
+ * text of numbers for exports.
  *
  * Type names are static strings.  ps_utf8_valid implements the well-formed
  * byte sequences of Unicode table 3-7 exactly: no overlong forms, no UTF-16
@@ -7,10 +8,25 @@
  * at the end, and additionally no NUL byte (PostgreSQL text cannot hold one).
  * Runs of ASCII are checked eight bytes at a time because most market data
  * strings (symbols, venues) are pure ASCII.
+ *
+ * Number formatting must give exactly the bytes printf would (exports have
+ * always been written with it), only faster: integers are converted digit
+ * by digit, and doubles that are short decimals (prices, quantities) take
+ * the exact fast path described at g15_short_decimal; every other double
+ * goes to snprintf.
  */
 #include "ps_types.h"
 
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The fast path compares doubles exactly: no excess precision (x87) allowed. */
+#if FLT_EVAL_METHOD != 0 || DBL_DIG != 15
+#error "ps_format_g15 assumes IEEE-754 binary64 arithmetic without excess precision"
+#endif
 
 const char *
 ps_type_name(ps_type t)
@@ -139,4 +155,141 @@ ps_hex_digit(char ch)
 	if (ch >= 'A' && ch <= 'F')
 		return ch - 'A' + 10;
 	return -1;
+}
+
+/* Write the decimal digits of u (at least one) ending just before end; return where they start. */
+static char *
+digits_backwards(char *end, uint64_t u)
+{
+	do
+	{
+		*--end = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	return end;
+}
+
+size_t
+ps_format_int64(int64_t v, char out[PS_INT64_TEXT_MAX])
+{
+	char		tmp[PS_INT64_TEXT_MAX];
+	char	   *end = tmp + sizeof tmp;
+	/* Negate in unsigned arithmetic: -INT64_MIN overflows int64. */
+	char	   *start = digits_backwards(end, v < 0 ? 0 - (uint64_t) v : (uint64_t) v);
+	size_t		n = 0;
+
+	if (v < 0)
+		out[n++] = '-';
+	memcpy(out + n, start, (size_t) (end - start));
+	n += (size_t) (end - start);
+	out[n] = '\0';
+	return n;
+}
+
+/* Powers of ten, all exact as doubles (below 2^53). */
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+#define SHORT_DECIMAL_MAX_PLACES 8
+#define G15_LIMIT 1e15			/* 10^15: the first 16-digit integer */
+
+/*
+ * d as %.15g writes it when d is the double nearest to a short decimal
+ * D = m / 10^k (k <= SHORT_DECIMAL_MAX_PLACES decimal places, 0 < m <
+ * 10^15, so at most 15 significant digits); 0 (nothing written) otherwise.
+ *
+ * Why this equals %.15g.  The check (double) m / 10^k == |d| is exact
+ * arithmetic: m and 10^k are exact doubles and IEEE division rounds
+ * correctly, so it holds exactly when |d| is the double nearest to D.
+ * %.15g rounds d to 15 significant digits; since D has at most 15 and
+ * DBL_DIG is 15, the decimal -> nearest double -> 15 digits round trip
+ * gives D back (the C standard's definition of DBL_DIG), so that rounding
+ * is D.  %g then uses fixed notation when D's decimal exponent X satisfies
+ * -4 <= X < 15: D < 10^15 gives X <= 14, and |d| >= 1e-4 gives X >= -4
+ * (were D < 10^-4, its nearest double could not exceed that of the 15-digit
+ * decimal 10^-4, and by DBL_DIG two such decimals with the same nearest
+ * double are equal).  Fixed notation prints 14 - X decimals of D with
+ * trailing zeros dropped, which is D written with its k places, because
+ * the loop finds the smallest k: with a trailing zero, m / 10 would have
+ * passed at k - 1.  Zero, NaN, infinities, |d| < 1e-4 and |d| >= 10^15
+ * (exponent forms, or 16+ digits) never get here.
+ */
+static size_t
+g15_short_decimal(double d, char out[PS_DOUBLE_TEXT_MAX])
+{
+	double		a = fabs(d);
+
+	/* False for NaN too. */
+	if (!(a >= 1e-4 && a < G15_LIMIT))
+		return 0;
+	for (int k = 0; k <= SHORT_DECIMAL_MAX_PLACES; k++)
+	{
+		double		scaled = a * pow10_exact[k];
+		uint64_t	m;
+		char		tmp[PS_INT64_TEXT_MAX];
+		char	   *end = tmp + sizeof tmp;
+		char	   *digits;
+		size_t		ndigits;
+		size_t		n = 0;
+
+		if (scaled >= G15_LIMIT)
+			return 0;			/* 16 or more significant digits */
+		/* Any candidate will do: the exact check below decides. */
+		m = (uint64_t) (scaled + 0.5);
+		if ((double) m / pow10_exact[k] != a)
+			continue;
+		digits = digits_backwards(end, m);
+		ndigits = (size_t) (end - digits);
+		if (d < 0)
+			out[n++] = '-';
+		if (ndigits > (size_t) k)
+		{
+			/* Integer part, then the k places. */
+			memcpy(out + n, digits, ndigits - (size_t) k);
+			n += ndigits - (size_t) k;
+			if (k > 0)
+			{
+				out[n++] = '.';
+				memcpy(out + n, end - k, (size_t) k);
+				n += (size_t) k;
+			}
+		}
+		else
+		{
+			/* 0.000ddd: leading zeros of the places first. */
+			out[n++] = '0';
+			out[n++] = '.';
+			memset(out + n, '0', (size_t) k - ndigits);
+			n += (size_t) k - ndigits;
+			memcpy(out + n, digits, ndigits);
+			n += ndigits;
+		}
+		out[n] = '\0';
+		return n;
+	}
+	return 0;
+}
+
+size_t
+ps_format_g15(double d, char out[PS_DOUBLE_TEXT_MAX])
+{
+	size_t		n = g15_short_decimal(d, out);
+
+	if (n > 0)
+		return n;
+	return (size_t) snprintf(out, PS_DOUBLE_TEXT_MAX, "%.15g", d);
+}
+
+size_t
+ps_format_double(double d, char out[PS_DOUBLE_TEXT_MAX])
+{
+	size_t		n = g15_short_decimal(d, out);
+
+	/* The decimal it wrote has d as its nearest double: strtod gives d back. */
+	if (n > 0)
+		return n;
+	for (int prec = 15;; prec++)
+	{
+		n = (size_t) snprintf(out, PS_DOUBLE_TEXT_MAX, "%.*g", prec, d);
+		if (prec == 17 || strtod(out, NULL) == d)
+			return n;
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * ps_types.h — the five store types and a tagged value.
+ * ps_types.h — the five store types, a tagged value, and the text forms of
+ * numbers used by exports.
  *
  * A ps_value never owns memory: a String value points into a buffer owned by
  * whoever produced it (a CSV field, a decoded row, a protocol frame) and is
@@ -46,5 +47,24 @@ int			ps_hex_digit(char ch);
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates); NUL bytes are rejected. */
 bool		ps_utf8_valid(const char *s, size_t len);
+
+/*
+ * Text of numbers, written NUL-terminated into the caller's array; each
+ * returns the length (terminator not counted).  The printf named is
+ * printf in the "C" locale (decimal point '.'), which pulsorad never leaves.
+ */
+#define PS_INT64_TEXT_MAX 21		/* "-9223372036854775808" + NUL */
+#define PS_DOUBLE_TEXT_MAX 32		/* "-1.2345678901234567e-308" + NUL, rounded up */
+
+/* Exactly what snprintf("%lld", v) writes. */
+size_t		ps_format_int64(int64_t v, char out[PS_INT64_TEXT_MAX]);
+/* Exactly what snprintf("%.15g", d) writes, NaN and infinities included. */
+size_t		ps_format_g15(double d, char out[PS_DOUBLE_TEXT_MAX]);
+/*
+ * The first of "%.15g", "%.16g", "%.17g" that strtod reads back as d (the
+ * 17-digit form always does), byte for byte: the shortest of the usual
+ * precisions that loses nothing.  NaN and infinities: as "%.15g".
+ */
+size_t		ps_format_double(double d, char out[PS_DOUBLE_TEXT_MAX]);
 
 #endif

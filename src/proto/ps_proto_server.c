@@ -4,9 +4,11 @@
  *
  * Threads: one accept thread polls the listening socket and a wake-up pipe;
  * each admitted connection runs in a detached thread of its own that reads a
- * request, answers it and loops.  The server's mutex guards only the
- * connection list and count; a connection's handles are touched by its own
- * thread alone.  Stop closes the listener, shuts every connection
+ * request, answers it and loops.  Requests are received into a buffer with
+ * room to spare and parsed in place, so a small request usually costs one
+ * recv (and requests pipelined behind it none).  The server's mutex guards
+ * only the connection list and count; a connection's handles are touched by
+ * its own thread alone.  Stop closes the listener, shuts every connection
  * socket down (which wakes its thread out of poll/recv/send) and waits on a
  * condition variable until the connection count drops to zero; a connection
  * thread closes its socket and unlinks itself under the mutex, as its very
@@ -19,10 +21,11 @@
  *  - A connection holds at most PS_PROTO_MAX_HANDLES scans plus loads; when
  *    it ends, its loads are aborted and its scans closed.
  *  - A scan untouched for scan_idle_timeout_s is closed even while its
- *    connection sits idle: the thread polls with a timeout that ends at the
- *    earliest scan deadline.  The same timeout bounds how long a peer may
- *    stall mid-frame (SO_RCVTIMEO) or refuse to read an answer (SO_SNDTIMEO),
- *    after which the connection is dropped.
+ *    connection sits idle: while it has scans open, the thread polls with a
+ *    timeout that ends at the earliest scan deadline (with none it simply
+ *    blocks in recv).  The same timeout bounds how long a peer may stall
+ *    mid-frame or before its handshake (SO_RCVTIMEO) or refuse to read an
+ *    answer (SO_SNDTIMEO), after which the connection is dropped.
  *  - A load is all-or-nothing: its first error rolls it back at once and the
  *    handle remembers the error until the client aborts it.
  */
@@ -55,6 +58,13 @@
  * largest scan batch (plus the row that crosses its soft size) stays.
  */
 #define KEEP_BUFFER_BYTES (2u * PS_FRAME_SCAN_BYTES_MAX)
+/*
+ * Requests are read into a buffer with room for at least this much, so one
+ * recv usually brings a whole request (and any pipelined after it); a large
+ * frame's buffer grows at most RECV_STEP ahead of the bytes that arrived.
+ */
+#define RECV_MIN_ROOM (16u * 1024)
+#define RECV_STEP (1024u * 1024)
 
 typedef struct scan_handle {
 	uint32_t	id;
@@ -114,7 +124,9 @@ struct conn {
 	ps_proto_server *srv;
 	int			fd;
 	conn	   *prev, *next;	/* srv->conns, under srv->mu */
-	ps_buf		in;				/* request */
+	ps_buf		in;				/* bytes received; requests are parsed in place */
+	size_t		in_start;		/* where the unread bytes of in begin */
+	size_t		in_frame;		/* length of the request being served, at in_start */
 	ps_buf		out;			/* answer */
 	ps_buf		scratch;		/* the empty value a scan of no columns sends */
 	uint32_t	next_id;
@@ -994,34 +1006,112 @@ send_error(int fd, ps_buf *out, const ps_error *err)
 }
 
 /*
- * Wait until a request arrives, closing scans as they pass their idle
- * deadline.  False when the connection should end (peer gone, or the
- * handshake did not come in time).
+ * Receive more bytes of a request into cn->in, after the `have` bytes
+ * already there, of a frame that needs `need` bytes in all.  Between
+ * requests (have == 0) with scans open, poll first, waking to close scans
+ * as they pass their idle deadline; otherwise recv blocks, bounded by
+ * SO_RCVTIMEO: a peer may then sit idle between requests for ever (its
+ * scans, if any, expire), but not stall mid-frame or before its handshake.
+ * PS_ECONN when the connection should end.
  */
-static bool
-wait_for_request(conn *cn, bool handshake)
+static ps_status
+recv_more(conn *cn, size_t have, size_t need, bool handshake, ps_error *err)
 {
+	size_t		want = need - have;
+	size_t		room = want < RECV_STEP ? want : RECV_STEP;
+
+	if (room < RECV_MIN_ROOM)
+		room = RECV_MIN_ROOM;
+	/* Compact first: the unread bytes move to the front of the buffer. */
+	if (cn->in_start > 0)
+	{
+		memmove(cn->in.data, cn->in.data + cn->in_start, have);
+		cn->in.len = have;
+		cn->in_start = 0;
+	}
+	if (ps_buf_reserve(&cn->in, room) != PS_OK)
+		return ps_error_set(err, PS_ENOMEM, "no memory for a %zu byte frame", need);
 	for (;;)
 	{
-		struct pollfd pfd;
-		int64_t		now = now_ms();
-		int			timeout;
-		int			n;
+		ssize_t		n;
 
-		scans_expire(cn, now);
-		timeout = handshake ? (int) cn->srv->idle_timeout_s * 1000 : scans_poll_timeout(cn, now);
-		pfd.fd = cn->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, timeout);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
+		if (have == 0 && !handshake && cn->nscans > 0)
+		{
+			struct pollfd pfd;
+			int64_t		now = now_ms();
+			int			ready;
+
+			scans_expire(cn, now);
+			pfd.fd = cn->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			ready = poll(&pfd, 1, scans_poll_timeout(cn, now));
+			if (ready < 0 && errno != EINTR)
+				return ps_error_set(err, PS_ECONN, "waiting for a request: %s", strerror(errno));
+			if (ready <= 0)
+				continue;		/* a deadline passed, or a signal */
+		}
+		n = recv(cn->fd, cn->in.data + cn->in.len, cn->in.cap - cn->in.len, 0);
 		if (n > 0)
-			return true;		/* readable, or hung up: recv tells */
-		if (handshake)
-			return false;
+		{
+			cn->in.len += (size_t) n;
+			return PS_OK;
+		}
+		if (n == 0)
+			return ps_error_set(err, PS_ECONN, "connection closed by peer");
+		if (errno == EINTR)
+			continue;
+		/* SO_RCVTIMEO passed: fine between requests, not otherwise. */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) && have == 0 && !handshake)
+			continue;
+		return ps_error_set(err, PS_ECONN, "receiving from peer: %s",
+							errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+	}
+}
+
+/*
+ * Read the next request (the one served before is dropped first): *code
+ * and *payload, which points into cn->in and is valid until the next call.
+ * A request already received along with an earlier one costs no system
+ * call.  PS_EPROTO for a bad header, PS_ECONN when the peer is gone or too
+ * slow, PS_ENOMEM.
+ */
+static ps_status
+read_request(conn *cn, bool handshake, uint8_t *code, ps_reader *payload, ps_error *err)
+{
+	ps_status	st;
+
+	cn->in_start += cn->in_frame;
+	cn->in_frame = 0;
+	if (cn->in_start == cn->in.len)
+	{
+		/* Nothing unread: the buffer starts afresh (huge ones are let go). */
+		cn->in_start = 0;
+		ps_buf_reset(&cn->in);
+		if (cn->in.cap > KEEP_BUFFER_BYTES)
+			ps_buf_free(&cn->in);
+	}
+	for (;;)
+	{
+		size_t		have = cn->in.len - cn->in_start;
+		size_t		need = PS_FRAME_HEADER;
+		uint32_t	payload_len;
+
+		if (have >= PS_FRAME_HEADER)
+		{
+			if ((st = ps_frame_header_parse(cn->in.data + cn->in_start, &payload_len, code,
+											err)) != PS_OK)
+				return st;
+			need += payload_len;
+			if (have >= need)
+			{
+				ps_reader_init(payload, cn->in.data + cn->in_start + PS_FRAME_HEADER, payload_len);
+				cn->in_frame = need;
+				return PS_OK;
+			}
+		}
+		if ((st = recv_more(cn, have, need, handshake, err)) != PS_OK)
+			return st;
 	}
 }
 
@@ -1035,9 +1125,7 @@ handshake(conn *cn)
 	ps_error	err;
 	ps_msg_hello_ok ok;
 
-	if (!wait_for_request(cn, true))
-		return false;
-	if (ps_frame_recv(cn->fd, &cn->in, &code, &r, NULL, &err) != PS_OK)
+	if (read_request(cn, true, &code, &r, &err) != PS_OK)
 	{
 		if (err.code == PS_EPROTO)
 			send_error(cn->fd, &cn->out, &err);
@@ -1078,9 +1166,7 @@ conn_serve(conn *cn)
 		return;
 	for (;;)
 	{
-		if (!wait_for_request(cn, false))
-			return;
-		if ((st = ps_frame_recv(cn->fd, &cn->in, &code, &r, NULL, &err)) != PS_OK)
+		if ((st = read_request(cn, false, &code, &r, &err)) != PS_OK)
 		{
 			/* A bad header deserves an explanation; a dead peer does not. */
 			if (st == PS_EPROTO)
@@ -1099,9 +1185,7 @@ conn_serve(conn *cn)
 		}
 		else if (ps_frame_send(cn->fd, &cn->out, NULL) != PS_OK)
 			return;
-		/* One huge frame must not pin its memory for the connection's life. */
-		if (cn->in.cap > KEEP_BUFFER_BYTES)
-			ps_buf_free(&cn->in);
+		/* One huge answer must not pin its memory for the connection's life. */
 		if (cn->out.cap > KEEP_BUFFER_BYTES)
 			ps_buf_free(&cn->out);
 	}

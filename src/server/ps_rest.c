@@ -16,7 +16,9 @@
  *    chunk as MHD hands them over (nothing is buffered here), and query
  *    results are produced by a content-reader callback that keeps the scan
  *    open between calls and holds at most one formatted row beyond MHD's
- *    buffer.  A JSON result is streamed the same way, in its envelope.
+ *    buffer.  A JSON result is streamed the same way, in its envelope,
+ *    unless it fits one block (EXPORT_BLOCK_SIZE): then it is formatted
+ *    before answering and sent whole, with a Content-Length.
  *  - Authentication (a bearer token compared in constant time) is checked
  *    before anything else on every route but /health.
  *  - Table names from the path are checked with ps_table_name_valid before
@@ -758,6 +760,16 @@ ingest_end(request *rq, struct MHD_Connection *conn)
 
 typedef enum export_state { EXPORT_START, EXPORT_ROWS, EXPORT_END, EXPORT_DONE } export_state;
 
+#define OUT_TIME UINT32_MAX		/* out_column.value of the time column */
+
+/* How one output column is written (see export_prepare_columns). */
+typedef struct out_column {
+	size_t		prefix_at;		/* what precedes its value in a row, in export.prefixes */
+	size_t		prefix_len;
+	uint32_t	value;			/* index into the decoded values, or OUT_TIME */
+	ps_type		type;			/* of a value column */
+} out_column;
+
 typedef struct export {
 	ps_scan    *scan;
 	const ps_schema *schema;	/* owned by the scan */
@@ -768,7 +780,9 @@ typedef struct export {
 	ps_type    *value_types;	/* of the stored value columns */
 	uint32_t	nvalues;
 	ps_value   *values;			/* decoded row, nvalues entries */
-	char	  **json_keys;		/* per output column: escaped "name": */
+	out_column *out;			/* nout entries */
+	ps_buf		prefixes;		/* the out_column prefixes, back to back */
+	const char *row_end;		/* what ends a row: "}", "}\n" or "\n" */
 	ps_buf		pending;		/* formatted bytes not yet handed to MHD */
 	size_t		pending_off;
 	export_state state;
@@ -782,10 +796,8 @@ export_free(void *cls)
 	export	   *ex = cls;
 
 	ps_scan_close(ex->scan);
-	if (ex->json_keys != NULL)
-		for (uint32_t i = 0; i < ex->nout; i++)
-			free(ex->json_keys[i]);
-	free(ex->json_keys);
+	free(ex->out);
+	ps_buf_free(&ex->prefixes);
 	free(ex->out_cols);
 	free(ex->value_types);
 	free(ex->values);
@@ -859,37 +871,42 @@ append_csv_field(ps_buf *b, const char *s, size_t len)
 	return PS_OK;
 }
 
+/* Numbers are formatted in place (the terminator lands past len). */
+
 /* Shortest %g form that reads back to the same double. */
 static ps_status
 append_double(ps_buf *b, double d)
 {
-	char		text[40];
+	if (ps_buf_reserve(b, PS_DOUBLE_TEXT_MAX) != PS_OK)
+		return PS_ENOMEM;
+	b->len += ps_format_double(d, (char *) b->data + b->len);
+	return PS_OK;
+}
 
-	for (int prec = 15; prec <= 17; prec++)
-	{
-		snprintf(text, sizeof text, "%.*g", prec, d);
-		if (strtod(text, NULL) == d)
-			break;
-	}
-	return ps_buf_append(b, text, strlen(text));
+static ps_status
+append_int64(ps_buf *b, int64_t v)
+{
+	if (ps_buf_reserve(b, PS_INT64_TEXT_MAX) != PS_OK)
+		return PS_ENOMEM;
+	b->len += ps_format_int64(v, (char *) b->data + b->len);
+	return PS_OK;
 }
 
 static ps_status
 append_time(export *ex, ps_buf *b, int64_t ns)
 {
 	static const int64_t divisors[] = {0, PS_NS_PER_SEC, NS_PER_MS, 1000, 1};
-	char		iso[PS_TIME_ISO_MAX];
+	bool		quoted = ex->format != PS_REST_FORMAT_CSV;
 
 	if (ex->time_format != PS_REST_TIME_ISO)
-		return ps_buf_printf(b, "%lld",
-							 (long long) ps_time_floor_div(ns, divisors[ex->time_format]));
-	if (ex->format == PS_REST_FORMAT_CSV)
-		return ps_buf_append(b, iso, ps_time_format_iso(ns, iso));
+		return append_int64(b, ps_time_floor_div(ns, divisors[ex->time_format]));
 	if (ps_buf_reserve(b, PS_TIME_ISO_MAX + 2) != PS_OK)
 		return PS_ENOMEM;
-	b->data[b->len++] = '"';
+	if (quoted)
+		b->data[b->len++] = '"';
 	b->len += ps_time_format_iso(ns, (char *) b->data + b->len);
-	b->data[b->len++] = '"';
+	if (quoted)
+		b->data[b->len++] = '"';
 	return PS_OK;
 }
 
@@ -903,11 +920,11 @@ append_value(export *ex, ps_buf *b, ps_type type, const ps_value *v)
 	switch (type)
 	{
 		case PS_TYPE_INTEGER:
-			return ps_buf_printf(b, "%lld", (long long) v->v.i);
+			return append_int64(b, v->v.i);
 		case PS_TYPE_TIMESTAMP:
 			return append_time(ex, b, v->v.i);
 		case PS_TYPE_BOOLEAN:
-			return ps_buf_printf(b, "%s", v->v.b ? "true" : "false");
+			return v->v.b ? ps_buf_append(b, "true", 4) : ps_buf_append(b, "false", 5);
 		case PS_TYPE_FLOAT:
 			if (isfinite(v->v.f))
 				return append_double(b, v->v.f);
@@ -955,49 +972,39 @@ format_row(export *ex, const ps_scan_row *row, ps_error *err)
 		return st;
 	if (ex->format == PS_REST_FORMAT_JSON && ex->rows > 0)
 		st = ps_buf_append_u8(b, ',');
-	if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
-		st = ps_buf_append_u8(b, '{');
 	for (uint32_t i = 0; i < ex->nout && st == PS_OK; i++)
 	{
-		uint32_t	col = ex->out_cols[i];
+		const out_column *oc = &ex->out[i];
 
-		if (i > 0)
-			st = ps_buf_append_u8(b, ',');
-		if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
-			st = ps_buf_append(b, ex->json_keys[i], strlen(ex->json_keys[i]));
-		if (st != PS_OK)
+		if ((st = ps_buf_append(b, ex->prefixes.data + oc->prefix_at, oc->prefix_len)) != PS_OK)
 			break;
-		if (col == ex->schema->time_index)
+		if (oc->value == OUT_TIME)
 			st = append_time(ex, b, row->time);
 		else
-			st = append_value(ex, b, ex->schema->columns[col].type,
-							  &ex->values[ps_schema_value_index(ex->schema, col)]);
+			st = append_value(ex, b, oc->type, &ex->values[oc->value]);
 	}
-	if (ex->format != PS_REST_FORMAT_CSV && st == PS_OK)
-		st = ps_buf_append_u8(b, '}');
-	if (ex->format != PS_REST_FORMAT_JSON && st == PS_OK)
-		st = ps_buf_append_u8(b, '\n');
+	if (st == PS_OK)
+		st = ps_buf_append(b, ex->row_end, strlen(ex->row_end));
 	if (st != PS_OK)
 		return ps_error_set(err, st, "cannot format a row of table %s", ex->table);
 	ex->rows++;
 	return PS_OK;
 }
 
-/* Refill ex->pending with the next piece of output. */
+/* Append the next piece of output (header, a row, the end) to ex->pending. */
 static ps_status
 export_produce(export *ex, ps_error *err)
 {
 	ps_scan_row row;
 	bool		done;
-	ps_status	st;
+	ps_status	st = PS_OK;
 
-	ps_buf_reset(&ex->pending);
-	ex->pending_off = 0;
 	switch (ex->state)
 	{
 		case EXPORT_START:
 			ex->state = EXPORT_ROWS;
-			return format_header(ex);
+			st = format_header(ex);
+			break;
 		case EXPORT_ROWS:
 			/* No scan: the range was empty. */
 			if (ex->scan != NULL)
@@ -1012,14 +1019,16 @@ export_produce(export *ex, ps_error *err)
 			ps_scan_close(ex->scan);
 			ex->scan = NULL;
 			if (ex->format == PS_REST_FORMAT_JSON)
-				return ps_buf_printf(&ex->pending, "],\"error\":null}\n");
-			return PS_OK;
+				st = ps_buf_append(&ex->pending, "],\"error\":null}\n", 16);
+			break;
 		case EXPORT_END:
 		case EXPORT_DONE:
 			ex->state = EXPORT_DONE;
-			return PS_OK;
+			break;
 	}
-	return PS_EINTERNAL;
+	if (st != PS_OK)
+		return ps_error_set(err, st, "cannot format the result of a query on table %s", ex->table);
+	return PS_OK;
 }
 
 static ssize_t
@@ -1045,6 +1054,8 @@ export_read(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		if (ex->state == EXPORT_DONE)
 			break;
+		ps_buf_reset(&ex->pending);
+		ex->pending_off = 0;
 		if (export_produce(ex, &err) != PS_OK)
 		{
 			/* Headers are gone: all we can do is cut the chunked stream short. */
@@ -1056,25 +1067,36 @@ export_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return n > 0 ? (ssize_t) n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-/* Build the escaped "name": prefix of every output column (JSON formats). */
+/*
+ * Where each output column's value comes from, and what precedes it in a
+ * row: "," between columns and, in the JSON formats, "{" (first) and the
+ * escaped "name": so a row is written two pieces per column.
+ */
 static bool
-export_prepare_keys(export *ex)
+export_prepare_columns(export *ex)
 {
-	ex->json_keys = calloc(ex->nout, sizeof *ex->json_keys);
-	if (ex->json_keys == NULL)
+	bool		json = ex->format != PS_REST_FORMAT_CSV;
+
+	ex->row_end = ex->format == PS_REST_FORMAT_JSON ? "}" : json ? "}\n" : "\n";
+	if ((ex->out = calloc(ex->nout, sizeof *ex->out)) == NULL)
 		return false;
 	for (uint32_t i = 0; i < ex->nout; i++)
 	{
-		const char *name = ex->schema->columns[ex->out_cols[i]].name;
-		ps_buf		b = PS_BUF_INIT;
+		uint32_t	col = ex->out_cols[i];
+		const char *name = ex->schema->columns[col].name;
+		out_column *oc = &ex->out[i];
+		ps_status	st = PS_OK;
 
-		if (append_json_string(&b, name, strlen(name)) != PS_OK ||
-			ps_buf_append(&b, ":", 2) != PS_OK)
-		{
-			ps_buf_free(&b);
+		oc->prefix_at = ex->prefixes.len;
+		if (i > 0 || json)
+			st = ps_buf_append_u8(&ex->prefixes, i == 0 ? '{' : ',');
+		if (json && st == PS_OK && (st = append_json_string(&ex->prefixes, name, strlen(name))) == PS_OK)
+			st = ps_buf_append_u8(&ex->prefixes, ':');
+		if (st != PS_OK)
 			return false;
-		}
-		ex->json_keys[i] = (char *) b.data;	/* NUL-terminated by the ":\0" append */
+		oc->prefix_len = ex->prefixes.len - oc->prefix_at;
+		oc->value = col == ex->schema->time_index ? OUT_TIME : ps_schema_value_index(ex->schema, col);
+		oc->type = ex->schema->columns[col].type;
 	}
 	return true;
 }
@@ -1144,7 +1166,7 @@ handle_query(request *rq, struct MHD_Connection *conn)
 		export_free(ex);
 		return respond_status(rq, conn, &err);
 	}
-	if (ex->format != PS_REST_FORMAT_CSV && !export_prepare_keys(ex))
+	if (!export_prepare_columns(ex))
 	{
 		export_free(ex);
 		return respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -1153,6 +1175,30 @@ handle_query(request *rq, struct MHD_Connection *conn)
 	{
 		ps_scan_close(ex->scan);
 		ex->scan = NULL;
+	}
+	/*
+	 * A JSON result that fits one block goes out whole, with a
+	 * Content-Length: headers and body in one send, no chunk framing, and a
+	 * scan error still gets a proper error answer.  Bigger ones, and the
+	 * bulk formats (CSV, NDJSON), stream.
+	 */
+	if (ex->format == PS_REST_FORMAT_JSON)
+	{
+		while (ex->state != EXPORT_DONE && ex->pending.len < EXPORT_BLOCK_SIZE)
+			if (export_produce(ex, &err) != PS_OK)
+			{
+				export_free(ex);
+				return respond_status(rq, conn, &err);
+			}
+		if (ex->state == EXPORT_DONE)
+		{
+			resp = MHD_create_response_from_buffer(ex->pending.len, ex->pending.data,
+												   MHD_RESPMEM_MUST_FREE);
+			if (resp != NULL)
+				ex->pending = (ps_buf) PS_BUF_INIT;	/* now MHD's */
+			export_free(ex);
+			return queue(rq, conn, MHD_HTTP_OK, resp, content_types[PS_REST_FORMAT_JSON]);
+		}
 	}
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EXPORT_BLOCK_SIZE, export_read,
 											 ex, export_free);

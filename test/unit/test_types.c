@@ -1,12 +1,18 @@
 /*
  * test_types.c — unit tests of ps_types (type names, strict UTF-8
- * validation, including the eight-bytes-at-a-time ASCII path) and ps_error
- * (messages, truncation, NULL err, quoting of untrusted input).
+ * validation, including the eight-bytes-at-a-time ASCII path, and the text
+ * of numbers, compared byte for byte with printf over millions of values)
+ * and ps_error (messages, truncation, NULL err, quoting of untrusted input).
  */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -178,6 +184,209 @@ test_error_quote(void **state)
 	assert_string_equal(q + strlen(q) - 4, "\"...");
 }
 
+/* ---------------------------------------------------------------- numbers */
+
+/* splitmix64: a fixed-seed generator, so every run checks the same values. */
+static uint64_t
+next_random(uint64_t *state)
+{
+	uint64_t	z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+static double
+double_from_bits(uint64_t bits)
+{
+	double		d;
+
+	memcpy(&d, &bits, sizeof d);
+	return d;
+}
+
+/* ps_format_g15 writes what snprintf("%.15g") writes, and says how long it is. */
+static void
+assert_g15_same(double d)
+{
+	char		want[64];
+	char		got[PS_DOUBLE_TEXT_MAX];
+	int			n = snprintf(want, sizeof want, "%.15g", d);
+	size_t		len = ps_format_g15(d, got);
+	uint64_t	bits;
+
+	memcpy(&bits, &d, sizeof bits);
+	if (strcmp(want, got) != 0 || len != (size_t) n)
+		fail_msg("%.17g (bits %016" PRIx64 "): %%.15g gives \"%s\", ps_format_g15 \"%s\" (length %zu)",
+				 d, bits, want, got, len);
+}
+
+/* The rule ps_format_double replaces: the first of %.15g..%.17g that reads back. */
+static void
+assert_double_same(double d)
+{
+	char		want[64];
+	char		got[PS_DOUBLE_TEXT_MAX];
+	size_t		len = ps_format_double(d, got);
+
+	for (int prec = 15; prec <= 17; prec++)
+	{
+		snprintf(want, sizeof want, "%.*g", prec, d);
+		if (strtod(want, NULL) == d)
+			break;
+	}
+	if (strcmp(want, got) != 0 || len != strlen(want))
+		fail_msg("%.17g: expected \"%s\", ps_format_double \"%s\" (length %zu)", d, want, got, len);
+}
+
+static void
+assert_both_same(double d)
+{
+	assert_g15_same(d);
+	assert_double_same(d);
+}
+
+static void
+test_format_int64(void **state)
+{
+	static const int64_t edges[] = {0, 1, -1, 9, 10, -10, 99, 100, INT64_MAX, INT64_MIN,
+	INT64_MAX - 1, INT64_MIN + 1, INT64_C(1000000000000000000), INT64_C(-999999999999999999)};
+	char		want[32];
+	char		got[PS_INT64_TEXT_MAX];
+	uint64_t	seed = 1;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+	{
+		snprintf(want, sizeof want, "%" PRId64, edges[i]);
+		assert_int_equal(ps_format_int64(edges[i], got), strlen(want));
+		assert_string_equal(got, want);
+	}
+	assert_int_equal(ps_format_int64(INT64_MIN, got), PS_INT64_TEXT_MAX - 1);
+	/* Random values of every length: shift a random word right by 0..63. */
+	for (int i = 0; i < 200000; i++)
+	{
+		uint64_t	r = next_random(&seed);
+		int64_t		v = (int64_t) (r >> (r % 64));
+
+		if (r & 1)
+			v = -v;
+		snprintf(want, sizeof want, "%" PRId64, v);
+		assert_int_equal(ps_format_int64(v, got), strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
+/* Edges of the short-decimal fast path and values printf spells specially. */
+static void
+test_format_double_edges(void **state)
+{
+	static const double edges[] = {
+		0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 0.2, 0.3, 0.1 + 0.2, 1.0 / 3, 2.0 / 3, 100.0, 1e14,
+		1e-4, -1e-4, 1e-5, 0.00012345678, 0.000123456789012345, 0.0001234567890123456,
+		9.99999999999999e-5, 9.999999999999999e-5, 1.00000000000001e-4,
+		1e15, -1e15, 999999999999999.0, 999999999999999.9, 99999999999999.99,
+		999999999999999.4, 999999999999999.5, 9999999999999.999, 123456789012345.0,
+		1234567890123456.0, 12345678901234.5, 1.23456789012345, 1.234567890123456,
+		0.999999999999999, 0.9999999999999999, 9.999999999999995, 9.99999999999999,
+		4.35, 2.675, 1.005, 1.015, 0.045, 1e-3, 1e-2, 498.19, 187.56, 443.62, -432.8,
+		DBL_MIN, -DBL_MIN, DBL_TRUE_MIN, DBL_MAX, -DBL_MAX, DBL_EPSILON, 1e-310, 1e300,
+		1e16, 1e17, 123e20, 0x1p52, 0x1p53, 0x1p53 + 2, 0x1p63, 0x1p64,
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+	{
+		double		d = edges[i];
+
+		assert_both_same(d);
+		assert_both_same(-d);
+		assert_both_same(nextafter(d, INFINITY));
+		assert_both_same(nextafter(d, -INFINITY));
+	}
+	assert_both_same(NAN);
+	assert_both_same(-NAN);
+	assert_both_same(INFINITY);
+	assert_both_same(-INFINITY);
+	assert_both_same(double_from_bits(UINT64_C(0x7FF0000000000001)));	/* signalling NaN */
+	/* The longest text there is fits the array. */
+	assert_int_equal(ps_format_double(-DBL_MIN, (char[PS_DOUBLE_TEXT_MAX]) {0}),
+					 strlen("-2.2250738585072014e-308"));
+	/* Every double from 1e-4 up to a few hundred ulps above it. */
+	for (double d = nextafter(1e-4, 0), i = 0; i < 500; i++, d = nextafter(d, 1))
+		assert_both_same(d);
+}
+
+/*
+ * Short decimals m / 10^k of every length and place count, as the division
+ * and as strtod reads the decimal (the value a CSV loader stores), with
+ * their neighbours one ulp away (which the fast path must refuse or get
+ * right too).
+ */
+static void
+test_format_double_short_decimals(void **state)
+{
+	uint64_t	seed = 2;
+	char		text[64];
+
+	(void) state;
+	for (int i = 0; i < 1500000; i++)
+	{
+		uint64_t	r = next_random(&seed);
+		int			k = (int) (r % 12);
+		/* 1 to 17 digits, more often short ones (prices, quantities). */
+		int			digits = 1 + (int) ((r >> 8) % 17);
+		uint64_t	limit = 1;
+		uint64_t	m;
+		double		d;
+
+		for (int j = 0; j < digits; j++)
+			limit *= 10;
+		m = next_random(&seed) % limit;
+		d = (double) m / pow(10, k);
+		if (r & (UINT64_C(1) << 40))
+			d = -d;
+		assert_g15_same(d);
+		snprintf(text, sizeof text, "%s%" PRIu64 "e-%d", (r & (UINT64_C(1) << 40)) ? "-" : "", m, k);
+		d = strtod(text, NULL);
+		assert_g15_same(d);
+		if (i % 8 == 0)
+		{
+			assert_double_same(d);
+			assert_g15_same(nextafter(d, INFINITY));
+			assert_g15_same(nextafter(d, -INFINITY));
+		}
+	}
+}
+
+/* Random bit patterns: every exponent, subnormals, NaNs and infinities. */
+static void
+test_format_double_random_bits(void **state)
+{
+	uint64_t	seed = 3;
+
+	(void) state;
+	for (int i = 0; i < 1000000; i++)
+	{
+		double		d = double_from_bits(next_random(&seed));
+
+		assert_g15_same(d);
+		if (i % 8 == 0)
+			assert_double_same(d);
+	}
+	/* Random doubles where the fast path lives (1e-4 .. 1e15). */
+	for (int i = 0; i < 1000000; i++)
+	{
+		uint64_t	r = next_random(&seed);
+		double		d = ldexp((double) (r >> 11) / 0x1p53, -13 + (int) (r % 63));
+
+		assert_g15_same(d);
+		if (i % 8 == 0)
+			assert_double_same(d);
+	}
+}
+
 int
 main(void)
 {
@@ -189,6 +398,10 @@ main(void)
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_error_set),
 		cmocka_unit_test(test_error_quote),
+		cmocka_unit_test(test_format_int64),
+		cmocka_unit_test(test_format_double_edges),
+		cmocka_unit_test(test_format_double_short_decimals),
+		cmocka_unit_test(test_format_double_random_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
