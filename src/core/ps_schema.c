@@ -513,15 +513,12 @@ c_locale_init(void)
 	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t) 0);
 }
 
-/* Decimal floats, NaN and [+-]Inf/Infinity (any case) into a double. */
+/* NaN and [+-]Inf/Infinity, any case. */
 static parse_result
-parse_float(const char *s, size_t len, double *out)
+parse_float_word(const char *s, size_t len, double *out)
 {
-	char		buf[PS_FLOAT_TEXT_MAX + 1];
 	const char *word = s;
 	size_t		wlen = len;
-	char	   *end;
-	double		d;
 
 	if (len > 0 && (s[0] == '+' || s[0] == '-'))
 	{
@@ -538,12 +535,27 @@ parse_float(const char *s, size_t len, double *out)
 		*out = s[0] == '-' ? -INFINITY : INFINITY;
 		return PARSE_OK;
 	}
+	return PARSE_SYNTAX;
+}
+
+/*
+ * Decimal floats, NaN and [+-]Inf/Infinity (any case) into a double.  The
+ * words are looked for only in what is not decimal syntax: numbers, the
+ * common case, skip them.
+ */
+static parse_result
+parse_float(const char *s, size_t len, double *out)
+{
+	char		buf[PS_FLOAT_TEXT_MAX + 1];
+	char	   *end;
+	double		d;
+
 	if (len > PS_FLOAT_TEXT_MAX)
 		return PARSE_SYNTAX;
 	switch (decimal_float_parse(s, len, out))
 	{
 		case DECIMAL_INVALID:
-			return PARSE_SYNTAX;
+			return parse_float_word(s, len, out);
 		case DECIMAL_EXACT:
 			return PARSE_OK;
 		case DECIMAL_NEEDS_STRTOD:
