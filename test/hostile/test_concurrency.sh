@@ -41,9 +41,11 @@ WORKERS=()
 cleanup() {
 	touch "$TMP/state/writers_done" 2>/dev/null
 	for p in "${WORKERS[@]}"; do kill "$p" 2>/dev/null; done
+	# The pid file names pulsorad itself, also when a wrapper (runuser) started it.
+	[ -n "${DIR:-}" ] && kill "$(cat "$DIR/pulsorad.pid" 2>/dev/null)" 2>/dev/null
 	kill "${OWNER_PID:-}" 2>/dev/null
 	wait 2>/dev/null
-	rm -rf "$TMP" "$DIR"
+	rm -rf "$TMP" "${DIR:-}"
 }
 trap cleanup EXIT
 mkdir "$TMP/state"
@@ -114,7 +116,6 @@ check "the catalog's min/max are the first and last rows" "$ends" "$bounds"
 check "the export has each (writer, load, seq) once" 0 \
 	"$(tail -n +2 "$TMP/export.csv" | cut -d, -f2-4 | sort | uniq -d | wc -l)"
 
-# The pid file names pulsorad itself, also when a wrapper (runuser) started it.
 kill -TERM "$(cat "$DIR/pulsorad.pid")"
 wait "$OWNER_PID"
 check "the owner stops cleanly" 0 "$?"
