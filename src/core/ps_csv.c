@@ -71,7 +71,7 @@
 #define CSV_BATCH_RECORDS 2048
 #define CSV_BATCH_BYTES ((size_t) 512 << 10)
 #define CSV_VALID_OPTIONS \
-	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup"
+	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup, series_key"
 
 static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
 
@@ -258,6 +258,16 @@ ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_erro
 		if (strlen(value) != 1 || !csv_char_valid(value[0]))
 			return BAD_VALUE("expected one character other than CR or LF");
 		*character = value[0];
+		return PS_OK;
+	}
+	if (strcmp(key, "series_key") == 0)
+	{
+		size_t		len = strlen(value);
+
+		if (len >= sizeof(o->series_key))
+			return BAD_VALUE("expected at most 8 column names");
+		memcpy(o->series_key, value, len + 1);
+		o->series_key_set = true;
 		return PS_OK;
 	}
 	if (strcmp(key, "time_column") == 0)
@@ -474,6 +484,7 @@ csv_begin_load(ps_csv_load *cl)
 	spec.input = input;
 	spec.add_columns = cl->opt.add_columns;
 	spec.dedup = cl->opt.dedup;
+	spec.series_key = cl->opt.series_key_set ? cl->opt.series_key : NULL;
 	if (ps_load_begin(cl->st, &spec, &cl->ld, &e) != PS_OK)
 	{
 		ps_schema_free(input);

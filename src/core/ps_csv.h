@@ -73,6 +73,9 @@ typedef struct ps_csv_options {
 	ps_on_error on_error;
 	bool		add_columns;
 	bool		dedup;
+	/* series_key=a,b (ps_load_spec.series_key); unset: inferred */
+	bool		series_key_set;
+	char		series_key[PS_MAX_SERIES_COLUMNS * (PS_MAX_NAME + 1)];
 	uint64_t	max_field_bytes;	/* default 16 MiB (ingestion.max_field_mb); 1 B..1 GiB */
 	uint32_t	batch_size;		/* rows sampled for inference (>= 1); default 10000 */
 } ps_csv_options;
@@ -82,7 +85,7 @@ void		ps_csv_options_default(ps_csv_options *o);
 /*
  * Set one option from its text form, as given in a REST query parameter or a
  * jsonb key: header, delimiter, quote, time_column, time_unit, timezone,
- * on_error, add_columns, dedup.  Unknown keys and bad values are PS_EINVAL
+ * on_error, add_columns, dedup, series_key.  Unknown keys and bad values are PS_EINVAL
  * with a message naming the option.
  */
 ps_status	ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_error *err);

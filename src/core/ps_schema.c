@@ -8,9 +8,11 @@
  * _deserialize all enforce them through the same checks, so a schema read
  * from the catalog is as trustworthy as a freshly built one.
  *
- * Serialized layout (version 1):
- *   u8 version (1) | varint ncolumns | varint time_index
+ * Serialized layout (version 2; version 1 lacks the series key and is still
+ * read, for stores being upgraded):
+ *   u8 version (2) | varint ncolumns | varint time_index
  *   | ncolumns x (varint name length | name bytes | u8 type)
+ *   | varint nseries | nseries x varint column index
  * Nullability is not stored: it follows from time_index.
  *
  * Text conversion is strict: no surrounding spaces, no hex, no trailing
@@ -33,6 +35,7 @@
 #include <strings.h>
 
 #define PS_SCHEMA_FORMAT_V1 1
+#define PS_SCHEMA_FORMAT_V2 2
 /* Longer text is not a number worth reading (and is not copied). */
 #define PS_FLOAT_TEXT_MAX 400
 
@@ -210,6 +213,8 @@ ps_schema_copy(const ps_schema *src)
 	if (s == NULL)
 		return NULL;
 	s->time_index = src->time_index;
+	s->nseries = src->nseries;
+	memcpy(s->series, src->series, sizeof(s->series));
 	for (uint32_t i = 0; i < src->ncolumns; i++)
 	{
 		s->columns[i] = src->columns[i];
@@ -241,6 +246,15 @@ ps_schema_add_column(ps_schema *s, const char *name, ps_type type, ps_error *err
 	s->columns = cols;
 	/* On failure ncolumns is unchanged: the schema is as it was. */
 	return schema_push_column(s, name, strlen(name), type, PS_EINVAL, err);
+}
+
+bool
+ps_schema_is_series(const ps_schema *s, uint32_t column)
+{
+	for (uint32_t i = 0; i < s->nseries; i++)
+		if (s->series[i] == column)
+			return true;
+	return false;
 }
 
 int
@@ -284,7 +298,7 @@ ps_schema_serialize(const ps_schema *s, ps_buf *out)
 	size_t		start = out->len;
 	ps_status	st;
 
-	st = ps_buf_append_u8(out, PS_SCHEMA_FORMAT_V1);
+	st = ps_buf_append_u8(out, PS_SCHEMA_FORMAT_V2);
 	if (st == PS_OK)
 		st = ps_buf_append_varint(out, s->ncolumns);
 	if (st == PS_OK)
@@ -299,9 +313,37 @@ ps_schema_serialize(const ps_schema *s, ps_buf *out)
 		if (st == PS_OK)
 			st = ps_buf_append_u8(out, (uint8_t) s->columns[i].type);
 	}
+	if (st == PS_OK)
+		st = ps_buf_append_varint(out, s->nseries);
+	for (uint32_t i = 0; i < s->nseries && st == PS_OK; i++)
+		st = ps_buf_append_varint(out, s->series[i]);
 	if (st != PS_OK)
 		out->len = start;
 	return st;
+}
+
+/* The series key of a version-2 schema: valid, distinct key-able columns. */
+static ps_status
+read_series_key(ps_reader *r, ps_schema *s, ps_error *err)
+{
+	uint64_t	n, col;
+
+	if (ps_read_varint(r, &n) != PS_OK || n > PS_MAX_SERIES_COLUMNS)
+		return ps_error_set(err, PS_ECORRUPT, "corrupt schema: bad series key");
+	for (uint64_t i = 0; i < n; i++)
+	{
+		ps_type		t;
+
+		if (ps_read_varint(r, &col) != PS_OK || col >= s->ncolumns || col == s->time_index ||
+			ps_schema_is_series(s, (uint32_t) col))
+			return ps_error_set(err, PS_ECORRUPT, "corrupt schema: bad series key column");
+		t = s->columns[col].type;
+		if (t != PS_TYPE_STRING && t != PS_TYPE_INTEGER && t != PS_TYPE_BOOLEAN)
+			return ps_error_set(err, PS_ECORRUPT, "corrupt schema: series key column of type %s",
+								ps_type_name(t));
+		s->series[s->nseries++] = (uint32_t) col;
+	}
+	return PS_OK;
 }
 
 ps_status
@@ -317,7 +359,7 @@ ps_schema_deserialize(const void *p, size_t n, ps_schema **out, ps_error *err)
 	ps_reader_init(&r, p, n);
 	if (ps_read_u8(&r, &version) != PS_OK)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt schema: empty");
-	if (version != PS_SCHEMA_FORMAT_V1)
+	if (version != PS_SCHEMA_FORMAT_V1 && version != PS_SCHEMA_FORMAT_V2)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt schema: unknown format version %u", version);
 	if (ps_read_varint(&r, &ncolumns) != PS_OK || ps_read_varint(&r, &time_index) != PS_OK)
 		return ps_error_set(err, PS_ECORRUPT, "corrupt schema: truncated header");
@@ -347,6 +389,8 @@ ps_schema_deserialize(const void *p, size_t n, ps_schema **out, ps_error *err)
 			st = schema_push_column(s, (const char *) name, (size_t) len, (ps_type) type,
 									PS_ECORRUPT, err);
 	}
+	if (st == PS_OK && version == PS_SCHEMA_FORMAT_V2)
+		st = read_series_key(&r, s, err);
 	if (st == PS_OK)
 		st = schema_check(s, PS_ECORRUPT, err);
 	if (st == PS_OK && ps_reader_left(&r) != 0)

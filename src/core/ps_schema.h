@@ -22,6 +22,7 @@
 
 #define PS_MAX_COLUMNS 1600		/* as PostgreSQL's MaxHeapAttributeNumber */
 #define PS_MAX_NAME 128			/* bytes, table and column names */
+#define PS_MAX_SERIES_COLUMNS 8	/* columns in a series key */
 
 typedef struct ps_column {
 	char	   *name;		/* owned, NUL-terminated */
@@ -33,6 +34,13 @@ typedef struct ps_schema {
 	uint32_t	ncolumns;
 	ps_column  *columns;	/* owned */
 	uint32_t	time_index;	/* index of the time column in columns */
+	/*
+	 * The series key (ps_series.h): nseries column indexes, in key order, of
+	 * STRING, INTEGER or BOOLEAN columns other than the time column; 0 = the
+	 * table has no series key.
+	 */
+	uint32_t	nseries;
+	uint32_t	series[PS_MAX_SERIES_COLUMNS];
 } ps_schema;
 
 void		ps_schema_free(ps_schema *s);	/* frees contents and s itself; NULL ok */
@@ -51,6 +59,8 @@ int			ps_schema_find(const ps_schema *s, const char *name);	/* index or -1 */
 uint32_t	ps_schema_value_count(const ps_schema *s);
 /* Fills types[0..value_count) ; caller provides the array. */
 void		ps_schema_value_types(const ps_schema *s, ps_type *types);
+/* True when column is part of the series key. */
+bool		ps_schema_is_series(const ps_schema *s, uint32_t column);
 /* Map a schema column index to its value-column index; UINT32_MAX for the time column. */
 uint32_t	ps_schema_value_index(const ps_schema *s, uint32_t column);
 

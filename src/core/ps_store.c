@@ -47,6 +47,7 @@
 
 #include "ps_buf.h"
 #include "ps_row.h"
+#include "ps_series.h"
 
 #define STORE_FORMAT_VERSION 1
 #define TABLE_RECORD_VERSION 1
@@ -187,6 +188,15 @@ struct ps_scan {
 	bool		started;
 	uint64_t	to_skip;
 	uint64_t	remaining;		/* UINT64_MAX = unlimited */
+	/* Series filters: per filter, its value column and accepted values. */
+	uint32_t	nfilters;
+	uint32_t	filter_col[PS_MAX_SERIES_COLUMNS];
+	uint32_t	filter_nvalues[PS_MAX_SERIES_COLUMNS];
+	ps_value   *filter_values[PS_MAX_SERIES_COLUMNS];
+	ps_buf		filter_strings;	/* the filter values' string bytes */
+	ps_type    *value_types;
+	ps_value   *decoded;
+	uint32_t	nvalue;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -1224,6 +1234,10 @@ plan_load_schema(ps_load *ld, const ps_table *t, const ps_load_spec *spec, ps_er
 			return ps_error_set(err, PS_ENOMEM, "out of memory");
 		for (uint32_t i = 0; i < in->ncolumns; i++)
 			ld->input_map[i] = i;
+		if (!spec->series_key)
+			ps_series_key_infer(ld->schema);
+		else
+			return ps_series_key_set(ld->schema, spec->series_key, err);
 		return PS_OK;
 	}
 
@@ -2149,12 +2163,97 @@ big_scan_rows(const ps_store *st)
 	return ((uint64_t) st->opts.block_cache_mb << 20) / CACHED_ROW_BYTES / 4;
 }
 
+/* Resolve spec's series filters against the scan's schema and copy their values. */
+static ps_status
+scan_set_filters(ps_scan *sc, const ps_scan_spec *spec, ps_error *err)
+{
+	const ps_schema *s = sc->schema;
+	size_t		bytes = 0;
+
+	if (spec->nfilters > PS_MAX_SERIES_COLUMNS)
+		return ps_error_set(err, PS_EINVAL, "too many series filters (at most %d)",
+							PS_MAX_SERIES_COLUMNS);
+	sc->nvalue = ps_schema_value_count(s);
+	sc->value_types = malloc((sc->nvalue + 1) * sizeof(ps_type));
+	sc->decoded = malloc((sc->nvalue + 1) * sizeof(ps_value));
+	if (!sc->value_types || !sc->decoded)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	ps_schema_value_types(s, sc->value_types);
+	for (uint32_t f = 0; f < spec->nfilters; f++)
+		for (uint32_t i = 0; i < spec->filters[f].nvalues; i++)
+			if (!spec->filters[f].values[i].is_null &&
+				ps_schema_find(s, spec->filters[f].column) >= 0 &&
+				s->columns[ps_schema_find(s, spec->filters[f].column)].type == PS_TYPE_STRING)
+				bytes += spec->filters[f].values[i].v.s.len;
+	if (ps_buf_reserve(&sc->filter_strings, bytes + 1) != PS_OK)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	for (uint32_t f = 0; f < spec->nfilters; f++)
+	{
+		const ps_series_filter *flt = &spec->filters[f];
+		int			col = flt->column ? ps_schema_find(s, flt->column) : -1;
+
+		if (col < 0 || !ps_schema_is_series(s, (uint32_t) col))
+			return ps_error_set(err, PS_EINVAL, "column \"%s\" is not in the series key of table \"%s\"",
+								flt->column ? flt->column : "", spec->table);
+		sc->filter_col[f] = ps_schema_value_index(s, (uint32_t) col);
+		sc->filter_nvalues[f] = flt->nvalues;
+		if (!(sc->filter_values[f] = malloc((flt->nvalues + 1) * sizeof(ps_value))))
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < flt->nvalues; i++)
+		{
+			ps_value	v = flt->values[i];
+
+			if (!v.is_null && s->columns[col].type == PS_TYPE_STRING)
+			{
+				/* Reserved above: the buffer does not move. */
+				v.v.s.ptr = (const char *) sc->filter_strings.data + sc->filter_strings.len;
+				ps_buf_append(&sc->filter_strings, flt->values[i].v.s.ptr, v.v.s.len);
+			}
+			sc->filter_values[f][i] = v;
+		}
+		sc->nfilters++;
+	}
+	return PS_OK;
+}
+
+static bool
+value_equal(ps_type t, const ps_value *a, const ps_value *b)
+{
+	if (a->is_null || b->is_null)
+		return a->is_null == b->is_null;
+	if (t == PS_TYPE_STRING)
+		return a->v.s.len == b->v.s.len && memcmp(a->v.s.ptr, b->v.s.ptr, a->v.s.len) == 0;
+	if (t == PS_TYPE_BOOLEAN)
+		return a->v.b == b->v.b;
+	return a->v.i == b->v.i;
+}
+
+/* Does a stored row pass every series filter? */
+static bool
+row_passes_filters(ps_scan *sc, const char *v, size_t vlen)
+{
+	if (ps_row_decode(sc->value_types, sc->nvalue, v, vlen, sc->decoded, NULL, NULL) != PS_OK)
+		return false;
+	for (uint32_t f = 0; f < sc->nfilters; f++)
+	{
+		uint32_t	c = sc->filter_col[f];
+		bool		hit = false;
+
+		for (uint32_t i = 0; i < sc->filter_nvalues[f] && !hit; i++)
+			hit = value_equal(sc->value_types[c], &sc->decoded[c], &sc->filter_values[f][i]);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
 ps_status
 ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err)
 {
 	ps_scan    *sc;
 	ps_table   *t;
 	bool		no_memory, big_scan;
+	ps_status	rc;
 
 	*out = NULL;
 	if (spec->lo > spec->hi)
@@ -2202,6 +2301,11 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	rocksdb_readoptions_set_iterate_lower_bound(sc->ro, (const char *) sc->lower, PS_KEY_LEN);
 	rocksdb_readoptions_set_iterate_upper_bound(sc->ro, (const char *) sc->upper, sc->upper_len);
 	sc->it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_data);
+	if (spec->nfilters > 0 && (rc = scan_set_filters(sc, spec, err)) != PS_OK)
+	{
+		ps_scan_close(sc);
+		return rc;
+	}
 	sc->descending = spec->descending;
 	sc->to_skip = spec->offset;
 	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
@@ -2266,6 +2370,8 @@ ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
 		ps_key_decode((const uint8_t *) k, &tid, &row->time, &row->row_id);
 		if (sc->ninflight > 0 && row_in_flight(sc, row->row_id, v, vlen))
 			continue;
+		if (sc->nfilters > 0 && !row_passes_filters(sc, v, vlen))
+			continue;
 		if (sc->to_skip > 0)
 		{
 			sc->to_skip--;
@@ -2297,5 +2403,10 @@ ps_scan_close(ps_scan *sc)
 	}
 	ps_schema_free(sc->schema);
 	free(sc->inflight);
+	for (uint32_t f = 0; f < PS_MAX_SERIES_COLUMNS; f++)
+		free(sc->filter_values[f]);
+	ps_buf_free(&sc->filter_strings);
+	free(sc->value_types);
+	free(sc->decoded);
 	free(sc);
 }

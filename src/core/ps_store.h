@@ -80,6 +80,7 @@ typedef struct ps_table_info {
 	int64_t		min_time;		/* valid only when row_count > 0 */
 	int64_t		max_time;
 	bool		dedup;
+	uint64_t	nseries;		/* distinct series-key values (0 without a key) */
 } ps_table_info;
 
 /* All committed tables, sorted by name.  *out is one malloc'd array (free()). */
@@ -126,6 +127,12 @@ typedef struct ps_load_spec {
 	const ps_schema *input;
 	bool		add_columns;
 	bool		dedup;			/* only used when the load creates the table */
+	/*
+	 * Only used when the load creates the table: the series key as the load
+	 * option series_key gives it ("a,b"; "" = none, ps_series_key_set), or
+	 * NULL to infer it (ps_series_key_infer).  Borrowed for ps_load_begin.
+	 */
+	const char *series_key;
 } ps_load_spec;
 
 ps_status	ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *err);
@@ -160,12 +167,29 @@ void		ps_load_abort(ps_load *ld);
 
 /* ---- scans ---- */
 
+/*
+ * A series filter: rows whose series-key column `column` equals one of
+ * values[0..nvalues) (none: no row).  Values have the column's type; a NULL
+ * value matches NULL keys.  Borrowed for ps_scan_open only.
+ */
+typedef struct ps_series_filter {
+	const char *column;
+	const ps_value *values;
+	uint32_t	nvalues;
+} ps_series_filter;
+
 typedef struct ps_scan_spec {
 	const char *table;
 	int64_t		lo, hi;			/* inclusive time bounds */
 	bool		descending;
 	uint64_t	offset;
 	uint64_t	limit;			/* 0 = no limit */
+	/*
+	 * Filters on series-key columns, all of which a row must pass.  A
+	 * column that is not in the table's series key is PS_EINVAL.
+	 */
+	const ps_series_filter *filters;
+	uint32_t	nfilters;
 } ps_scan_spec;
 
 /*

@@ -35,6 +35,9 @@ assert_schema_equal(const ps_schema *a, const ps_schema *b)
 {
 	assert_int_equal(a->ncolumns, b->ncolumns);
 	assert_int_equal(a->time_index, b->time_index);
+	assert_int_equal(a->nseries, b->nseries);
+	for (uint32_t i = 0; i < a->nseries; i++)
+		assert_int_equal(a->series[i], b->series[i]);
 	for (uint32_t i = 0; i < a->ncolumns; i++)
 	{
 		assert_string_equal(a->columns[i].name, b->columns[i].name);
@@ -190,7 +193,7 @@ test_serialize_round_trip(void **state)
 	static char names[PS_MAX_COLUMNS][16];
 	static const char *ptrs[PS_MAX_COLUMNS];
 	static ps_type types[PS_MAX_COLUMNS];
-	const uint8_t expect_head[] = {1, 4, 1, 6, 's', 'y', 'm', 'b', 'o', 'l', PS_TYPE_STRING};
+	const uint8_t expect_head[] = {2, 4, 1, 6, 's', 'y', 'm', 'b', 'o', 'l', PS_TYPE_STRING};
 
 	(void) state;
 	assert_int_equal(ps_schema_add_column(s, "caf\xC3\xA9", PS_TYPE_BOOLEAN, NULL), PS_OK);

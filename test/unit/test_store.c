@@ -767,6 +767,100 @@ test_bulk_crash_rolls_back(void **state)
 	assert_int_equal(count_all(f, "t"), 600);
 }
 
+/* Scan with one filter on column col; returns rows, checks time order and the symbols seen. */
+static size_t
+scan_filtered(fixture *f, const char *table, const char *col, const char *const *syms, uint32_t n,
+			  bool desc, ps_status expect)
+{
+	ps_value	vals[8];
+	ps_series_filter flt = {.column = col, .values = vals, .nvalues = n};
+	ps_scan_spec spec = {.table = table, .lo = INT64_MIN, .hi = INT64_MAX, .descending = desc,
+	.filters = &flt, .nfilters = 1};
+	ps_type		types[2] = {PS_TYPE_FLOAT, PS_TYPE_STRING};
+	ps_value	row_vals[2];
+	ps_scan    *sc;
+	ps_scan_row row;
+	bool		done = false;
+	size_t		rows = 0;
+	int64_t		last = desc ? INT64_MAX : INT64_MIN;
+	ps_error	err;
+
+	memset(vals, 0, sizeof(vals));
+	for (uint32_t i = 0; i < n; i++)
+	{
+		vals[i].v.s.ptr = syms[i];
+		vals[i].v.s.len = (uint32_t) strlen(syms[i]);
+	}
+	assert_int_equal(ps_scan_open(f->st, &spec, &sc, &err), expect);
+	if (expect != PS_OK)
+		return 0;
+	for (;;)
+	{
+		bool		known = false;
+
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		if (done)
+			break;
+		assert_true(desc ? row.time <= last : row.time >= last);
+		last = row.time;
+		assert_int_equal(ps_row_decode(types, 2, row.value, row.value_len, row_vals, NULL, &err),
+						 PS_OK);
+		for (uint32_t i = 0; i < n; i++)
+			known |= row_vals[1].v.s.len == strlen(syms[i]) &&
+				memcmp(row_vals[1].v.s.ptr, syms[i], row_vals[1].v.s.len) == 0;
+		assert_true(known);
+		rows++;
+	}
+	ps_scan_close(sc);
+	return rows;
+}
+
+static void
+test_series_key_and_filters(void **state)
+{
+	fixture    *f = *state;
+	static const char *const syms[] = {"A", "B", "C"};
+	static const char *const ac[] = {"C", "A"};
+	static const char *const none[] = {"Z"};
+	ps_schema  *s = tick_schema();
+	ps_schema  *got = NULL;
+	ps_load_spec spec = {.table = "nokey", .input = s, .series_key = ""};
+	ps_load    *ld = begin(f, "t", false);
+	ps_error	err;
+
+	(void) state;
+	for (int i = 0; i < 3000; i++)
+		append(ld, (int64_t) (i % 1000) * 1000 + i / 1000, (double) i, syms[i % 3]);
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	/* "sym" is inferred as the key. */
+	assert_int_equal(ps_store_table_info(f->st, "t", NULL, &got, &err), PS_OK);
+	assert_int_equal(got->nseries, 1);
+	assert_int_equal(got->series[0], 2);
+	ps_schema_free(got);
+	assert_int_equal(scan_filtered(f, "t", "sym", ac, 2, false, PS_OK), 2000);
+	assert_int_equal(scan_filtered(f, "t", "sym", ac, 2, true, PS_OK), 2000);
+	assert_int_equal(scan_filtered(f, "t", "sym", syms, 1, false, PS_OK), 1000);
+	assert_int_equal(scan_filtered(f, "t", "sym", none, 1, false, PS_OK), 0);
+	assert_int_equal(scan_filtered(f, "t", "sym", none, 0, false, PS_OK), 0);
+	scan_filtered(f, "t", "price", ac, 1, false, PS_EINVAL);
+	scan_filtered(f, "t", "nope", ac, 1, false, PS_EINVAL);
+	reopen(f);
+	assert_int_equal(scan_filtered(f, "t", "sym", syms + 1, 1, true, PS_OK), 1000);
+
+	/* series_key="" : no key, so no filter on sym. */
+	ld = NULL;
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_OK);
+	append(ld, 1, 1.0, "A");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	scan_filtered(f, "nokey", "sym", ac, 1, false, PS_EINVAL);
+	/* A bad key is refused at begin, naming the option. */
+	spec.table = "badkey";
+	spec.series_key = "price";
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_EINVAL);
+	assert_non_null(strstr(err.message, "series_key"));
+	ps_schema_free(s);
+}
+
 static void
 test_second_open_is_locked(void **state)
 {
@@ -795,6 +889,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_many_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_is_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series_key_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_load_commit_and_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_crash_rolls_back, setup, teardown),
 	};
