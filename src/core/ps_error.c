@@ -33,6 +33,7 @@ ps_strerror(ps_status code)
 		case PS_EPERM: return "permission denied";
 		case PS_ECONN: return "connection failed";
 		case PS_EINTERNAL: return "internal error";
+		case PS_EFORMAT: return "store format needs an upgrade";
 	}
 	/* Codes arrive over the wire, so an unknown value is possible. */
 	return "unknown error";

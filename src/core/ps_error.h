@@ -32,7 +32,8 @@ typedef enum ps_status {
 	PS_ETIME = 13,		/* time value unparsable or out of range */
 	PS_EPERM = 14,		/* not allowed (auth, privilege) */
 	PS_ECONN = 15,		/* connection to the owner failed or was lost */
-	PS_EINTERNAL = 16	/* a bug: should never happen */
+	PS_EINTERNAL = 16,	/* a bug: should never happen */
+	PS_EFORMAT = 17		/* the store is of an older format: upgrade it */
 } ps_status;
 
 #define PS_ERROR_MESSAGE_MAX 512

@@ -1,7 +1,8 @@
 /*
- * ps_store.h — the storage engine: one RocksDB per data directory with two
- * column families, "catalog" and "data", and the transactional load, scan,
- * delete and drop operations on time-series tables.
+ * ps_store.h — the storage engine: one RocksDB per data directory holding
+ * tables as series-partitioned columnar blocks (store format 2, see
+ * ps_store_int.h and DESIGN §2), and the transactional load, scan, delete
+ * and drop operations on them.
  *
  * Invariants:
  *  - One ps_store per data directory per machine: ps_store_open takes
@@ -9,14 +10,13 @@
  *  - All functions are thread-safe: any number of loads, scans and catalog
  *    calls may run at once on one ps_store from different threads.  A single
  *    ps_load or ps_scan handle is used by one thread at a time.
- *  - A load is a transaction.  Its rows carry row ids from a range reserved
- *    in the catalog for that load (high 32 bits: the table's load sequence,
- *    never reused; low 32 bits: row number within the load), or, for dedup tables, a content
- *    hash with the load tag in the value.  The catalog marks the load "in
- *    flight" (with the time span written so far) before any of its rows are
- *    written; scans skip in-flight rows; commit is one catalog WriteBatch that
- *    removes the mark and updates the table's count and time bounds; abort and
- *    crash recovery (at open) delete the load's rows, then the mark.
+ *  - A load is a transaction.  It takes a load sequence from its table
+ *    (never reused) and writes blocks whose keys carry it; the catalog marks
+ *    the load "in flight" before any block is written and journals every
+ *    block it writes; scans skip blocks of in-flight loads; commit is one
+ *    catalog WriteBatch that removes the mark and the journal and updates
+ *    the table's count and time bounds; abort and crash recovery (at open)
+ *    delete the journaled blocks, then the mark.
  *  - Table count/min/max in the catalog always equal what a full scan sees.
  *  - A load that creates a table or adds columns changes the schema only at
  *    commit; until then the table (or the columns) are invisible to others.
@@ -49,17 +49,7 @@ typedef struct ps_store_options {
 	int			compression;			/* 0 none, 1 lz4 (default), 2 zstd */
 	int			bottommost_compression;	/* of the last level, where compaction
 										 * leaves most rows: same codes, default 2 */
-	uint32_t	batch_size;				/* rows per WriteBatch in loads, default 10000 */
-	/*
-	 * A load (not dedup) past this many rows writes the rest of its rows
-	 * that arrive in time order to SST files ingested into RocksDB (no WAL,
-	 * no memtable, no compaction when they do not overlap other data);
-	 * smaller loads and out-of-order rows go through WriteBatches.
-	 * Default 65536; UINT64_MAX never bulk-loads.
-	 */
-	uint64_t	bulk_min_rows;
-	uint64_t	bulk_file_bytes;		/* a bulk file is ingested once it holds this many
-										 * key and value bytes, default 128 MiB */
+	uint32_t	batch_size;				/* rows a load's WriteBatch of blocks gathers, default 10000 */
 } ps_store_options;
 
 void		ps_store_options_default(ps_store_options *o);
@@ -148,9 +138,8 @@ const uint32_t *ps_load_input_map(const ps_load *ld);
 /*
  * Append one row: values[0..ncolumns of ps_load_schema) in table-schema
  * order (the time column's value is the row time and must not be NULL).
- * Rows are buffered in batches of batch_size rows (or 8 MiB), written by a
- * thread of the load while the next batch fills (see bulk_min_rows for SST
- * files).  Errors: PS_EINVAL for a bad value (NULL time, invalid UTF-8); the
+ * Rows are buffered per series in open blocks (ps_block.h); sealed blocks
+ * are written in WriteBatches of about batch_size rows (or 4 MiB).  Errors: PS_EINVAL for a bad value (NULL time, invalid UTF-8); the
  * load stays usable (the row is not added).  Storage errors make the load
  * unusable (abort it); they surface at a later append or at commit.
  */
@@ -200,7 +189,6 @@ typedef struct ps_scan_spec {
 
 typedef struct ps_scan_row {
 	int64_t		time;
-	uint64_t	row_id;
 	const void *value;		/* stored value bytes, valid until the next call */
 	size_t		value_len;
 } ps_scan_row;

@@ -3,12 +3,16 @@
  *
  *   pulsorad -D DIR [-c FILE] [--host H] [--port P] [--no-rest]
  *            [--postmaster-pid PID] [--log-file PATH]
+ *   pulsorad -D DIR --compact | --upgrade
  *
  * Start-up order is what makes "one owner per directory" hold: create DIR
- * (0700), read or create its pulsora.toml, open the store — which takes
- * RocksDB's LOCK, so a second owner fails here, naming the first one's pid —
- * and only then write DIR/pulsorad.pid, start REST and the native protocol
- * listener (which replaces a stale socket).  An owner started by PostgreSQL
+ * (0700), read or create its pulsora.toml, take an exclusive lock on
+ * DIR/pulsorad.lock — so a second owner fails here, naming the first one's
+ * pid — write DIR/pulsorad.pid, and only then open the store (RocksDB takes
+ * its own LOCK too) and run crash recovery, start REST and the native
+ * protocol listener (which replaces a stale socket).  The pid file is there
+ * while recovery runs, so a client that finds a live pid and no socket yet
+ * knows the owner is starting and waits.  An owner started by PostgreSQL
  * (--postmaster-pid, kind "autostart") serves REST only when the config says
  * so and merely warns when the REST port is taken; one started by hand
  * ("manual") fails instead.
@@ -32,11 +36,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/ps_store.h"
+#include "core/ps_upgrade.h"
 #include "proto/ps_client.h"
 #include "proto/ps_proto_server.h"
 #include "ps_config.h"
@@ -56,6 +62,7 @@ typedef struct options {
 	long		postmaster_pid;	/* 0: started by hand */
 	const char *log_file;
 	bool		compact;		/* compact the store and exit */
+	bool		upgrade;		/* convert a format-1 store and exit */
 } options;
 
 static void
@@ -73,6 +80,7 @@ usage(FILE *out)
 			"      --postmaster-pid PID  started by PostgreSQL: exit when PID is gone\n"
 			"      --log-file PATH       append stdout and stderr to PATH\n"
 			"      --compact             compact the store fully and exit (no owner may run)\n"
+			"      --upgrade             convert a store of Pulsora 0.1 in place and exit\n"
 			"  -h, --help                this help\n"
 			"  -V, --version             print the version\n");
 }
@@ -95,7 +103,8 @@ parse_long(const char *s, long min, long max, long *out)
 static int
 parse_options(int argc, char **argv, options *o)
 {
-	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE, OPT_COMPACT };
+	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE, OPT_COMPACT,
+	OPT_UPGRADE };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'D'},
 		{"config", required_argument, NULL, 'c'},
@@ -105,6 +114,7 @@ parse_options(int argc, char **argv, options *o)
 		{"postmaster-pid", required_argument, NULL, OPT_POSTMASTER_PID},
 		{"log-file", required_argument, NULL, OPT_LOG_FILE},
 		{"compact", no_argument, NULL, OPT_COMPACT},
+		{"upgrade", no_argument, NULL, OPT_UPGRADE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -146,6 +156,7 @@ parse_options(int argc, char **argv, options *o)
 				break;
 			case OPT_LOG_FILE: o->log_file = optarg; break;
 			case OPT_COMPACT: o->compact = true; break;
+			case OPT_UPGRADE: o->upgrade = true; break;
 			case 'h': usage(stdout); return 1;
 			case 'V': printf("pulsorad %s\n", PULSORA_VERSION); return 1;
 			default: usage(stderr); return 2;
@@ -326,6 +337,76 @@ format_rest_address(const char *host, uint16_t port, char *out, size_t outlen)
 		snprintf(out, outlen, "%s:%u", host, (unsigned) port);
 }
 
+/*
+ * Take DIR/pulsorad.lock (flock, held until exit); false, logged, when
+ * another process holds it: the owner, an upgrade or a compaction.
+ */
+static bool
+lock_data_dir(const char *dir, const char *pid_path)
+{
+	char		path[PATH_MAX];
+	int			fd;
+
+	snprintf(path, sizeof path, "%s/pulsorad.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+	{
+		ps_log(PS_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		long		pid = read_pid_file(pid_path);
+
+		if (pid > 0)
+			ps_log(PS_LOG_ERROR, "data directory %s is owned by pulsorad pid %ld", dir, pid);
+		else
+			ps_log(PS_LOG_ERROR, "data directory %s is in use by another pulsorad (an upgrade or a compaction)",
+				   dir);
+		close(fd);
+		return false;
+	}
+	return true;				/* fd stays open: the lock lives as long as we do */
+}
+
+static void
+store_options(const ps_config *cfg, ps_store_options *so)
+{
+	ps_store_options_default(so);
+	so->sync = cfg->sync;
+	so->write_buffer_size_mb = cfg->write_buffer_size_mb;
+	so->block_cache_mb = cfg->block_cache_mb;
+	so->compression = (int) cfg->compression;
+	so->bottommost_compression = (int) cfg->bottommost_compression;
+	so->batch_size = cfg->batch_size;
+}
+
+static void
+report_upgrade(void *arg, const char *table, uint64_t done, uint64_t total)
+{
+	(void) arg;
+	fprintf(stderr, "pulsorad: upgrade: table %s: %llu of %llu rows\n", table,
+			(unsigned long long) done, (unsigned long long) total);
+}
+
+static int
+upgrade_store(const char *dir, const ps_config *cfg)
+{
+	ps_store_options so;
+	ps_error	err;
+	bool		upgraded;
+
+	store_options(cfg, &so);
+	if (ps_store_upgrade(dir, &so, report_upgrade, NULL, &upgraded, &err) != PS_OK)
+	{
+		ps_log(PS_LOG_ERROR, "upgrade of %s failed: %s", dir, err.message);
+		return 1;
+	}
+	ps_log(PS_LOG_INFO, upgraded ? "upgraded %s to store format 2" : "%s is already of store format 2",
+		   dir);
+	return 0;
+}
+
 static ps_status
 open_store(const char *dir, const ps_config *cfg, ps_store **out)
 {
@@ -333,13 +414,7 @@ open_store(const char *dir, const ps_config *cfg, ps_store **out)
 	ps_error	err;
 	ps_status	st;
 
-	ps_store_options_default(&so);
-	so.sync = cfg->sync;
-	so.write_buffer_size_mb = cfg->write_buffer_size_mb;
-	so.block_cache_mb = cfg->block_cache_mb;
-	so.compression = (int) cfg->compression;
-	so.bottommost_compression = (int) cfg->bottommost_compression;
-	so.batch_size = cfg->batch_size;
+	store_options(cfg, &so);
 	st = ps_store_open(dir, &so, out, &err);
 	if (st == PS_ELOCKED)
 	{
@@ -453,8 +528,18 @@ main(int argc, char **argv)
 	}
 	ps_log_set_level(cfg.log_level);
 
-	if (open_store(dir, &cfg, &store) != PS_OK)
+	if (!lock_data_dir(dir, pid_path))
 		return 1;
+	if (o.upgrade)
+		return upgrade_store(dir, &cfg);
+	if (!o.compact && !write_pid_file(pid_path))
+		return 1;
+	if (open_store(dir, &cfg, &store) != PS_OK)
+	{
+		if (!o.compact)
+			unlink(pid_path);
+		return 1;
+	}
 	if (o.compact)
 	{
 		ps_error	err;
@@ -468,12 +553,6 @@ main(int argc, char **argv)
 		ps_store_close(store);
 		return st == PS_OK ? 0 : 1;
 	}
-	if (!write_pid_file(pid_path))
-	{
-		ps_store_close(store);
-		return 1;
-	}
-
 	if (!cfg.rest && !o.no_rest)
 		ps_log(PS_LOG_INFO, "REST is off: [server] rest = false in %s", config_path);
 	if (cfg.rest)

@@ -1,0 +1,741 @@
+/*
+ * ps_scan.c — the block read path: time-range scans, with series filters,
+ * in time order (ascending or descending), over a consistent snapshot.
+ *
+ * A scan walks the table's time partitions in order.  For each partition it
+ * reads the metadata of the blocks that may hold matching rows (meta column
+ * family: row count and time bounds, without touching the blocks), skipping
+ * blocks of loads in flight, then merges them: a heap of cursors ordered by
+ * the time of their next row, where a block not yet decoded stands at its
+ * first (last, descending) time and is fetched and decoded only when it
+ * reaches the top.  Ties go by (series, first time, load sequence, block
+ * number, position), so equal times come out in a fixed order and
+ * overlapping blocks of one series merge as (time, load, position).
+ * Memory: the partition's block list (a few dozen bytes per block) and one
+ * decoded block per cursor whose time span is current.
+ *
+ * Rows are handed out in the row encoding (ps_row.h) holding every value
+ * column of the scan's schema; series-key values come from the dictionary.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ps_block.h"
+#include "ps_row.h"
+#include "ps_series.h"
+#include "ps_store_int.h"
+
+typedef struct block_ref {
+	uint8_t		key[PS_BLOCK_KEY_LEN];
+	uint32_t	series;
+	int64_t		min_time, max_time;
+} block_ref;
+
+typedef struct cursor {
+	const block_ref *ref;
+	ps_block_reader *r;			/* NULL until decoded */
+	uint32_t	pos;			/* next row (descending: one past it) */
+	uint32_t	end;			/* where pos stops: past the last row in range (descending: the first) */
+	int64_t		at;				/* heap key: time of the next row (or block edge) */
+	uint32_t	tuple_off, tuple_len;	/* in sc->tuples */
+} cursor;
+
+struct ps_scan {
+	ps_store   *st;
+	ps_schema  *schema;
+	uint32_t	table_id;
+	uint32_t   *inflight;
+	uint32_t	ninflight;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *meta_it;
+	int64_t		lo, hi;
+	bool		descending;
+	uint64_t	to_skip;
+	uint64_t	remaining;		/* UINT64_MAX = unlimited */
+
+	bool		all_series;		/* no filter */
+	uint32_t   *series;			/* sorted ids passing the filters */
+	uint32_t	nseries;
+
+	bool		started, finished;
+	int32_t		partition;		/* the one being merged */
+	block_ref  *refs;
+	size_t		nrefs, refs_cap;
+	cursor	   *heap;
+	size_t		nheap;
+	ps_block_reader **pool;		/* decoded readers no cursor uses */
+	size_t		npool, pool_cap;
+
+	/* block and row layout */
+	uint32_t	nblock;
+	uint32_t   *block_cols;
+	ps_type    *block_types;
+	uint32_t	nvalue;
+	ps_type    *value_types;
+	uint32_t   *value_pos;		/* per schema column: its value index, or UINT32_MAX */
+	ps_value   *row;			/* per schema column */
+	ps_value   *vals;			/* value columns, for the row encoder */
+	ps_buf		out;
+	ps_buf		tuples;			/* key tuples of series seen, copied from the dictionary */
+	uint32_t   *tuple_slots;	/* series id -> index into tuple_index + 1 (open addressing) */
+	uint32_t	ntuple_slots, ntuples;
+	uint32_t   *tuple_ids, *tuple_offs;	/* per cached tuple */
+	rocksdb_pinnableslice_t *block_slice;
+};
+
+/* ------------------------------------------------------------------ opening */
+
+static bool
+value_equal(ps_type t, const ps_value *a, const ps_value *b)
+{
+	if (a->is_null || b->is_null)
+		return a->is_null == b->is_null;
+	if (t == PS_TYPE_STRING)
+		return a->v.s.len == b->v.s.len && memcmp(a->v.s.ptr, b->v.s.ptr, a->v.s.len) == 0;
+	if (t == PS_TYPE_BOOLEAN)
+		return a->v.b == b->v.b;
+	return a->v.i == b->v.i;
+}
+
+/*
+ * The ids of t's series that pass every filter, sorted.  Called under
+ * st->lock, so the dictionary stays put while tuples are read.
+ */
+static ps_status
+resolve_filters(ps_scan *sc, const ps_table *t, const ps_scan_spec *spec, ps_error *err)
+{
+	const ps_schema *s = sc->schema;
+	int			cols[PS_MAX_SERIES_COLUMNS];
+
+	if (spec->nfilters > PS_MAX_SERIES_COLUMNS)
+		return ps_error_set(err, PS_EINVAL, "too many series filters (at most %d)",
+							PS_MAX_SERIES_COLUMNS);
+	for (uint32_t f = 0; f < spec->nfilters; f++)
+	{
+		const char *name = spec->filters[f].column;
+
+		cols[f] = name ? ps_schema_find(s, name) : -1;
+		if (cols[f] < 0 || !ps_schema_is_series(s, (uint32_t) cols[f]))
+			return ps_error_set(err, PS_EINVAL,
+								"column \"%s\" is not in the series key of table \"%s\"",
+								name ? name : "", t->name);
+	}
+	if (spec->nfilters == 0)
+	{
+		sc->all_series = true;
+		return PS_OK;
+	}
+	if (!(sc->series = malloc(((size_t) t->dict.n + 1) * sizeof(uint32_t))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	for (uint32_t id = 0; id < t->dict.n; id++)
+	{
+		const uint8_t *p;
+		size_t		n;
+		bool		pass = true;
+
+		ps_series_dict_tuple(&t->dict, id, &p, &n);
+		if (ps_series_tuple_decode(s, p, n, sc->row, err) != PS_OK)
+			return PS_ECORRUPT;
+		for (uint32_t f = 0; f < spec->nfilters && pass; f++)
+		{
+			const ps_series_filter *flt = &spec->filters[f];
+			bool		hit = false;
+
+			for (uint32_t i = 0; i < flt->nvalues && !hit; i++)
+				hit = value_equal(s->columns[cols[f]].type, &sc->row[cols[f]], &flt->values[i]);
+			pass = hit;
+		}
+		if (pass)
+			sc->series[sc->nseries++] = id;
+	}
+	return PS_OK;
+}
+
+static ps_status
+prepare_layout(ps_scan *sc, ps_error *err)
+{
+	const ps_schema *s = sc->schema;
+	ps_status	rc;
+
+	if ((rc = ps_block_layout(s, &sc->block_cols, &sc->block_types, &sc->nblock, err)) != PS_OK)
+		return rc;
+	sc->nvalue = ps_schema_value_count(s);
+	sc->value_types = malloc((sc->nvalue + 1) * sizeof(ps_type));
+	sc->value_pos = malloc(s->ncolumns * sizeof(uint32_t));
+	sc->row = calloc(s->ncolumns, sizeof(ps_value));
+	sc->vals = calloc(sc->nvalue + 1, sizeof(ps_value));
+	if (!sc->value_types || !sc->value_pos || !sc->row || !sc->vals)
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	ps_schema_value_types(s, sc->value_types);
+	for (uint32_t c = 0; c < s->ncolumns; c++)
+		sc->value_pos[c] = ps_schema_value_index(s, c);
+	return PS_OK;
+}
+
+ps_status
+ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err)
+{
+	ps_scan    *sc;
+	ps_table   *t;
+	ps_status	rc = PS_OK;
+	bool		empty;
+
+	*out = NULL;
+	if (spec->lo > spec->hi)
+		return ps_error_set(err, PS_EINVAL, "scan range start is after its end");
+	if (!(sc = calloc(1, sizeof(*sc))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	sc->st = st;
+	pthread_mutex_lock(&st->lock);
+	if (!(t = ps_table_find_visible(st, spec->table, err)))
+	{
+		pthread_mutex_unlock(&st->lock);
+		free(sc);
+		return PS_ENOTFOUND;
+	}
+	sc->table_id = t->id;
+	sc->lo = spec->lo > t->min_time ? spec->lo : t->min_time;
+	sc->hi = spec->hi < t->max_time ? spec->hi : t->max_time;
+	empty = t->row_count == 0 || sc->lo > sc->hi;
+	if (!(sc->schema = ps_schema_copy(t->schema)))
+		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+	if (rc == PS_OK && t->ninflight > 0)
+	{
+		if (!(sc->inflight = malloc(t->ninflight * sizeof(uint32_t))))
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+		else
+		{
+			memcpy(sc->inflight, t->inflight, t->ninflight * sizeof(uint32_t));
+			sc->ninflight = t->ninflight;
+		}
+	}
+	if (rc == PS_OK)
+		rc = prepare_layout(sc, err);
+	if (rc == PS_OK)
+		rc = resolve_filters(sc, t, spec, err);
+	if (rc == PS_OK)
+	{
+		sc->snap = rocksdb_create_snapshot(st->db);
+		atomic_fetch_add_explicit(&st->open_scans, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (rc != PS_OK)
+	{
+		ps_scan_close(sc);
+		return rc;
+	}
+	rocksdb_set_perf_level(rocksdb_disable);
+	sc->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
+	sc->meta_it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_meta);
+	sc->descending = spec->descending;
+	sc->to_skip = spec->offset;
+	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
+	sc->finished = empty || (!sc->all_series && sc->nseries == 0);
+	*out = sc;
+	return PS_OK;
+}
+
+const ps_schema *
+ps_scan_schema(const ps_scan *sc)
+{
+	return sc->schema;
+}
+
+/* ------------------------------------------------------------------ blocks of a partition */
+
+static bool
+in_flight(const ps_scan *sc, uint32_t seq)
+{
+	for (uint32_t i = 0; i < sc->ninflight; i++)
+		if (sc->inflight[i] == seq)
+			return true;
+	return false;
+}
+
+static ps_status
+iter_status(rocksdb_iterator_t *it, ps_error *err)
+{
+	char	   *rerr = NULL;
+
+	rocksdb_iter_get_error(it, &rerr);
+	return rerr ? ps_rocks_error(err, rerr, "scan failed") : PS_OK;
+}
+
+/* Add the blocks with keys in [lower, lower's prefix + 1) that overlap the range. */
+static ps_status
+collect_range(ps_scan *sc, const uint8_t *prefix, int plen, ps_error *err)
+{
+	rocksdb_iterator_t *it = sc->meta_it;
+
+	for (rocksdb_iter_seek(it, (const char *) prefix, (size_t) plen); rocksdb_iter_valid(it);
+		 rocksdb_iter_next(it))
+	{
+		size_t		klen, vlen;
+		const uint8_t *k = (const uint8_t *) rocksdb_iter_key(it, &klen);
+		const char *v;
+		ps_block_key bk;
+		block_ref  *ref;
+		uint32_t	rows;
+		int64_t		mn, mx;
+
+		if (klen != PS_BLOCK_KEY_LEN || memcmp(k, prefix, (size_t) plen) != 0)
+			break;
+		ps_block_key_decode(k, &bk);
+		if (bk.first_time > sc->hi)
+		{
+			if (plen == 12)
+				break;			/* this series' later blocks start later still */
+			continue;
+		}
+		if (sc->ninflight > 0 && in_flight(sc, bk.seq))
+			continue;
+		v = rocksdb_iter_value(it, &vlen);
+		if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
+			return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
+								sc->table_id);
+		if (mx < sc->lo || mn > sc->hi || rows == 0)
+			continue;
+		if (sc->nrefs == sc->refs_cap)
+		{
+			size_t		cap = sc->refs_cap ? sc->refs_cap * 2 : 64;
+			block_ref  *n = realloc(sc->refs, cap * sizeof(*n));
+
+			if (!n)
+				return ps_error_set(err, PS_ENOMEM, "out of memory");
+			sc->refs = n;
+			sc->refs_cap = cap;
+		}
+		ref = &sc->refs[sc->nrefs++];
+		memcpy(ref->key, k, PS_BLOCK_KEY_LEN);
+		ref->series = bk.series;
+		ref->min_time = mn;
+		ref->max_time = mx;
+	}
+	return iter_status(it, err);
+}
+
+/*
+ * The next partition holding blocks of the table after (before, descending)
+ * partition p, in *next; false when there is none within the range.
+ */
+static bool
+next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
+{
+	rocksdb_iterator_t *it = sc->meta_it;
+	uint8_t		k[8];
+	int32_t		lo_p = ps_partition_of(sc->lo), hi_p = ps_partition_of(sc->hi);
+	ps_block_key bk;
+	size_t		klen;
+	const uint8_t *key;
+
+	if (!sc->descending)
+	{
+		if (!first && p == INT32_MAX)
+			return false;
+		ps_block_key_prefix(k, sc->table_id, first ? lo_p : p + 1, 0, 8);
+		rocksdb_iter_seek(it, (const char *) k, 8);
+	}
+	else
+	{
+		if (!first && p == INT32_MIN)
+			return false;
+		/* The last key before partition (hi_p + 1) or p. */
+		if (first && hi_p == INT32_MAX)
+			ps_put_u32be(k, sc->table_id + 1), ps_put_u32be(k + 4, 0);
+		else
+			ps_block_key_prefix(k, sc->table_id, first ? hi_p + 1 : p, 0, 8);
+		/* Every block key of partition p is longer than, so after, k. */
+		rocksdb_iter_seek_for_prev(it, (const char *) k, 8);
+	}
+	if (!rocksdb_iter_valid(it))
+		return false;
+	key = (const uint8_t *) rocksdb_iter_key(it, &klen);
+	if (klen != PS_BLOCK_KEY_LEN || ps_get_u32be(key) != sc->table_id)
+		return false;
+	ps_block_key_decode(key, &bk);
+	if (bk.partition < lo_p || bk.partition > hi_p)
+		return false;
+	*next = bk.partition;
+	return true;
+}
+
+/* ------------------------------------------------------------------ the merge */
+
+/* Does cursor a come before b in the scan's order? */
+static inline bool
+cursor_before(const ps_scan *sc, const cursor *a, const cursor *b)
+{
+	int			c;
+
+	if (a->at != b->at)
+		return sc->descending ? a->at > b->at : a->at < b->at;
+	/* An undecoded block first, so its rows join the tie-break below. */
+	if ((a->r == NULL) != (b->r == NULL))
+		return a->r == NULL;
+	c = memcmp(a->ref->key + 8, b->ref->key + 8, PS_BLOCK_KEY_LEN - 8);
+	return sc->descending ? c > 0 : c < 0;
+}
+
+static void
+sift_down(ps_scan *sc, size_t i)
+{
+	cursor	   *h = sc->heap;
+	size_t		n = sc->nheap;
+
+	for (;;)
+	{
+		size_t		l = 2 * i + 1, best = i;
+
+		if (l < n && cursor_before(sc, &h[l], &h[best]))
+			best = l;
+		if (l + 1 < n && cursor_before(sc, &h[l + 1], &h[best]))
+			best = l + 1;
+		if (best == i)
+			return;
+		cursor		tmp = h[i];
+
+		h[i] = h[best];
+		h[best] = tmp;
+		i = best;
+	}
+}
+
+static void
+release_reader(ps_scan *sc, ps_block_reader *r)
+{
+	if (!r)
+		return;
+	if (sc->npool == sc->pool_cap)
+	{
+		size_t		cap = sc->pool_cap ? sc->pool_cap * 2 : 16;
+		ps_block_reader **n = realloc(sc->pool, cap * sizeof(*n));
+
+		if (!n)
+		{
+			ps_block_reader_free(r);
+			return;
+		}
+		sc->pool = n;
+		sc->pool_cap = cap;
+	}
+	sc->pool[sc->npool++] = r;
+}
+
+static void
+pop_top(ps_scan *sc)
+{
+	release_reader(sc, sc->heap[0].r);
+	sc->heap[0] = sc->heap[--sc->nheap];
+	if (sc->nheap > 0)
+		sift_down(sc, 0);
+}
+
+/* Load partition p's blocks into the heap. */
+static ps_status
+start_partition(ps_scan *sc, int32_t p, ps_error *err)
+{
+	uint8_t		prefix[12];
+	ps_status	rc = PS_OK;
+
+	sc->partition = p;
+	sc->nrefs = 0;
+	if (sc->all_series)
+		rc = collect_range(sc, prefix, ps_block_key_prefix(prefix, sc->table_id, p, 0, 8), err);
+	else
+		for (uint32_t i = 0; i < sc->nseries && rc == PS_OK; i++)
+			rc = collect_range(sc, prefix,
+							   ps_block_key_prefix(prefix, sc->table_id, p, sc->series[i], 12), err);
+	if (rc != PS_OK)
+		return rc;
+	if (sc->nrefs > SIZE_MAX / sizeof(cursor))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	free(sc->heap);
+	if (!(sc->heap = malloc((sc->nrefs + 1) * sizeof(cursor))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	sc->nheap = sc->nrefs;
+	for (size_t i = 0; i < sc->nrefs; i++)
+	{
+		cursor	   *c = &sc->heap[i];
+
+		memset(c, 0, sizeof(*c));
+		c->ref = &sc->refs[i];
+		c->at = sc->descending ? sc->refs[i].max_time : sc->refs[i].min_time;
+	}
+	for (size_t i = sc->nheap / 2; i-- > 0;)
+		sift_down(sc, i);
+	return PS_OK;
+}
+
+/* The key tuple of a series, copied from the dictionary once per scan. */
+static ps_status
+series_tuple(ps_scan *sc, uint32_t series, uint32_t *off, uint32_t *len, ps_error *err)
+{
+	uint32_t	mask, i;
+
+	if (sc->ntuples * 2 + 2 > sc->ntuple_slots)
+	{
+		uint32_t	nslots = sc->ntuple_slots ? sc->ntuple_slots * 2 : 64;
+		uint32_t   *slots = calloc(nslots, sizeof(*slots));
+		uint32_t   *ids = realloc(sc->tuple_ids, (nslots / 2 + 1) * sizeof(uint32_t));
+		uint32_t   *offs;
+
+		if (ids)
+			sc->tuple_ids = ids;
+		offs = realloc(sc->tuple_offs, (nslots / 2 + 2) * sizeof(uint32_t));
+		if (offs)
+			sc->tuple_offs = offs;
+		if (!slots || !ids || !offs)
+		{
+			free(slots);
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		}
+		if (sc->ntuples == 0)
+			sc->tuple_offs[0] = 0;
+		for (uint32_t t = 0; t < sc->ntuples; t++)
+		{
+			for (i = (sc->tuple_ids[t] * 2654435761u) & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
+				;
+			slots[i] = t + 1;
+		}
+		free(sc->tuple_slots);
+		sc->tuple_slots = slots;
+		sc->ntuple_slots = nslots;
+	}
+	mask = sc->ntuple_slots - 1;
+	for (i = (series * 2654435761u) & mask; sc->tuple_slots[i]; i = (i + 1) & mask)
+	{
+		uint32_t	t = sc->tuple_slots[i] - 1;
+
+		if (sc->tuple_ids[t] == series)
+		{
+			*off = sc->tuple_offs[t];
+			*len = sc->tuple_offs[t + 1] - sc->tuple_offs[t];
+			return PS_OK;
+		}
+	}
+	{
+		ps_table   *t;
+		const uint8_t *p;
+		size_t		n = 0;
+		ps_status	rc = PS_OK;
+
+		pthread_mutex_lock(&sc->st->lock);
+		t = ps_table_by_id(sc->st, sc->table_id);
+		if (!t || series >= t->dict.n)
+			rc = ps_error_set(err, PS_ECORRUPT, "a block names series %u, unknown to table id %u",
+							  series, sc->table_id);
+		else
+		{
+			ps_series_dict_tuple(&t->dict, series, &p, &n);
+			if (ps_buf_append(&sc->tuples, p, n) != PS_OK)
+				rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+		}
+		pthread_mutex_unlock(&sc->st->lock);
+		if (rc != PS_OK)
+			return rc;
+		sc->tuple_ids[sc->ntuples] = series;
+		sc->tuple_offs[sc->ntuples + 1] = (uint32_t) sc->tuples.len;
+		sc->tuple_slots[i] = sc->ntuples + 1;
+		*off = sc->tuple_offs[sc->ntuples];
+		*len = (uint32_t) n;
+		sc->ntuples++;
+	}
+	return PS_OK;
+}
+
+/* Fetch and decode the top cursor's block; position it at its first row in range. */
+static ps_status
+decode_top(ps_scan *sc, ps_error *err)
+{
+	cursor	   *c = &sc->heap[0];
+	const char *data;
+	size_t		len;
+	char	   *rerr = NULL;
+	ps_status	rc;
+	const int64_t *times;
+	uint32_t	rows, lo = 0, hi;
+
+	if (sc->npool > 0)
+		c->r = sc->pool[--sc->npool];
+	else if ((rc = ps_block_reader_new(&c->r, err)) != PS_OK)
+		return rc;
+	if (sc->block_slice)
+		rocksdb_pinnableslice_destroy(sc->block_slice);
+	sc->block_slice = rocksdb_get_pinned_cf(sc->st->db, sc->ro, sc->st->cf_data,
+											(const char *) c->ref->key, PS_BLOCK_KEY_LEN, &rerr);
+	if (rerr)
+		return ps_rocks_error(err, rerr, "cannot read a block");
+	if (!sc->block_slice)
+		return ps_error_set(err, PS_ECORRUPT, "a block listed in the metadata of table id %u is missing",
+							sc->table_id);
+	data = rocksdb_pinnableslice_value(sc->block_slice, &len);
+	if ((rc = ps_block_decode(c->r, data, len, sc->block_types, sc->nblock, NULL, err)) != PS_OK)
+		return rc;
+	if (sc->schema->nseries > 0 &&
+		(rc = series_tuple(sc, c->ref->series, &c->tuple_off, &c->tuple_len, err)) != PS_OK)
+		return rc;
+	rows = ps_block_reader_rows(c->r);
+	times = ps_block_reader_times(c->r);
+	/* [lo, hi): the rows within the scan's range. */
+	{
+		uint32_t	a = 0, b = rows;
+
+		while (a < b)
+		{
+			uint32_t	m = (a + b) / 2;
+
+			if (times[m] < sc->lo)
+				a = m + 1;
+			else
+				b = m;
+		}
+		lo = a;
+		b = rows;
+		while (a < b)
+		{
+			uint32_t	m = (a + b) / 2;
+
+			if (times[m] <= sc->hi)
+				a = m + 1;
+			else
+				b = m;
+		}
+		hi = a;
+	}
+	if (lo >= hi)
+	{
+		pop_top(sc);
+		return PS_OK;
+	}
+	c->pos = sc->descending ? hi : lo;
+	c->end = sc->descending ? lo : hi;
+	c->at = times[sc->descending ? hi - 1 : lo];
+	sift_down(sc, 0);
+	return PS_OK;
+}
+
+/* Encode row idx of the top cursor into sc->out. */
+static ps_status
+emit_row(ps_scan *sc, const cursor *c, uint32_t idx, ps_error *err)
+{
+	const ps_schema *s = sc->schema;
+
+	for (uint32_t k = 0; k < sc->nblock; k++)
+		ps_block_reader_value(c->r, k, idx, &sc->row[sc->block_cols[k]]);
+	if (s->nseries > 0 &&
+		ps_series_tuple_decode(s, sc->tuples.data + c->tuple_off, c->tuple_len, sc->row, err) != PS_OK)
+		return PS_ECORRUPT;
+	for (uint32_t col = 0; col < s->ncolumns; col++)
+		if (col != s->time_index)
+			sc->vals[sc->value_pos[col]] = sc->row[col];
+	ps_buf_reset(&sc->out);
+	return ps_row_encode(sc->value_types, sc->nvalue, sc->vals, 0, &sc->out, err);
+}
+
+ps_status
+ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
+{
+	ps_status	rc;
+
+	*done = false;
+	while (sc->remaining > 0 && !sc->finished)
+	{
+		cursor	   *c;
+		const int64_t *times;
+		uint32_t	idx;
+
+		if (sc->nheap == 0)
+		{
+			int32_t		p;
+
+			if (!next_partition(sc, !sc->started, sc->partition, &p))
+			{
+				if ((rc = iter_status(sc->meta_it, err)) != PS_OK)
+					return rc;
+				sc->finished = true;
+				break;
+			}
+			sc->started = true;
+			if ((rc = start_partition(sc, p, err)) != PS_OK)
+				return rc;
+			continue;
+		}
+		c = &sc->heap[0];
+		if (!c->r)
+		{
+			if ((rc = decode_top(sc, err)) != PS_OK)
+				return rc;
+			continue;
+		}
+		times = ps_block_reader_times(c->r);
+		idx = sc->descending ? c->pos - 1 : c->pos;
+		row->time = times[idx];
+		if (sc->to_skip == 0 && (rc = emit_row(sc, c, idx, err)) != PS_OK)
+			return rc;
+		if (sc->descending)
+			c->pos--;
+		else
+			c->pos++;
+		if (c->pos == c->end)
+			pop_top(sc);
+		else
+		{
+			c->at = times[sc->descending ? c->pos - 1 : c->pos];
+			sift_down(sc, 0);
+		}
+		if (sc->to_skip > 0)
+		{
+			sc->to_skip--;
+			continue;
+		}
+		if (sc->remaining != UINT64_MAX)
+			sc->remaining--;
+		row->value = sc->out.data;
+		row->value_len = sc->out.len;
+		return PS_OK;
+	}
+	*done = true;
+	return PS_OK;
+}
+
+void
+ps_scan_close(ps_scan *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->nheap; i++)
+		ps_block_reader_free(sc->heap[i].r);
+	for (size_t i = 0; i < sc->npool; i++)
+		ps_block_reader_free(sc->pool[i]);
+	if (sc->block_slice)
+		rocksdb_pinnableslice_destroy(sc->block_slice);
+	if (sc->meta_it)
+		rocksdb_iter_destroy(sc->meta_it);
+	if (sc->ro)
+		rocksdb_readoptions_destroy(sc->ro);
+	if (sc->snap)
+	{
+		rocksdb_release_snapshot(sc->st->db, sc->snap);
+		atomic_fetch_sub_explicit(&sc->st->open_scans, 1, memory_order_relaxed);
+	}
+	ps_schema_free(sc->schema);
+	free(sc->inflight);
+	free(sc->series);
+	free(sc->refs);
+	free(sc->heap);
+	free(sc->pool);
+	free(sc->block_cols);
+	free(sc->block_types);
+	free(sc->value_types);
+	free(sc->value_pos);
+	free(sc->row);
+	free(sc->vals);
+	ps_buf_free(&sc->out);
+	ps_buf_free(&sc->tuples);
+	free(sc->tuple_slots);
+	free(sc->tuple_ids);
+	free(sc->tuple_offs);
+	free(sc);
+}
