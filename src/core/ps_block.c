@@ -131,10 +131,10 @@ ps_block_builder_append(ps_block_builder *b, int64_t time, const ps_value *value
 	return PS_OK;
 }
 
-static const int64_t *sort_times;
 static int
-order_cmp(const void *a, const void *b)
+order_cmp(const void *a, const void *b, void *arg)
 {
+	const int64_t *sort_times = arg;
 	uint32_t	x = *(const uint32_t *) a, y = *(const uint32_t *) b;
 
 	if (sort_times[x] != sort_times[y])
@@ -170,8 +170,7 @@ ps_block_builder_encode(ps_block_builder *b, ps_buf *block, ps_buf *meta, ps_err
 		return ps_error_set(err, PS_EINVAL, "empty block");
 	for (uint32_t r = 0; r < b->rows; r++)
 		b->order[r] = r;
-	sort_times = b->times;		/* single-threaded per builder: loads are */
-	qsort(b->order, b->rows, sizeof(uint32_t), order_cmp);
+	qsort_r(b->order, b->rows, sizeof(uint32_t), order_cmp, b->times);
 	st |= ps_buf_append_u8(block, PS_BLOCK_FORMAT_V1);
 	st |= ps_buf_append_varint(block, b->rows);
 	st |= ps_buf_append_varint(block, b->ncols);
