@@ -47,6 +47,7 @@ export_csv() {	# export_csv TABLE -> sorted CSV body (rows of equal time in any 
 # An old store: ticks (symbol), plain (no symbol column), dd (dedup), and a
 # load into ticks left in flight when the old owner is killed.
 OLDDIR=$T/olddir
+mkdir -p "$OLDDIR"
 BUILD_SAVED=$BUILD; BUILD=$T/old/build
 start_owner "$OLDDIR" "$PORT" || { fail "0.1 owner starts"; finish; exit 1; }
 "$BUILD_SAVED/test/gen_ticks" "$ROWS" 7 > "$T/ticks.csv"
@@ -61,11 +62,17 @@ for t in ticks plain dd; do
 done
 check "old store: ticks rows" "$ROWS" "$(wc -l < "$T/ticks.before")"
 check "old store: dedup table kept 3 rows" 3 "$(wc -l < "$T/dd.before")"
+# The in-flight load: streamed through a fifo that stays open, so the owner
+# has written some of its rows and is waiting for more when it is killed.
 "$BUILD_SAVED/test/gen_ticks" 200000 8 1704153600000 > "$T/more.csv"
-curl -s -o /dev/null -H 'Content-Type: text/csv' --data-binary @"$T/more.csv" "$URL/tables/ticks/ingest" &
+mkfifo "$T/fifo"
+curl -s -o /dev/null -X POST -H 'Content-Type: text/csv' -T - "$URL/tables/ticks/ingest" < "$T/fifo" &
 curl_pid=$!
-sleep 0.3
+exec 3> "$T/fifo"
+cat "$T/more.csv" >&3
+sleep 1
 { kill -9 "$OWNER_PID"; wait "$OWNER_PID"; } 2>/dev/null
+exec 3>&-
 wait "$curl_pid"
 OWNER_PID=
 BUILD=$BUILD_SAVED
@@ -80,7 +87,9 @@ fi
 check "no pid file left by the refusal" no "$([ -e "$OLDDIR/pulsorad.pid" ] && echo yes || echo no)"
 
 # The upgrade, with progress on stderr.
+t0=$(date +%s%N)
 if "$BUILD/pulsorad" -D "$OLDDIR" --upgrade 2>"$T/upgrade.err"; then ok "--upgrade succeeds"; else cat "$T/upgrade.err"; fail "--upgrade succeeds"; fi
+UPGRADE_MS=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
 check "--upgrade reports progress per table" 1 "$(grep -c "upgrade: table ticks: $ROWS of $ROWS rows" "$T/upgrade.err")"
 check "the old store is gone" no "$([ -e "$OLDDIR/db.upgrade" ] && echo yes || echo no)"
 "$BUILD/pulsorad" -D "$OLDDIR" --upgrade 2>"$T/again.err"
@@ -109,16 +118,17 @@ for i in $(seq "$KILLS"); do
 	rm -rf "$T/k"; cp -a "$T/pristine" "$T/k"
 	"$BUILD/pulsorad" -D "$T/k" --upgrade 2>/dev/null &
 	up=$!
-	sleep "0.$(( RANDOM % 90 + 5 ))"
+	# Anywhere from mid-way (the copy) to just past the end (the exchange).
+	sleep "$(awk -v ms="$UPGRADE_MS" -v r="$RANDOM" 'BEGIN { printf "%.3f", ms * (0.5 + 0.7 * r / 32767) / 1000 }')"
 	{ kill -9 "$up"; wait "$up"; } 2>/dev/null
-	if "$BUILD/pulsorad" -D "$T/k" --port "$PORT" --log-file "$T/k.log" &
+	if "$BUILD/pulsorad" -D "$T/k" --port "$PORT" --log-file "$T/k$i.log" &
 		sleep 0.5; kill -0 $! 2>/dev/null; then
 		new_seen=$((new_seen + 1))
 		kill -TERM $!; wait $! 2>/dev/null
 	else
 		old_seen=$((old_seen + 1))
 		wait $! 2>/dev/null
-		check "kill $i: the old store is refused whole" 1 "$(grep -c 'pulsorad --upgrade' "$T/k.log")"
+		check "kill $i: the old store is refused whole" 1 "$(grep -c 'pulsorad --upgrade' "$T/k$i.log")"
 	fi
 	"$BUILD/pulsorad" -D "$T/k" --upgrade 2>/dev/null
 	check "kill $i: a rerun of --upgrade succeeds" 0 "$?"
