@@ -1,7 +1,7 @@
 #!/bin/bash
-# test/bench/run.sh — `make bench` (issue 4): Pulsora side by side with
-# PostgreSQL 15 on the same generated market ticks, in one run, on this
-# machine; never part of `make check`.
+# test/bench/run.sh — `make bench` (issues 4 and 9): Pulsora side by side with
+# PostgreSQL 15 and DuckDB on the same generated market ticks, in one run, on
+# this machine; never part of `make check`.
 #
 #   test/bench/run.sh [BUILD]     BUILD holds pulsorad and test/gen_ticks (default build)
 #
@@ -13,25 +13,40 @@
 #   BENCH_KEEP=1    leave /var/tmp/pulsora-bench and its servers running for a look
 #
 # Everything runs as user postgres under /var/tmp/pulsora-bench: the ticks
-# CSV (generated once, loaded three times), a throwaway PostgreSQL cluster on
+# CSV (generated once, loaded four times), a throwaway PostgreSQL cluster on
 # a private socket directory and port, and one pulsorad owner started by hand
 # with REST on a free port (the extension's server has autostart off, so it
 # only ever talks to that owner).  Both are durable the same way: PostgreSQL
 # with fsync and synchronous_commit on, pulsorad with [storage] sync = true.
 #
-# The figures (issue 4): load rates (COPY into a heap table with a B-tree on
-# time, pulsora_load_csv, REST ingest with curl), size on disk, full-scan and
-# 1-hour-range aggregates, the latest 100 ticks, small random ranges with
-# pgbench and over REST with wrk, the owner's peak RSS during each load and
-# the backend's during the full scan.  Each query runs once to warm up and
-# BENCH_RUNS more times, timed by psql's \timing; the median counts.  Every
-# aggregate of the foreign table is checked against the heap table's.
+# DuckDB is the columnar yardstick (issue 9): the npm package
+# @duckdb/node-api, at the version pinned in test/bench/duckdb/package.json
+# and package-lock.json, which this script installs into
+# test/bench/duckdb/node_modules with `npm ci` when it is missing or not
+# that version (Node.js >= 20).  test/bench/duckdb_bench.mjs, in-process
+# with 2 threads, loads the same CSV with read_csv into a database file
+# under the work directory, reports the file's size after CHECKPOINT, and
+# runs the same queries (one warm-up, the median of BENCH_RUNS, timed in
+# Node until the result is in JavaScript values).
 #
-# It prints one table (Pulsora / PostgreSQL, target, met) and writes it to
-# test/bench/results.md, with the chart test/bench/results.svg.  A Pulsora
-# step that fails is shown as n/a with its error and the run goes on; a
-# PostgreSQL step that fails ends the run.  Whatever the script started is
-# stopped and its directory removed on exit, failures included.
+# The figures (issues 4 and 9): load rates (COPY into a heap table with
+# B-trees on time and on (symbol, time), pulsora_load_csv, REST ingest with
+# curl, DuckDB's read_csv), size on disk, full-scan and 1-hour-range
+# aggregates, the latest 100 ticks, the series queries (one symbol over 30
+# minutes, one symbol over the whole table, three symbols over 3 hours:
+# count(*), sum(price)), small ranges with pgbench and over REST with wrk,
+# the owner's peak RSS during each load and the backend's during the full
+# scan.  Each query runs once to warm up and BENCH_RUNS more times, timed by
+# psql's \timing; the median counts.  Every aggregate of the foreign table
+# and of DuckDB is checked against the heap table's.
+#
+# It prints one table (PostgreSQL / Pulsora / DuckDB, ratios, targets, met)
+# and writes it to test/bench/results.md, with the chart
+# test/bench/results.svg (BENCH_OUT=DIR writes them to DIR instead).  A
+# Pulsora or DuckDB step that fails is shown as n/a with its error and the
+# run goes on; a PostgreSQL step that fails ends the run.  Whatever the
+# script started is stopped and its directory removed on exit, failures
+# included.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
 
@@ -43,14 +58,17 @@ SECONDS_RUN=${BENCH_SECONDS:-20}
 CLIENTS=${BENCH_CLIENTS:-32}
 RANGE_MS=${BENCH_RANGE_MS:-100}
 KEEP=${BENCH_KEEP:-0}
+DUCK_THREADS=2
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${BENCH_OUT:-$HERE}		# where results.md and results.svg go
 PGBIN=/usr/lib/postgresql/15/bin
 WORK=/var/tmp/pulsora-bench
 CSV=$WORK/ticks.csv
 PGDIR=$WORK/pg				# socket directory; the cluster is in $PGDIR/data
 STORE=$WORK/store			# pulsorad's data directory
 RESULTS=$WORK/results.env	# key=value, one figure a line
+DUCKDIR=$WORK/duckdb		# DuckDB's database file and its queries
 SERVER=bench				# the extension's foreign server
 
 . "$HERE/../lib.sh"			# free_port
@@ -136,7 +154,7 @@ if [ -d "$WORK" ]; then
 fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$WORK/bin" "$PGDIR"
+mkdir -p "$WORK/bin" "$PGDIR" "$OUT" || die "cannot create $WORK or $OUT"
 : >"$RESULTS"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK" "$WORK/bin" "$PGDIR"
 chmod 755 "$WORK"
@@ -199,19 +217,49 @@ FIRST_TS=$(sed -n 2p "$CSV" | cut -d, -f1)
 LAST_TS=$(tail -n 1 "$CSV" | cut -d, -f1)
 BASE_MS=$(date -u -d "$FIRST_TS" +%s%3N)
 SPAN_MS=$(($(date -u -d "$LAST_TS" +%s%3N) - BASE_MS))
+# ts_text MS: a timestamptz literal of epoch milliseconds, UTC.
+ts_text() { date -u -d "@$(($1 / 1000)).$(printf %03d $(($1 % 1000)))" '+%Y-%m-%d %H:%M:%S.%3N+00'; }
+# window NAME WIDTH_MS PCT: sets NAME_LO and NAME_HI to a window of WIDTH_MS
+# in the middle of the data, or of its middle PCT% when WIDTH_MS is more
+# than that (5M ticks span ~83 minutes, small test runs a few minutes).
+window() {
+	local w=$(($2 * 100 > SPAN_MS * $3 ? SPAN_MS * $3 / 100 : $2)) lo
+	lo=$((BASE_MS + (SPAN_MS - w) / 2))
+	printf -v "$1_LO" '%s' "$(ts_text "$lo")"
+	printf -v "$1_HI" '%s' "$(ts_text $((lo + w)))"
+}
 # The 1-hour range: an hour in the middle of the data (or its middle 70%
-# when the data spans less, as in small test runs).
-HOUR_MS=$((SPAN_MS > 3600000 * 10 / 7 ? 3600000 : SPAN_MS * 7 / 10))
-HOUR_LO_MS=$((BASE_MS + (SPAN_MS - HOUR_MS) / 2))
-HOUR_HI_MS=$((HOUR_LO_MS + HOUR_MS))
-HOUR_LO=$(date -u -d "@$((HOUR_LO_MS / 1000)).$(printf %03d $((HOUR_LO_MS % 1000)))" '+%Y-%m-%d %H:%M:%S.%3N+00')
-HOUR_HI=$(date -u -d "@$((HOUR_HI_MS / 1000)).$(printf %03d $((HOUR_HI_MS % 1000)))" '+%Y-%m-%d %H:%M:%S.%3N+00')
+# when the data spans less, as the 5M ticks do).
+window HOUR 3600000 70
+# The series queries (issue 9): one symbol over 30 minutes (or the middle
+# 40%), that symbol over the whole table, and three symbols over 3 hours
+# (or the middle 70%).  The symbol is the first tick's; the three are the
+# first three distinct symbols of the data, that one first.
+window SYM30 1800000 40
+window SYM3H 10800000 70
+read -r SYM1 SYM2 SYM3 <<<"$(awk -F, 'NR > 1 && !seen[$2]++ { printf "%s ", $2; if (++n == 3) exit }' "$CSV")"
+[ -n "$SYM3" ] || die "fewer than three symbols in the data"
 note rows "$ROWS"; note seed "$SEED"; note csv_bytes "$CSV_BYTES"
 note first_ts "$FIRST_TS"; note last_ts "$LAST_TS"
 note hour_lo "$HOUR_LO"; note hour_hi "$HOUR_HI"; note range_ms "$RANGE_MS"
+note sym1 "$SYM1"; note sym3 "$SYM1, $SYM2, $SYM3"
+note sym30_lo "$SYM30_LO"; note sym30_hi "$SYM30_HI"; note sym3h_lo "$SYM3H_LO"; note sym3h_hi "$SYM3H_HI"
 note loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 note runs "$RUNS"; note seconds "$SECONDS_RUN"; note clients "$CLIENTS"
 say "ticks from $FIRST_TS to $LAST_TS ($CSV_BYTES bytes); range query [$HOUR_LO, $HOUR_HI)"
+say "series: $SYM1 over [$SYM30_LO, $SYM30_HI) and over all; $SYM1, $SYM2, $SYM3 over [$SYM3H_LO, $SYM3H_HI)"
+
+# The queries of figures 3-5 and 9, TABLE standing for the heap table, the
+# foreign table or DuckDB's: KEY and SQL, in the order they run.
+QUERY_KEYS=(full range latest sym30 symall sym3h)
+declare -A QUERY_SQL=(
+	[full]='SELECT count(*), sum(price) FROM TABLE'
+	[range]="SELECT count(*), sum(price) FROM TABLE WHERE \"timestamp\" >= '$HOUR_LO' AND \"timestamp\" < '$HOUR_HI'"
+	[latest]='SELECT * FROM TABLE ORDER BY "timestamp" DESC LIMIT 100'
+	[sym30]="SELECT count(*), sum(price) FROM TABLE WHERE symbol = '$SYM1' AND \"timestamp\" >= '$SYM30_LO' AND \"timestamp\" < '$SYM30_HI'"
+	[symall]="SELECT count(*), sum(price) FROM TABLE WHERE symbol = '$SYM1'"
+	[sym3h]="SELECT count(*), sum(price) FROM TABLE WHERE symbol IN ('$SYM1', '$SYM2', '$SYM3') AND \"timestamp\" >= '$SYM3H_LO' AND \"timestamp\" < '$SYM3H_HI'"
+)
 
 # ---------------------------------------------------------------- PostgreSQL
 
@@ -237,11 +285,12 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w start >/dev/n
 note pg_version "$(psql_pg -At -c 'SHOW server_version')"
 note pg_settings "$(echo "$PG_SETTINGS" | paste -sd';' | sed 's/;/; /g'); jit = $(psql_pg -At -c 'SHOW jit')"
 
-say "1. load: COPY into a heap table with a B-tree on time"
+say "1. load: COPY into a heap table with B-trees on time and on (symbol, time)"
 psql_pg <<'SQL' || die "cannot create the heap table"
 CREATE TABLE ticks_heap ("timestamp" timestamptz NOT NULL, symbol text, price float8,
                          volume bigint, bid float8, ask float8, exchange text);
 CREATE INDEX ticks_heap_time ON ticks_heap ("timestamp");
+CREATE INDEX ticks_heap_symbol_time ON ticks_heap (symbol, "timestamp");
 SQL
 time_sql "COPY ticks_heap FROM '$CSV' WITH (FORMAT csv, HEADER)" 0 || die "COPY failed: $SQL_ERROR"
 note copy_ms "$SQL_MS"; note copy_rate "$(rate "$SQL_MS")"
@@ -368,12 +417,76 @@ else
 	note error_fdw "no foreign table: $(sed -n 's/^error_\(owner\|ext\|fn\|rest\)=//p' "$RESULTS" | head -n 1)"
 fi
 
+# ---------------------------------------------------------------- DuckDB
+
+# DuckDB in its own process while PostgreSQL and the owner sit idle: its
+# load, its file size and all its queries (KEY_duck_ms, KEY_duck_result, or
+# error_duck / error_duck_KEY); nothing of it is fatal.
+duckdb_run() {
+	local dir=$HERE/duckdb want have out rc line ms key why
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		missing duck "node and npm are missing (Node.js >= 20)"; return
+	fi
+	if [ "$(node -p 'process.versions.node.split(".")[0] >= 20' 2>/dev/null)" != true ]; then
+		missing duck "Node.js $(node --version) is too old: @duckdb/node-api needs >= 20"; return
+	fi
+	# The pinned version, installed by `npm ci` from package-lock.json unless
+	# node_modules already holds it.
+	want=$(cd "$dir" && node -p 'require("./package.json").dependencies["@duckdb/node-api"]' 2>/dev/null)
+	have=$(cd "$dir" && node -p 'require("./node_modules/@duckdb/node-api/package.json").version' 2>/dev/null)
+	if [ -z "$want" ] || [ "$have" != "$want" ]; then
+		say "   installing @duckdb/node-api $want into $dir/node_modules (npm ci)"
+		if ! out=$(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
+			missing duck "npm ci failed: $(echo "$out" | grep -i 'err' | head -n 3 | paste -sd' ' | grep . || echo "$out" | tail -n 1)"; return
+		fi
+	fi
+	note node_version "$(node --version)"; note duck_package "$want"
+	mkdir -p "$DUCKDIR"
+	for key in "${QUERY_KEYS[@]}"; do
+		printf '%s\t%s\n' "$key" "${QUERY_SQL[$key]//TABLE/ticks}"
+	done >"$DUCKDIR/queries.tsv"
+	out=$(node "$HERE/duckdb_bench.mjs" "$DUCKDIR/ticks.duckdb" "$CSV" "$DUCKDIR/queries.tsv" \
+		"$RUNS" "$DUCK_THREADS" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		[[ $line =~ ^[a-z0-9_]+= ]] && note "${line%%=*}" "${line#*=}"
+	done <<<"$out"
+	# Why it stopped, should it have died: its first error line, else its last.
+	why="duckdb_bench.mjs exited $rc: $(grep -v '^[a-z0-9_]*=' <<<"$out" | grep -m1 -E '^[A-Za-z]*(Error|Exception)' ||
+		grep -v '^[a-z0-9_]*=' <<<"$out" | tail -n 1)"
+	if ! grep -q '^duck_load_ms=' <<<"$out"; then
+		grep -q '^error_duck=' <<<"$out" || note error_duck "$why"
+		say "   n/a: $(sed -n 's/^error_duck=//p' "$RESULTS" | head -n 1)"
+		return
+	fi
+	have=$(sed -n 's/^duck_rows=//p' <<<"$out")
+	if [ "$have" != "$ROWS" ]; then
+		missing duck "DuckDB's read_csv loaded $have rows, not $ROWS"; return
+	fi
+	ms=$(sed -n 's/^duck_load_ms=//p' <<<"$out")
+	note duck_rate "$(rate "$ms")"
+	say "   read_csv: $ms ms; file $(sed -n 's/^duck_bytes=//p' <<<"$out") bytes"
+	for key in "${QUERY_KEYS[@]}"; do
+		ms=$(sed -n "s/^${key}_duck_ms=//p" <<<"$out")
+		if [ -n "$ms" ]; then
+			say "   $key: $ms ms ($(sed -n "s/^${key}_duck_result=//p" <<<"$out"))"
+		else
+			grep -q "^error_duck_${key}=" <<<"$out" || note "error_duck_$key" "$why"
+			say "   $key: n/a: $(sed -n "s/^error_duck_${key}=//p" "$RESULTS" | head -n 1)"
+		fi
+	done
+}
+
+say "2. DuckDB ($DUCK_THREADS threads): read_csv into a table, its file size, the queries of 3-5 and 9"
+duckdb_run
+
 # ---------------------------------------------------------------- queries
 
-# query_pair KEY SQL_WITH_TABLE: the median time of SQL over the heap table
-# and over the foreign table (TABLE replaced), results compared.
+# query_pair KEY: the median time of the query KEY over the heap table and
+# over the foreign table (TABLE replaced), results compared in the report
+# (with DuckDB's too).
 query_pair() {
-	local key=$1 sql=$2 heap_result
+	local key=$1 sql=${QUERY_SQL[$1]} heap_result
 	time_sql "${sql//TABLE/ticks_heap}" || die "$key over the heap table failed: $SQL_ERROR"
 	note "${key}_heap_ms" "$SQL_MS"; heap_result=$SQL_RESULT
 	note "${key}_heap_result" "$heap_result"
@@ -389,11 +502,17 @@ query_pair() {
 }
 
 say "3. full scan: count(*), sum(price)"
-query_pair full 'SELECT count(*), sum(price) FROM TABLE'
+query_pair full
 say "4. 1-hour range: count(*), sum(price)"
-query_pair range "SELECT count(*), sum(price) FROM TABLE WHERE \"timestamp\" >= '$HOUR_LO' AND \"timestamp\" < '$HOUR_HI'"
+query_pair range
 say "5. latest 100 ticks: ORDER BY timestamp DESC LIMIT 100"
-query_pair latest 'SELECT * FROM TABLE ORDER BY "timestamp" DESC LIMIT 100'
+query_pair latest
+say "9. series: $SYM1 over 30 minutes, count(*), sum(price)"
+query_pair sym30
+say "9. series: $SYM1 over the whole table, count(*), sum(price)"
+query_pair symall
+say "9. series: $SYM1, $SYM2, $SYM3 over 3 hours, count(*), sum(price)"
+query_pair sym3h
 
 say "8. backend peak RSS during the full scan"
 note mem_idle_kb "$(backend_hwm 'SELECT 1')"
@@ -453,13 +572,18 @@ note mem_total_kb "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
 note kernel "$(uname -sr)"
 note cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
 
-python3 - "$RESULTS" "$HERE/results.md" "$WORK/chart.tsv" "$WORK/chart.vars" <<'PY' || die "cannot write the report"
+python3 - "$RESULTS" "$OUT/results.md" "$WORK/chart.tsv" "$WORK/chart.vars" <<'PY' || die "cannot write the report"
 import math, sys
 
 r = {}
 for line in open(sys.argv[1], encoding="utf-8"):
     k, _, v = line.rstrip("\n").partition("=")
     r[k] = v
+
+# A DuckDB run that failed as a whole (its load, or a row count that is not
+# ours) measured nothing comparable.
+if r.get("error_duck"):
+    r = {k: v for k, v in r.items() if not (k in ("duck_rate", "duck_bytes") or k.endswith(("_duck_ms", "_duck_result")))}
 
 def num(k):
     try:
@@ -471,9 +595,8 @@ def mb(kb_or_bytes, unit):
     v = num(kb_or_bytes)
     return None if v is None else v / (1024.0 if unit == "kb" else 1048576.0)
 
-def result_matches(key):
-    """The foreign table's count and sum agree with the heap table's."""
-    a, b = r.get(key + "_heap_result"), r.get(key + "_fdw_result")
+def same_result(a, b):
+    """Two count|sum answers agree: counts equal, sums to a relative 1e-9."""
     if a is None or b is None:
         return True
     try:
@@ -482,76 +605,118 @@ def result_matches(key):
     except ValueError:
         return a == b
 
+def ratio(a, b):
+    return a / b if a is not None and b is not None and b > 0 else None
+
+# A target: what it compares ("pg": Pulsora / PostgreSQL, "duck": Pulsora /
+# DuckDB, "abs": Pulsora's figure over a budget), the bound, and how.
+def T(kind, bound, op, text):
+    return dict(kind=kind, bound=bound, op=op, text=text)
+
+def met(t, value):
+    if value is None:
+        return None
+    return {">=": value >= t["bound"], ">": value > t["bound"], "<=": value <= t["bound"]}[t["op"]]
+
 rows = []   # one dict per figure, in the order of the table
 
-def add(figure, pg, pl, fmt, target_text, target, higher, label, ratio=None):
-    if ratio is None and pg is not None and pl is not None and pg > 0:
-        ratio = pl / pg
-    show = lambda v: "n/a" if v is None else fmt.format(v)
-    rows.append(dict(figure=figure, pg=show(pg), pl=show(pl), ratio=ratio, target_text=target_text,
-                     target=target, higher=higher, label=label))
+NONE = "—"   # a figure that has no counterpart (DuckDB has no pgbench, no REST, no owner)
+
+def add(figure, pg, pl, dk, fmt, targets, label, key=None, abs_value=None):
+    show = lambda v: v if v == NONE else ("n/a" if v is None else fmt.format(v))
+    ratio_or_none = lambda a, b: NONE if b == NONE else ratio(a, b)
+    rows.append(dict(figure=figure, pg=show(pg), pl=show(pl), dk=show(dk), rpg=ratio_or_none(pl, pg),
+                     rdk=ratio_or_none(pl, dk), targets=targets, label=label, key=key, abs_value=abs_value))
 
 n = int(r["rows"])
-add("load rate, `pulsora_load_csv` vs `COPY` (rows/s)", num("copy_rate"), num("fn_rate"), "{:,.0f}",
-    "≥ 4×", 4.0, True, "load\tSQL function")
-add("load rate, REST ingest (curl) vs `COPY` (rows/s)", num("copy_rate"), num("rest_rate"), "{:,.0f}",
-    "≥ 4×", 4.0, True, "load\tREST (curl)")
-add("size on disk: heap + index vs `DIR/db` (MB)", mb("heap_bytes", "b"), mb("store_bytes", "b"), "{:,.1f}",
-    "≤ 0.3×", 0.3, False, "size\ton disk")
-add("full scan `count(*), sum(price)` (ms)", num("full_heap_ms"), num("full_fdw_ms"), "{:,.1f}",
-    "≤ 1.5×", 1.5, False, "full scan\taggregate")
-add("1-hour range `count(*), sum(price)` (ms)", num("range_heap_ms"), num("range_fdw_ms"), "{:,.1f}",
-    "≤ 1.0×", 1.0, False, "1-hour range\taggregate")
-add("latest 100 ticks, `ORDER BY timestamp DESC LIMIT 100` (ms)", num("latest_heap_ms"),
-    num("latest_fdw_ms"), "{:,.2f}", "—", None, False, "latest 100\tDESC LIMIT")
-add("small ranges, pgbench, %s clients (TPS)" % r["clients"], num("tps_heap"), num("tps_fdw"),
-    "{:,.0f}", "≥ 0.8×", 0.8, True, "small ranges\tpgbench")
-add("small ranges over REST, wrk (req/s) vs heap pgbench TPS", num("tps_heap"), num("rps_rest"),
-    "{:,.0f}", "≥ 1.0×", 1.0, True, "small ranges\tREST, wrk")
+add("load rate, `pulsora_load_csv` vs `COPY` and DuckDB's `read_csv` (rows/s)", num("copy_rate"),
+    num("fn_rate"), num("duck_rate"), "{:,.0f}",
+    [T("pg", 4.0, ">=", "≥ 4× PG"), T("duck", 1.0, ">", "> 1× DuckDB")], "load\tSQL function")
+add("load rate, REST ingest (curl) vs `COPY` and `read_csv` (rows/s)", num("copy_rate"), num("rest_rate"),
+    num("duck_rate"), "{:,.0f}", [T("pg", 4.0, ">=", "≥ 4× PG")], "load\tREST (curl)")
+add("size on disk: heap + indexes vs `DIR/db` vs DuckDB's file (MB)", mb("heap_bytes", "b"),
+    mb("store_bytes", "b"), mb("duck_bytes", "b"), "{:,.1f}",
+    [T("pg", 0.3, "<=", "≤ 0.3× PG"), T("duck", 1.0, "<=", "≤ 1× DuckDB")], "size\ton disk")
+add("full scan `count(*), sum(price)` (ms)", num("full_heap_ms"), num("full_fdw_ms"), num("full_duck_ms"),
+    "{:,.1f}", [T("pg", 1.0, "<=", "≤ 1× PG")], "full scan\taggregate", key="full")
+add("1-hour range `count(*), sum(price)` (ms)", num("range_heap_ms"), num("range_fdw_ms"),
+    num("range_duck_ms"), "{:,.1f}", [T("pg", 1.0, "<=", "≤ 1× PG")], "1-hour range\taggregate", key="range")
+add("latest 100 ticks, `ORDER BY timestamp DESC LIMIT 100` (ms)", num("latest_heap_ms"), num("latest_fdw_ms"),
+    num("latest_duck_ms"), "{:,.2f}", [T("abs", 0.5, "<=", "≤ 0.5 ms")], "latest 100\tDESC LIMIT",
+    abs_value=num("latest_fdw_ms"))
+add("one symbol, 30 minutes: `count(*), sum(price)` (ms)", num("sym30_heap_ms"), num("sym30_fdw_ms"),
+    num("sym30_duck_ms"), "{:,.2f}", [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")],
+    "1 symbol\t30 minutes", key="sym30")
+add("one symbol, whole table: `count(*), sum(price)` (ms)", num("symall_heap_ms"), num("symall_fdw_ms"),
+    num("symall_duck_ms"), "{:,.1f}", [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")],
+    "1 symbol\twhole table", key="symall")
+add("three symbols, 3 hours: `count(*), sum(price)` (ms)", num("sym3h_heap_ms"), num("sym3h_fdw_ms"),
+    num("sym3h_duck_ms"), "{:,.1f}", [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")],
+    "3 symbols\t3 hours", key="sym3h")
+add("small ranges, pgbench, %s clients (TPS)" % r["clients"], num("tps_heap"), num("tps_fdw"), NONE,
+    "{:,.0f}", [T("pg", 0.8, ">=", "≥ 0.8× PG")], "small ranges\tpgbench")
+add("small ranges over REST, wrk (req/s) vs heap pgbench TPS", num("tps_heap"), num("rps_rest"), NONE,
+    "{:,.0f}", [T("pg", 1.0, ">=", "≥ 1× PG")], "small ranges\tREST, wrk")
 for key, what in (("fn", "`pulsora_load_csv`"), ("rest", "REST")):
     rss = mb("rss_%s_kb" % key, "kb")
-    add("owner peak RSS during the %s load (MB)" % what, None, rss, "{:,.0f}", "≤ 300 MB", 1.0, False,
-        "owner RSS\t%s load" % ("SQL" if key == "fn" else "REST"),
-        ratio=None if rss is None else rss / 300.0)
-    rows[-1]["pg"] = "—"
-add("backend peak RSS during the full scan (MB)", mb("mem_heap_kb", "kb"), mb("mem_fdw_kb", "kb"),
-    "{:,.0f}", "—", None, False, "backend RSS\tfull scan")
+    add("owner peak RSS during the %s load (MB)" % what, None, rss, None, "{:,.0f}",
+        [T("abs", 300.0, "<=", "≤ 300 MB")], "owner RSS\t%s load" % ("SQL" if key == "fn" else "REST"),
+        abs_value=rss)
+    rows[-1]["pg"] = rows[-1]["dk"] = rows[-1]["rpg"] = rows[-1]["rdk"] = NONE
+add("backend peak RSS during the full scan (MB)", mb("mem_heap_kb", "kb"), mb("mem_fdw_kb", "kb"), NONE,
+    "{:,.0f}", [], "backend RSS\tfull scan")
 
-# The latest-100 rows are not compared: ticks with equal times may come in either order.
-for row, key in zip(rows[3:5], ("full", "range")):
-    if not result_matches(key):
+# Answers checked against the heap table's (the latest 100 are not: ticks
+# with equal times may come in either order).
+notes = []
+for row in rows:
+    k = row["key"]
+    if not k:
+        continue
+    heap = r.get(k + "_heap_result")
+    if not same_result(heap, r.get(k + "_fdw_result")):
         row["wrong"] = True
+    if not same_result(heap, r.get(k + "_duck_result")):
+        notes.append("- %s: DuckDB answered `%s`, the heap table `%s`" % (row["label"].replace("\t", ", "),
+                                                                         r.get(k + "_duck_result"), heap))
+
+def target_status(row, t):
+    """yes / no / n/a for one target (an "abs" target compares the figure itself with its bound)."""
+    v = {"pg": row["rpg"], "duck": row["rdk"], "abs": row["abs_value"]}[t["kind"]]
+    ok = met(t, v)
+    return "n/a" if ok is None else ("yes" if ok else "no")
 
 def status(row):
-    if row["ratio"] is None or row["target"] is None:
-        return "—" if row["ratio"] is not None or row["target"] is None else "n/a"
+    if not row["targets"]:
+        return "—"
     if row.get("wrong"):
         return "no (wrong result)"
-    ok = row["ratio"] >= row["target"] if row["higher"] else row["ratio"] <= row["target"]
-    return "yes" if ok else "no"
+    sts = [target_status(row, t) for t in row["targets"]]
+    if len(set(sts)) == 1:
+        return sts[0]
+    return ", ".join("%s (%s)" % (st, {"pg": "PG", "duck": "DuckDB", "abs": "budget"}[t["kind"]])
+                     for st, t in zip(sts, row["targets"]))
 
-def ratio_text(row):
-    if row["figure"].startswith("owner peak RSS"):
-        return "—"
-    return "n/a" if row["ratio"] is None else "%.2f×" % row["ratio"]
+def ratio_text(v):
+    return v if v == NONE else ("n/a" if v is None else "%.2f×" % v)
 
-header = ["figure", "PostgreSQL 15", "Pulsora", "Pulsora / PostgreSQL", "target", "met"]
+header = ["figure", "PostgreSQL 15", "Pulsora", "DuckDB", "Pulsora / PostgreSQL", "Pulsora / DuckDB", "target", "met"]
 table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 for row in rows:
-    table.append("| %s | %s | %s | %s | %s | %s |" % (row["figure"], row["pg"], row["pl"], ratio_text(row),
-                                                     row["target_text"], status(row)))
+    table.append("| %s |" % " | ".join((row["figure"], row["pg"], row["pl"], row["dk"], ratio_text(row["rpg"]),
+                                        ratio_text(row["rdk"]),
+                                        ", ".join(t["text"] for t in row["targets"]) or "—", status(row))))
 
-errors = []
-seen = set()
+failed = {}   # error message -> what it kept from being measured
 for k, v in r.items():
-    if k.startswith("error_") and v and v not in seen:
-        seen.add(v)
-        errors.append("- %s: %s" % (k[6:], v))
+    if k.startswith("error_") and v:
+        failed.setdefault(v, []).append(k[6:])
+errors = ["- %s: %s" % (", ".join(ks), v) for v, ks in failed.items()]
 
 gib = int(r["mem_total_kb"]) / 1048576.0
 md = []
 md.append("# Benchmark results (`make bench`)\n")
-md.append("Pulsora versus PostgreSQL 15 on the same %s generated ticks (seed %s, %.0f MB of CSV, "
+md.append("Pulsora versus PostgreSQL 15 and DuckDB on the same %s generated ticks (seed %s, %.0f MB of CSV, "
           "%s .. %s), in one run on one machine. Written by `test/bench/run.sh`; "
           "the chart is [results.svg](results.svg).\n" % ("{:,}".format(n), r["seed"],
           int(r["csv_bytes"]) / 1048576.0, r["first_ts"], r["last_ts"]))
@@ -561,48 +726,86 @@ md.append("- machine: %s cores (%s), %.1f GiB memory, %s; load average before th
 md.append("- PostgreSQL %s: %s" % (r.get("pg_version", "?"), r.get("pg_settings", "")))
 md.append("- Pulsora %s, one pulsorad started by hand (REST on), `pulsora.toml`: %s"
           % (r.get("pulsora_version", "?"), r.get("pulsora_settings", "n/a")))
-md.append("- queries: one warm-up, then the median of %s runs timed by psql's `\\timing`; "
+md.append("- DuckDB %s (npm `@duckdb/node-api` %s, Node.js %s), in-process: threads = %s, memory_limit = %s; "
+          "load = `CREATE TABLE ticks AS SELECT * FROM read_csv(...)` with the column types of the heap table; "
+          "size = the database file after `CHECKPOINT`; no index (its zone maps only)"
+          % (r.get("duck_version", "n/a"), r.get("duck_package", "?"), r.get("node_version", "?"),
+             r.get("duck_threads", "?"), r.get("duck_memory_limit", "?")))
+md.append("- queries: one warm-up, then the median of %s runs, timed by psql's `\\timing` (PostgreSQL, Pulsora) "
+          "or in Node until the result is in JavaScript values (DuckDB, no client/server round trip); "
           "pgbench `-M prepared -c %s -j 2 -T %s`, wrk `-t 2 -c %s -d %ss`" % (r["runs"], r["clients"],
           r["seconds"], r["clients"], r["seconds"]))
 md.append("- 1-hour range: `[%s, %s)`; small ranges: random %s ms windows (~1 tick per ms, so ~%s rows), "
           "all columns returned" % (r["hour_lo"], r["hour_hi"], r["range_ms"], r["range_ms"]))
-md.append("- heap + index = `pg_total_relation_size` after `VACUUM (ANALYZE)` (table %.1f MB, index %.1f MB); "
-          "Pulsora's size = `du -sb DIR/db` after the `pulsora_load_csv` load, restarting the owner%s "
-          "and letting RocksDB settle"
+md.append("- series: one symbol (`%s`) over 30 minutes `[%s, %s)` and over the whole table; three symbols "
+          "(`%s`) over 3 hours `[%s, %s)` (windows in the middle of the data, at most 40%% and 70%% of its span)"
+          % (r["sym1"], r["sym30_lo"], r["sym30_hi"], r["sym3"].replace(", ", "`, `"), r["sym3h_lo"], r["sym3h_hi"]))
+md.append("- heap + indexes = `pg_total_relation_size` after `VACUUM (ANALYZE)` (table %.1f MB, indexes on time "
+          "and on (symbol, time) %.1f MB); Pulsora's size = `du -sb DIR/db` after the `pulsora_load_csv` load, "
+          "restarting the owner%s and letting RocksDB settle"
           % (mb("heap_table_bytes", "b") or 0, mb("heap_index_bytes", "b") or 0,
              ", a full compaction" if r.get("store_compacted") == "yes" else " (compaction failed)"))
 md.append("- backend peak RSS = the backend's `VmHWM` after the query (includes the shared buffers it touched); "
           "an idle backend: %s MB" % ("n/a" if num("mem_idle_kb") is None else "%.0f" % mb("mem_idle_kb", "kb")))
+md.append("- targets: issue 4 (loads, size vs PostgreSQL, small ranges, owner RSS) and issue 9 (DuckDB, the "
+          "series queries, full scan and 1-hour range ≤ 1× PostgreSQL, latest 100 ≤ 0.5 ms)")
 md.append("")
 md.extend(table)
 md.append("")
+if notes:
+    md.append("Answers that differ:\n")
+    md.extend(notes)
+    md.append("")
 if errors:
     md.append("Not measured:\n")
     md.extend(errors)
     md.append("")
 open(sys.argv[2], "w", encoding="utf-8").write("\n".join(md))
 
+# The chart: per figure, a bar for Pulsora / PostgreSQL (or, for an absolute
+# target, the figure over its budget) and one for Pulsora / DuckDB.
+def bar(row, kind):
+    ts = [t for t in row["targets"] if t["kind"] == kind or (kind == "pg" and t["kind"] == "abs")]
+    t = ts[0] if ts else None
+    if t is not None and t["kind"] == "abs":
+        v = None if row["abs_value"] is None else row["abs_value"] / t["bound"]
+        bound = 1.0
+    else:
+        v = row["rpg"] if kind == "pg" else row["rdk"]
+        v = None if v == NONE else v
+        bound = None if t is None else t["bound"]
+    if t is None or v is None:
+        code = 2
+    elif row.get("wrong"):
+        code = 0
+    else:
+        code = 1 if target_status(row, t) == "yes" else 0
+    return ("NaN" if v is None else "%.4g" % v, "NaN" if bound is None else "%g" % bound, code,
+            "—" if t is None else t["text"])
+
+values = []
 with open(sys.argv[3], "w", encoding="utf-8") as f:
-    f.write("# label 1\tlabel 2\ttarget text\tratio\ttarget\tstatus\n")
+    f.write("# label 1\tlabel 2\ttarget vs PG\ttarget vs DuckDB\tratio PG\ttarget PG\tstatus PG\t"
+            "ratio DuckDB\ttarget DuckDB\tstatus DuckDB\n")
     for row in rows:
-        st = status(row)
-        code = 1 if st == "yes" else (0 if st.startswith("no") else 2)
-        f.write("%s\t%s\t%s\t%s\t%d\n" % (row["label"], "no target" if row["target"] is None else row["target_text"],
-                                          "NaN" if row["ratio"] is None else "%.4g" % row["ratio"],
-                                          "NaN" if row["target"] is None else row["target"], code))
+        p, d = bar(row, "pg"), bar(row, "duck")
+        f.write("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\n" % (row["label"], p[3], d[3], p[0], p[1], p[2], d[0], d[1], d[2]))
+        values += [float(x) for x in (p[0], p[1], d[0], d[1]) if x != "NaN" and float(x) > 0]
 # The chart's log axis (whole decades around every ratio and target) and subtitle.
-values = [v for row in rows for v in (row["ratio"], row["target"]) if v]
 with open(sys.argv[4], "w", encoding="utf-8") as f:
     f.write("ymin=%g; ymax=%g; subtitle='%s ticks, %s cores, %s';\n"
             % (10 ** math.floor(math.log10(min(values + [1]) / 1.5)),
                10 ** math.ceil(math.log10(max(values + [1]) * 1.5)), "{:,}".format(n), r["nproc"], r["date"]))
 print("\n".join(table))
+if notes:
+    print("\nAnswers that differ:")
+    print("\n".join(notes))
 if errors:
     print("\nNot measured:")
     print("\n".join(errors))
 PY
 
-gnuplot -e "$(cat "$WORK/chart.vars") datafile='$WORK/chart.tsv'; outfile='$HERE/results.svg'" \
+gnuplot -e "$(cat "$WORK/chart.vars") datafile='$WORK/chart.tsv'; outfile='$OUT/results.svg'" \
 	"$HERE/results.gp" || die "gnuplot failed"
 echo
-say "written: $HERE/results.md, $HERE/results.svg"
+say "written: $OUT/results.md, $OUT/results.svg"
