@@ -5,7 +5,8 @@
  * before anyone else can reach the store.
  *
  * Table record (version 2): u8 version | u32 id | u8 dedup | u32 next load
- * sequence | u64 rows | i64 min time | i64 max time | schema (ps_schema.h).
+ * sequence | u64 rows | i64 min time | i64 max time | i64 max block span
+ * | schema (ps_schema.h).
  * Marker: u8 version | u8 flags (PS_MARKER_*) | u8 has_schema | schema.
  */
 #include <stdio.h>
@@ -130,7 +131,7 @@ table_key(ps_buf *k, const char *name)
 ps_status
 ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 					 const ps_schema *schema, uint64_t row_count, int64_t min_time,
-					 int64_t max_time, uint32_t next_load_seq, ps_error *err)
+					 int64_t max_time, int64_t max_span, uint32_t next_load_seq, ps_error *err)
 {
 	ps_buf		k = PS_BUF_INIT, v = PS_BUF_INIT;
 	ps_status	rc = PS_OK;
@@ -143,6 +144,7 @@ ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 		ps_buf_append_u64be(&v, row_count) ||
 		ps_buf_append_u64be(&v, (uint64_t) min_time) ||
 		ps_buf_append_u64be(&v, (uint64_t) max_time) ||
+		ps_buf_append_u64be(&v, (uint64_t) max_span) ||
 		ps_schema_serialize(schema, &v))
 		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
 	else
@@ -174,7 +176,7 @@ table_record_decode(const char *name, size_t namelen, const void *p, size_t n, p
 {
 	ps_reader	r;
 	uint8_t		version, dedup;
-	uint64_t	count, mn, mx;
+	uint64_t	count, mn, mx, span;
 	ps_table   *t;
 
 	if (namelen == 0 || namelen > PS_MAX_NAME)
@@ -186,7 +188,8 @@ table_record_decode(const char *name, size_t namelen, const void *p, size_t n, p
 	if (ps_read_u8(&r, &version) || version != TABLE_RECORD_VERSION ||
 		ps_read_u32be(&r, &t->id) || ps_read_u8(&r, &dedup) ||
 		ps_read_u32be(&r, &t->next_load_seq) || ps_read_u64be(&r, &count) ||
-		ps_read_u64be(&r, &mn) || ps_read_u64be(&r, &mx) ||
+		ps_read_u64be(&r, &mn) || ps_read_u64be(&r, &mx) || ps_read_u64be(&r, &span) ||
+		(int64_t) span < 0 ||
 		ps_schema_deserialize(r.p, ps_reader_left(&r), &t->schema, err) != PS_OK)
 	{
 		ps_table_free(t);
@@ -197,6 +200,7 @@ table_record_decode(const char *name, size_t namelen, const void *p, size_t n, p
 	t->row_count = count;
 	t->min_time = (int64_t) mn;
 	t->max_time = (int64_t) mx;
+	t->max_span = (int64_t) span;
 	t->visible = true;
 	*out = t;
 	return PS_OK;

@@ -366,7 +366,7 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 	if (rc == PS_OK && ds.removed > 0)
 	{
 		rc = ps_catalog_put_table(st, ds.wb, t, t->schema, t->row_count - ds.removed, new_min,
-								  new_max, t->next_load_seq, err);
+								  new_max, t->max_span, t->next_load_seq, err);
 		if (rc == PS_OK)
 			rc = ps_store_write(st, st->wo_commit, ds.wb, err);
 		if (rc == PS_OK)

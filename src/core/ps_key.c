@@ -55,6 +55,17 @@ ps_block_key_decode(const uint8_t in[PS_BLOCK_KEY_LEN], ps_block_key *k)
 	k->block_no = get_u32(in + 24);
 }
 
+void
+ps_block_key_seek(uint8_t out[20], uint32_t table_id, int32_t partition, uint32_t series,
+				  int64_t first_time)
+{
+	uint64_t	t = (uint64_t) first_time ^ (UINT64_C(1) << 63);
+
+	ps_block_key_prefix(out, table_id, partition, series, 12);
+	put_u32(out + 12, (uint32_t) (t >> 32));
+	put_u32(out + 16, (uint32_t) t);
+}
+
 int
 ps_block_key_prefix(uint8_t *out, uint32_t table_id, int32_t partition, uint32_t series, int n)
 {

@@ -39,6 +39,22 @@ ps_partition_of(int64_t time_ns)
 /* First nanosecond of a partition (saturating at INT64_MIN and INT64_MAX). */
 int64_t		ps_partition_start(int32_t partition);
 
+/* last - first, saturating at INT64_MAX (times may span more than int64). */
+static inline int64_t
+ps_time_span(int64_t first, int64_t last)
+{
+	uint64_t	d = (uint64_t) last - (uint64_t) first;
+
+	return d > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) d;
+}
+
+/* t - d for d >= 0, saturating at INT64_MIN. */
+static inline int64_t
+ps_time_back(int64_t t, int64_t d)
+{
+	return t < INT64_MIN + d ? INT64_MIN : t - d;
+}
+
 void		ps_block_key_encode(uint8_t out[PS_BLOCK_KEY_LEN], const ps_block_key *k);
 void		ps_block_key_decode(const uint8_t in[PS_BLOCK_KEY_LEN], ps_block_key *k);
 /*
@@ -47,5 +63,8 @@ void		ps_block_key_decode(const uint8_t in[PS_BLOCK_KEY_LEN], ps_block_key *k);
  */
 int			ps_block_key_prefix(uint8_t *out, uint32_t table_id, int32_t partition, uint32_t series,
 								int n);
+/* The 20-byte prefix (table, partition, series, first time): where a seek for time starts. */
+void		ps_block_key_seek(uint8_t out[20], uint32_t table_id, int32_t partition, uint32_t series,
+							  int64_t first_time);
 
 #endif

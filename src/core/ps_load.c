@@ -68,6 +68,7 @@ struct ps_load {
 
 	uint64_t	rows;			/* rows appended (dedup: new rows only) */
 	int64_t		min_time, max_time;
+	int64_t		max_span;		/* widest block written */
 	uint32_t	next_block_no;
 	uint64_t	batch_rows;		/* rows in the blocks of wb */
 	rocksdb_writebatch_t *wb;
@@ -346,7 +347,7 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 		rocksdb_writebatch_put_cf(wb, st->cf_catalog, "N", 1, (const char *) idb, 4);
 	}
 	else if ((rc = ps_catalog_put_table(st, wb, t, t->schema, t->row_count, t->min_time,
-										t->max_time, t->next_load_seq + 1, err)) != PS_OK)
+										t->max_time, t->max_span, t->next_load_seq + 1, err)) != PS_OK)
 		goto fail;
 	if ((rc = ps_inflight_add(t, ld->seq, err)) != PS_OK)
 		goto fail;
@@ -476,6 +477,14 @@ seal(ps_load *ld, load_series *s, ps_error *err)
 	if (ld->next_block_no == UINT32_MAX)
 		return ps_error_set(err, PS_ETOOBIG, "a single load is limited to %u blocks", UINT32_MAX);
 	ld->next_block_no++;
+	{
+		uint32_t	rows;
+		int64_t		mn, mx;
+
+		if (ps_block_meta_peek(ld->meta_bytes.data, ld->meta_bytes.len, &rows, &mn, &mx) == PS_OK &&
+			ps_time_span(mn, mx) > ld->max_span)
+			ld->max_span = ps_time_span(mn, mx);
+	}
 	ps_block_key_encode(key, &bk);
 	ps_journal_key(jk, bk.table_id, bk.seq, bk.block_no);
 	rocksdb_writebatch_put_cf(ld->wb, ld->st->cf_data, (const char *) key, sizeof(key),
@@ -845,6 +854,7 @@ typedef struct table_delta {
 	ps_table   *table;
 	uint64_t	row_count;
 	int64_t		min_time, max_time;
+	int64_t		max_span;
 	const ps_schema *schema;	/* schema to persist */
 	ps_load    *schema_load;	/* the load that created or extended it, if any */
 } table_delta;
@@ -869,6 +879,7 @@ sum_table_loads(ps_load **lds, size_t n, ps_table *t, table_delta *d, ps_error *
 	d->row_count = t->row_count;
 	d->min_time = t->min_time;
 	d->max_time = t->max_time;
+	d->max_span = t->max_span;
 	d->schema = t->schema;
 	d->schema_load = NULL;
 	for (size_t i = 0; i < n; i++)
@@ -882,6 +893,8 @@ sum_table_loads(ps_load **lds, size_t n, ps_table *t, table_delta *d, ps_error *
 			d->schema = ld->schema;
 			d->schema_load = ld->changes_schema ? ld : NULL;
 		}
+		if (ld->max_span > d->max_span)
+			d->max_span = ld->max_span;
 		if (ld->rows == 0)
 			continue;
 		if (d->row_count == 0 || ld->min_time < d->min_time)
@@ -963,7 +976,7 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 
 			if ((rc = sum_table_loads(lds, n, ld->table, &d, err)) == PS_OK)
 				rc = ps_catalog_put_table(st, wb, d.table, d.schema, d.row_count, d.min_time,
-										  d.max_time, d.table->next_load_seq, err);
+										  d.max_time, d.max_span, d.table->next_load_seq, err);
 		}
 	}
 	if (rc == PS_OK)
@@ -982,6 +995,7 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 				t->row_count = d.row_count;
 				t->min_time = d.min_time;
 				t->max_time = d.max_time;
+				t->max_span = d.max_span;
 				if (d.schema_load)
 				{
 					ps_schema_free(t->schema);

@@ -79,9 +79,26 @@ bitmap_bytes(uint64_t ncols)
 	return (size_t) (ncols / 8 + (ncols % 8 != 0));
 }
 
+static ps_status row_encode(const ps_type *types, uint32_t n, const ps_value *values,
+							uint64_t tag, bool check_utf8, ps_buf *out, ps_error *err);
+
 ps_status
 ps_row_encode(const ps_type *types, uint32_t n, const ps_value *values,
 			  uint64_t tag, ps_buf *out, ps_error *err)
+{
+	return row_encode(types, n, values, tag, true, out, err);
+}
+
+ps_status
+ps_row_encode_stored(const ps_type *types, uint32_t n, const ps_value *values, ps_buf *out,
+					 ps_error *err)
+{
+	return row_encode(types, n, values, 0, false, out, err);
+}
+
+static ps_status
+row_encode(const ps_type *types, uint32_t n, const ps_value *values,
+		   uint64_t tag, bool check_utf8, ps_buf *out, ps_error *err)
 {
 	size_t		size = 1 + 2 * PS_VARINT_MAX + bitmap_bytes(n);
 	uint8_t    *start;
@@ -105,7 +122,7 @@ ps_row_encode(const ps_type *types, uint32_t n, const ps_value *values,
 				size += 1;
 				break;
 			case PS_TYPE_STRING:
-				if (!ps_utf8_valid(v->v.s.ptr, v->v.s.len))
+				if (check_utf8 && !ps_utf8_valid(v->v.s.ptr, v->v.s.len))
 					return ps_error_set(err, PS_EINVAL,
 										"column %u: string is not valid UTF-8 (or contains a NUL byte)", j + 1);
 				if (size > SIZE_MAX - PS_VARINT_MAX - v->v.s.len)

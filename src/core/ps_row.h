@@ -51,6 +51,13 @@ ps_status	ps_row_encode(const ps_type *types, uint32_t ntypes, const ps_value *v
 						  uint64_t tag, ps_buf *out, ps_error *err);
 
 /*
+ * The same, untagged, for values read back from the store, whose strings
+ * were checked when they were loaded: no UTF-8 check (scans).
+ */
+ps_status	ps_row_encode_stored(const ps_type *types, uint32_t ntypes, const ps_value *values,
+								 ps_buf *out, ps_error *err);
+
+/*
  * Decode a value into values[0..ntypes).  Columns beyond those the value holds
  * are NULL; columns the value holds beyond ntypes are ignored.  Returns
  * PS_ECORRUPT on any malformed or truncated input (never reads out of bounds;

@@ -50,7 +50,9 @@ struct ps_scan {
 	rocksdb_readoptions_t *ro;
 	rocksdb_iterator_t *meta_it;
 	int64_t		lo, hi;
+	int64_t		span;			/* the table's max block span */
 	bool		descending;
+	bool		unordered;		/* one block at a time, in key order */
 	uint64_t	to_skip;
 	uint64_t	remaining;		/* UINT64_MAX = unlimited */
 
@@ -60,8 +62,8 @@ struct ps_scan {
 
 	bool		started, finished;
 	int32_t		partition;		/* the one being merged */
-	block_ref  *refs;
-	size_t		nrefs, refs_cap;
+	block_ref  *refs;			/* the partition's blocks, in the order they join the merge */
+	size_t		nrefs, refs_cap, next_ref;
 	cursor	   *heap;
 	size_t		nheap;
 	ps_block_reader **pool;		/* decoded readers no cursor uses */
@@ -71,6 +73,7 @@ struct ps_scan {
 	uint32_t	nblock;
 	uint32_t   *block_cols;
 	ps_type    *block_types;
+	bool	   *block_want;		/* per block column: decode it */
 	uint32_t	nvalue;
 	ps_type    *value_types;
 	uint32_t   *value_pos;		/* per schema column: its value index, or UINT32_MAX */
@@ -160,6 +163,10 @@ prepare_layout(ps_scan *sc, ps_error *err)
 
 	if ((rc = ps_block_layout(s, &sc->block_cols, &sc->block_types, &sc->nblock, err)) != PS_OK)
 		return rc;
+	if (!(sc->block_want = malloc((sc->nblock + 1) * sizeof(bool))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	for (uint32_t k = 0; k < sc->nblock; k++)
+		sc->block_want[k] = true;
 	sc->nvalue = ps_schema_value_count(s);
 	sc->value_types = malloc((sc->nvalue + 1) * sizeof(ps_type));
 	sc->value_pos = malloc(s->ncolumns * sizeof(uint32_t));
@@ -195,6 +202,7 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 		return PS_ENOTFOUND;
 	}
 	sc->table_id = t->id;
+	sc->span = t->max_span;
 	sc->lo = spec->lo > t->min_time ? spec->lo : t->min_time;
 	sc->hi = spec->hi < t->max_time ? spec->hi : t->max_time;
 	empty = t->row_count == 0 || sc->lo > sc->hi;
@@ -229,7 +237,8 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	sc->ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
 	sc->meta_it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_meta);
-	sc->descending = spec->descending;
+	sc->unordered = spec->unordered;
+	sc->descending = spec->descending && !spec->unordered;
 	sc->to_skip = spec->offset;
 	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
 	sc->finished = empty || (!sc->all_series && sc->nseries == 0);
@@ -241,6 +250,13 @@ const ps_schema *
 ps_scan_schema(const ps_scan *sc)
 {
 	return sc->schema;
+}
+
+void
+ps_scan_want(ps_scan *sc, const bool *want)
+{
+	for (uint32_t k = 0; k < sc->nblock; k++)
+		sc->block_want[k] = want[sc->block_cols[k]];
 }
 
 /* ------------------------------------------------------------------ blocks of a partition */
@@ -263,55 +279,86 @@ iter_status(rocksdb_iterator_t *it, ps_error *err)
 	return rerr ? ps_rocks_error(err, rerr, "scan failed") : PS_OK;
 }
 
-/* Add the blocks with keys in [lower, lower's prefix + 1) that overlap the range. */
 static ps_status
-collect_range(ps_scan *sc, const uint8_t *prefix, int plen, ps_error *err)
+add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, int64_t mn, int64_t mx,
+		ps_error *err)
+{
+	block_ref  *ref;
+
+	if (sc->nrefs == sc->refs_cap)
+	{
+		size_t		cap = sc->refs_cap ? sc->refs_cap * 2 : 64;
+		block_ref  *n = realloc(sc->refs, cap * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		sc->refs = n;
+		sc->refs_cap = cap;
+	}
+	ref = &sc->refs[sc->nrefs++];
+	memcpy(ref->key, k, PS_BLOCK_KEY_LEN);
+	ref->series = bk->series;
+	ref->min_time = mn;
+	ref->max_time = mx;
+	return PS_OK;
+}
+
+/*
+ * Add the blocks of partition p that may hold rows in [lo, hi]: of one
+ * series (all_series false) or of every series.  Blocks of a series sort by
+ * first time, and none spans more than sc->span, so each series is read
+ * from its first block that may reach lo to its last starting by hi; the
+ * iterator seeks over the rest.
+ */
+static ps_status
+collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_error *err)
 {
 	rocksdb_iterator_t *it = sc->meta_it;
+	int64_t		from = ps_time_back(sc->lo, sc->span);
+	uint8_t		seek[20];
+	ps_status	rc;
 
-	for (rocksdb_iter_seek(it, (const char *) prefix, (size_t) plen); rocksdb_iter_valid(it);
-		 rocksdb_iter_next(it))
+	ps_block_key_seek(seek, sc->table_id, p, series, from);
+	rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
+	while (rocksdb_iter_valid(it))
 	{
 		size_t		klen, vlen;
 		const uint8_t *k = (const uint8_t *) rocksdb_iter_key(it, &klen);
 		const char *v;
 		ps_block_key bk;
-		block_ref  *ref;
 		uint32_t	rows;
 		int64_t		mn, mx;
 
-		if (klen != PS_BLOCK_KEY_LEN || memcmp(k, prefix, (size_t) plen) != 0)
+		if (klen != PS_BLOCK_KEY_LEN || memcmp(k, seek, all_series ? 8 : 12) != 0)
 			break;
 		ps_block_key_decode(k, &bk);
+		if (bk.first_time < from)
+		{
+			/* A new series, from its start: skip to where it may reach lo. */
+			ps_block_key_seek(seek, sc->table_id, p, bk.series, from);
+			rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
+			continue;
+		}
 		if (bk.first_time > sc->hi)
 		{
-			if (plen == 12)
-				break;			/* this series' later blocks start later still */
+			/* This series is done: on to the next one. */
+			if (!all_series || bk.series == UINT32_MAX)
+				break;
+			ps_block_key_seek(seek, sc->table_id, p, bk.series + 1, from);
+			rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
 			continue;
 		}
-		if (sc->ninflight > 0 && in_flight(sc, bk.seq))
-			continue;
-		v = rocksdb_iter_value(it, &vlen);
-		if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
-			return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
-								sc->table_id);
-		if (mx < sc->lo || mn > sc->hi || rows == 0)
-			continue;
-		if (sc->nrefs == sc->refs_cap)
+		if (!(sc->ninflight > 0 && in_flight(sc, bk.seq)))
 		{
-			size_t		cap = sc->refs_cap ? sc->refs_cap * 2 : 64;
-			block_ref  *n = realloc(sc->refs, cap * sizeof(*n));
-
-			if (!n)
-				return ps_error_set(err, PS_ENOMEM, "out of memory");
-			sc->refs = n;
-			sc->refs_cap = cap;
+			v = rocksdb_iter_value(it, &vlen);
+			if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
+				return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
+									sc->table_id);
+			if (mx >= sc->lo && mn <= sc->hi && rows > 0 &&
+				(rc = add_ref(sc, k, &bk, mn, mx, err)) != PS_OK)
+				return rc;
 		}
-		ref = &sc->refs[sc->nrefs++];
-		memcpy(ref->key, k, PS_BLOCK_KEY_LEN);
-		ref->series = bk.series;
-		ref->min_time = mn;
-		ref->max_time = mx;
+		rocksdb_iter_next(it);
 	}
 	return iter_status(it, err);
 }
@@ -432,40 +479,95 @@ pop_top(ps_scan *sc)
 		sift_down(sc, 0);
 }
 
-/* Load partition p's blocks into the heap. */
+static int
+ref_cmp_asc(const void *a, const void *b)
+{
+	const block_ref *x = a, *y = b;
+
+	if (x->min_time != y->min_time)
+		return x->min_time < y->min_time ? -1 : 1;
+	return memcmp(x->key + 8, y->key + 8, PS_BLOCK_KEY_LEN - 8);
+}
+
+static int
+ref_cmp_desc(const void *a, const void *b)
+{
+	const block_ref *x = a, *y = b;
+
+	if (x->max_time != y->max_time)
+		return x->max_time > y->max_time ? -1 : 1;
+	return memcmp(y->key + 8, x->key + 8, PS_BLOCK_KEY_LEN - 8);
+}
+
+/*
+ * Gather partition p's blocks, sorted by the time at which each joins the
+ * merge (its first time; its last, descending), so the heap only ever holds
+ * blocks whose time span is current.
+ */
 static ps_status
 start_partition(ps_scan *sc, int32_t p, ps_error *err)
 {
-	uint8_t		prefix[12];
 	ps_status	rc = PS_OK;
 
 	sc->partition = p;
 	sc->nrefs = 0;
+	sc->next_ref = 0;
 	if (sc->all_series)
-		rc = collect_range(sc, prefix, ps_block_key_prefix(prefix, sc->table_id, p, 0, 8), err);
+		rc = collect_blocks(sc, p, 0, true, err);
 	else
 		for (uint32_t i = 0; i < sc->nseries && rc == PS_OK; i++)
-			rc = collect_range(sc, prefix,
-							   ps_block_key_prefix(prefix, sc->table_id, p, sc->series[i], 12), err);
+			rc = collect_blocks(sc, p, sc->series[i], false, err);
 	if (rc != PS_OK)
 		return rc;
-	if (sc->nrefs > SIZE_MAX / sizeof(cursor))
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	if (!sc->unordered)
+		qsort(sc->refs, sc->nrefs, sizeof(block_ref), sc->descending ? ref_cmp_desc : ref_cmp_asc);
 	free(sc->heap);
+	sc->nheap = 0;
 	if (!(sc->heap = malloc((sc->nrefs + 1) * sizeof(cursor))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
-	sc->nheap = sc->nrefs;
-	for (size_t i = 0; i < sc->nrefs; i++)
-	{
-		cursor	   *c = &sc->heap[i];
-
-		memset(c, 0, sizeof(*c));
-		c->ref = &sc->refs[i];
-		c->at = sc->descending ? sc->refs[i].max_time : sc->refs[i].min_time;
-	}
-	for (size_t i = sc->nheap / 2; i-- > 0;)
-		sift_down(sc, i);
 	return PS_OK;
+}
+
+static void
+sift_up(ps_scan *sc, size_t i)
+{
+	cursor	   *h = sc->heap;
+
+	while (i > 0)
+	{
+		size_t		parent = (i - 1) / 2;
+		cursor		tmp;
+
+		if (!cursor_before(sc, &h[i], &h[parent]))
+			return;
+		tmp = h[i];
+		h[i] = h[parent];
+		h[parent] = tmp;
+		i = parent;
+	}
+}
+
+/* Let every block that starts (descending: ends) by the heap's next time join the merge. */
+static void
+admit_blocks(ps_scan *sc)
+{
+	while (sc->next_ref < sc->nrefs)
+	{
+		const block_ref *ref = &sc->refs[sc->next_ref];
+		int64_t		at = sc->descending ? ref->max_time : ref->min_time;
+		cursor	   *c;
+
+		if (sc->nheap > 0 &&
+			(sc->unordered || (sc->descending ? at < sc->heap[0].at : at > sc->heap[0].at)))
+			return;
+		c = &sc->heap[sc->nheap];
+		memset(c, 0, sizeof(*c));
+		c->ref = ref;
+		c->at = at;
+		sc->nheap++;
+		sift_up(sc, sc->nheap - 1);
+		sc->next_ref++;
+	}
 }
 
 /* The key tuple of a series, copied from the dictionary once per scan. */
@@ -571,7 +673,8 @@ decode_top(ps_scan *sc, ps_error *err)
 		return ps_error_set(err, PS_ECORRUPT, "a block listed in the metadata of table id %u is missing",
 							sc->table_id);
 	data = rocksdb_pinnableslice_value(sc->block_slice, &len);
-	if ((rc = ps_block_decode(c->r, data, len, sc->block_types, sc->nblock, NULL, err)) != PS_OK)
+	if ((rc = ps_block_decode(c->r, data, len, sc->block_types, sc->nblock, sc->block_want,
+							  err)) != PS_OK)
 		return rc;
 	if (sc->schema->nseries > 0 &&
 		(rc = series_tuple(sc, c->ref->series, &c->tuple_off, &c->tuple_len, err)) != PS_OK)
@@ -623,7 +726,10 @@ emit_row(ps_scan *sc, const cursor *c, uint32_t idx, ps_error *err)
 	const ps_schema *s = sc->schema;
 
 	for (uint32_t k = 0; k < sc->nblock; k++)
-		ps_block_reader_value(c->r, k, idx, &sc->row[sc->block_cols[k]]);
+		if (sc->block_want[k])
+			ps_block_reader_value(c->r, k, idx, &sc->row[sc->block_cols[k]]);
+		else
+			sc->row[sc->block_cols[k]].is_null = true;
 	if (s->nseries > 0 &&
 		ps_series_tuple_decode(s, sc->tuples.data + c->tuple_off, c->tuple_len, sc->row, err) != PS_OK)
 		return PS_ECORRUPT;
@@ -631,7 +737,7 @@ emit_row(ps_scan *sc, const cursor *c, uint32_t idx, ps_error *err)
 		if (col != s->time_index)
 			sc->vals[sc->value_pos[col]] = sc->row[col];
 	ps_buf_reset(&sc->out);
-	return ps_row_encode(sc->value_types, sc->nvalue, sc->vals, 0, &sc->out, err);
+	return ps_row_encode_stored(sc->value_types, sc->nvalue, sc->vals, &sc->out, err);
 }
 
 ps_status
@@ -646,6 +752,7 @@ ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
 		const int64_t *times;
 		uint32_t	idx;
 
+		admit_blocks(sc);
 		if (sc->nheap == 0)
 		{
 			int32_t		p;
@@ -728,6 +835,7 @@ ps_scan_close(ps_scan *sc)
 	free(sc->pool);
 	free(sc->block_cols);
 	free(sc->block_types);
+	free(sc->block_want);
 	free(sc->value_types);
 	free(sc->value_pos);
 	free(sc->row);

@@ -171,6 +171,12 @@ typedef struct ps_scan_spec {
 	const char *table;
 	int64_t		lo, hi;			/* inclusive time bounds */
 	bool		descending;
+	/*
+	 * Rows may come in any order (a caller that aggregates, or sorts
+	 * itself): blocks are read one after another in key order, with no
+	 * merge.  descending is then ignored; offset and limit still hold.
+	 */
+	bool		unordered;
 	uint64_t	offset;
 	uint64_t	limit;			/* 0 = no limit */
 	/*
@@ -197,6 +203,12 @@ typedef struct ps_scan_row {
 ps_status	ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err);
 /* The table schema as of the scan's snapshot (owned by the scan). */
 const ps_schema *ps_scan_schema(const ps_scan *sc);
+/*
+ * Before the first ps_scan_next: only the columns c of ps_scan_schema with
+ * want[c] (want has one entry per column) are decoded; the others read as
+ * NULL in the rows returned.  Without a call every column is decoded.
+ */
+void		ps_scan_want(ps_scan *sc, const bool *want);
 /* Next row; PS_OK with *done=true at the end. */
 ps_status	ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err);
 void		ps_scan_close(ps_scan *sc);	/* NULL ok */

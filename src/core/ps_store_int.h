@@ -66,6 +66,12 @@ typedef struct ps_table {
 	ps_schema  *schema;
 	uint64_t	row_count;
 	int64_t		min_time, max_time;
+	/*
+	 * The widest time span (last - first time) of any block the table ever
+	 * had: a block holding time t starts no earlier than t - max_span, so
+	 * a scan seeks each series there instead of reading all its blocks.
+	 */
+	int64_t		max_span;
 	uint32_t	next_load_seq;
 	uint32_t   *inflight;		/* sequences of loads not yet committed/aborted */
 	uint32_t	ninflight, inflight_cap;
@@ -115,7 +121,8 @@ void		ps_inflight_remove(ps_table *t, uint32_t seq);
 /* Put t's record, with the given state, into wb. */
 ps_status	ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 								 const ps_schema *schema, uint64_t row_count, int64_t min_time,
-								 int64_t max_time, uint32_t next_load_seq, ps_error *err);
+								 int64_t max_time, int64_t max_span, uint32_t next_load_seq,
+								 ps_error *err);
 void		ps_catalog_delete_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t);
 /* Read every table record and series dictionary into st->tables (at open). */
 ps_status	ps_catalog_load(ps_store *st, ps_error *err);
