@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -819,6 +820,209 @@ test_series_key_and_filters(void **state)
 	ps_schema_free(s);
 }
 
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a, y = *(const int64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Times of a scan with every option, decoded prices summed into *sum. */
+static size_t
+scan_all(fixture *f, const char *table, int64_t lo, int64_t hi, bool desc, bool unordered,
+		 int64_t *times, size_t max, double *sum)
+{
+	ps_scan_spec spec = {.table = table, .lo = lo, .hi = hi, .descending = desc,
+	.unordered = unordered};
+	ps_type		types[2] = {PS_TYPE_FLOAT, PS_TYPE_STRING};
+	ps_value	vals[2];
+	ps_scan    *sc;
+	ps_scan_row row;
+	bool		done = false;
+	size_t		n = 0;
+	ps_error	err;
+
+	*sum = 0;
+	assert_int_equal(ps_scan_open(f->st, &spec, &sc, &err), PS_OK);
+	for (;;)
+	{
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		if (done)
+			break;
+		assert_int_equal(ps_row_decode(types, 2, row.value, row.value_len, vals, NULL, &err), PS_OK);
+		*sum += vals[0].v.f;
+		if (n < max)
+			times[n] = row.time;
+		n++;
+	}
+	ps_scan_close(sc);
+	return n;
+}
+
+/*
+ * Blocks over several days (partitions), negative times, many series, out
+ * of order and overlapping loads: every scan (ascending, descending,
+ * unordered, sub-ranges) equals a model, and delete_range (whole
+ * partitions, whole blocks, edge blocks rewritten) keeps counts, bounds
+ * and contents exact.
+ */
+static void
+test_blocks_partitions_and_deletes(void **state)
+{
+	fixture    *f = *state;
+	enum { N = 30000 };
+	static int64_t model[2 * N], got[2 * N];
+	static char syms[40][8];
+	const int64_t day = INT64_C(86400000000000);
+	size_t		n = 0;
+	double		sum_model = 0, sum;
+	ps_load    *ld;
+	ps_error	err;
+	uint64_t	removed;
+	uint32_t	rng = 7;
+
+	for (int s = 0; s < 40; s++)
+		snprintf(syms[s], sizeof(syms[s]), "S%02d", s);
+	/* Load 1: three and a half days from a day before the epoch, 40 series, a few rows back in time. */
+	ld = begin(f, "b", false);
+	for (int i = 0; i < N; i++)
+	{
+		int64_t		t = -day + (int64_t) i * (day * 7 / 2 / N);
+
+		rng = rng * 1103515245 + 12345;
+		if (rng % 50 == 0)
+			t -= day / 3;		/* out of order: lands in an earlier block, maybe an earlier day */
+		append(ld, t, (double) (i % 97), syms[rng % 40]);
+		model[n++] = t;
+		sum_model += (double) (i % 97);
+	}
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	/* Load 2 overlaps load 1: the same times again for one series. */
+	ld = begin(f, "b", false);
+	for (int i = 0; i < N; i += 10)
+	{
+		int64_t		t = -day + (int64_t) i * (day * 7 / 2 / N);
+
+		append(ld, t, 1.0, "S00");
+		model[n++] = t;
+		sum_model += 1.0;
+	}
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	qsort(model, n, sizeof(int64_t), cmp_i64);
+	assert_int_equal(info(f, "b").row_count, n);
+	assert_int_equal(info(f, "b").min_time, model[0]);
+	assert_int_equal(info(f, "b").max_time, model[n - 1]);
+
+	assert_int_equal(scan_all(f, "b", INT64_MIN, INT64_MAX, false, false, got, 2 * N, &sum), n);
+	assert_memory_equal(got, model, n * sizeof(int64_t));
+	assert_true(fabs(sum - sum_model) < 1e-6);
+	assert_int_equal(scan_all(f, "b", INT64_MIN, INT64_MAX, true, false, got, 2 * N, &sum), n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i], model[n - 1 - i]);
+	assert_int_equal(scan_all(f, "b", INT64_MIN, INT64_MAX, false, true, got, 2 * N, &sum), n);
+	qsort(got, n, sizeof(int64_t), cmp_i64);
+	assert_memory_equal(got, model, n * sizeof(int64_t));
+	assert_true(fabs(sum - sum_model) < 1e-6);
+
+	/* Sub-ranges across the epoch and a day boundary, both directions. */
+	{
+		int64_t		lo = -day / 7, hi = day + day / 5;
+		size_t		a = 0, b;
+
+		while (model[a] < lo)
+			a++;
+		for (b = a; b < n && model[b] <= hi; b++)
+			;
+		assert_int_equal(scan_all(f, "b", lo, hi, false, false, got, 2 * N, &sum), b - a);
+		assert_memory_equal(got, model + a, (b - a) * sizeof(int64_t));
+		assert_int_equal(scan_all(f, "b", lo, hi, true, false, got, 2 * N, &sum), b - a);
+		assert_int_equal(got[0], model[b - 1]);
+		assert_int_equal(scan_times(f, "b", lo, hi, true, 5, 3, got, 3), 3);
+		assert_int_equal(got[0], model[b - 6]);
+	}
+
+	/* Delete a range cutting blocks in two days and covering a whole day. */
+	{
+		int64_t		lo = day / 3, hi = 2 * day + day / 4;
+		size_t		keep = 0, gone = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (model[i] < lo || model[i] > hi)
+				model[keep++] = model[i];
+			else
+				gone++;
+		assert_int_equal(ps_store_delete_range(f->st, "b", lo, hi, &removed, &err), PS_OK);
+		assert_int_equal(removed, gone);
+		n = keep;
+		assert_int_equal(info(f, "b").row_count, n);
+		assert_int_equal(scan_all(f, "b", INT64_MIN, INT64_MAX, false, false, got, 2 * N, &sum), n);
+		assert_memory_equal(got, model, n * sizeof(int64_t));
+	}
+	/* Deleting the head and the tail moves the bounds to the rows left. */
+	assert_int_equal(ps_store_delete_range(f->st, "b", INT64_MIN, model[99], &removed, &err), PS_OK);
+	assert_int_equal(removed, 100);
+	assert_int_equal(ps_store_delete_range(f->st, "b", model[n - 50], INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(removed, 50);
+	reopen(f);
+	assert_int_equal(info(f, "b").row_count, n - 150);
+	assert_int_equal(info(f, "b").min_time, model[100]);
+	assert_int_equal(info(f, "b").max_time, model[n - 51]);
+	assert_int_equal(scan_all(f, "b", INT64_MIN, INT64_MAX, false, false, got, 2 * N, &sum), n - 150);
+	assert_memory_equal(got, model + 100, (n - 150) * sizeof(int64_t));
+	/* Everything: the table is empty, and loads again. */
+	assert_int_equal(ps_store_delete_range(f->st, "b", INT64_MIN, INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(removed, n - 150);
+	assert_int_equal(info(f, "b").row_count, 0);
+	assert_int_equal(count_all(f, "b"), 0);
+	load_series(f, "b", 5, 1, 10);
+	assert_int_equal(count_all(f, "b"), 10);
+}
+
+/*
+ * Column selection: unwanted columns read as NULL.  Series filters with a
+ * descending limit return the newest rows of those series.
+ */
+static void
+test_want_and_filtered_limit(void **state)
+{
+	fixture    *f = *state;
+	static const char *const syms[] = {"A", "B", "C", "D"};
+	ps_load    *ld = begin(f, "w", false);
+	ps_value	fv = {.v.s = {"C", 1}};
+	ps_series_filter flt = {.column = "sym", .values = &fv, .nvalues = 1};
+	ps_scan_spec spec = {.table = "w", .lo = INT64_MIN, .hi = INT64_MAX, .descending = true,
+	.limit = 5, .filters = &flt, .nfilters = 1};
+	ps_type		types[2] = {PS_TYPE_FLOAT, PS_TYPE_STRING};
+	ps_value	vals[2];
+	bool		want[3] = {false, false, true};	/* ts, price, sym */
+	ps_scan    *sc;
+	ps_scan_row row;
+	bool		done;
+	int64_t		expect = 3998;
+	ps_error	err;
+
+	(void) state;
+	for (int i = 0; i < 4000; i++)
+		append(ld, i, (double) i, syms[i % 4]);
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(ps_scan_open(f->st, &spec, &sc, &err), PS_OK);
+	ps_scan_want(sc, want);
+	for (int k = 0; k < 5; k++, expect -= 4)
+	{
+		assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+		assert_false(done);
+		assert_int_equal(row.time, expect);
+		assert_int_equal(ps_row_decode(types, 2, row.value, row.value_len, vals, NULL, &err), PS_OK);
+		assert_true(vals[0].is_null);	/* price not wanted */
+		assert_false(vals[1].is_null);
+		assert_memory_equal(vals[1].v.s.ptr, "C", 1);
+	}
+	assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+	assert_true(done);
+	ps_scan_close(sc);
+}
+
 static void
 test_second_open_is_locked(void **state)
 {
@@ -848,6 +1052,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_open_is_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_series_key_and_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, teardown),
 	};
