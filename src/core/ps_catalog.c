@@ -56,6 +56,7 @@ ps_table_free(ps_table *t)
 		return;
 	ps_schema_free(t->schema);
 	free(t->inflight);
+	free(t->dirty);
 	ps_series_dict_clear(&t->dict);
 	free(t);
 }

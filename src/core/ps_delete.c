@@ -297,7 +297,7 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 	if (lo > hi)
 		return ps_error_set(err, PS_EINVAL, "range start is after its end");
 	pthread_mutex_lock(&st->lock);
-	if (!(t = ps_table_find_visible(st, table, err)))
+	if (!(t = ps_table_find_unmerged(st, table, err)))
 	{
 		pthread_mutex_unlock(&st->lock);
 		return PS_ENOTFOUND;
@@ -391,7 +391,7 @@ ps_store_drop_table(ps_store *st, const char *table, ps_error *err)
 	ps_status	rc;
 
 	pthread_mutex_lock(&st->lock);
-	if (!(t = ps_table_find_visible(st, table, err)))
+	if (!(t = ps_table_find_unmerged(st, table, err)))
 	{
 		pthread_mutex_unlock(&st->lock);
 		return PS_ENOTFOUND;

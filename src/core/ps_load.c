@@ -70,6 +70,8 @@ struct ps_load {
 	int64_t		min_time, max_time;
 	int64_t		max_span;		/* widest block written */
 	uint32_t	next_block_no;
+	int32_t    *parts;			/* partitions written, for the merge */
+	uint32_t	nparts, parts_cap;
 	uint64_t	batch_rows;		/* rows in the blocks of wb */
 	rocksdb_writebatch_t *wb;
 	ps_buf		block_bytes, meta_bytes;
@@ -123,6 +125,7 @@ load_free(ps_load *ld)
 		free(ld->series[i].hashes);
 	}
 	free(ld->series);
+	free(ld->parts);
 	free(ld->slots);
 	ps_buf_free(&ld->tuples);
 	ps_buf_free(&ld->tuple);
@@ -452,6 +455,26 @@ put_dedup_keys(ps_load *ld, load_series *s)
 	s->nhashes = 0;
 }
 
+static ps_status
+note_partition(ps_load *ld, int32_t p, ps_error *err)
+{
+	for (uint32_t i = ld->nparts; i-- > 0;)
+		if (ld->parts[i] == p)
+			return PS_OK;
+	if (ld->nparts == ld->parts_cap)
+	{
+		uint32_t	cap = ld->parts_cap ? ld->parts_cap * 2 : 8;
+		int32_t    *n = realloc(ld->parts, cap * sizeof(*n));
+
+		if (!n)
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		ld->parts = n;
+		ld->parts_cap = cap;
+	}
+	ld->parts[ld->nparts++] = p;
+	return PS_OK;
+}
+
 /* Seal s's open block into the load's batch. */
 static ps_status
 seal(ps_load *ld, load_series *s, ps_error *err)
@@ -477,6 +500,8 @@ seal(ps_load *ld, load_series *s, ps_error *err)
 	if (ld->next_block_no == UINT32_MAX)
 		return ps_error_set(err, PS_ETOOBIG, "a single load is limited to %u blocks", UINT32_MAX);
 	ld->next_block_no++;
+	if ((rc = note_partition(ld, s->partition, err)) != PS_OK)
+		return rc;
 	{
 		uint32_t	rows;
 		int64_t		mn, mx;
@@ -1006,6 +1031,8 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 				t->visible = true;
 			}
 			ps_inflight_remove(t, lds[i]->seq);
+			for (uint32_t p = 0; p < lds[i]->nparts; p++)
+				ps_table_mark_dirty(t, lds[i]->parts[p]);
 		}
 		pthread_mutex_unlock(&st->lock);
 		for (size_t i = 0; i < n; i++)

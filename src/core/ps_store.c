@@ -74,6 +74,7 @@ ps_store_options_default(ps_store_options *o)
 	o->compression = 1;
 	o->bottommost_compression = 2;
 	o->batch_size = 10000;
+	o->merge_interval_ms = 1000;
 }
 
 static ps_status
@@ -213,6 +214,7 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 	if (st->opts.batch_size == 0)
 		st->opts.batch_size = 10000;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->merge_cv, NULL);
 	configure_rocksdb(st);
 
 	if (asprintf(&path, "%s/%s", dir, db_name) < 0)
@@ -248,6 +250,7 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 		ps_store_close(st);
 		return rc;
 	}
+	ps_merge_start(st);
 	*out = st;
 	return PS_OK;
 }
@@ -257,6 +260,7 @@ ps_store_close(ps_store *st)
 {
 	if (!st)
 		return;
+	ps_merge_stop(st);
 	if (st->db)
 	{
 		rocksdb_column_family_handle_destroy(st->cf_default);
@@ -281,6 +285,7 @@ ps_store_close(ps_store *st)
 	for (size_t i = 0; i < st->ntables; i++)
 		ps_table_free(st->tables[i]);
 	free(st->tables);
+	pthread_cond_destroy(&st->merge_cv);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);
@@ -392,6 +397,34 @@ ps_store_activity_get(ps_store *st, ps_store_activity *out)
 	pthread_mutex_unlock(&st->lock);
 }
 
+ps_status
+ps_store_table_blocks(ps_store *st, const char *table, uint64_t *blocks, ps_error *err)
+{
+	ps_table   *t;
+	uint8_t		lower[4], upper[4];
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	char	   *rerr = NULL;
+
+	*blocks = 0;
+	pthread_mutex_lock(&st->lock);
+	t = ps_table_find_visible(st, table, err);
+	if (t)
+		ps_put_u32be(lower, t->id), ps_put_u32be(upper, t->id + 1);
+	pthread_mutex_unlock(&st->lock);
+	if (!t)
+		return PS_ENOTFOUND;
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, 4);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf_meta);
+	for (rocksdb_iter_seek(it, (const char *) lower, 4); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+		(*blocks)++;
+	rocksdb_iter_get_error(it, &rerr);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rerr ? ps_rocks_error(err, rerr, "cannot count blocks") : PS_OK;
+}
+
 uint64_t
 ps_store_disk_size(ps_store *st)
 {
@@ -405,9 +438,13 @@ ps_store_disk_size(ps_store *st)
 ps_status
 ps_store_compact(ps_store *st, ps_error *err)
 {
-	rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+	rocksdb_compactoptions_t *co;
+	uint64_t	runs;
+	ps_status	rc = ps_store_merge_all(st, &runs, err);
 
-	(void) err;
+	if (rc != PS_OK)
+		return rc;
+	co = rocksdb_compactoptions_create();
 	/*
 	 * Rewrite the last level too (RocksDB skips it by default), so every
 	 * block ends up with the bottommost codec.  3 = BottommostLevelCompaction::kForceOptimized.

@@ -50,6 +50,12 @@ typedef struct ps_store_options {
 	int			bottommost_compression;	/* of the last level, where compaction
 										 * leaves most rows: same codes, default 2 */
 	uint32_t	batch_size;				/* rows a load's WriteBatch of blocks gathers, default 10000 */
+	/*
+	 * The background merge (ps_merge.c) looks for work this often, in
+	 * milliseconds; 0 = no merge thread (ps_store_merge_all still works).
+	 * Default 1000.
+	 */
+	uint32_t	merge_interval_ms;
 } ps_store_options;
 
 void		ps_store_options_default(ps_store_options *o);
@@ -88,6 +94,8 @@ typedef struct ps_store_activity {
 	uint64_t	open_loads;
 } ps_store_activity;
 void		ps_store_activity_get(ps_store *st, ps_store_activity *out);
+/* Committed blocks the table is stored in now (tests, metrics). */
+ps_status	ps_store_table_blocks(ps_store *st, const char *table, uint64_t *blocks, ps_error *err);
 /* Approximate bytes on disk (SST + WAL) of the store. */
 uint64_t	ps_store_disk_size(ps_store *st);
 /*
@@ -95,6 +103,12 @@ uint64_t	ps_store_disk_size(ps_store *st);
  * row ends up with the bottommost codec (pulsorad --compact, benchmarks).
  */
 ps_status	ps_store_compact(ps_store *st, ps_error *err);
+
+/*
+ * Merge every table's overlapping and short blocks now (as the background
+ * merge does bit by bit); *runs counts the rewrites.  pulsorad --compact.
+ */
+ps_status	ps_store_merge_all(ps_store *st, uint64_t *runs, ps_error *err);
 
 /* Remove rows with lo <= time <= hi; *removed receives the count. */
 ps_status	ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi,

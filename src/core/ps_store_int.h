@@ -73,6 +73,9 @@ typedef struct ps_table {
 	 */
 	int64_t		max_span;
 	uint32_t	next_load_seq;
+	bool		merging;		/* the merge is rewriting some of its blocks */
+	int32_t    *dirty;			/* partitions loads committed into, for the merge */
+	uint32_t	ndirty, dirty_cap;
 	uint32_t   *inflight;		/* sequences of loads not yet committed/aborted */
 	uint32_t	ninflight, inflight_cap;
 	ps_series_dict dict;
@@ -94,6 +97,12 @@ struct ps_store {
 
 	atomic_uint_fast64_t open_scans;	/* scans holding a snapshot */
 	pthread_mutex_t lock;
+	pthread_cond_t merge_cv;	/* with lock: a table's `merging` went false */
+	/* The merge thread (ps_merge.c): merge_mu guards merge_stop. */
+	pthread_t	merge_thread;
+	bool		merge_running, merge_stop;
+	pthread_mutex_t merge_mu;
+	pthread_cond_t merge_wake;
 	ps_table  **tables;
 	size_t		ntables, tables_cap;
 	uint32_t	next_table_id;
@@ -152,6 +161,17 @@ ps_status	ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, p
 ps_status	ps_series_dict_intern(ps_store *st, ps_table *t, const void *tuple, size_t len,
 								  uint32_t *id, ps_error *err);
 void		ps_series_dict_catalog_key(uint8_t k[9], uint32_t table_id, uint32_t id);
+
+/* ---- ps_merge.c ---- */
+void		ps_merge_start(ps_store *st);	/* if opts.merge_interval_ms > 0 */
+void		ps_merge_stop(ps_store *st);
+/* Note that a load committed into partition p of t (lock held). */
+void		ps_table_mark_dirty(ps_table *t, int32_t p);
+/*
+ * ps_table_find_visible, once the merge leaves the table alone (lock held;
+ * released while waiting, so the table is looked up again each time).
+ */
+ps_table   *ps_table_find_unmerged(ps_store *st, const char *name, ps_error *err);
 
 /* ---- ps_rollback.c ---- */
 /*

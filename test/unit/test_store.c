@@ -37,6 +37,7 @@ setup(void **state)
 	ps_store_options_default(&f->o);
 	f->o.sync = false;
 	f->o.batch_size = 100;		/* several batches per load */
+	f->o.merge_interval_ms = 0;	/* merges only where a test asks for them */
 	assert_int_equal(ps_store_open(f->dir, &f->o, &f->st, &err), PS_OK);
 	*state = f;
 	return 0;
@@ -1023,6 +1024,78 @@ test_want_and_filtered_limit(void **state)
 	ps_scan_close(sc);
 }
 
+static uint64_t
+blocks_of(fixture *f, const char *table)
+{
+	uint64_t	n;
+	ps_error	err;
+
+	assert_int_equal(ps_store_table_blocks(f->st, table, &n, &err), PS_OK);
+	return n;
+}
+
+/*
+ * The merge: small and overlapping blocks of a series become sealed,
+ * non-overlapping ones, with every scan unchanged; the background thread
+ * does it by itself after commits.
+ */
+static void
+test_merge(void **state)
+{
+	fixture    *f = *state;
+	static int64_t model[3000], got[3000];
+	size_t		n = 0;
+	double		sum, sum2;
+	uint64_t	runs;
+	ps_error	err;
+
+	/* 30 loads of 100 rows, interleaved in time: 30 overlapping blocks. */
+	for (int l = 0; l < 30; l++)
+	{
+		ps_load    *ld = begin(f, "m", false);
+
+		for (int i = 0; i < 100; i++)
+		{
+			append(ld, (int64_t) i * 30 + l, (double) l, "AAPL");
+			model[n++] = (int64_t) i * 30 + l;
+		}
+		assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	}
+	qsort(model, n, sizeof(int64_t), cmp_i64);
+	assert_int_equal(scan_all(f, "m", INT64_MIN, INT64_MAX, false, false, got, 3000, &sum), n);
+	assert_int_equal(ps_store_merge_all(f->st, &runs, &err), PS_OK);
+	assert_true(runs >= 1);
+	assert_int_equal(blocks_of(f, "m"), 3);	/* 3000 rows: 1024 + 1024 + 952 */
+	assert_int_equal(scan_all(f, "m", INT64_MIN, INT64_MAX, false, false, got, 3000, &sum2), n);
+	assert_memory_equal(got, model, n * sizeof(int64_t));
+	assert_true(sum == sum2);
+	assert_int_equal(scan_all(f, "m", 100, 200, true, false, got, 3000, &sum2), 101);
+	assert_int_equal(got[0], 200);
+	/* Nothing left to merge: a second pass rewrites nothing. */
+	assert_int_equal(ps_store_merge_all(f->st, &runs, &err), PS_OK);
+	assert_int_equal(runs, 0);
+	reopen(f);
+	assert_int_equal(info(f, "m").row_count, n);
+	assert_int_equal(count_all(f, "m"), n);
+	/* A load after the merge takes a sequence the merge did not use. */
+	load_series(f, "m", 10000, 1, 10);
+	assert_int_equal(count_all(f, "m"), n + 10);
+
+	/* The background merge, every 10 ms: small loads get joined by themselves. */
+	f->o.merge_interval_ms = 10;
+	reopen(f);
+	for (int l = 0; l < 8; l++)
+		load_series(f, "bg", (int64_t) l * 1000, 1, 50);
+	for (int tries = 0; tries < 500 && blocks_of(f, "bg") > 1; tries++)
+		usleep(10000);
+	assert_int_equal(blocks_of(f, "bg"), 1);
+	assert_int_equal(count_all(f, "bg"), 400);
+	/* delete_range and drop wait for it, and work. */
+	assert_int_equal(ps_store_delete_range(f->st, "bg", 0, 99, &runs, &err), PS_OK);
+	assert_int_equal(runs, 50);
+	assert_int_equal(ps_store_drop_table(f->st, "bg", &err), PS_OK);
+}
+
 static void
 test_second_open_is_locked(void **state)
 {
@@ -1054,6 +1127,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_series_key_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, teardown),
 	};
