@@ -6,13 +6,12 @@
  * sealed block goes into the load's WriteBatch as three puts: the block
  * (data), its metadata (meta) and a journal entry naming its key (catalog,
  * "J" + table + seq + block number), plus, for dedup tables, one dedup entry
- * per row.  The batch is written once it holds LOAD_BATCH_BYTES or the
- * store's batch_size rows.  The load's
- * marker ("L"), written at begin, and the journal let abort and crash
- * recovery remove exactly the load's blocks (ps_rollback.c); scans skip
- * blocks whose load sequence is in flight, so nothing shows before commit.
- * Commit is one catalog WriteBatch: marker and journal deleted, table record
- * (count, bounds, schema) updated.
+ * per row (ps_dedup.c).  The batch is written once it holds
+ * LOAD_BATCH_BYTES or the store's batch_size rows.  The load's marker
+ * ("L"), written at begin, and the journal let abort and crash recovery
+ * remove exactly the load's blocks (ps_rollback.c); scans skip blocks whose
+ * load sequence is in flight, so nothing shows before commit
+ * (ps_commit.c).
  *
  * Memory: builders hold at most PS_BLOCK_ROWS rows each; when all of them
  * together pass LOAD_OPEN_BYTES_MAX, every open block is sealed (short
@@ -24,70 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ps_block.h"
+#include "ps_load_int.h"
 #include "ps_row.h"
 #include "ps_series.h"
-#include "ps_store_int.h"
 
 #define LOAD_BATCH_BYTES ((size_t) 4 << 20)
 #define LOAD_OPEN_BYTES_MAX ((size_t) 96 << 20)
 #define DEDUP_PENDING_MAX ((size_t) 1 << 20)
 
-typedef struct load_series {
-	uint32_t	id;				/* in the table's dictionary */
-	int32_t		partition;		/* of the builder's rows */
-	ps_block_builder *b;		/* NULL while the series has no open block */
-	size_t		bytes;			/* what b held at the last count */
-	uint64_t   *hashes;			/* dedup: hashes of b's rows, in order */
-	uint32_t	nhashes, hashes_cap;
-	uint32_t	tuple_off, tuple_len;	/* in ld->tuples */
-} load_series;
-
-struct ps_load {
-	ps_store   *st;
-	ps_table   *table;			/* stays valid: tables with loads are never freed */
-	uint32_t	seq;
-	bool		creates_table;
-	bool		changes_schema;
-	bool		dedup;
-	ps_schema  *schema;			/* table schema this load writes */
-	uint32_t   *input_map;
-
-	uint32_t	nblock;			/* block columns (ps_block_layout) */
-	uint32_t   *block_cols;
-	ps_type    *block_types;
-	ps_value   *block_vals;
-
-	load_series *series;
-	uint32_t	nseries, series_cap;
-	uint32_t   *slots;			/* tuple hash -> series index + 1 */
-	uint32_t	nslots;
-	ps_buf		tuples;			/* key tuples of the load's series */
-	ps_buf		tuple;			/* the current row's tuple */
-	size_t		open_bytes;		/* sum of the builders' bytes */
-
-	uint64_t	rows;			/* rows appended (dedup: new rows only) */
-	int64_t		min_time, max_time;
-	int64_t		max_span;		/* widest block written */
-	uint32_t	next_block_no;
-	int32_t    *parts;			/* partitions written, for the merge */
-	uint32_t	nparts, parts_cap;
-	uint64_t	batch_rows;		/* rows in the blocks of wb */
-	rocksdb_writebatch_t *wb;
-	ps_buf		block_bytes, meta_bytes;
-
-	/* dedup */
-	uint32_t	nvalue;			/* value columns of the schema (all but time) */
-	uint32_t   *value_cols;
-	ps_type    *value_types;
-	ps_value   *value_vals;
-	ps_buf		enc;
-	uint64_t   *pending;		/* hashes not yet in RocksDB: open addressing, 0 empty */
-	size_t		pending_cap, npending;
-
-	ps_status	wrc;			/* first storage failure: the load can only abort */
-	ps_error	werr;
-};
 
 ps_status
 ps_block_layout(const ps_schema *s, uint32_t **cols, ps_type **types, uint32_t *n, ps_error *err)
@@ -114,8 +57,8 @@ ps_block_layout(const ps_schema *s, uint32_t **cols, ps_type **types, uint32_t *
 	return PS_OK;
 }
 
-static void
-load_free(ps_load *ld)
+void
+ps_load_free(ps_load *ld)
 {
 	if (!ld)
 		return;
@@ -388,7 +331,7 @@ fail:
 		rocksdb_writebatch_destroy(wb);
 	ps_buf_free(&v);
 	ps_table_free(created);
-	load_free(ld);
+	ps_load_free(ld);
 	return rc;
 }
 
@@ -412,8 +355,8 @@ ps_load_rows(const ps_load *ld)
 
 /* ---------------------------------------------------------------- writing */
 
-static ps_status
-fail_load(ps_load *ld, ps_status rc, const ps_error *e, ps_error *err)
+ps_status
+ps_load_fail(ps_load *ld, ps_status rc, const ps_error *e, ps_error *err)
 {
 	if (ld->wrc == PS_OK)
 	{
@@ -436,23 +379,6 @@ flush_batch(ps_load *ld, ps_error *err)
 	rocksdb_writebatch_clear(ld->wb);
 	ld->batch_rows = 0;
 	return rc;
-}
-
-static void
-put_dedup_keys(ps_load *ld, load_series *s)
-{
-	uint8_t		k[PS_DEDUP_KEY_LEN], v[4];
-
-	ps_put_u32be(k, ld->table->id);
-	ps_put_u32be(v, ld->seq);
-	for (uint32_t i = 0; i < s->nhashes; i++)
-	{
-		ps_put_u32be(k + 4, (uint32_t) (s->hashes[i] >> 32));
-		ps_put_u32be(k + 8, (uint32_t) s->hashes[i]);
-		rocksdb_writebatch_put_cf(ld->wb, ld->st->cf_dedup, (const char *) k, sizeof(k),
-								  (const char *) v, 4);
-	}
-	s->nhashes = 0;
 }
 
 static ps_status
@@ -519,7 +445,7 @@ seal(ps_load *ld, load_series *s, ps_error *err)
 	rocksdb_writebatch_put_cf(ld->wb, ld->st->cf_catalog, (const char *) jk, sizeof(jk),
 							  (const char *) key, sizeof(key));
 	if (ld->dedup)
-		put_dedup_keys(ld, s);
+		ps_dedup_put_keys(ld, s);
 	ld->open_bytes -= s->bytes;
 	s->bytes = ps_block_builder_bytes(s->b);
 	ld->open_bytes += s->bytes;
@@ -530,8 +456,8 @@ seal(ps_load *ld, load_series *s, ps_error *err)
 }
 
 /* Seal every open block and free the builders; write the batch. */
-static ps_status
-seal_all(ps_load *ld, ps_error *err)
+ps_status
+ps_load_seal_all(ps_load *ld, ps_error *err)
 {
 	ps_status	rc;
 
@@ -659,94 +585,6 @@ find_series(ps_load *ld, load_series **out, ps_error *err)
 	return PS_OK;
 }
 
-/* ---------------------------------------------------------------- dedup */
-
-/*
- * The row's content hash (time and every value column, as ps_row_hash
- * defines it), and whether it is stored already: in RocksDB (committed or
- * written by this load) or among this load's pending rows.
- */
-static ps_status
-dedup_check(ps_load *ld, int64_t time, const ps_value *values, uint64_t *hash, bool *seen,
-			ps_error *err)
-{
-	uint8_t		k[PS_DEDUP_KEY_LEN];
-	size_t		mask = ld->pending_cap - 1, i, vlen;
-	char	   *rerr = NULL, *v;
-	ps_status	rc;
-
-	for (uint32_t c = 0; c < ld->nvalue; c++)
-		ld->value_vals[c] = values[ld->value_cols[c]];
-	ps_buf_reset(&ld->enc);
-	if ((rc = ps_row_encode(ld->value_types, ld->nvalue, ld->value_vals, 0, &ld->enc, err)) != PS_OK)
-		return rc;
-	*hash = ps_row_hash(time, ld->enc.data, ld->enc.len);
-	if (*hash == 0)
-		*hash = 1;				/* 0 marks an empty slot */
-	for (i = (size_t) (*hash * UINT64_C(0x9E3779B97F4A7C15) >> 20) & mask; ld->pending[i] != 0;
-		 i = (i + 1) & mask)
-		if (ld->pending[i] == *hash)
-		{
-			*seen = true;
-			return PS_OK;
-		}
-	ps_put_u32be(k, ld->table->id);
-	ps_put_u32be(k + 4, (uint32_t) (*hash >> 32));
-	ps_put_u32be(k + 8, (uint32_t) *hash);
-	v = rocksdb_get_cf(ld->st->db, ld->st->ro, ld->st->cf_dedup, (const char *) k, sizeof(k),
-					   &vlen, &rerr);
-	if (rerr)
-		return ps_rocks_error(err, rerr, "dedup lookup failed");
-	*seen = v != NULL;
-	free(v);
-	if (*seen)
-		return PS_OK;
-	if ((ld->npending + 1) * 2 > ld->pending_cap)
-	{
-		size_t		cap = ld->pending_cap * 2;
-		uint64_t   *n = calloc(cap, sizeof(*n));
-
-		if (!n)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		for (size_t j = 0; j < ld->pending_cap; j++)
-			if (ld->pending[j] != 0)
-			{
-				size_t		p = (size_t) (ld->pending[j] * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (cap - 1);
-
-				while (n[p] != 0)
-					p = (p + 1) & (cap - 1);
-				n[p] = ld->pending[j];
-			}
-		free(ld->pending);
-		ld->pending = n;
-		ld->pending_cap = cap;
-		mask = cap - 1;
-		for (i = (size_t) (*hash * UINT64_C(0x9E3779B97F4A7C15) >> 20) & mask; ld->pending[i] != 0;
-			 i = (i + 1) & mask)
-			;
-	}
-	ld->pending[i] = *hash;
-	ld->npending++;
-	return PS_OK;
-}
-
-static ps_status
-remember_hash(load_series *s, uint64_t hash, ps_error *err)
-{
-	if (s->nhashes == s->hashes_cap)
-	{
-		uint32_t	cap = s->hashes_cap ? s->hashes_cap * 2 : 16;
-		uint64_t   *n = realloc(s->hashes, cap * sizeof(*n));
-
-		if (!n)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		s->hashes = n;
-		s->hashes_cap = cap;
-	}
-	s->hashes[s->nhashes++] = hash;
-	return PS_OK;
-}
-
 /* ---------------------------------------------------------------- append */
 
 ps_status
@@ -761,7 +599,7 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	ps_error	e;
 
 	if (ld->wrc != PS_OK)
-		return fail_load(ld, ld->wrc, &ld->werr, err);
+		return ps_load_fail(ld, ld->wrc, &ld->werr, err);
 	if (ld->table->doomed)
 		return ps_error_set(err, PS_EBUSY, "the load that created table \"%s\" was rolled back",
 							ld->table->name);
@@ -793,25 +631,25 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	{
 		bool		seen;
 
-		if ((rc = dedup_check(ld, time, values, &hash, &seen, err)) != PS_OK)
+		if ((rc = ps_dedup_check(ld, time, values, &hash, &seen, err)) != PS_OK)
 			return rc;
 		if (seen)
 			return PS_OK;
 	}
 	if ((rc = find_series(ld, &s, &e)) != PS_OK)
-		return fail_load(ld, rc, &e, err);
+		return ps_load_fail(ld, rc, &e, err);
 
 	partition = ps_partition_of(time);
 	if (s->b && ps_block_builder_rows(s->b) > 0 &&
 		(s->partition != partition || ps_block_builder_full(s->b)) &&
 		(rc = seal(ld, s, &e)) != PS_OK)
-		return fail_load(ld, rc, &e, err);
+		return ps_load_fail(ld, rc, &e, err);
 	if (!s->b && (rc = ps_block_builder_new(ld->block_types, ld->nblock, &s->b, &e)) != PS_OK)
-		return fail_load(ld, rc, &e, err);
+		return ps_load_fail(ld, rc, &e, err);
 	s->partition = partition;
 	if ((rc = ps_block_builder_append(s->b, time, ld->block_vals, &e)) != PS_OK ||
-		(ld->dedup && (rc = remember_hash(s, hash, &e)) != PS_OK))
-		return fail_load(ld, rc, &e, err);
+		(ld->dedup && (rc = ps_dedup_remember(s, hash, &e)) != PS_OK))
+		return ps_load_fail(ld, rc, &e, err);
 	ld->open_bytes -= s->bytes;
 	s->bytes = ps_block_builder_bytes(s->b);
 	ld->open_bytes += s->bytes;
@@ -821,226 +659,7 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	if (time > ld->max_time)
 		ld->max_time = time;
 	if ((ld->open_bytes > LOAD_OPEN_BYTES_MAX || ld->npending > DEDUP_PENDING_MAX) &&
-		(rc = seal_all(ld, &e)) != PS_OK)
-		return fail_load(ld, rc, &e, err);
+		(rc = ps_load_seal_all(ld, &e)) != PS_OK)
+		return ps_load_fail(ld, rc, &e, err);
 	return PS_OK;
-}
-
-/* ---------------------------------------------------------------- end */
-
-static void
-load_rollback(ps_load *ld)
-{
-	ps_store   *st = ld->st;
-	ps_error	ignored;
-
-	/* Blocks never written were never visible; the journal names the rest. */
-	rocksdb_writebatch_clear(ld->wb);
-	ps_rollback_load(st, ld->table->id, ld->seq,
-					 (ld->creates_table ? PS_MARKER_CREATES_TABLE : 0) |
-					 (ld->dedup ? PS_MARKER_DEDUP : 0), ld->schema, &ignored);
-	/* On failure the marker stays and the next open finishes the rollback. */
-	pthread_mutex_lock(&st->lock);
-	ps_inflight_remove(ld->table, ld->seq);
-	if (ld->changes_schema)
-		ld->table->ddl_busy = false;
-	/*
-	 * A table being created goes with its creator; loads that joined it (their
-	 * blocks went with the creator's range delete) fail from now on, and the
-	 * last of them to leave frees it.
-	 */
-	if (ld->creates_table)
-		ld->table->doomed = true;
-	if (ld->table->doomed && ld->table->ninflight == 0)
-		ps_tables_remove(st, ld->table);
-	pthread_mutex_unlock(&st->lock);
-}
-
-void
-ps_load_abort(ps_load *ld)
-{
-	if (!ld)
-		return;
-	load_rollback(ld);
-	load_free(ld);
-}
-
-static bool
-creator_among(ps_load **lds, size_t n, const ps_table *t)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lds[i]->table == t && lds[i]->creates_table)
-			return true;
-	return false;
-}
-
-/* The state a table reaches when a set of its loads commits together. */
-typedef struct table_delta {
-	ps_table   *table;
-	uint64_t	row_count;
-	int64_t		min_time, max_time;
-	int64_t		max_span;
-	const ps_schema *schema;	/* schema to persist */
-	ps_load    *schema_load;	/* the load that created or extended it, if any */
-} table_delta;
-
-static bool
-first_load_of_table(ps_load **lds, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (lds[j]->table == lds[i]->table)
-			return false;
-	return true;
-}
-
-/*
- * Add up every load of t among lds[0..n).  Called under st->lock.  A table
- * still being created commits only with its creator.
- */
-static ps_status
-sum_table_loads(ps_load **lds, size_t n, ps_table *t, table_delta *d, ps_error *err)
-{
-	d->table = t;
-	d->row_count = t->row_count;
-	d->min_time = t->min_time;
-	d->max_time = t->max_time;
-	d->max_span = t->max_span;
-	d->schema = t->schema;
-	d->schema_load = NULL;
-	for (size_t i = 0; i < n; i++)
-	{
-		ps_load    *ld = lds[i];
-
-		if (ld->table != t)
-			continue;
-		if (ld->creates_table || ld->changes_schema)
-		{
-			d->schema = ld->schema;
-			d->schema_load = ld->changes_schema ? ld : NULL;
-		}
-		if (ld->max_span > d->max_span)
-			d->max_span = ld->max_span;
-		if (ld->rows == 0)
-			continue;
-		if (d->row_count == 0 || ld->min_time < d->min_time)
-			d->min_time = ld->min_time;
-		if (d->row_count == 0 || ld->max_time > d->max_time)
-			d->max_time = ld->max_time;
-		d->row_count += ld->rows;
-	}
-	if (d->row_count == 0)
-		d->min_time = d->max_time = 0;
-	if (!t->visible && !creator_among(lds, n, t))
-		return ps_error_set(err, PS_EBUSY,
-							"table \"%s\" is still being created by a load that has not committed",
-							t->name);
-	return PS_OK;
-}
-
-ps_status
-ps_load_commit(ps_load *ld, ps_error *err)
-{
-	return ps_load_commit_many(&ld, 1, err);
-}
-
-/* Everything appended is in RocksDB, or an error says why not. */
-static ps_status
-load_drain(ps_load *ld, ps_error *err)
-{
-	ps_status	rc;
-	ps_error	e;
-
-	if (ld->wrc != PS_OK)
-		return fail_load(ld, ld->wrc, &ld->werr, err);
-	if ((rc = seal_all(ld, &e)) != PS_OK)
-		return fail_load(ld, rc, &e, err);
-	return PS_OK;
-}
-
-ps_status
-ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
-{
-	ps_store   *st;
-	rocksdb_writebatch_t *wb;
-	ps_status	rc = PS_OK;
-
-	if (n == 0)
-		return PS_OK;
-	st = lds[0]->st;
-	for (size_t i = 0; i < n && rc == PS_OK; i++)
-	{
-		if (lds[i]->st != st)
-			rc = ps_error_set(err, PS_EINVAL, "loads of different stores cannot commit together");
-		else
-			rc = load_drain(lds[i], err);
-	}
-	if (rc != PS_OK)
-	{
-		for (size_t i = 0; i < n; i++)
-			ps_load_abort(lds[i]);
-		return rc;
-	}
-
-	pthread_mutex_lock(&st->lock);
-	wb = rocksdb_writebatch_create();
-	for (size_t i = 0; i < n && rc == PS_OK; i++)
-	{
-		ps_load    *ld = lds[i];
-		uint8_t		mk[PS_MARKER_KEY_LEN], jk[PS_JOURNAL_KEY_LEN];
-
-		ps_marker_key(mk, ld->table->id, ld->seq);
-		rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) mk, sizeof(mk));
-		for (uint32_t b = 0; b < ld->next_block_no; b++)
-		{
-			ps_journal_key(jk, ld->table->id, ld->seq, b);
-			rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) jk, sizeof(jk));
-		}
-		if (first_load_of_table(lds, i))
-		{
-			table_delta d;
-
-			if ((rc = sum_table_loads(lds, n, ld->table, &d, err)) == PS_OK)
-				rc = ps_catalog_put_table(st, wb, d.table, d.schema, d.row_count, d.min_time,
-										  d.max_time, d.max_span, d.table->next_load_seq, err);
-		}
-	}
-	if (rc == PS_OK)
-		rc = ps_store_write(st, st->wo_commit, wb, err);
-	rocksdb_writebatch_destroy(wb);
-	if (rc == PS_OK)
-	{
-		for (size_t i = 0; i < n; i++)
-		{
-			ps_table   *t = lds[i]->table;
-			table_delta d;
-
-			if (first_load_of_table(lds, i))
-			{
-				sum_table_loads(lds, n, t, &d, NULL);
-				t->row_count = d.row_count;
-				t->min_time = d.min_time;
-				t->max_time = d.max_time;
-				t->max_span = d.max_span;
-				if (d.schema_load)
-				{
-					ps_schema_free(t->schema);
-					t->schema = d.schema_load->schema;
-					d.schema_load->schema = NULL;
-					t->ddl_busy = false;
-				}
-				t->visible = true;
-			}
-			ps_inflight_remove(t, lds[i]->seq);
-			for (uint32_t p = 0; p < lds[i]->nparts; p++)
-				ps_table_mark_dirty(t, lds[i]->parts[p]);
-		}
-		pthread_mutex_unlock(&st->lock);
-		for (size_t i = 0; i < n; i++)
-			load_free(lds[i]);
-		return PS_OK;
-	}
-	pthread_mutex_unlock(&st->lock);
-	for (size_t i = 0; i < n; i++)
-		ps_load_abort(lds[i]);
-	return rc;
 }

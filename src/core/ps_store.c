@@ -4,9 +4,11 @@
  * calls: list tables, table info, activity, size, compaction.
  *
  * The rest of the engine is split by job: ps_catalog.c (catalog records),
- * ps_series_dict.c (series dictionaries), ps_load.c (loads and commits),
- * ps_rollback.c (abort and crash recovery), ps_scan.c (the block read
- * path), ps_delete.c (delete_range, drop).
+ * ps_series_dict.c (series dictionaries), ps_load.c (loads), ps_commit.c
+ * (commit and abort), ps_dedup.c (dedup tables), ps_rollback.c (abort and
+ * crash recovery), ps_scan.c (the block read path), ps_delete.c
+ * (delete_range, drop), ps_merge.c (the background merge), ps_upgrade.c
+ * (format 1 to 2); blocks themselves are ps_block.c.
  */
 #include "ps_store.h"
 

@@ -1,9 +1,10 @@
 /*
  * ps_store_int.h — what the store's modules share: the store and table
  * structs, the catalog's key forms, and the functions one module offers the
- * others.  Not a public header: only src/core/ps_store*.c, ps_catalog.c,
- * ps_series_dict.c, ps_load.c, ps_rollback.c, ps_scan.c and ps_delete.c
- * include it.
+ * others.  Not a public header: only the store's own modules include it
+ * (ps_store.c, ps_catalog.c, ps_series_dict.c, ps_load.c, ps_commit.c,
+ * ps_dedup.c, ps_rollback.c, ps_scan.c, ps_delete.c, ps_merge.c,
+ * ps_upgrade.c).
  *
  * Store format 2 (DIR/db).  Column families:
  *   catalog  "F"                          format version (u32 BE) = 2

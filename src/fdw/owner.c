@@ -7,8 +7,11 @@
  * setsid and forks again, and the grandchild — orphaned, in a new session,
  * with every inherited descriptor closed and default signal handling — execs
  * PostgreSQL's bindir/pulsorad with --postmaster-pid, so the owner stops by
- * itself once the postmaster is gone.  The backend then waits (interruptibly,
- * at most PULSORA_START_TIMEOUT_MS) until the socket accepts a connection.
+ * itself once the postmaster is gone.  The backend then waits, interruptibly,
+ * until the socket accepts a connection: as long as the owner process lives
+ * (it writes its pid file before it opens the store, and crash recovery of
+ * a large store takes a while), at most PULSORA_START_TIMEOUT_MS, which
+ * query cancel and statement_timeout cut short.
  *
  * Races: backends of one cluster take turns through an advisory lock keyed
  * by the data directory, so only the first starts pulsorad.  Should two
@@ -39,7 +42,7 @@
 
 #include "pulsora_fdw.h"
 
-#define PULSORA_START_TIMEOUT_MS 10000
+#define PULSORA_START_TIMEOUT_MS 120000
 #define PULSORA_START_POLL_MS 20
 #define PULSORA_OUTPUT_MAX 1024
 /* locktag_field4 of the advisory lock serialising autostarts ("PS"). */
@@ -396,7 +399,10 @@ start_and_wait(const char *data_dir, ps_client_wait_check check, ps_client **cli
 				report_start_failure(data_dir, log_path, &owner, err.message);
 			if (!process_alive(owner.pid))
 			{
-				/* Lost a race?  Then the winner's pid file names a live process. */
+				/*
+				 * Lost a race, or an owner was already starting (recovering)?
+				 * Then its pid file names a live process: wait for it.
+				 */
 				pid_t		winner = pid_file_owner(data_dir);
 
 				if (winner <= 0 || winner == owner.pid || !process_alive(winner))
