@@ -240,6 +240,7 @@ neighbour_bound(delete_state *ds, int32_t p, bool after, int64_t *bound)
 	{
 		size_t		klen, vlen;
 		const uint8_t *key = (const uint8_t *) rocksdb_iter_key(it, &klen);
+		const char *v;
 		ps_block_key bk;
 		uint32_t	rows;
 		int64_t		mn, mx;
@@ -250,7 +251,8 @@ neighbour_bound(delete_state *ds, int32_t p, bool after, int64_t *bound)
 		if (found && bk.partition != q)
 			break;
 		q = bk.partition;
-		if (ps_block_meta_peek(rocksdb_iter_value(it, &vlen), vlen, &rows, &mn, &mx) == PS_OK)
+		v = rocksdb_iter_value(it, &vlen);
+		if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) == PS_OK)
 		{
 			if (!found || (after ? mn < *bound : mx > *bound))
 				*bound = after ? mn : mx;

@@ -130,6 +130,8 @@ pulsora_sqlstate(ps_status status)
 			return ERRCODE_CONNECTION_FAILURE;
 		case PS_EINTERNAL:
 			return ERRCODE_INTERNAL_ERROR;
+		case PS_EFORMAT:
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 	}
 	return ERRCODE_INTERNAL_ERROR;
 }

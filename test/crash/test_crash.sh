@@ -1,16 +1,21 @@
 #!/bin/bash
 # test_crash.sh — kill -9 the owner in the middle of loads, restart, verify.
 #   test/crash/test_crash.sh BUILD [CYCLES]
-# Each cycle starts a REST ingest of ROWS rows, kills pulsorad at a random
-# moment, restarts it, and checks: an acknowledged load (HTTP 200) is entirely
-# present; an unacknowledged one is entirely absent or (if the kill fell
-# between commit and reply) entirely present — never partly; the catalog's
-# count and min/max equal what a full scan exports.  `make soak` runs many
+# Each cycle starts a REST ingest of ROWS rows into table c (in time order)
+# and, at the same time, one of OROWS shuffled rows into table o (out of
+# order, overlapping every earlier load of o: overlapping blocks, and work
+# for the background merge, which a kill may also interrupt), kills pulsorad
+# at a random moment, restarts it, and checks for each table: an
+# acknowledged load (HTTP 200) is entirely present; an unacknowledged one is
+# entirely absent or (if the kill fell between commit and reply) entirely
+# present — never partly; the catalog's count and min/max equal what a full
+# scan exports, and the scan comes out in time order.  `make soak` runs many
 # cycles; `make check` runs a short form.
 set -u
 BUILD=${1:-build}
 CYCLES=${2:-${CRASH_CYCLES:-8}}
 ROWS=${CRASH_ROWS:-250000}
+OROWS=${CRASH_OUT_OF_ORDER_ROWS:-60000}
 . "$(dirname "$0")/../lib.sh"
 
 DIR=$(mktemp -d /tmp/pulsora_crash_XXXXXX)
@@ -19,24 +24,31 @@ PORT=$(free_port)
 trap '{ kill -9 $OWNER_PID; wait $OWNER_PID; } 2>/dev/null; rm -rf "$DIR"' EXIT
 URL=http://127.0.0.1:$PORT
 
-count() { curl -sf "$URL/tables/c/count" | json 'd["data"]["count"]' 2>/dev/null || echo 0; }
+count() { curl -sf "$URL/tables/${1:-c}/count" | json 'd["data"]["count"]' 2>/dev/null || echo 0; }
 
 start_owner "$DIR" "$PORT" || { fail "pulsorad starts"; finish; exit 1; }
 # Seed the table so every cycle appends to an existing one.
 "$BUILD/test/gen_ticks" 1000 1 | curl -sf -H 'Content-Type: text/csv' --data-binary @- "$URL/tables/c/ingest" >/dev/null
 "$BUILD/test/gen_ticks" "$ROWS" 2 1704153600000 > "$DIR/load.csv"
+# Shuffled ticks over the seed's hour: every load of o overlaps all others.
+"$BUILD/test/gen_ticks" "$OROWS" 3 | { IFS= read -r header; echo "$header"; shuf --random-source=<(yes); } > "$DIR/shuffled.csv"
+"$BUILD/test/gen_ticks" 1000 1 | curl -sf -H 'Content-Type: text/csv' --data-binary @- "$URL/tables/o/ingest" >/dev/null
 expected=$(count)
 check "seed load" 1000 "$expected"
-acked=0 torn=0 absent=0 late=0
+oexpected=$(count o)
+acked=0 torn=0 absent=0 late=0 otorn=0
 for i in $(seq "$CYCLES"); do
 	code_file="$DIR/code.$i"
 	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: text/csv' \
 		--data-binary @"$DIR/load.csv" "$URL/tables/c/ingest" > "$code_file" &
 	curl_pid=$!
+	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: text/csv' \
+		--data-binary @"$DIR/shuffled.csv" "$URL/tables/o/ingest" > "$code_file.o" &
+	ocurl_pid=$!
 	# Kill anywhere from before the first batch to after the commit.
 	sleep "0.$(( (RANDOM % 80) + 10 ))"
 	{ kill -9 "$OWNER_PID"; wait "$OWNER_PID"; } 2>/dev/null
-	wait "$curl_pid"
+	wait "$curl_pid" "$ocurl_pid"
 	code=$(cat "$code_file")
 	start_owner "$DIR" "$PORT" || { fail "restart after kill $i"; break; }
 	now=$(count)
@@ -52,7 +64,21 @@ for i in $(seq "$CYCLES"); do
 		torn=$((torn + 1)); fail "cycle $i: partial load visible ($now rows, expected $expected or $((expected + ROWS)))"
 		expected=$now
 	fi
+	onow=$(count o)
+	if [ "$(cat "$code_file.o")" = 200 ]; then
+		oexpected=$((oexpected + OROWS))
+		check "cycle $i: acknowledged out-of-order load present" "$oexpected" "$onow"
+	elif [ "$onow" = "$oexpected" ] || [ "$onow" = $((oexpected + OROWS)) ]; then
+		oexpected=$onow; ok "cycle $i: unacknowledged out-of-order load absent or whole"
+	else
+		otorn=$((otorn + 1)); fail "cycle $i: partial out-of-order load visible ($onow rows, expected $oexpected or $((oexpected + OROWS)))"
+		oexpected=$onow
+	fi
 done
+# Table o: the count equals a full scan, which comes out in time order.
+curl -sf -H 'Accept: text/csv' "$URL/tables/o/query?time_format=ms" | tail -n +2 | cut -d, -f1 > "$DIR/o.times"
+check "out-of-order table: catalog count equals full scan" "$(count o)" "$(wc -l < "$DIR/o.times")"
+check "out-of-order table: the scan is in time order" 0 "$(sort -n -c "$DIR/o.times" 2>/dev/null; echo $?)"
 # The catalog agrees with a full scan.
 scanned=$(curl -sf -H 'Accept: text/csv' "$URL/tables/c/query" | tail -n +2 | wc -l)
 check "catalog count equals full scan" "$(count)" "$scanned"
@@ -72,5 +98,5 @@ kill -TERM "$OWNER_PID"; wait "$OWNER_PID" 2>/dev/null
 check "--compact succeeds offline" 0 "$?"
 start_owner "$DIR" "$PORT" || fail "restart after compaction"
 check "compaction keeps every row" "$before" "$(count)"
-echo "# crash cycles: $CYCLES; acknowledged: $acked; absent: $absent; committed-before-reply: $late; torn: $torn"
+echo "# crash cycles: $CYCLES; acknowledged: $acked; absent: $absent; committed-before-reply: $late; torn: $torn; out-of-order torn: $otorn"
 finish

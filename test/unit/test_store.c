@@ -1024,6 +1024,27 @@ test_want_and_filtered_limit(void **state)
 	ps_scan_close(sc);
 }
 
+/* One row a day: deleting the first or last day finds the bound in the next partition. */
+static void
+test_delete_bounds_across_partitions(void **state)
+{
+	fixture    *f = *state;
+	const int64_t day = INT64_C(86400000000000);
+	static const int order[] = {1, 2, 4, 5, 3};
+	uint64_t	removed;
+	ps_error	err;
+
+	for (int i = 0; i < 5; i++)
+		load_series(f, "d", order[i] * day, 1, 1);
+	assert_int_equal(ps_store_delete_range(f->st, "d", 5 * day, INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(info(f, "d").max_time, 4 * day);
+	assert_int_equal(ps_store_delete_range(f->st, "d", INT64_MIN, day + 5, &removed, &err), PS_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(info(f, "d").min_time, 2 * day);
+	assert_int_equal(count_all(f, "d"), 3);
+}
+
 static uint64_t
 blocks_of(fixture *f, const char *table)
 {
@@ -1128,6 +1149,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_bounds_across_partitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, teardown),
 	};
