@@ -49,7 +49,9 @@ struct ps_scan {
 	const rocksdb_snapshot_t *snap;
 	rocksdb_readoptions_t *ro;
 	rocksdb_iterator_t *meta_it;
-	int64_t		lo, hi;
+	int64_t		lo, hi;			/* the slice being read (see next_slice) */
+	int64_t		range_lo, range_hi;	/* the whole range, clipped to the table */
+	int64_t		slice_width;	/* 0: one slice, the whole range */
 	int64_t		span;			/* the table's max block span */
 	bool		descending;
 	bool		unordered;		/* one block at a time, in key order */
@@ -203,9 +205,23 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	}
 	sc->table_id = t->id;
 	sc->span = t->max_span;
-	sc->lo = spec->lo > t->min_time ? spec->lo : t->min_time;
-	sc->hi = spec->hi < t->max_time ? spec->hi : t->max_time;
+	sc->range_lo = sc->lo = spec->lo > t->min_time ? spec->lo : t->min_time;
+	sc->range_hi = sc->hi = spec->hi < t->max_time ? spec->hi : t->max_time;
 	empty = t->row_count == 0 || sc->lo > sc->hi;
+	/*
+	 * A limited ordered scan (the latest N rows) reads its range in slices
+	 * from the end it starts at, each twice as wide as the last, so it
+	 * touches only the newest (oldest) blocks of each series when those
+	 * hold enough rows.
+	 */
+	if (!empty && spec->limit > 0 && !spec->unordered)
+	{
+		sc->slice_width = sc->span < INT64_MAX / 4 ? sc->span * 2 + 1 : INT64_MAX;
+		if (spec->descending)
+			sc->lo = ps_time_span(sc->lo, sc->hi) > sc->slice_width ? sc->hi - sc->slice_width : sc->lo;
+		else
+			sc->hi = ps_time_span(sc->lo, sc->hi) > sc->slice_width ? sc->lo + sc->slice_width : sc->hi;
+	}
 	if (!(sc->schema = ps_schema_copy(t->schema)))
 		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
 	if (rc == PS_OK && t->ninflight > 0)
@@ -719,6 +735,33 @@ decode_top(ps_scan *sc, ps_error *err)
 	return PS_OK;
 }
 
+/*
+ * Move on to the next, twice as wide, slice of the range (the older one,
+ * descending); false when the whole range has been read.
+ */
+static bool
+next_slice(ps_scan *sc)
+{
+	int64_t		w;
+
+	if (sc->descending ? sc->lo <= sc->range_lo : sc->hi >= sc->range_hi)
+		return false;
+	w = sc->slice_width < INT64_MAX / 2 ? sc->slice_width * 2 : INT64_MAX;
+	sc->slice_width = w;
+	if (sc->descending)
+	{
+		sc->hi = sc->lo - 1;
+		sc->lo = ps_time_span(sc->range_lo, sc->hi) > w ? sc->hi - w : sc->range_lo;
+	}
+	else
+	{
+		sc->lo = sc->hi + 1;
+		sc->hi = ps_time_span(sc->lo, sc->range_hi) > w ? sc->lo + w : sc->range_hi;
+	}
+	sc->started = false;
+	return true;
+}
+
 /* Encode row idx of the top cursor into sc->out. */
 static ps_status
 emit_row(ps_scan *sc, const cursor *c, uint32_t idx, ps_error *err)
@@ -761,6 +804,8 @@ ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
 			{
 				if ((rc = iter_status(sc->meta_it, err)) != PS_OK)
 					return rc;
+				if (next_slice(sc))
+					continue;
 				sc->finished = true;
 				break;
 			}
