@@ -1045,6 +1045,28 @@ test_delete_bounds_across_partitions(void **state)
 	assert_int_equal(count_all(f, "d"), 3);
 }
 
+/* Limited scans read slices from their end: a gap wider than a slice is crossed. */
+static void
+test_limit_across_slices(void **state)
+{
+	fixture    *f = *state;
+	int64_t		times[60];
+
+	load_series(f, "g", 0, 1, 100);
+	load_series(f, "g", INT64_C(1000000000000), 1, 1);
+	load_series(f, "g", -INT64_C(5000000000000), 1, 1);
+	assert_int_equal(scan_times(f, "g", INT64_MIN, INT64_MAX, true, 0, 50, times, 60), 50);
+	assert_int_equal(times[0], INT64_C(1000000000000));
+	assert_int_equal(times[1], 99);
+	assert_int_equal(times[49], 51);
+	assert_int_equal(scan_times(f, "g", INT64_MIN, INT64_MAX, false, 1, 50, times, 60), 50);
+	assert_int_equal(times[0], 0);
+	assert_int_equal(times[49], 49);
+	assert_int_equal(scan_times(f, "g", INT64_MIN, INT64_MAX, true, 100, 60, times, 60), 2);
+	assert_int_equal(times[0], 0);
+	assert_int_equal(times[1], -INT64_C(5000000000000));
+}
+
 static uint64_t
 blocks_of(fixture *f, const char *table)
 {
@@ -1149,6 +1171,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_across_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_bounds_across_partitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, teardown),
