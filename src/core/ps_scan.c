@@ -103,6 +103,85 @@ value_equal(ps_type t, const ps_value *a, const ps_value *b)
 	return a->v.i == b->v.i;
 }
 
+#define LOOKUP_TUPLES_MAX 4096
+
+/*
+ * Does every key column have exactly one filter, with few value
+ * combinations?  Then each combination is a tuple to look up.
+ */
+static bool
+filters_name_each_key(const ps_schema *s, const ps_scan_spec *spec, const int *cols)
+{
+	uint64_t	combinations = 1;
+
+	if (spec->nfilters != s->nseries)
+		return false;
+	for (uint32_t k = 0; k < s->nseries; k++)
+	{
+		uint32_t	hits = 0;
+
+		for (uint32_t f = 0; f < spec->nfilters; f++)
+			if ((uint32_t) cols[f] == s->series[k])
+			{
+				hits++;
+				combinations *= spec->filters[f].nvalues ? spec->filters[f].nvalues : 1;
+			}
+		if (hits != 1 || combinations > LOOKUP_TUPLES_MAX)
+			return false;
+	}
+	return true;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of every combination of filter values, looked up in the dictionary (lock held). */
+static ps_status
+lookup_series(ps_scan *sc, const ps_table *t, const ps_scan_spec *spec, const int *cols,
+			  ps_error *err)
+{
+	uint32_t	pick[PS_MAX_SERIES_COLUMNS] = {0};
+	uint64_t	combinations = 1;
+	ps_buf		tuple = PS_BUF_INIT;
+	ps_status	rc = PS_OK;
+
+	for (uint32_t f = 0; f < spec->nfilters; f++)
+		combinations *= spec->filters[f].nvalues;
+	if (!(sc->series = malloc((combinations + 1) * sizeof(uint32_t))))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	for (uint64_t c = 0; c < combinations && rc == PS_OK; c++)
+	{
+		uint32_t	id;
+
+		for (uint32_t f = 0; f < spec->nfilters; f++)
+			sc->row[cols[f]] = spec->filters[f].values[pick[f]];
+		ps_buf_reset(&tuple);
+		if (ps_series_tuple_encode(sc->schema, sc->row, &tuple) != PS_OK)
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory");
+		else if ((id = ps_series_dict_find(&t->dict, tuple.data, tuple.len)) != UINT32_MAX)
+			sc->series[sc->nseries++] = id;
+		/* The next combination, odometer style. */
+		for (uint32_t f = 0; f < spec->nfilters && ++pick[f] == spec->filters[f].nvalues; f++)
+			pick[f] = 0;
+	}
+	ps_buf_free(&tuple);
+	qsort(sc->series, sc->nseries, sizeof(uint32_t), u32_cmp);
+	{
+		uint32_t	n = 0;
+
+		for (uint32_t i = 0; i < sc->nseries; i++)
+			if (n == 0 || sc->series[n - 1] != sc->series[i])
+				sc->series[n++] = sc->series[i];
+		sc->nseries = n;
+	}
+	return rc;
+}
+
 /*
  * The ids of t's series that pass every filter, sorted.  Called under
  * st->lock, so the dictionary stays put while tuples are read.
@@ -131,6 +210,8 @@ resolve_filters(ps_scan *sc, const ps_table *t, const ps_scan_spec *spec, ps_err
 		sc->all_series = true;
 		return PS_OK;
 	}
+	if (filters_name_each_key(s, spec, cols))
+		return lookup_series(sc, t, spec, cols, err);
 	if (!(sc->series = malloc(((size_t) t->dict.n + 1) * sizeof(uint32_t))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	for (uint32_t id = 0; id < t->dict.n; id++)

@@ -1067,6 +1067,75 @@ test_limit_across_slices(void **state)
 	assert_int_equal(times[1], -INT64_C(5000000000000));
 }
 
+/* A two-column key: filters on one column (dictionary scan) and on both (lookups). */
+static void
+test_two_column_key(void **state)
+{
+	fixture    *f = *state;
+	const char *names[] = {"ts", "venue", "sym", "px"};
+	ps_type		types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING, PS_TYPE_STRING, PS_TYPE_FLOAT};
+	static const char *const venues[] = {"X", "Y"};
+	static const char *const syms[] = {"A", "B", "C"};
+	ps_schema  *s = NULL;
+	ps_load_spec spec = {.table = "k2", .series_key = "venue,sym"};
+	ps_load    *ld;
+	ps_value	v[4], fv[2], fs[2];
+	ps_series_filter both[2] = {{.column = "sym", .values = fs, .nvalues = 2},
+	{.column = "venue", .values = fv, .nvalues = 1}};
+	ps_scan_spec ss = {.table = "k2", .lo = INT64_MIN, .hi = INT64_MAX, .filters = both};
+	ps_scan    *sc;
+	ps_scan_row row;
+	bool		done;
+	size_t		n;
+	ps_error	err;
+
+	(void) state;
+	assert_int_equal(ps_schema_new(names, types, 4, 0, &s, &err), PS_OK);
+	spec.input = s;
+	assert_int_equal(ps_load_begin(f->st, &spec, &ld, &err), PS_OK);
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 600; i++)
+	{
+		v[0].v.i = i;
+		v[1].v.s.ptr = venues[i % 2];
+		v[1].v.s.len = 1;
+		v[2].v.s.ptr = syms[i % 3];
+		v[2].v.s.len = 1;
+		v[3].v.f = i;
+		assert_int_equal(ps_load_append(ld, v, &err), PS_OK);
+	}
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(info(f, "k2").nseries, 6);
+	memset(fv, 0, sizeof(fv));
+	memset(fs, 0, sizeof(fs));
+	fv[0].v.s.ptr = "Y";
+	fv[0].v.s.len = 1;
+	fs[0].v.s.ptr = "A";
+	fs[0].v.s.len = 1;
+	fs[1].v.s.ptr = "C";
+	fs[1].v.s.len = 1;
+	for (int which = 0; which < 3; which++)
+	{
+		/* 0: venue only; 1: sym only; 2: both. */
+		ss.filters = which == 0 ? &both[1] : both;
+		ss.nfilters = which == 2 ? 2 : 1;
+		assert_int_equal(ps_scan_open(f->st, &ss, &sc, &err), PS_OK);
+		for (n = 0;; n++)
+		{
+			assert_int_equal(ps_scan_next(sc, &row, &done, &err), PS_OK);
+			if (done)
+				break;
+			if (which != 1)
+				assert_true(row.time % 2 == 1);		/* venue Y */
+			if (which != 0)
+				assert_true(row.time % 3 != 1);		/* sym A or C */
+		}
+		ps_scan_close(sc);
+		assert_int_equal(n, which == 0 ? 300 : which == 1 ? 400 : 200);
+	}
+	ps_schema_free(s);
+}
+
 static uint64_t
 blocks_of(fixture *f, const char *table)
 {
@@ -1171,6 +1240,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_column_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_across_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_bounds_across_partitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
