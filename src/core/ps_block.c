@@ -17,7 +17,7 @@ typedef struct col_buf {
 
 struct ps_block_builder {
 	ps_type    *types;
-	uint32_t	ncols, rows;
+	uint32_t	ncols, rows, cap;	/* arrays hold cap rows, grown by doubling */
 	int64_t    *times;
 	col_buf    *cols;
 	ps_buf		arena;
@@ -39,9 +39,7 @@ ps_block_builder_new(const ps_type *types, uint32_t ncols, ps_block_builder **ou
 	b->ncols = ncols;
 	b->types = malloc((ncols + 1) * sizeof(ps_type));
 	b->cols = calloc(ncols + 1, sizeof(col_buf));
-	b->times = malloc(PS_BLOCK_ROWS * sizeof(int64_t));
-	b->order = malloc(PS_BLOCK_ROWS * sizeof(uint32_t));
-	if (!b->types || !b->cols || !b->times || !b->order)
+	if (!b->types || !b->cols)
 	{
 		ps_block_builder_free(b);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
@@ -54,19 +52,38 @@ ps_block_builder_new(const ps_type *types, uint32_t ncols, ps_block_builder **ou
 			return ps_error_set(err, PS_EINVAL, "invalid column type %d", (int) types[c]);
 		}
 		b->types[c] = types[c];
-		b->cols[c].nulls = malloc(PS_BLOCK_ROWS);
-		b->cols[c].i = malloc(PS_BLOCK_ROWS * sizeof(int64_t));
-		b->cols[c].f = malloc(PS_BLOCK_ROWS * sizeof(double));
-		b->cols[c].soff = malloc(PS_BLOCK_ROWS * sizeof(uint32_t));
-		b->cols[c].slen = malloc(PS_BLOCK_ROWS * sizeof(uint32_t));
-		if (!b->cols[c].nulls || !b->cols[c].i || !b->cols[c].f || !b->cols[c].soff || !b->cols[c].slen)
-		{
-			ps_block_builder_free(b);
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		}
 	}
 	*out = b;
 	return PS_OK;
+}
+
+#define GROW(p, n) do { void *np_ = realloc((p), (size_t) (n) * sizeof(*(p))); if (!np_) return false; (p) = np_; } while (0)
+
+/* Room for one more row: arrays double from 16 rows up to PS_BLOCK_ROWS. */
+static bool
+builder_grow(ps_block_builder *b)
+{
+	uint32_t	cap = b->cap ? b->cap * 2 : 16;
+
+	if (cap > PS_BLOCK_ROWS)
+		cap = PS_BLOCK_ROWS;
+	GROW(b->times, cap);
+	GROW(b->order, cap);
+	for (uint32_t c = 0; c < b->ncols; c++)
+	{
+		GROW(b->cols[c].nulls, cap);
+		if (b->types[c] == PS_TYPE_FLOAT)
+			GROW(b->cols[c].f, cap);
+		else if (b->types[c] == PS_TYPE_STRING)
+		{
+			GROW(b->cols[c].soff, cap);
+			GROW(b->cols[c].slen, cap);
+		}
+		else
+			GROW(b->cols[c].i, cap);
+	}
+	b->cap = cap;
+	return true;
 }
 
 void
@@ -91,7 +108,7 @@ ps_block_builder_free(ps_block_builder *b)
 }
 
 uint32_t ps_block_builder_rows(const ps_block_builder *b) { return b->rows; }
-size_t ps_block_builder_bytes(const ps_block_builder *b) { return (size_t) b->ncols * PS_BLOCK_ROWS * 34 + b->arena.cap; }
+size_t ps_block_builder_bytes(const ps_block_builder *b) { return sizeof(*b) + (size_t) b->cap * (12 + (size_t) b->ncols * 9) + b->arena.cap; }
 bool ps_block_builder_full(const ps_block_builder *b) { return b->rows >= PS_BLOCK_ROWS || b->arena.len >= PS_BLOCK_RAW_BYTES_MAX; }
 int64_t ps_block_builder_min_time(const ps_block_builder *b) { return b->min_time; }
 void ps_block_builder_reset(ps_block_builder *b) { b->rows = 0; ps_buf_reset(&b->arena); }
@@ -104,6 +121,8 @@ ps_block_builder_append(ps_block_builder *b, int64_t time, const ps_value *value
 
 	if (ps_block_builder_full(b))
 		return ps_error_set(err, PS_ETOOBIG, "block is full");
+	if (r == b->cap && !builder_grow(b))
+		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	for (uint32_t c = 0; c < b->ncols; c++)
 	{
 		col_buf    *cb = &b->cols[c];
