@@ -25,6 +25,9 @@
  *
  * Query output columns: all columns in schema order by default; with
  * columns=a,b exactly those, plus the time column first unless it is listed.
+ * Query series filters: a parameter named after a series-key column keeps
+ * the rows whose key equals its value (repeated: one of its values); other
+ * unknown parameters are a 400 (ps_rest_params.h, ps_rest_query.h).
  *
  * Ownership: the ps_rest borrows the ps_store, which must outlive it
  * (ps_rest_stop before ps_store_close).  Strings in ps_rest_config are

@@ -1,6 +1,6 @@
 /*
  * ps_rest_params.c — REST query-string parameters: collection by key, time
- * values, limits, formats, the columns list, %HH decoding.
+ * values, limits, formats, the columns list, series filters, %HH decoding.
  *
  * Invariants: nothing here allocates or keeps a pointer past the call
  * (ps_rest_args keeps borrowed ones, see the header); every input, however
@@ -18,6 +18,12 @@
 #include "core/ps_time.h"
 #include "core/ps_types.h"
 
+/*
+ * A query's own parameters.  Every other key of a query names a series-key
+ * column (ps_rest_filters_parse); a key column named like one of these
+ * cannot be filtered on over REST, so that a table's columns never change
+ * what an existing URL means.
+ */
 static const char *const query_keys[] = {
 	"start", "end", "limit", "offset", "order", "columns", "time_format", "format"
 };
@@ -35,6 +41,7 @@ ps_rest_args_init(ps_rest_args *a, ps_rest_args_kind kind)
 	{
 		a->keys = query_keys;
 		a->nkeys = sizeof query_keys / sizeof query_keys[0];
+		a->others_allowed = true;
 	}
 	else
 	{
@@ -44,7 +51,7 @@ ps_rest_args_init(ps_rest_args *a, ps_rest_args_kind kind)
 	ps_error_clear(&a->error);
 }
 
-void
+bool
 ps_rest_args_add(ps_rest_args *a, const char *key, const char *value)
 {
 	for (size_t i = 0; i < a->nkeys; i++)
@@ -53,10 +60,13 @@ ps_rest_args_add(ps_rest_args *a, const char *key, const char *value)
 			if (a->values[i] != NULL && a->error.code == PS_OK)
 				ps_error_set(&a->error, PS_EINVAL, "parameter \"%s\" given twice", key);
 			a->values[i] = value != NULL ? value : "";
-			return;
+			return true;
 		}
-	if (a->error.code == PS_OK)
+	if (a->others_allowed)
+		a->nothers++;
+	else if (a->error.code == PS_OK)
 		ps_error_set(&a->error, PS_EINVAL, "unknown parameter \"%.64s\"", key);
+	return false;
 }
 
 const char *
@@ -216,6 +226,97 @@ ps_rest_query_parse(const ps_rest_args *a, const char *accept, ps_rest_query *q,
 		q->time_format = (ps_rest_time_format) i;
 	}
 	q->columns = ps_rest_args_get(a, "columns");
+	return PS_OK;
+}
+
+/* The position in s's series key of the column named key, or -1. */
+static int
+series_position(const ps_schema *s, const char *key)
+{
+	for (uint32_t k = 0; k < s->nseries; k++)
+		if (strcmp(s->columns[s->series[k]].name, key) == 0)
+			return (int) k;
+	return -1;
+}
+
+/* Why key is no series filter of s (it is not in the series key). */
+static ps_status
+unknown_filter(const ps_schema *s, const char *table, const char *key, ps_error *err)
+{
+	if (ps_schema_find(s, key) < 0)
+		return ps_error_set(err, PS_EINVAL, "unknown parameter \"%.64s\"", key);
+	if (s->nseries == 0)
+		return ps_error_set(err, PS_EINVAL, "unknown parameter \"%.64s\": table %s has no "
+							"series key to filter on", key, table);
+	return ps_error_set(err, PS_EINVAL, "unknown parameter \"%.64s\": column \"%.64s\" is not "
+						"in the series key of table %s", key, key, table);
+}
+
+/* Convert one filter argument to the type of series-key column k of s. */
+static ps_status
+filter_value(const ps_schema *s, uint32_t k, const ps_rest_arg *arg, ps_value *out, ps_error *err)
+{
+	const char *text = arg->value != NULL ? arg->value : "";
+	ps_error	why;
+
+	if (ps_value_from_text(s->columns[s->series[k]].type, text, strlen(text), NULL, out,
+						   &why) != PS_OK)
+		return ps_error_set(err, PS_EINVAL, "parameter \"%.64s\": %s", arg->key, why.message);
+	return PS_OK;
+}
+
+ps_status
+ps_rest_filters_parse(const ps_schema *s, const char *table, const ps_rest_arg *args, size_t n,
+					  ps_series_filter *filters, uint32_t *nfilters, ps_value *values,
+					  ps_error *err)
+{
+	size_t		count[PS_MAX_SERIES_COLUMNS] = {0};
+	size_t		start[PS_MAX_SERIES_COLUMNS];
+	size_t		filled[PS_MAX_SERIES_COLUMNS] = {0};
+	uint32_t	nseries = s->nseries < PS_MAX_SERIES_COLUMNS ? s->nseries : PS_MAX_SERIES_COLUMNS;
+	size_t		at = 0;
+	ps_status	st;
+
+	/*
+	 * Two passes, allocating nothing: check every argument in request order
+	 * and count the values of each key column; then convert each value again
+	 * into its column's slice of values, so each filter's values lie
+	 * together however the request interleaves the columns.
+	 */
+	for (size_t i = 0; i < n; i++)
+	{
+		int			k = series_position(s, args[i].key);
+		ps_value	v;
+
+		if (k < 0 || (uint32_t) k >= nseries)
+			return unknown_filter(s, table, args[i].key, err);
+		if ((st = filter_value(s, (uint32_t) k, &args[i], &v, err)) != PS_OK)
+			return st;
+		if (++count[k] > UINT32_MAX)
+			return ps_error_set(err, PS_EINVAL, "parameter \"%.64s\" given too many times",
+								args[i].key);
+	}
+	*nfilters = 0;
+	for (uint32_t k = 0; k < nseries; k++)
+	{
+		start[k] = at;
+		at += count[k];
+		if (count[k] == 0)
+			continue;
+		filters[*nfilters] = (ps_series_filter) {
+			.column = s->columns[s->series[k]].name,
+			.values = values + start[k],
+			.nvalues = (uint32_t) count[k]
+		};
+		(*nfilters)++;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		uint32_t	k = (uint32_t) series_position(s, args[i].key);
+
+		if ((st = filter_value(s, k, &args[i], &values[start[k] + filled[k]++], err)) != PS_OK)
+			return st;
+	}
 	return PS_OK;
 }
 

@@ -2,7 +2,7 @@
  * ps_rest_params.h — parsing of pulsorad's REST query-string parameters
  * (DESIGN §5): the arguments of GET /tables/{t}/query and
  * DELETE /tables/{t}/rows, time values, limits, the columns list, the
- * output format and the time format.
+ * output format, the time format and the series filters of a query.
  *
  * Pure functions: no HTTP library, no store, no allocation.  ps_rest.c feeds
  * them what libmicrohttpd decoded; the fuzz target test/fuzz/fuzz_rest_params.c
@@ -12,7 +12,8 @@
  *
  * Ownership: a ps_rest_args borrows the key and value strings handed to
  * ps_rest_args_add (libmicrohttpd keeps them for the whole request), and
- * ps_rest_query.columns points into them; nothing here is freed.
+ * ps_rest_query.columns and the string values of series filters point into
+ * them; nothing here is freed.
  */
 #ifndef PS_REST_PARAMS_H
 #define PS_REST_PARAMS_H
@@ -22,6 +23,8 @@
 #include <stdint.h>
 #include "core/ps_error.h"
 #include "core/ps_schema.h"
+#include "core/ps_store.h"
+#include "core/ps_types.h"
 
 #define PS_REST_JSON_LIMIT_DEFAULT 1000
 #define PS_REST_JSON_LIMIT_MAX 10000
@@ -53,16 +56,23 @@ typedef struct ps_rest_args {
 	const char *const *keys;	/* the route's accepted keys (static) */
 	size_t		nkeys;
 	const char *values[PS_REST_ARGS_MAX];
+	bool		others_allowed;	/* other keys may be series filters (queries) */
+	size_t		nothers;		/* how many arguments had other keys */
 	ps_error	error;			/* the first unknown or repeated key; code PS_OK if none */
 } ps_rest_args;
 
 void		ps_rest_args_init(ps_rest_args *a, ps_rest_args_kind kind);
 /*
- * Record one argument; value NULL (a key without '=') counts as "".  An
- * unknown or repeated key is remembered in a->error (the first one only);
- * collecting goes on so the caller needs no early exit.
+ * Record one argument; value NULL (a key without '=') counts as "".  A
+ * repeated key of the route, and for DELETE /rows any other key, is
+ * remembered in a->error (the first one only); collecting goes on so the
+ * caller needs no early exit.  For a query, any other key may name a
+ * series-key column (a series filter, repeatable): it is only counted in
+ * a->nothers, and the caller keeps it for ps_rest_filters_parse, which
+ * knows the table's schema and refuses unknown ones.  Returns whether key
+ * is one of the route's own keys.
  */
-void		ps_rest_args_add(ps_rest_args *a, const char *key, const char *value);
+bool		ps_rest_args_add(ps_rest_args *a, const char *key, const char *value);
 /* The value given for key, NULL when absent or not a key of this route. */
 const char *ps_rest_args_get(const ps_rest_args *a, const char *key);
 
@@ -87,6 +97,41 @@ typedef struct ps_rest_query {
  */
 ps_status	ps_rest_query_parse(const ps_rest_args *a, const char *accept, ps_rest_query *q,
 								ps_error *err);
+
+/* One argument as given (borrowed); value "" for a key without '='. */
+typedef struct ps_rest_arg {
+	const char *key;
+	const char *value;
+} ps_rest_arg;
+
+/*
+ * The series filters of a query on a table of schema s (table names it in
+ * messages), from the arguments args[0..n) that are not the route's own
+ * keys (those ps_rest_args_add returned false for), in request order.
+ *
+ * Each argument names a column of s's series key and gives one value of
+ * it, converted by ps_value_from_text to the column's type (a string value
+ * borrows the argument's text; "" is the empty string, so NULL keys cannot
+ * be asked for); a repeated key gives several values, one of which a row
+ * must equal; several columns combine with AND.  A key that is no column,
+ * or a column outside the series key, is PS_EINVAL "unknown parameter";
+ * a value that does not convert is PS_EINVAL naming the parameter.  The
+ * first bad argument in request order is the one reported.
+ *
+ * A series-key column named like one of the query's own parameters (start,
+ * end, limit, offset, order, columns, time_format, format) cannot be
+ * filtered on here: ps_rest_args_add takes such a key as that parameter,
+ * which keeps the meaning of every existing URL.
+ *
+ * filters must have room for PS_MAX_SERIES_COLUMNS entries and values for
+ * n; on success filters[0..*nfilters) come in series-key order, each with
+ * its values in request order as a slice of values, and each filter's
+ * column is the schema's own name string (valid while s is).  Outputs are
+ * undefined on failure.
+ */
+ps_status	ps_rest_filters_parse(const ps_schema *s, const char *table, const ps_rest_arg *args,
+								  size_t n, ps_series_filter *filters, uint32_t *nfilters,
+								  ps_value *values, ps_error *err);
 
 /*
  * Parse DELETE /tables/{t}/rows's arguments (a from PS_REST_ARGS_DELETE_ROWS):

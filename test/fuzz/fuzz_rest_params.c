@@ -7,7 +7,10 @@
  * between arguments, the first '=' between key and value, '+' read as a
  * space, then %HH decoding by ps_rest_unescape) and fed to the collectors of
  * both routes; the parsed query's columns= list is resolved against a fixed
- * schema whose time column is not the first.
+ * schema whose time column is not the first, and the query's other
+ * arguments are parsed as series filters against that schema, whose series
+ * key is sym (text), qty (integer), "a b" (boolean) and order (text, named
+ * like a parameter of the route).
  *
  * Invariants (abort() on violation; ASan/UBSan catch the rest):
  *  - unescape never lengthens its input nor introduces a NUL;
@@ -18,6 +21,11 @@
  *  - a parsed delete range has start < end, equal to the times parsed alone;
  *  - a resolved column list names every column at most once, the time
  *    column exactly once, and is the whole schema when no list is given;
+ *  - the query collector keeps exactly the arguments that are not its own
+ *    keys for the filters, and the delete collector refuses them;
+ *  - parsed series filters are series-key columns in key order, never one
+ *    named like a parameter of the route, whose values (one per argument,
+ *    none lost) equal each argument converted alone, in request order;
  *  - ps_rest_parse_u64 succeeds exactly on digit strings in range.
  *
  * Build and run: `make fuzz` (all targets), or
@@ -30,13 +38,19 @@
 #include <string.h>
 
 #include "core/ps_schema.h"
+#include "core/ps_series.h"
 #include "server/ps_rest_params.h"
 
 #define MAX_INPUT 4096
+#define NCOLUMNS 7
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ps_schema *schema;
+/* The query's arguments that are not its own keys (at most one per input byte, plus one). */
+static ps_rest_arg others[MAX_INPUT + 1];
+static size_t nothers;
+static ps_value values[MAX_INPUT + 1];
 
 static void
 check(int ok, const char *what)
@@ -57,14 +71,17 @@ free_schema(void)
 static void
 make_schema_once(void)
 {
-	static const char *const names[] = {"sym", "ts", "px", "qty", "a b", "\xc3\xa9t\xc3\xa9"};
-	static const ps_type types[] = {PS_TYPE_STRING, PS_TYPE_TIMESTAMP, PS_TYPE_FLOAT,
-									PS_TYPE_INTEGER, PS_TYPE_BOOLEAN, PS_TYPE_STRING};
+	static const char *const names[NCOLUMNS] = {"sym", "ts", "px", "qty", "a b",
+												"\xc3\xa9t\xc3\xa9", "order"};
+	static const ps_type types[NCOLUMNS] = {PS_TYPE_STRING, PS_TYPE_TIMESTAMP, PS_TYPE_FLOAT,
+											PS_TYPE_INTEGER, PS_TYPE_BOOLEAN, PS_TYPE_STRING,
+											PS_TYPE_STRING};
 	ps_error	err;
 
 	if (schema != NULL)
 		return;
-	check(ps_schema_new(names, types, 6, 1, &schema, &err) == PS_OK, "schema builds");
+	check(ps_schema_new(names, types, NCOLUMNS, 1, &schema, &err) == PS_OK, "schema builds");
+	check(ps_series_key_set(schema, "sym,qty,a b,order", &err) == PS_OK, "series key set");
 	atexit(free_schema);
 }
 
@@ -116,8 +133,16 @@ collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args)
 
 			check(after <= before && strlen(value) == after, "unescape shrinks, adds no NUL");
 		}
-		ps_rest_args_add(query_args, p, value);
-		ps_rest_args_add(delete_args, p, value);
+		{
+			bool		own = ps_rest_args_add(query_args, p, value);
+
+			if (!own)
+				others[nothers++] = (ps_rest_arg) {p, value != NULL ? value : ""};
+			check(query_args->nothers == nothers, "the query counts the arguments it does not take");
+			check(ps_rest_args_add(delete_args, p, value) ||
+				  delete_args->error.code == PS_EINVAL, "delete refuses other keys");
+			check(own == (ps_rest_args_get(query_args, p) != NULL), "own keys read back");
+		}
 		p = next;
 	}
 }
@@ -125,9 +150,9 @@ collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args)
 static void
 check_columns(const char *list)
 {
-	uint32_t	cols[6];
+	uint32_t	cols[NCOLUMNS];
 	uint32_t	n = 0;
-	uint32_t	seen[6] = {0};
+	uint32_t	seen[NCOLUMNS] = {0};
 	ps_error	err;
 
 	if (ps_rest_columns_parse(schema, "t", list, cols, &n, &err) != PS_OK)
@@ -170,6 +195,64 @@ check_query(const ps_rest_args *a, const char *accept)
 	check(q.offset <= (uint64_t) INT64_MAX, "offset bounded");
 	check(q.columns == ps_rest_args_get(a, "columns"), "columns borrowed as given");
 	check_columns(q.columns);
+}
+
+static bool
+same_value(ps_type type, const ps_value *a, const ps_value *b)
+{
+	if (a->is_null || b->is_null)
+		return a->is_null == b->is_null;
+	if (type == PS_TYPE_STRING)
+		return a->v.s.ptr == b->v.s.ptr && a->v.s.len == b->v.s.len;
+	if (type == PS_TYPE_BOOLEAN)
+		return a->v.b == b->v.b;
+	return a->v.i == b->v.i;
+}
+
+static void
+check_filters(void)
+{
+	ps_series_filter filters[PS_MAX_SERIES_COLUMNS];
+	uint32_t	nfilters = 0;
+	size_t		total = 0;
+	int			last = -1;
+	ps_error	err;
+
+	if (ps_rest_filters_parse(schema, "t", others, nothers, filters, &nfilters, values,
+							  &err) != PS_OK)
+	{
+		check_error(&err);
+		return;
+	}
+	check((nfilters > 0) == (nothers > 0) && nfilters <= schema->nseries, "filter count bounded");
+	for (uint32_t f = 0; f < nfilters; f++)
+	{
+		int			col = ps_schema_find(schema, filters[f].column);
+		size_t		j = 0;
+
+		check(col >= 0 && ps_schema_is_series(schema, (uint32_t) col), "filters on key columns");
+		check(col > last || f == 0, "filters in key order");	/* the key is in schema order */
+		check(strcmp(filters[f].column, "order") != 0, "a parameter's name is never a filter");
+		check(filters[f].nvalues > 0 && filters[f].values == values + total, "values back to back");
+		last = col;
+		for (size_t i = 0; i < nothers; i++)
+		{
+			ps_value	alone;
+
+			if (strcmp(others[i].key, filters[f].column) != 0)
+				continue;
+			check(ps_value_from_text(schema->columns[col].type, others[i].value,
+									 strlen(others[i].value), NULL, &alone, NULL) == PS_OK,
+				  "each value converts alone");
+			check(j < filters[f].nvalues &&
+				  same_value(schema->columns[col].type, &filters[f].values[j], &alone),
+				  "values in request order, as converted alone");
+			j++;
+		}
+		check(j == filters[f].nvalues, "one value per argument");
+		total += j;
+	}
+	check(total == nothers, "no argument lost");
 }
 
 static void
@@ -227,9 +310,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ps_rest_args_init(&query_args, PS_REST_ARGS_QUERY);
 	ps_rest_args_init(&delete_args, PS_REST_ARGS_DELETE_ROWS);
+	nothers = 0;
 	collect(text, &query_args, &delete_args);
 	check(ps_rest_args_get(&query_args, "nosuch") == NULL, "unknown keys read as absent");
 	check_query(&query_args, accept);
+	check_filters();
 	check_delete(&delete_args);
 	check(ps_rest_accept_has(accept, "text/csv") == ps_rest_accept_has(accept, "TEXT/CSV"),
 		  "Accept types are case-insensitive");

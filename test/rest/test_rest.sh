@@ -237,14 +237,170 @@ assert rows[3] == {"ts": 1704067202000, "size": None}, rows[3]
 # ---------------------------------------------------------------- schema, count
 req GET /tables/trades/schema
 check "schema lists columns with types and nullability" eval 'ok_envelope && is "[(c[\"name\"], c[\"data_type\"], c[\"nullable\"]) for c in d[\"data\"][\"columns\"]]" "[[\"ts\", \"Timestamp\", false], [\"symbol\", \"String\", true], [\"price\", \"Float\", true], [\"size\", \"Integer\", true], [\"note\", \"String\", true]]" && is "d[\"data\"][\"timestamp_column\"]" ts'
+check "schema: symbol is inferred as the series key" eval 'is "d[\"data\"][\"series_key\"]" "[\"symbol\"]" && is "[c[\"series\"] for c in d[\"data\"][\"columns\"]]" "[false, true, false, false, false]"'
 req GET /tables/nosuch/schema
 check "schema of an unknown table is 404" error_is 404 nosuch
 req GET /tables/trades/count
-check "count with min_ts and max_ts in epoch ms" eval 'ok_envelope && is "d[\"data\"]" "{\"count\": 6, \"min_ts\": 1704063603000, \"max_ts\": 1704153600000}"'
+check "count with min_ts and max_ts in epoch ms" eval 'ok_envelope && is "[d[\"data\"][k] for k in (\"count\", \"min_ts\", \"max_ts\")]" "[6, 1704063603000, 1704153600000]" && is "type(d[\"data\"][\"series\"]).__name__" int'
 req GET /tables/nosuch/count
 check "count of an unknown table is 404" error_is 404 nosuch
 req GET /tables
 check "GET /tables lists the table" is 'd["data"]' '["trades"]'
+
+# ---------------------------------------------------------------- series keys
+# Table quotes: symbol inferred as its series key.  Every expected figure is
+# computed by Python from the test's own CSV (exp), never written by hand.
+"$PY" - "$TMP/quotes.csv" <<'EOF'
+import sys
+syms = ["AAPL", "IBM", "AAPL", "MSFT", "GOOG", "AAPL", "IBM"]
+with open(sys.argv[1], "w") as f:
+    f.write("ts,symbol,venue,live,price\n")
+    for i in range(600):
+        f.write("2024-03-01T%02d:%02d:%02dZ,%s,%d,%s,%d.25\n" % (
+            i // 3600, i // 60 % 60, i % 60, syms[i % 7], i % 3 + 1,
+            "true" if i % 4 == 0 else "false", 100 + i % 50))
+EOF
+# exp EXPR: a Python expression over the CSV's rows (dicts of strings, in time order).
+exp() {
+	"$PY" - "$1" "$TMP/quotes.csv" <<'EOF'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[2])))
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+}
+# ndjson_is EXPR VALUE: EXPR over the NDJSON body's objects `rows` prints VALUE.
+ndjson_is() {
+	[ "$("$PY" - "$1" "$TMP/body" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[2])]
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+)" = "$2" ]
+}
+req POST /tables/quotes/ingest -H 'Content-Type: text/csv' --data-binary @"$TMP/quotes.csv"
+check "ingest of a table with a symbol column" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 600'
+req GET /tables/quotes/schema
+check "schema: symbol is inferred as the series key" eval 'ok_envelope && is "d[\"data\"][\"series_key\"]" "[\"symbol\"]"'
+check "schema: each column says whether it is in the series key" \
+	is '[(c["name"], c["series"]) for c in d["data"]["columns"]]' \
+	'[["ts", false], ["symbol", true], ["venue", false], ["live", false], ["price", false]]'
+req GET /tables/quotes/count
+# A store without per-series statistics reports 0; one with them, the distinct symbols.
+check "count reports series ($(js 'd["data"]["series"]' 2>/dev/null))" \
+	eval 'ok_envelope && is "d[\"data\"][\"count\"]" 600 && is "d[\"data\"][\"series\"] in (0, $(exp "len(set(r[\"symbol\"] for r in rows))"))" true'
+for sym in AAPL IBM MSFT GOOG; do
+	want=$(exp "len([r for r in rows if r['symbol'] == '$sym'])")
+	req GET "/tables/quotes/query?symbol=$sym&limit=10000"
+	check "?symbol=$sym returns its $want rows, all of them $sym, in time order" \
+		eval 'ok_envelope && is "len(d[\"data\"])" $want && is "sorted(set(r[\"symbol\"] for r in d[\"data\"]))" "[\"$sym\"]" && is "[r[\"ts\"] for r in d[\"data\"]] == sorted(r[\"ts\"] for r in d[\"data\"])" true'
+done
+req GET '/tables/quotes/query?symbol=AAPL&symbol=IBM&limit=10000'
+check "a repeated parameter: symbol=AAPL&symbol=IBM, rows of both in time order" \
+	is '[[r["ts"], r["symbol"]] for r in d["data"]]' \
+	"$(exp '[[r["ts"], r["symbol"]] for r in rows if r["symbol"] in ("AAPL", "IBM")]')"
+req GET '/tables/quotes/query?symbol=IBM&start=2024-03-01T00:01:00Z&end=2024-03-01T00:05:00Z'
+check "symbol with start and end ([start, end))" \
+	is '[r["ts"] for r in d["data"]]' \
+	"$(exp '[r["ts"] for r in rows if r["symbol"] == "IBM" and "2024-03-01T00:01:00Z" <= r["ts"] < "2024-03-01T00:05:00Z"]')"
+req GET '/tables/quotes/query?order=desc&symbol=MSFT&limit=5&offset=3&symbol=GOOG'
+check "symbols with order=desc, limit and offset" \
+	is '[[r["ts"], r["symbol"]] for r in d["data"]]' \
+	"$(exp '[[r["ts"], r["symbol"]] for r in rows if r["symbol"] in ("MSFT", "GOOG")][::-1][3:8]')"
+req GET '/tables/quotes/query?symbol=AAPL&columns=price&start=2024-03-01T00:09:00Z&format=csv'
+check "symbol with columns, start and format=csv" \
+	[ "$(cat "$TMP/body")" = "$(exp '"ts,price\n" + "\n".join(r["ts"] + "," + r["price"] for r in rows if r["symbol"] == "AAPL" and r["ts"] >= "2024-03-01T00:09:00Z")')" ]
+req GET '/tables/quotes/query?symbol=GOOG&format=ndjson&order=desc&limit=4&time_format=ms&columns=symbol,price'
+check "symbol with format=ndjson, order=desc, limit, time_format and columns" \
+	ndjson_is 'rows' "$(exp '[{"ts": (int(r["ts"][11:13]) * 3600 + int(r["ts"][14:16]) * 60 + int(r["ts"][17:19])) * 1000 + 1709251200000, "symbol": "GOOG", "price": float(r["price"])} for r in rows if r["symbol"] == "GOOG"][::-1][:4]')"
+req GET '/tables/quotes/query?symbol=IBM&symbol=AAPL&format=ndjson'
+check "format=ndjson streams every row of the symbols without the JSON cap" \
+	ndjson_is 'len(rows)' "$(exp 'len([r for r in rows if r["symbol"] in ("IBM", "AAPL")])')"
+curl -s -H 'Accept: text/csv' -o "$TMP/body" "$BASE/tables/quotes/query?symbol=MSFT"
+check "Accept: text/csv with a symbol filter" \
+	[ "$(wc -l <"$TMP/body")" = "$(exp '1 + len([r for r in rows if r["symbol"] == "MSFT"])')" ]
+req GET '/tables/quotes/query?symbol=NOPE'
+check "a symbol that does not exist gives an empty result" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+req GET '/tables/quotes/query?symbol=NOPE&format=csv'
+check "... and an empty CSV (header only)" eval 'status_is 200 && [ "$(cat "$TMP/body")" = "ts,symbol,venue,live,price" ]'
+req GET '/tables/quotes/query?symbol=AAPL&start=2024-03-01T00:01:00Z&end=2024-03-01T00:01:00Z'
+check "a symbol with an empty range gives an empty result" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+req GET '/tables/quotes/query?symbol=AAPL&venue=1'
+check "a parameter named after a non-key column is 400 naming it" error_is 400 '"venue"'
+req GET '/tables/quotes/query?symbol=AAPL&colour=red'
+check "an unknown parameter next to a filter is 400 naming it" error_is 400 colour
+req GET '/tables/quotes/query?symbol=AAPL&limit=0'
+check "a bad limit next to a filter is 400 naming it" error_is 400 limit
+req GET '/tables/quotes/query?symbol=%FF'
+check "a symbol that is not UTF-8 is 400 naming the parameter" error_is 400 '"symbol"'
+req GET '/tables/nosuch/query?symbol=AAPL'
+check "a filter on an unknown table is 404" error_is 404 nosuch
+
+# Integer and boolean keys by series_key=, several key columns combined with AND.
+req POST '/tables/venues/ingest?series_key=venue,live' -H 'Content-Type: text/csv' --data-binary @"$TMP/quotes.csv"
+check "ingest with series_key=venue,live" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 600'
+req GET /tables/venues/schema
+check "schema: series_key as given, the key columns flagged" eval 'is "d[\"data\"][\"series_key\"]" "[\"venue\", \"live\"]" && is "[c[\"name\"] for c in d[\"data\"][\"columns\"] if c[\"series\"]]" "[\"venue\", \"live\"]"'
+req POST '/tables/venues2/ingest?series_key=live,venue' -H 'Content-Type: text/csv' --data-binary $'ts,venue,live\n2024-01-01T00:00:00Z,1,true\n'
+req GET /tables/venues2/schema
+check "schema: series_key keeps the order the option gave" is 'd["data"]["series_key"]' '["live", "venue"]'
+req DELETE /tables/venues2
+req GET '/tables/venues/query?venue=2&format=ndjson'
+check "an integer key: venue=2" \
+	ndjson_is '[[r["ts"], r["venue"]] for r in rows]' "$(exp '[[r["ts"], 2] for r in rows if r["venue"] == "2"]')"
+req GET '/tables/venues/query?venue=3&venue=1&format=ndjson&columns=venue'
+check "an integer key, repeated: venue=3&venue=1" \
+	ndjson_is 'len(rows)' "$(exp 'len([r for r in rows if r["venue"] in ("1", "3")])')"
+req GET '/tables/venues/query?live=true&limit=10000'
+check "a boolean key: live=true" \
+	is '[r["ts"] for r in d["data"]]' "$(exp '[r["ts"] for r in rows if r["live"] == "true"]')"
+req GET '/tables/venues/query?venue=1&live=t&venue=2&limit=10000'
+check "two key columns combine with AND (venue in (1, 2) and live)" \
+	is '[[r["ts"], r["venue"], r["live"]] for r in d["data"]]' \
+	"$(exp '[[r["ts"], int(r["venue"]), True] for r in rows if r["venue"] in ("1", "2") and r["live"] == "true"]')"
+req GET '/tables/venues/query?venue=7'
+check "an integer value that does not exist gives an empty result" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+for bad in 'venue=abc' 'venue=1.5' 'venue=' 'venue=99999999999999999999' 'venue=1&venue=x'; do
+	req GET "/tables/venues/query?$bad"
+	check "a bad integer value ($bad) is 400 naming venue" error_is 400 '"venue"'
+done
+req GET '/tables/venues/query?live=maybe'
+check "a bad boolean value is 400 naming live" error_is 400 '"live"'
+req GET '/tables/venues/query?symbol=AAPL'
+check "symbol is no filter where it is not in the key: 400" error_is 400 '"symbol"'
+
+# series_key= : no key at all, so no filters.
+req POST '/tables/nokey/ingest?series_key=' -H 'Content-Type: text/csv' --data-binary @"$TMP/quotes.csv"
+check "ingest with series_key= (none)" ok_envelope
+req GET /tables/nokey/schema
+check "schema: series_key= leaves an empty series_key and no series column" \
+	eval 'is "d[\"data\"][\"series_key\"]" "[]" && is "[c[\"series\"] for c in d[\"data\"][\"columns\"]]" "[false, false, false, false, false]"'
+req GET /tables/nokey/count
+check "count of a table without a key: series 0" is 'd["data"]["series"]' 0
+req GET '/tables/nokey/query?symbol=AAPL'
+check "?symbol= on a table without a series key is 400 naming symbol" error_is 400 '"symbol"'
+req GET '/tables/nokey/query?limit=3'
+check "... and the table still answers queries" is 'len(d["data"])' 3
+
+# Bad series_key options name the option; nothing is created.
+for bad in 'nosuch' 'price' 'ts' 'symbol,symbol'; do
+	req POST "/tables/badkey/ingest?series_key=$bad" -H 'Content-Type: text/csv' --data-binary @"$TMP/quotes.csv"
+	check "series_key=$bad is 400 naming the option" error_is 400 series_key
+done
+req GET /tables/badkey/count
+check "... and created no table" error_is 404 badkey
+
+# A key column named like a parameter of the route is that parameter, never a filter.
+req POST '/tables/clash/ingest?series_key=order' -H 'Content-Type: text/csv' \
+	--data-binary $'ts,order,v\n2024-01-01T00:00:00Z,buy,1\n2024-01-01T00:00:01Z,sell,2\n'
+check "a key column named order can be created" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 2'
+req GET '/tables/clash/query?order=buy'
+check "... but ?order= stays the sort order (400 naming order)" error_is 400 order
+req GET '/tables/clash/query?order=desc'
+check "... and sorts" is '[r["order"] for r in d["data"]]' '["sell", "buy"]'
+for t in quotes venues nokey clash; do req DELETE "/tables/$t"; done
+check "series test tables dropped" ok_envelope
 
 # ---------------------------------------------------------------- delete rows, drop
 req DELETE '/tables/trades/rows?start=2024-01-01'
@@ -261,7 +417,7 @@ req DELETE '/tables/nosuch/rows?start=2024-01-01&end=2024-01-02'
 check "delete in an unknown table is 404" error_is 404 nosuch
 req DELETE '/tables/trades/rows?start=2000-01-01&end=2100-01-01'
 req GET /tables/trades/count
-check "an empty table counts 0 with null bounds" is 'd["data"]' '{"count": 0, "min_ts": null, "max_ts": null}'
+check "an empty table counts 0 with null bounds" is '[d["data"][k] for k in ("count", "min_ts", "max_ts")]' '[0, null, null]'
 req DELETE /tables/trades
 check "DELETE /tables/{t} drops the table" ok_envelope
 req GET /tables/trades/query
