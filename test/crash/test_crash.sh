@@ -104,7 +104,7 @@ awk 'BEGIN { print "timestamp,symbol,price"; for (i = 0; i < 1000000; i++)
 	printf "2024-02-01T00:%02d:%02d.%03dZ,S%05d,%d.25\n", int(i / 60000) % 60, int(i / 1000) % 60, i % 1000, i % 100000, i % 500 }' > "$DIR/series.csv"
 check "a load of 100,000 series" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: text/csv' --data-binary @"$DIR/series.csv" "$URL/tables/many/ingest")"
 check "every row of the 100,000 series" 1000000 "$(count many)"
-check "its series, in the dictionary" 100000 "$(curl -sf "$URL/tables/many/count" | json 'd["data"].get("series", 100000)')"
+check "its series, in the dictionary" 100000 "$(curl -sf "$URL/tables/many/count" | json 'd["data"]["series"]')"
 hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$OWNER_PID/status")
 echo "# owner peak RSS after the 100,000-series load: $hwm MB"
 check "the owner stays under 300 MB loading 100,000 series" yes "$([ "$hwm" -lt 300 ] && echo yes || echo "no ($hwm MB)")"
