@@ -53,7 +53,7 @@ PGBIN = $(shell $(PG_CONFIG) --bindir 2>/dev/null)
 .PHONY: all deps build ext ext-install install check unit run stop bench fuzz soak clean
 all: build ext
 
-build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks
+build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks $(BUILD)/test/bench_block
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -75,6 +75,10 @@ $(BUILD)/pulsora-cli: $(BUILD)/src/server/cli_main.o $(BUILD)/libpulsora.a
 $(BUILD)/test/gen_ticks: test/bench/gen_ticks.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $< -lm
+
+$(BUILD)/test/bench_block: test/bench/bench_block.c $(BUILD)/libpulsora.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a -lm
 
 $(BUILD)/test/%: test/unit/%.c $(BUILD)/libpulsora_server.a $(BUILD)/libpulsora.a $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)

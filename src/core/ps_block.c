@@ -1,6 +1,29 @@
 /*
- * ps_block.c — STAND-IN block codec (plain varint/raw columns) used until the
- * real codecs land; same format byte and API as ps_block.h.
+ * ps_block.c — blocks of one series: the builder that collects rows and
+ * encodes them into block bytes and meta bytes, and the decoding of meta
+ * bytes (layouts in ps_block.h and ps_codec.h; the reader of block bytes
+ * is ps_block_reader.c).
+ *
+ * Builder invariants: every column keeps only its non-NULL values, densely,
+ * in arrival order, plus a row bitmap of NULLs allocated at the first NULL;
+ * all arrays hold `cap` rows and grow geometrically, because a load keeps
+ * one builder per series and most series never fill a block.  Strings are
+ * copied into one arena and referred to by offset (the arena moves when it
+ * grows); "raw bytes" are the arena's.  `sorted` records whether times
+ * arrived non-decreasing: then encoding hands the arrays to the codecs as
+ * they are; otherwise it sorts row numbers by (time, arrival), the stable
+ * order, and gathers.  Encoding builds each column's payload apart (its
+ * length precedes it) and the column's statistics in the same pass; on any
+ * failure both output buffers are cut back to their old length and the
+ * rows stay.
+ *
+ * Meta bytes, after the fixed head (big-endian, as ps_buf writes them):
+ * per column u8 type | varint nulls | u8 flags (1 min/max present, 2 first
+ * non-NULL, 4 last non-NULL; 0 for STRING) | min | max | first | last
+ * (each only when present; INTEGER and TIMESTAMP as varint zz(v), FLOAT
+ * as its u64 bits, BOOLEAN as a byte 0/1) | sum (INTEGER: i128 as two
+ * u64, FLOAT: u64 bits, BOOLEAN: varint count of true, else nothing).
+ * Float sums add the values in time order.
  */
 #include "ps_block.h"
 
@@ -8,576 +31,794 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct col_buf {
-	uint8_t    *nulls;			/* byte per row */
-	int64_t    *i;
-	double	   *f;
-	uint32_t   *soff, *slen;	/* into arena */
-} col_buf;
+#include "ps_codec.h"
+#include "ps_schema.h"			/* PS_MAX_COLUMNS */
+
+#define BUILDER_MIN_CAP 16
+
+typedef struct strslot {
+	uint32_t	off;			/* into the arena */
+	uint32_t	len;
+} strslot;
+
+typedef struct bcol {
+	void	   *vals;			/* int64_t, double, uint8_t or strslot */
+	uint8_t    *nulls;			/* cap bits; NULL until the first NULL */
+	uint32_t	nvals;
+} bcol;
 
 struct ps_block_builder {
-	ps_type    *types;
-	uint32_t	ncols, rows, cap;	/* arrays hold cap rows, grown by doubling */
-	int64_t    *times;
-	col_buf    *cols;
-	ps_buf		arena;
-	uint32_t   *order;
+	uint32_t	ncols;
+	uint32_t	rows;
+	uint32_t	cap;
+	bool		sorted;
 	int64_t		min_time;
+	ps_type    *types;
+	bcol	   *cols;
+	int64_t    *times;
+	char	   *arena;
+	size_t		arena_len;
+	size_t		arena_cap;
+	ps_buf		payload;		/* one column's payload during encode */
 };
 
-static uint64_t zz(int64_t v) { return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63); }
-static int64_t unzz(uint64_t v) { return (int64_t) (v >> 1) ^ -(int64_t) (v & 1); }
+static size_t
+value_size(ps_type t)
+{
+	switch (t)
+	{
+		case PS_TYPE_BOOLEAN:
+			return 1;
+		case PS_TYPE_STRING:
+			return sizeof(strslot);
+		default:
+			return 8;
+	}
+}
+
+static inline bool
+bit_get(const uint8_t *bm, uint32_t i)
+{
+	return (bm[i >> 3] >> (i & 7)) & 1;
+}
+
+static inline void
+bit_set(uint8_t *bm, uint32_t i)
+{
+	bm[i >> 3] |= (uint8_t) (1u << (i & 7));
+}
 
 ps_status
-ps_block_builder_new(const ps_type *types, uint32_t ncols, ps_block_builder **out, ps_error *err)
+ps_block_builder_new(const ps_type *types, uint32_t ncols, ps_block_builder **out,
+					 ps_error *err)
 {
-	ps_block_builder *b = calloc(1, sizeof(*b));
+	ps_block_builder *b;
 
 	*out = NULL;
-	if (!b)
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
-	b->ncols = ncols;
-	b->types = malloc((ncols + 1) * sizeof(ps_type));
-	b->cols = calloc(ncols + 1, sizeof(col_buf));
-	if (!b->types || !b->cols)
+	if (ncols > PS_MAX_COLUMNS)
+		return ps_error_set(err, PS_EINVAL, "block: %u columns (at most %d)", ncols,
+							PS_MAX_COLUMNS);
+	for (uint32_t c = 0; c < ncols; c++)
+		if (!ps_type_valid((int) types[c]))
+			return ps_error_set(err, PS_EINVAL, "block: column %u: invalid type code %d",
+								c + 1, (int) types[c]);
+	b = calloc(1, sizeof(*b));
+	if (b == NULL ||
+		(ncols && ((b->types = malloc(ncols * sizeof(ps_type))) == NULL ||
+				   (b->cols = calloc(ncols, sizeof(bcol))) == NULL)))
 	{
 		ps_block_builder_free(b);
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
+		return ps_error_set(err, PS_ENOMEM, "out of memory for a block builder");
 	}
-	for (uint32_t c = 0; c < ncols; c++)
-	{
-		if (!ps_type_valid(types[c]))
-		{
-			ps_block_builder_free(b);
-			return ps_error_set(err, PS_EINVAL, "invalid column type %d", (int) types[c]);
-		}
-		b->types[c] = types[c];
-	}
+	if (ncols)
+		memcpy(b->types, types, ncols * sizeof(ps_type));
+	b->ncols = ncols;
+	b->sorted = true;
 	*out = b;
 	return PS_OK;
 }
 
-#define GROW(p, n) do { void *np_ = realloc((p), (size_t) (n) * sizeof(*(p))); if (!np_) return false; (p) = np_; } while (0)
-
-/* Room for one more row: arrays double from 16 rows up to PS_BLOCK_ROWS. */
-static bool
-builder_grow(ps_block_builder *b)
+/* Everything but the struct and its type list. */
+static void
+release_arrays(ps_block_builder *b)
 {
-	uint32_t	cap = b->cap ? b->cap * 2 : 16;
-
-	if (cap > PS_BLOCK_ROWS)
-		cap = PS_BLOCK_ROWS;
-	GROW(b->times, cap);
-	GROW(b->order, cap);
 	for (uint32_t c = 0; c < b->ncols; c++)
 	{
-		GROW(b->cols[c].nulls, cap);
-		if (b->types[c] == PS_TYPE_FLOAT)
-			GROW(b->cols[c].f, cap);
-		else if (b->types[c] == PS_TYPE_STRING)
-		{
-			GROW(b->cols[c].soff, cap);
-			GROW(b->cols[c].slen, cap);
-		}
-		else
-			GROW(b->cols[c].i, cap);
+		free(b->cols[c].vals);
+		free(b->cols[c].nulls);
+		b->cols[c].vals = NULL;
+		b->cols[c].nulls = NULL;
 	}
-	b->cap = cap;
-	return true;
+	free(b->times);
+	free(b->arena);
+	b->times = NULL;
+	b->arena = NULL;
+	b->arena_cap = 0;
+	b->cap = 0;
+	ps_buf_free(&b->payload);
 }
 
 void
 ps_block_builder_free(ps_block_builder *b)
 {
-	if (!b)
+	if (b == NULL)
 		return;
-	for (uint32_t c = 0; c < b->ncols && b->cols; c++)
-	{
-		free(b->cols[c].nulls);
-		free(b->cols[c].i);
-		free(b->cols[c].f);
-		free(b->cols[c].soff);
-		free(b->cols[c].slen);
-	}
+	release_arrays(b);
 	free(b->cols);
 	free(b->types);
-	free(b->times);
-	free(b->order);
-	ps_buf_free(&b->arena);
 	free(b);
 }
 
-uint32_t ps_block_builder_rows(const ps_block_builder *b) { return b->rows; }
-size_t ps_block_builder_bytes(const ps_block_builder *b) { return sizeof(*b) + (size_t) b->cap * (12 + (size_t) b->ncols * 9) + b->arena.cap; }
-bool ps_block_builder_full(const ps_block_builder *b) { return b->rows >= PS_BLOCK_ROWS || b->arena.len >= PS_BLOCK_RAW_BYTES_MAX; }
-int64_t ps_block_builder_min_time(const ps_block_builder *b) { return b->min_time; }
-void ps_block_builder_reset(ps_block_builder *b) { b->rows = 0; ps_buf_reset(&b->arena); }
-void ps_block_builder_shrink(ps_block_builder *b) { (void) b; }
+/* Room for one more row.  A failure leaves cap as it was (some arrays may be larger). */
+static ps_status
+grow_rows(ps_block_builder *b)
+{
+	uint32_t	cap = b->cap ? b->cap * 2 : BUILDER_MIN_CAP;
+	void	   *p;
+
+	if (cap > PS_BLOCK_ROWS)
+		cap = PS_BLOCK_ROWS;
+	if ((p = realloc(b->times, cap * sizeof(int64_t))) == NULL)
+		return PS_ENOMEM;
+	b->times = p;
+	for (uint32_t c = 0; c < b->ncols; c++)
+	{
+		bcol	   *col = &b->cols[c];
+
+		if ((p = realloc(col->vals, cap * value_size(b->types[c]))) == NULL)
+			return PS_ENOMEM;
+		col->vals = p;
+		if (col->nulls)
+		{
+			if ((p = realloc(col->nulls, cap / 8)) == NULL)
+				return PS_ENOMEM;
+			col->nulls = p;
+			memset(col->nulls + b->cap / 8, 0, (cap - b->cap) / 8);
+		}
+	}
+	b->cap = cap;
+	return PS_OK;
+}
 
 ps_status
-ps_block_builder_append(ps_block_builder *b, int64_t time, const ps_value *values, ps_error *err)
+ps_block_builder_append(ps_block_builder *b, int64_t time, const ps_value *values,
+						ps_error *err)
 {
-	uint32_t	r = b->rows;
+	uint32_t	row = b->rows;
+	size_t		strbytes = 0;
 
 	if (ps_block_builder_full(b))
 		return ps_error_set(err, PS_ETOOBIG, "block is full");
-	if (r == b->cap && !builder_grow(b))
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	/* Check and allocate everything first, so a failure changes nothing. */
 	for (uint32_t c = 0; c < b->ncols; c++)
 	{
-		col_buf    *cb = &b->cols[c];
+		const ps_value *v = &values[c];
 
-		cb->nulls[r] = values[c].is_null;
-		if (values[c].is_null)
+		if (v->is_null || b->types[c] != PS_TYPE_STRING)
 			continue;
+		if (!ps_utf8_valid(v->v.s.ptr, v->v.s.len))
+			return ps_error_set(err, PS_EINVAL,
+								"column %u: string is not valid UTF-8 (or contains a NUL byte)",
+								c + 1);
+		strbytes += v->v.s.len;
+	}
+	if (strbytes > UINT32_MAX - b->arena_len)
+		return ps_error_set(err, PS_ETOOBIG, "block strings exceed 4 GiB");
+	if (b->arena_len + strbytes > b->arena_cap)
+	{
+		size_t		cap = b->arena_cap ? b->arena_cap : 256;
+		char	   *p;
+
+		while (cap < b->arena_len + strbytes)
+			cap *= 2;
+		if ((p = realloc(b->arena, cap)) == NULL)
+			return ps_error_set(err, PS_ENOMEM, "out of memory in a block builder");
+		b->arena = p;
+		b->arena_cap = cap;
+	}
+	if (row == b->cap && grow_rows(b) != PS_OK)
+		return ps_error_set(err, PS_ENOMEM, "out of memory in a block builder");
+	for (uint32_t c = 0; c < b->ncols; c++)
+	{
+		const ps_value *v = &values[c];
+		bcol	   *col = &b->cols[c];
+
+		if (v->is_null && col->nulls == NULL &&
+			(col->nulls = calloc(b->cap / 8, 1)) == NULL)
+			return ps_error_set(err, PS_ENOMEM, "out of memory in a block builder");
+	}
+
+	for (uint32_t c = 0; c < b->ncols; c++)
+	{
+		const ps_value *v = &values[c];
+		bcol	   *col = &b->cols[c];
+
+		if (v->is_null)
+		{
+			bit_set(col->nulls, row);
+			continue;
+		}
 		switch (b->types[c])
 		{
-			case PS_TYPE_FLOAT: cb->f[r] = values[c].v.f; break;
-			case PS_TYPE_BOOLEAN: cb->i[r] = values[c].v.b; break;
-			case PS_TYPE_STRING:
-				cb->soff[r] = (uint32_t) b->arena.len;
-				cb->slen[r] = values[c].v.s.len;
-				if (ps_buf_append(&b->arena, values[c].v.s.ptr, values[c].v.s.len) != PS_OK)
-					return ps_error_set(err, PS_ENOMEM, "out of memory");
+			case PS_TYPE_INTEGER:
+			case PS_TYPE_TIMESTAMP:
+				((int64_t *) col->vals)[col->nvals] = v->v.i;
 				break;
-			default: cb->i[r] = values[c].v.i; break;
+			case PS_TYPE_FLOAT:
+				((double *) col->vals)[col->nvals] = v->v.f;
+				break;
+			case PS_TYPE_BOOLEAN:
+				((uint8_t *) col->vals)[col->nvals] = v->v.b ? 1 : 0;
+				break;
+			case PS_TYPE_STRING:
+				{
+					strslot    *s = &((strslot *) col->vals)[col->nvals];
+
+					s->off = (uint32_t) b->arena_len;
+					s->len = v->v.s.len;
+					if (s->len)
+						memcpy(b->arena + b->arena_len, v->v.s.ptr, s->len);
+					b->arena_len += s->len;
+				}
+				break;
 		}
+		col->nvals++;
 	}
-	b->times[r] = time;
-	if (r == 0 || time < b->min_time)
+	if (row == 0 || time < b->min_time)
 		b->min_time = time;
+	if (row > 0 && time < b->times[row - 1])
+		b->sorted = false;
+	b->times[row] = time;
 	b->rows++;
 	return PS_OK;
 }
 
-static int
-order_cmp(const void *a, const void *b, void *arg)
+uint32_t
+ps_block_builder_rows(const ps_block_builder *b)
 {
-	const int64_t *sort_times = arg;
-	uint32_t	x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-
-	if (sort_times[x] != sort_times[y])
-		return sort_times[x] < sort_times[y] ? -1 : 1;
-	return x < y ? -1 : x > y;
+	return b->rows;
 }
 
-static int
-float_cmp(double a, double b)	/* NaN largest, as PostgreSQL */
+size_t
+ps_block_builder_bytes(const ps_block_builder *b)
 {
-	if (isnan(a))
-		return isnan(b) ? 0 : 1;
-	if (isnan(b))
-		return -1;
-	return a < b ? -1 : a > b;
+	size_t		n = sizeof(*b) + b->ncols * (sizeof(ps_type) + sizeof(bcol));
+
+	n += (size_t) b->cap * sizeof(int64_t) + b->arena_cap + b->payload.cap;
+	for (uint32_t c = 0; c < b->ncols; c++)
+		n += (size_t) b->cap * value_size(b->types[c]) + (b->cols[c].nulls ? b->cap / 8 : 0);
+	return n;
+}
+
+bool
+ps_block_builder_full(const ps_block_builder *b)
+{
+	return b->rows >= PS_BLOCK_ROWS || b->arena_len > PS_BLOCK_RAW_BYTES_MAX;
+}
+
+int64_t
+ps_block_builder_min_time(const ps_block_builder *b)
+{
+	return b->min_time;
+}
+
+void
+ps_block_builder_reset(ps_block_builder *b)
+{
+	for (uint32_t c = 0; c < b->ncols; c++)
+	{
+		b->cols[c].nvals = 0;
+		if (b->cols[c].nulls)
+			memset(b->cols[c].nulls, 0, b->cap / 8);
+	}
+	b->rows = 0;
+	b->arena_len = 0;
+	b->sorted = true;
+}
+
+void
+ps_block_builder_shrink(ps_block_builder *b)
+{
+	if (b->rows == 0)
+	{
+		release_arrays(b);
+		return;
+	}
+	ps_buf_free(&b->payload);
+}
+
+/* ---------------------------------------------------------------- stats */
+
+/* PostgreSQL's float order: NaN above everything, -0.0 == 0.0. */
+static inline bool
+float_lt(double a, double b)
+{
+	return !isnan(a) && (isnan(b) || a < b);
+}
+
+static ps_status put_value(ps_buf *m, ps_type t, const ps_value *v);
+
+#define FLAG_MINMAX 1
+#define FLAG_FIRST 2
+#define FLAG_LAST 4
+
+/*
+ * Statistics of one column from its m dense values in time order; rows 0
+ * and n - 1 are non-NULL when first_ok / last_ok.  Appended to meta.
+ */
+static ps_status
+put_stats(ps_buf *meta, ps_type t, const void *vals, uint32_t n, uint32_t m, bool first_ok,
+		  bool last_ok)
+{
+	ps_value	mn = {.is_null = true}, mx = {.is_null = true};
+	ps_value	first = {.is_null = true}, last = {.is_null = true};
+	__int128	sum = 0;
+	uint64_t	count = 0;
+	double		fsum = 0;
+	uint8_t		flags = 0;
+	uint8_t		tmp[16];
+	ps_status	st;
+
+	if ((st = ps_buf_append_u8(meta, (uint8_t) t)) != PS_OK ||
+		(st = ps_buf_append_varint(meta, n - m)) != PS_OK)
+		return st;
+	if (t == PS_TYPE_STRING)
+		return ps_buf_append_u8(meta, 0);
+	if (m > 0)
+	{
+		mn.is_null = mx.is_null = false;
+		if (t == PS_TYPE_FLOAT)
+		{
+			const double *f = vals;
+
+			mn.v.f = mx.v.f = f[0];
+			for (uint32_t i = 0; i < m; i++)
+			{
+				if (float_lt(f[i], mn.v.f))
+					mn.v.f = f[i];
+				if (float_lt(mx.v.f, f[i]))
+					mx.v.f = f[i];
+				fsum += f[i];
+			}
+			first.v.f = f[0];
+			last.v.f = f[m - 1];
+		}
+		else if (t == PS_TYPE_BOOLEAN)
+		{
+			const uint8_t *bv = vals;
+
+			for (uint32_t i = 0; i < m; i++)
+				count += bv[i];
+			mn.v.b = count == m;
+			mx.v.b = count > 0;
+			first.v.b = bv[0];
+			last.v.b = bv[m - 1];
+		}
+		else
+		{
+			const int64_t *iv = vals;
+			int64_t		lo = iv[0], hi = iv[0];
+
+			for (uint32_t i = 0; i < m; i++)
+			{
+				lo = iv[i] < lo ? iv[i] : lo;
+				hi = iv[i] > hi ? iv[i] : hi;
+				sum += iv[i];
+			}
+			mn.v.i = lo;
+			mx.v.i = hi;
+			first.v.i = iv[0];
+			last.v.i = iv[m - 1];
+		}
+		flags = FLAG_MINMAX;
+	}
+	first.is_null = !first_ok;
+	last.is_null = !last_ok;
+	flags |= (first_ok ? FLAG_FIRST : 0) | (last_ok ? FLAG_LAST : 0);
+	if ((st = ps_buf_append_u8(meta, flags)) != PS_OK ||
+		(st = put_value(meta, t, &mn)) != PS_OK || (st = put_value(meta, t, &mx)) != PS_OK ||
+		(st = put_value(meta, t, &first)) != PS_OK || (st = put_value(meta, t, &last)) != PS_OK)
+		return st;
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+			for (int i = 0; i < 16; i++)
+				tmp[i] = (uint8_t) ((unsigned __int128) sum >> (8 * (15 - i)));
+			return ps_buf_append(meta, tmp, 16);
+		case PS_TYPE_FLOAT:
+			{
+				uint64_t	u;
+
+				memcpy(&u, &fsum, 8);
+				return ps_buf_append_u64be(meta, u);
+			}
+		case PS_TYPE_BOOLEAN:
+			return ps_buf_append_varint(meta, count);
+		default:
+			return PS_OK;
+	}
+}
+
+/* A non-NULL min/max/first/last (NULLs are implied by the flags and write nothing). */
+static ps_status
+put_value(ps_buf *m, ps_type t, const ps_value *v)
+{
+	uint64_t	u;
+
+	if (v->is_null)
+		return PS_OK;
+	switch (t)
+	{
+		case PS_TYPE_FLOAT:
+			memcpy(&u, &v->v.f, 8);
+			return ps_buf_append_u64be(m, u);
+		case PS_TYPE_BOOLEAN:
+			return ps_buf_append_u8(m, v->v.b ? 1 : 0);
+		default:
+			return ps_buf_append_varint(m, ps_zigzag(v->v.i));
+	}
+}
+
+/* ---------------------------------------------------------------- encode */
+
+typedef struct encode_scratch {
+	uint32_t   *perm;			/* sorted position -> arrival row, NULL when sorted */
+	uint32_t   *rank;			/* arrival row -> dense index, for a column with NULLs */
+	uint32_t   *order;			/* sorted dense position -> arrival dense index */
+	int64_t    *times;
+	void	   *vals;			/* PS_BLOCK_ROWS x 16 bytes */
+} encode_scratch;
+
+typedef struct time_row {
+	int64_t		t;
+	uint32_t	row;
+} time_row;
+
+static int
+time_row_cmp(const void *a, const void *b)
+{
+	const time_row *x = a;
+	const time_row *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Sorted null bitmap of column c into bm, and its dense values in time order. */
+static const void *
+sorted_column(const ps_block_builder *b, uint32_t c, const encode_scratch *s, uint8_t *bm)
+{
+	const bcol *col = &b->cols[c];
+	const uint32_t n = b->rows;
+	uint32_t	k = 0;
+	size_t		size = value_size(b->types[c]);
+
+	memset(bm, 0, ps_bits_bytes(n, 1));
+	if (s->perm == NULL)
+	{
+		if (col->nulls)
+			memcpy(bm, col->nulls, ps_bits_bytes(n, 1));
+		if (b->types[c] != PS_TYPE_STRING)
+			return col->vals;
+		for (uint32_t i = 0; i < col->nvals; i++)
+			s->order[i] = i;
+	}
+	else
+	{
+		if (col->nulls)
+			for (uint32_t r = 0, d = 0; r < n; r++)
+			{
+				s->rank[r] = d;
+				d += !bit_get(col->nulls, r);
+			}
+		for (uint32_t p = 0; p < n; p++)
+		{
+			uint32_t	row = s->perm[p];
+
+			if (col->nulls && bit_get(col->nulls, row))
+				bit_set(bm, p);
+			else
+				s->order[k++] = col->nulls ? s->rank[row] : row;
+		}
+	}
+	switch (b->types[c])
+	{
+		case PS_TYPE_STRING:
+			{
+				const strslot *src = col->vals;
+				ps_strref  *dst = s->vals;
+				const char *arena = b->arena ? b->arena : "";	/* only empty strings */
+
+				for (uint32_t i = 0; i < col->nvals; i++)
+				{
+					dst[i].ptr = arena + src[s->order[i]].off;
+					dst[i].len = src[s->order[i]].len;
+				}
+			}
+			break;
+		case PS_TYPE_BOOLEAN:
+			for (uint32_t i = 0; i < col->nvals; i++)
+				((uint8_t *) s->vals)[i] = ((const uint8_t *) col->vals)[s->order[i]];
+			break;
+		default:
+			for (uint32_t i = 0; i < col->nvals; i++)
+				memcpy((char *) s->vals + i * size, (const char *) col->vals + s->order[i] * size,
+					   size);
+			break;
+	}
+	return s->vals;
 }
 
 static ps_status
-put_i64(ps_buf *m, int64_t v)
+encode_column(ps_block_builder *b, uint32_t c, const void *vals, const uint8_t *bm,
+			  ps_buf *block, ps_buf *meta)
 {
-	return ps_buf_append_u64be(m, (uint64_t) v);
+	const uint32_t n = b->rows;
+	const uint32_t m = b->cols[c].nvals;
+	ps_type		t = b->types[c];
+	ps_buf	   *pl = &b->payload;
+	uint8_t		codec = 0;
+	ps_status	st;
+
+	ps_buf_reset(pl);
+	if (m < n && (st = ps_buf_append(pl, bm, ps_bits_bytes(n, 1))) != PS_OK)
+		return st;
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+		case PS_TYPE_TIMESTAMP:
+			codec = PS_CODEC_INT;
+			st = ps_codec_int_encode(pl, vals, m, PS_CODEC_AUTO);
+			break;
+		case PS_TYPE_FLOAT:
+			st = ps_codec_float_encode(pl, vals, m, PS_CODEC_AUTO, &codec);
+			break;
+		case PS_TYPE_BOOLEAN:
+			codec = PS_CODEC_BITMAP;
+			st = ps_codec_bool_encode(pl, vals, m);
+			break;
+		default:
+			st = ps_codec_str_encode(pl, vals, m, PS_CODEC_AUTO, &codec);
+			break;
+	}
+	if (st != PS_OK)
+		return st;
+	if (m < n)
+		codec |= PS_CODEC_NULLS;
+	if ((st = ps_buf_append_u8(block, (uint8_t) t)) != PS_OK ||
+		(st = ps_buf_append_u8(block, codec)) != PS_OK ||
+		(st = ps_buf_append_varint(block, pl->len)) != PS_OK ||
+		(st = ps_buf_append(block, pl->data, pl->len)) != PS_OK)
+		return st;
+	return put_stats(meta, t, vals, n, m, m > 0 && !bit_get(bm, 0), m > 0 && !bit_get(bm, n - 1));
 }
 
 ps_status
 ps_block_builder_encode(ps_block_builder *b, ps_buf *block, ps_buf *meta, ps_error *err)
 {
-	size_t		b0 = block->len, m0 = meta->len;
-	ps_status	st = PS_OK;
-	int64_t		prev = 0;
-	ps_buf		col = PS_BUF_INIT;
+	const uint32_t n = b->rows;
+	const size_t block0 = block->len;
+	const size_t meta0 = meta->len;
+	encode_scratch s = {0};
+	uint8_t		bm[PS_BLOCK_ROWS / 8];
+	const int64_t *times = b->times;
+	char	   *mem;
+	ps_status	st = PS_ENOMEM;
 
-	if (b->rows == 0)
-		return ps_error_set(err, PS_EINVAL, "empty block");
-	for (uint32_t r = 0; r < b->rows; r++)
-		b->order[r] = r;
-	qsort_r(b->order, b->rows, sizeof(uint32_t), order_cmp, b->times);
-	st |= ps_buf_append_u8(block, PS_BLOCK_FORMAT_V1);
-	st |= ps_buf_append_varint(block, b->rows);
-	st |= ps_buf_append_varint(block, b->ncols);
-	for (uint32_t k = 0; k < b->rows; k++)
+	if (n == 0)
+		return ps_error_set(err, PS_EINVAL, "block: nothing to encode");
+	mem = malloc((size_t) n * (4 + 4 + 4 + 8 + 16 + sizeof(time_row)));
+	if (mem == NULL)
+		goto fail;
+	/* 8-byte aligned arrays first. */
+	s.vals = mem;
+	s.times = (int64_t *) (mem + (size_t) n * 16);
+	s.order = (uint32_t *) (mem + (size_t) n * (24 + sizeof(time_row)));
+	s.rank = s.order + n;
+	if (!b->sorted)
 	{
-		int64_t		t = b->times[b->order[k]];
+		time_row   *tr = (time_row *) (mem + (size_t) n * 24);
 
-		st |= ps_buf_append_varint(block, zz((int64_t) ((uint64_t) t - (uint64_t) prev)));
-		prev = t;
-	}
-	st |= ps_buf_append_u8(meta, PS_BLOCK_FORMAT_V1);
-	{
-		uint8_t		r4[4] = {(uint8_t) (b->rows >> 24), (uint8_t) (b->rows >> 16), (uint8_t) (b->rows >> 8), (uint8_t) b->rows};
-
-		st |= ps_buf_append(meta, r4, 4);
-	}
-	st |= put_i64(meta, b->times[b->order[0]]);
-	st |= put_i64(meta, b->times[b->order[b->rows - 1]]);
-	st |= ps_buf_append_varint(meta, b->ncols);
-	for (uint32_t c = 0; c < b->ncols && st == PS_OK; c++)
-	{
-		col_buf    *cb = &b->cols[c];
-		ps_type		t = b->types[c];
-		uint32_t	nulls = 0;
-		int64_t		pv = 0, imin = 0, imax = 0;
-		double		fmin = 0, fmax = 0, fsum = 0;
-		__int128	isum = 0;
-		bool		any = false;
-
-		ps_buf_reset(&col);
-		for (uint32_t k = 0; k < b->rows; k++)
-			nulls += cb->nulls[b->order[k]];
-		st |= ps_buf_append_u8(&col, nulls ? 1 : 0);
-		if (nulls)
-			for (uint32_t k = 0; k < b->rows; k += 8)
-			{
-				uint8_t		byte = 0;
-
-				for (uint32_t j = 0; j < 8 && k + j < b->rows; j++)
-					byte |= (uint8_t) (cb->nulls[b->order[k + j]] << j);
-				st |= ps_buf_append_u8(&col, byte);
-			}
-		for (uint32_t k = 0; k < b->rows; k++)
+		s.perm = s.rank + n;
+		for (uint32_t i = 0; i < n; i++)
 		{
-			uint32_t	r = b->order[k];
-
-			if (cb->nulls[r])
-				continue;
-			switch (t)
-			{
-				case PS_TYPE_FLOAT:
-					{
-						uint64_t	u;
-
-						memcpy(&u, &cb->f[r], 8);
-						for (int s = 0; s < 64; s += 8)
-							st |= ps_buf_append_u8(&col, (uint8_t) (u >> s));
-						if (!any || float_cmp(cb->f[r], fmin) < 0)
-							fmin = cb->f[r];
-						if (!any || float_cmp(cb->f[r], fmax) > 0)
-							fmax = cb->f[r];
-						fsum += cb->f[r];
-					}
-					break;
-				case PS_TYPE_STRING:
-					st |= ps_buf_append_varint(&col, cb->slen[r]);
-					st |= ps_buf_append(&col, b->arena.data + cb->soff[r], cb->slen[r]);
-					break;
-				default:
-					st |= ps_buf_append_varint(&col, zz((int64_t) ((uint64_t) cb->i[r] - (uint64_t) pv)));
-					pv = cb->i[r];
-					if (!any || cb->i[r] < imin)
-						imin = cb->i[r];
-					if (!any || cb->i[r] > imax)
-						imax = cb->i[r];
-					isum += cb->i[r];
-					break;
-			}
-			any = true;
+			tr[i].t = b->times[i];
+			tr[i].row = i;
 		}
-		st |= ps_buf_append_u8(block, (uint8_t) t);
-		st |= ps_buf_append_u8(block, 0);
-		st |= ps_buf_append_varint(block, col.len);
-		st |= ps_buf_append(block, col.data, col.len);
-		/* meta: type | nulls | has_minmax | [min max sum] | first/last (non-string) */
-		st |= ps_buf_append_u8(meta, (uint8_t) t);
-		st |= ps_buf_append_varint(meta, nulls);
-		st |= ps_buf_append_u8(meta, (t != PS_TYPE_STRING && any) ? 1 : 0);
-		if (t != PS_TYPE_STRING && any)
+		qsort(tr, n, sizeof(time_row), time_row_cmp);
+		for (uint32_t i = 0; i < n; i++)
 		{
-			if (t == PS_TYPE_FLOAT)
-			{
-				uint64_t	u;
-
-				memcpy(&u, &fmin, 8);
-				st |= ps_buf_append_u64be(meta, u);
-				memcpy(&u, &fmax, 8);
-				st |= ps_buf_append_u64be(meta, u);
-				memcpy(&u, &fsum, 8);
-				st |= ps_buf_append_u64be(meta, u);
-			}
-			else
-			{
-				st |= put_i64(meta, imin);
-				st |= put_i64(meta, imax);
-				st |= ps_buf_append_u64be(meta, (uint64_t) (isum >> 64));
-				st |= ps_buf_append_u64be(meta, (uint64_t) isum);
-			}
+			s.times[i] = tr[i].t;
+			s.perm[i] = tr[i].row;
 		}
-		if (t != PS_TYPE_STRING)
-			for (int e = 0; e < 2; e++)
-			{
-				uint32_t	r = b->order[e ? b->rows - 1 : 0];
-				uint64_t	u;
+		times = s.times;
+	}
 
-				st |= ps_buf_append_u8(meta, cb->nulls[r]);
-				if (t == PS_TYPE_FLOAT)
-					memcpy(&u, &cb->f[r], 8);
-				else
-					u = (uint64_t) cb->i[r];
-				st |= ps_buf_append_u64be(meta, cb->nulls[r] ? 0 : u);
-			}
-	}
-	ps_buf_free(&col);
-	if (st != PS_OK)
+	if ((st = ps_buf_append_u8(block, PS_BLOCK_FORMAT_V1)) != PS_OK ||
+		(st = ps_buf_append_varint(block, n)) != PS_OK ||
+		(st = ps_buf_append_varint(block, b->ncols)) != PS_OK ||
+		(st = ps_codec_time_encode(block, times, n, PS_CODEC_AUTO)) != PS_OK ||
+		(st = ps_buf_append_u8(meta, PS_BLOCK_FORMAT_V1)) != PS_OK ||
+		(st = ps_buf_append_u32be(meta, n)) != PS_OK ||
+		(st = ps_buf_append_u64be(meta, (uint64_t) times[0])) != PS_OK ||
+		(st = ps_buf_append_u64be(meta, (uint64_t) times[n - 1])) != PS_OK ||
+		(st = ps_buf_append_varint(meta, b->ncols)) != PS_OK)
+		goto fail;
+	for (uint32_t c = 0; c < b->ncols; c++)
 	{
-		block->len = b0;
-		meta->len = m0;
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
+		const void *vals = sorted_column(b, c, &s, bm);
+
+		if ((st = encode_column(b, c, vals, bm, block, meta)) != PS_OK)
+			goto fail;
 	}
+	free(mem);
 	ps_block_builder_reset(b);
 	return PS_OK;
+
+fail:
+	free(mem);
+	block->len = block0;
+	meta->len = meta0;
+	return ps_error_set(err, st, "block: encoding failed: %s", ps_strerror(st));
 }
 
-/* ------------------------------------------------------------------ reader */
+/* ---------------------------------------------------------------- metadata */
 
-struct ps_block_reader {
-	uint32_t	rows, ncols, cap_cols;
-	int64_t		times[PS_BLOCK_ROWS];
-	ps_block_column *cols;
-	col_buf    *bufs;
-	uint8_t   (*bitmaps)[PS_BLOCK_ROWS / 8];
-	uint8_t    *bools;
-	ps_buf		strings;
-	uint32_t   *str_offs;
-};
+#define META_HEAD 21			/* u8 format | u32 rows | i64 min | i64 max */
 
 ps_status
-ps_block_reader_new(ps_block_reader **out, ps_error *err)
-{
-	*out = calloc(1, sizeof(**out));
-	return *out ? PS_OK : ps_error_set(err, PS_ENOMEM, "out of memory");
-}
-
-void
-ps_block_reader_free(ps_block_reader *r)
-{
-	if (!r)
-		return;
-	for (uint32_t c = 0; c < r->cap_cols; c++)
-	{
-		free(r->bufs[c].i);
-		free(r->bufs[c].f);
-	}
-	free(r->bufs);
-	free(r->cols);
-	free(r->bitmaps);
-	free(r->bools);
-	free(r->str_offs);
-	ps_buf_free(&r->strings);
-	free(r);
-}
-
-uint32_t ps_block_reader_rows(const ps_block_reader *r) { return r->rows; }
-const int64_t *ps_block_reader_times(const ps_block_reader *r) { return r->times; }
-const ps_block_column *ps_block_reader_column(const ps_block_reader *r, uint32_t c) { return &r->cols[c]; }
-
-#define CORRUPT() do { return ps_error_set(err, PS_ECORRUPT, "corrupt block"); } while (0)
-
-ps_status
-ps_block_decode(ps_block_reader *r, const void *data, size_t len, const ps_type *types,
-				uint32_t ncols, const bool *want, ps_error *err)
+ps_block_meta_peek(const void *p, size_t n, uint32_t *rows, int64_t *min_time,
+				   int64_t *max_time)
 {
 	ps_reader	rd;
-	uint8_t		fmt;
-	uint64_t	rows, held, v;
-	int64_t		prev = 0;
+	uint8_t		format;
+	uint32_t	nrows;
+	uint64_t	lo, hi;
 
-	ps_reader_init(&rd, data, len);
-	if (ps_read_u8(&rd, &fmt) || fmt != PS_BLOCK_FORMAT_V1 || ps_read_varint(&rd, &rows) ||
-		rows == 0 || rows > PS_BLOCK_ROWS || ps_read_varint(&rd, &held) || held > ncols)
-		CORRUPT();
-	if (ncols > r->cap_cols)
-	{
-		ps_block_column *cols = realloc(r->cols, ncols * sizeof(*cols));
-		col_buf    *bufs;
-
-		if (!cols)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		r->cols = cols;
-		bufs = realloc(r->bufs, ncols * sizeof(*bufs));
-		if (!bufs)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		r->bufs = bufs;
-		for (uint32_t c = r->cap_cols; c < ncols; c++)
-		{
-			memset(&bufs[c], 0, sizeof(bufs[c]));
-			bufs[c].i = malloc(PS_BLOCK_ROWS * sizeof(int64_t));
-			bufs[c].f = malloc(PS_BLOCK_ROWS * sizeof(double));
-			r->cap_cols = c + 1;
-			if (!bufs[c].i || !bufs[c].f)
-				return ps_error_set(err, PS_ENOMEM, "out of memory");
-		}
-		free(r->bitmaps);
-		free(r->bools);
-		free(r->str_offs);
-		r->bitmaps = malloc((size_t) ncols * sizeof(*r->bitmaps));
-		r->bools = malloc((size_t) ncols * PS_BLOCK_ROWS);
-		r->str_offs = malloc((size_t) ncols * (PS_BLOCK_ROWS + 1) * sizeof(uint32_t));
-		if (!r->bitmaps || !r->bools || !r->str_offs)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-	}
-	r->rows = 0;
-	r->ncols = ncols;
-	for (uint64_t k = 0; k < rows; k++)
-	{
-		if (ps_read_varint(&rd, &v))
-			CORRUPT();
-		prev = (int64_t) ((uint64_t) prev + (uint64_t) unzz(v));
-		if (k > 0 && prev < r->times[k - 1])
-			CORRUPT();
-		r->times[k] = prev;
-	}
-	ps_buf_reset(&r->strings);
-	for (uint32_t c = 0; c < ncols; c++)
-	{
-		ps_block_column *bc = &r->cols[c];
-		uint8_t		type, codec, has_nulls;
-		uint64_t	clen;
-		const uint8_t *payload;
-		ps_reader	cr;
-		int64_t		pv = 0;
-		uint8_t    *bm = r->bitmaps[c];
-
-		memset(bc, 0, sizeof(*bc));
-		bc->type = types[c];
-		if (c >= held)
-		{
-			bc->absent = true;
-			continue;
-		}
-		if (ps_read_u8(&rd, &type) || type != (uint8_t) types[c] || ps_read_u8(&rd, &codec) ||
-			codec != 0 || ps_read_varint(&rd, &clen) || clen > ps_reader_left(&rd) ||
-			ps_read_bytes(&rd, (size_t) clen, &payload))
-			CORRUPT();
-		if (want && !want[c])
-			continue;
-		bc->decoded = true;
-		ps_reader_init(&cr, payload, (size_t) clen);
-		if (ps_read_u8(&cr, &has_nulls) || has_nulls > 1)
-			CORRUPT();
-		memset(bm, 0, PS_BLOCK_ROWS / 8);
-		if (has_nulls)
-		{
-			const uint8_t *p;
-
-			if (ps_read_bytes(&cr, (size_t) ((rows + 7) / 8), &p))
-				CORRUPT();
-			memcpy(bm, p, (size_t) ((rows + 7) / 8));
-			bc->nulls = bm;
-		}
-		if (types[c] == PS_TYPE_STRING)
-			r->str_offs[(size_t) c * (PS_BLOCK_ROWS + 1)] = (uint32_t) r->strings.len;
-		for (uint64_t k = 0; k < rows; k++)
-		{
-			bool		isnull = has_nulls && (bm[k / 8] >> (k % 8) & 1);
-
-			switch (types[c])
-			{
-				case PS_TYPE_FLOAT:
-					{
-						const uint8_t *p;
-						uint64_t	u = 0;
-
-						if (isnull)
-							break;
-						if (ps_read_bytes(&cr, 8, &p))
-							CORRUPT();
-						for (int s = 0; s < 8; s++)
-							u |= (uint64_t) p[s] << (8 * s);
-						memcpy(&r->bufs[c].f[k], &u, 8);
-					}
-					break;
-				case PS_TYPE_STRING:
-					if (!isnull)
-					{
-						const uint8_t *p;
-
-						if (ps_read_varint(&cr, &v) || v > ps_reader_left(&cr) || ps_read_bytes(&cr, (size_t) v, &p) ||
-							ps_buf_append(&r->strings, p, (size_t) v))
-							CORRUPT();
-					}
-					r->str_offs[(size_t) c * (PS_BLOCK_ROWS + 1) + k + 1] = (uint32_t) r->strings.len;
-					break;
-				default:
-					if (isnull)
-						break;
-					if (ps_read_varint(&cr, &v))
-						CORRUPT();
-					pv = (int64_t) ((uint64_t) pv + (uint64_t) unzz(v));
-					r->bufs[c].i[k] = pv;
-					if (types[c] == PS_TYPE_BOOLEAN)
-					{
-						if (pv != 0 && pv != 1)
-							CORRUPT();
-						r->bools[(size_t) c * PS_BLOCK_ROWS + k] = (uint8_t) pv;
-					}
-					break;
-			}
-		}
-		if (ps_reader_left(&cr) != 0)
-			CORRUPT();
-		if (types[c] == PS_TYPE_FLOAT)
-			bc->f = r->bufs[c].f;
-		else if (types[c] == PS_TYPE_BOOLEAN)
-			bc->b = r->bools + (size_t) c * PS_BLOCK_ROWS;
-		else if (types[c] != PS_TYPE_STRING)
-			bc->i = r->bufs[c].i;
-	}
-	if (ps_reader_left(&rd) != 0)
-		CORRUPT();
-	/* String pointers only once the arena stopped moving. */
-	for (uint32_t c = 0; c < ncols; c++)
-		if (r->cols[c].decoded && types[c] == PS_TYPE_STRING)
-		{
-			r->cols[c].str_off = r->str_offs + (size_t) c * (PS_BLOCK_ROWS + 1);
-			r->cols[c].str_data = (const char *) r->strings.data;
-		}
-	r->rows = (uint32_t) rows;
+	ps_reader_init(&rd, p, n);
+	if (ps_read_u8(&rd, &format) != PS_OK || format != PS_BLOCK_FORMAT_V1 ||
+		ps_read_u32be(&rd, &nrows) != PS_OK || ps_read_u64be(&rd, &lo) != PS_OK ||
+		ps_read_u64be(&rd, &hi) != PS_OK ||
+		nrows == 0 || nrows > PS_BLOCK_ROWS || (int64_t) lo > (int64_t) hi)
+		return PS_ECORRUPT;
+	*rows = nrows;
+	*min_time = (int64_t) lo;
+	*max_time = (int64_t) hi;
 	return PS_OK;
 }
 
-void
-ps_block_reader_value(const ps_block_reader *r, uint32_t c, uint32_t row, ps_value *out)
+static ps_status
+get_value(ps_reader *rd, ps_type t, ps_value *v)
 {
-	const ps_block_column *bc = &r->cols[c];
+	uint64_t	u;
+	uint8_t		b;
 
-	out->is_null = bc->absent || (bc->nulls && (bc->nulls[row / 8] >> (row % 8) & 1));
-	if (out->is_null)
-		return;
-	switch (bc->type)
+	v->is_null = false;
+	switch (t)
 	{
-		case PS_TYPE_FLOAT: out->v.f = bc->f[row]; break;
-		case PS_TYPE_BOOLEAN: out->v.b = bc->b[row] != 0; break;
-		case PS_TYPE_STRING:
-			out->v.s.ptr = bc->str_data + bc->str_off[row];
-			out->v.s.len = bc->str_off[row + 1] - bc->str_off[row];
-			break;
-		default: out->v.i = bc->i[row]; break;
+		case PS_TYPE_FLOAT:
+			if (ps_read_u64be(rd, &u) != PS_OK)
+				return PS_ECORRUPT;
+			memcpy(&v->v.f, &u, 8);
+			return PS_OK;
+		case PS_TYPE_BOOLEAN:
+			if (ps_read_u8(rd, &b) != PS_OK || b > 1)
+				return PS_ECORRUPT;
+			v->v.b = b;
+			return PS_OK;
+		default:
+			if (ps_read_varint(rd, &u) != PS_OK)
+				return PS_ECORRUPT;
+			v->v.i = ps_unzigzag(u);
+			return PS_OK;
 	}
 }
 
-ps_status
-ps_block_meta_peek(const void *p, size_t n, uint32_t *rows, int64_t *min_time, int64_t *max_time)
+static bool
+value_le(ps_type t, const ps_value *a, const ps_value *b)
 {
-	const uint8_t *b = p;
-	uint64_t	mn = 0, mx = 0;
-
-	if (n < 21 || b[0] != PS_BLOCK_FORMAT_V1)
-		return PS_ECORRUPT;
-	*rows = ((uint32_t) b[1] << 24) | ((uint32_t) b[2] << 16) | ((uint32_t) b[3] << 8) | b[4];
-	for (int i = 0; i < 8; i++)
+	switch (t)
 	{
-		mn = mn << 8 | b[5 + i];
-		mx = mx << 8 | b[13 + i];
+		case PS_TYPE_FLOAT:
+			return !float_lt(b->v.f, a->v.f);
+		case PS_TYPE_BOOLEAN:
+			return a->v.b <= b->v.b;
+		default:
+			return a->v.i <= b->v.i;
 	}
-	*min_time = (int64_t) mn;
-	*max_time = (int64_t) mx;
+}
+
+static ps_status
+get_stats(ps_reader *rd, uint32_t rows, ps_block_colstats *cs)
+{
+	uint8_t		type;
+	uint8_t		flags;
+	uint64_t	nulls;
+	uint64_t	u;
+	uint32_t	nonnull;
+
+	if (ps_read_u8(rd, &type) != PS_OK || !ps_type_valid(type) ||
+		ps_read_varint(rd, &nulls) != PS_OK || nulls > rows || ps_read_u8(rd, &flags) != PS_OK)
+		return PS_ECORRUPT;
+	cs->type = (ps_type) type;
+	cs->nulls = (uint32_t) nulls;
+	cs->min.is_null = cs->max.is_null = cs->first.is_null = cs->last.is_null = true;
+	if (cs->type == PS_TYPE_STRING)
+		return flags == 0 ? PS_OK : PS_ECORRUPT;
+	nonnull = rows - cs->nulls;
+	/* Flags must agree with the null count: one encoding per content. */
+	if ((flags & ~(FLAG_MINMAX | FLAG_FIRST | FLAG_LAST)) != 0 ||
+		!!(flags & FLAG_MINMAX) != (nonnull > 0) ||
+		(nonnull == 0 && (flags & (FLAG_FIRST | FLAG_LAST))) ||
+		(cs->nulls == 0 && (flags & (FLAG_FIRST | FLAG_LAST)) != (FLAG_FIRST | FLAG_LAST)))
+		return PS_ECORRUPT;
+	cs->has_minmax = flags & FLAG_MINMAX;
+	cs->has_firstlast = true;
+	if (cs->has_minmax &&
+		(get_value(rd, cs->type, &cs->min) != PS_OK || get_value(rd, cs->type, &cs->max) != PS_OK ||
+		 !value_le(cs->type, &cs->min, &cs->max)))
+		return PS_ECORRUPT;
+	if ((flags & FLAG_FIRST) && get_value(rd, cs->type, &cs->first) != PS_OK)
+		return PS_ECORRUPT;
+	if ((flags & FLAG_LAST) && get_value(rd, cs->type, &cs->last) != PS_OK)
+		return PS_ECORRUPT;
+	switch (cs->type)
+	{
+		case PS_TYPE_INTEGER:
+			{
+				uint64_t	hi, lo;
+
+				if (ps_read_u64be(rd, &hi) != PS_OK || ps_read_u64be(rd, &lo) != PS_OK)
+					return PS_ECORRUPT;
+				cs->sum_i = (__int128) (((unsigned __int128) hi << 64) | lo);
+			}
+			break;
+		case PS_TYPE_FLOAT:
+			if (ps_read_u64be(rd, &u) != PS_OK)
+				return PS_ECORRUPT;
+			memcpy(&cs->sum_f, &u, 8);
+			break;
+		case PS_TYPE_BOOLEAN:
+			if (ps_read_varint(rd, &u) != PS_OK || u > nonnull)
+				return PS_ECORRUPT;
+			cs->sum_i = (__int128) u;
+			break;
+		default:
+			break;
+	}
 	return PS_OK;
 }
 
 ps_status
 ps_block_meta_decode(const void *p, size_t n, ps_block_meta *out, ps_error *err)
 {
-	(void) p;
-	(void) n;
+	ps_reader	rd;
+	uint64_t	ncols;
+
 	memset(out, 0, sizeof(*out));
-	return ps_error_set(err, PS_EINTERNAL, "stand-in codec: meta decode not implemented");
+	if (ps_block_meta_peek(p, n, &out->rows, &out->min_time, &out->max_time) != PS_OK)
+		return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata: bad head");
+	ps_reader_init(&rd, p, n);
+	rd.p += META_HEAD;
+	/* Each column takes at least 3 bytes: the count cannot ask for more than that. */
+	if (ps_read_varint(&rd, &ncols) != PS_OK || ncols > ps_reader_left(&rd) / 3)
+		return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata: bad column count");
+	if (ncols && (out->cols = calloc((size_t) ncols, sizeof(ps_block_colstats))) == NULL)
+		return ps_error_set(err, PS_ENOMEM, "out of memory decoding block metadata");
+	out->ncols = (uint32_t) ncols;
+	for (uint32_t c = 0; c < ncols; c++)
+		if (get_stats(&rd, out->rows, &out->cols[c]) != PS_OK)
+		{
+			ps_block_meta_clear(out);
+			return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata: column %u", c + 1);
+		}
+	if (rd.p != rd.end)
+	{
+		ps_block_meta_clear(out);
+		return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata: trailing bytes");
+	}
+	return PS_OK;
 }
 
 void

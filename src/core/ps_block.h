@@ -12,14 +12,20 @@
  *   u8 format (PS_BLOCK_FORMAT_V1) | varint rows | varint ncols
  *   | the time column | ncols x (u8 type | u8 codec | varint len | payload)
  * Each payload starts with its null bitmap when the column has NULLs.  See
- * ps_codec.h for the codecs.  Times are delta-of-delta coded.
+ * ps_codec.h for the codecs.  Times are delta-of-delta coded (or, per
+ * block when smaller, as frame-of-reference deltas).
+ * (Details: rows is 1..PS_BLOCK_ROWS; the time column is ps_codec.h's time
+ * payload, self-delimiting; the codec byte carries PS_CODEC_NULLS when a
+ * null bitmap of rows bits leads the payload, and the codec then holds only
+ * the non-NULL values, in row order.)
  *
  * Metadata ("meta bytes", kept apart from the block so scans and
  * aggregates read it without decoding the block):
  *   u8 format | u32 rows | i64 min_time | i64 max_time | varint ncols
  *   | ncols x column statistics
  * Fixed-width head, so ps_block_meta_peek reads rows and time bounds at
- * fixed offsets.
+ * fixed offsets (big-endian: rows at 1, min_time at 5, max_time at 13).
+ * The column statistics' layout is described in ps_block.c.
  *
  * Every decoder treats its input as hostile: malformed or truncated input is
  * PS_ECORRUPT, never a read out of bounds, never an allocation larger than
@@ -55,6 +61,8 @@ void		ps_block_builder_free(ps_block_builder *b);	/* NULL ok */
 /*
  * Append one row: time and values[0..ncols) (strings are copied).  Rows may
  * come in any time order.  Appending to a full builder is PS_ETOOBIG.
+ * A string that is not valid UTF-8 or holds a NUL byte is PS_EINVAL, as in
+ * ps_row_encode; a failed append changes nothing.
  */
 ps_status	ps_block_builder_append(ps_block_builder *b, int64_t time, const ps_value *values,
 									ps_error *err);
