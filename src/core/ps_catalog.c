@@ -255,11 +255,11 @@ load_dictionaries(ps_store *st, ps_error *err)
 			break;
 		if (klen != 9 || !(t = ps_table_by_id(st, ps_get_u32be(k + 1))))
 			continue;			/* a dropped or never committed table's leftovers */
-		if (ps_get_u32be(k + 5) != t->dict.n)
-			rc = ps_error_set(err, PS_ECORRUPT, "series dictionary of table \"%s\" has a gap",
+		if (ps_get_u32be(k + 5) != t->dict.n || vlen < 1 || (uint8_t) v[0] > 1)
+			rc = ps_error_set(err, PS_ECORRUPT, "series dictionary of table \"%s\" is corrupt",
 							  t->name);
 		else
-			rc = ps_series_dict_add(&t->dict, v, vlen, err);
+			rc = ps_series_dict_add(&t->dict, v + 1, vlen - 1, v[0] == 1, err);
 	}
 	rocksdb_iter_get_error(it, &rerr);
 	if (rerr && rc == PS_OK)

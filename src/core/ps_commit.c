@@ -182,6 +182,12 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 			ps_journal_key(jk, ld->table->id, ld->seq, b);
 			rocksdb_writebatch_delete_cf(wb, st->cf_catalog, (const char *) jk, sizeof(jk));
 		}
+		for (uint32_t k = 0; k < ld->nseries; k++)
+		{
+			bool		newly;
+
+			ps_series_dict_commit_put(st, wb, ld->table, ld->series[k].id, &newly);
+		}
 		if (first_load_of_table(lds, i))
 		{
 			table_delta d;
@@ -218,6 +224,9 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 				t->visible = true;
 			}
 			ps_inflight_remove(t, lds[i]->seq);
+			if (t->schema->nseries > 0)
+				for (uint32_t k = 0; k < lds[i]->nseries; k++)
+					ps_series_dict_committed(&t->dict, lds[i]->series[k].id);
 			for (uint32_t p = 0; p < lds[i]->nparts; p++)
 				ps_table_mark_dirty(t, lds[i]->parts[p]);
 		}

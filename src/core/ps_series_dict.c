@@ -2,8 +2,10 @@
  * ps_series_dict.c — a table's series dictionary: key tuples (ps_series.h)
  * to u32 ids and back.  In memory an open-addressing hash over an array of
  * tuples; on disk one catalog entry per id ("S" + table + id -> tuple),
- * written as soon as an id is made, before any block can name it.  Ids are
- * dense (0..n-1) and never reused while the table lives.
+ * written as soon as an id is made, before any block can name it, and
+ * rewritten with its committed flag by the first commit that uses it (see
+ * ps_store_int.h).  Ids are dense (0..n-1) and never reused while the table
+ * lives.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ void
 ps_series_dict_clear(ps_series_dict *d)
 {
 	free(d->offs);
+	free(d->committed);
 	free(d->slots);
 	ps_buf_free(&d->bytes);
 	memset(d, 0, sizeof(*d));
@@ -70,7 +73,8 @@ slot_insert(uint32_t *slots, uint32_t nslots, uint64_t hash, uint32_t id)
 }
 
 ps_status
-ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, ps_error *err)
+ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, bool committed,
+				   ps_error *err)
 {
 	if (d->n == UINT32_MAX - 1)
 		return ps_error_set(err, PS_ETOOBIG, "too many series in one table");
@@ -78,12 +82,16 @@ ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, ps_error *e
 	{
 		uint32_t	cap = d->cap ? d->cap * 2 : 64;
 		uint32_t   *offs = realloc(d->offs, (size_t) cap * sizeof(*offs));
+		uint8_t    *flags;
 
 		if (!offs)
 			return ps_error_set(err, PS_ENOMEM, "out of memory");
 		if (d->cap == 0)
 			offs[0] = 0;
 		d->offs = offs;
+		if (!(flags = realloc(d->committed, cap)))
+			return ps_error_set(err, PS_ENOMEM, "out of memory");
+		d->committed = flags;
 		d->cap = cap;
 	}
 	if ((uint64_t) d->n * 2 + 2 > d->nslots)
@@ -108,9 +116,48 @@ ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, ps_error *e
 	if (d->bytes.len + len > UINT32_MAX || ps_buf_append(&d->bytes, tuple, len) != PS_OK)
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	d->offs[d->n + 1] = (uint32_t) d->bytes.len;
+	d->committed[d->n] = committed ? 1 : 0;
+	d->ncommitted += committed ? 1 : 0;
 	slot_insert(d->slots, d->nslots, tuple_hash(tuple, len), d->n);
 	d->n++;
 	return PS_OK;
+}
+
+static void
+put_entry(ps_store *st, rocksdb_writebatch_t *wb, uint32_t table_id, uint32_t id, bool committed,
+		  const uint8_t *tuple, size_t len)
+{
+	uint8_t		k[9];
+	size_t		parts_len[2] = {1, len};
+	const char *parts[2] = {committed ? "\1" : "\0", (const char *) tuple};
+
+	ps_series_dict_catalog_key(k, table_id, id);
+	rocksdb_writebatch_putv_cf(wb, st->cf_catalog, 1, (const char *const[]) {(const char *) k},
+							   (const size_t[]) {sizeof(k)}, 2, parts, parts_len);
+}
+
+void
+ps_series_dict_commit_put(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t, uint32_t id,
+						  bool *newly)
+{
+	const uint8_t *p;
+	size_t		n;
+
+	*newly = id < t->dict.n && !t->dict.committed[id];
+	if (!*newly)
+		return;
+	ps_series_dict_tuple(&t->dict, id, &p, &n);
+	put_entry(st, wb, t->id, id, true, p, n);
+}
+
+void
+ps_series_dict_committed(ps_series_dict *d, uint32_t id)
+{
+	if (id < d->n && !d->committed[id])
+	{
+		d->committed[id] = 1;
+		d->ncommitted++;
+	}
 }
 
 void
@@ -131,17 +178,15 @@ ps_series_dict_intern(ps_store *st, ps_table *t, const void *tuple, size_t len, 
 	*id = ps_series_dict_find(&t->dict, tuple, len);
 	if (*id == UINT32_MAX)
 	{
-		uint8_t		k[9];
 		rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
 
-		ps_series_dict_catalog_key(k, t->id, t->dict.n);
-		rocksdb_writebatch_put_cf(wb, st->cf_catalog, (const char *) k, 9, tuple, len);
+		put_entry(st, wb, t->id, t->dict.n, false, tuple, len);
 		rc = ps_store_write(st, st->wo_rows, wb, err);
 		rocksdb_writebatch_destroy(wb);
 		if (rc == PS_OK)
 		{
 			*id = t->dict.n;
-			rc = ps_series_dict_add(&t->dict, tuple, len, err);
+			rc = ps_series_dict_add(&t->dict, tuple, len, false, err);
 		}
 	}
 	pthread_mutex_unlock(&st->lock);

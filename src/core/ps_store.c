@@ -305,7 +305,7 @@ info_from_table(const ps_table *t, ps_table_info *info)
 	info->min_time = t->min_time;
 	info->max_time = t->max_time;
 	info->dedup = t->dedup;
-	info->nseries = t->schema->nseries > 0 ? t->dict.n : 0;
+	info->nseries = t->schema->nseries > 0 ? t->dict.ncommitted : 0;
 }
 
 static int

@@ -43,12 +43,18 @@
 /*
  * A table's series dictionary: ids 0..n-1, each a key tuple (ps_series.h),
  * found by tuple through an open-addressing hash (slots hold id + 1, 0 is
- * empty).  Entries are persisted as soon as they are made, and kept even if
- * the load that made them aborts: an id without rows is harmless.  Tables
- * without a series key put every row in series 0 and have no entries.
+ * empty).  Entries are persisted as soon as they are made ("S" + table + id
+ * -> u8 committed | tuple), so rollback always finds a block's key, and kept
+ * if the load that made them aborts; an entry counts as a series of the
+ * table (ncommitted) only once a load using it commits, which rewrites it
+ * with the flag set in its commit batch.  So a failed load changes no
+ * figure a user sees.  Tables without a series key put every row in series
+ * 0 and have no entries.
  */
 typedef struct ps_series_dict {
 	uint32_t	n;
+	uint32_t	ncommitted;		/* ids some committed load used */
+	uint8_t    *committed;		/* per id, 0 or 1 */
 	uint32_t	cap;			/* entries offs can hold */
 	uint32_t   *offs;			/* tuple of id i: bytes[offs[i] .. offs[i + 1]) */
 	ps_buf		bytes;
@@ -154,7 +160,16 @@ uint32_t	ps_series_dict_find(const ps_series_dict *d, const void *tuple, size_t 
 /* The tuple of an id (id < d->n). */
 void		ps_series_dict_tuple(const ps_series_dict *d, uint32_t id, const uint8_t **p, size_t *len);
 /* Add a tuple in memory only (catalog load); its id is d->n before the call. */
-ps_status	ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, ps_error *err);
+ps_status	ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, bool committed,
+							   ps_error *err);
+/*
+ * For a commit: put the entry of id, flagged committed, into wb if it is
+ * not yet (lock held); *newly tells the caller to call
+ * ps_series_dict_committed once wb is written.
+ */
+void		ps_series_dict_commit_put(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
+									  uint32_t id, bool *newly);
+void		ps_series_dict_committed(ps_series_dict *d, uint32_t id);
 /*
  * The id of a tuple of t, made (and persisted at once) if new.  Takes
  * st->lock itself.

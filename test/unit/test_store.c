@@ -806,6 +806,21 @@ test_series_key_and_filters(void **state)
 	scan_filtered(f, "t", "nope", ac, 1, false, PS_EINVAL);
 	reopen(f);
 	assert_int_equal(scan_filtered(f, "t", "sym", syms + 1, 1, true, PS_OK), 1000);
+	/* A new series counts only once a load of it commits: an abort changes nothing. */
+	assert_int_equal(info(f, "t").nseries, 3);
+	ld = begin(f, "t", false);
+	append(ld, 5, 1.0, "NEW");
+	ps_load_abort(ld);
+	assert_int_equal(info(f, "t").nseries, 3);
+	reopen(f);
+	assert_int_equal(info(f, "t").nseries, 3);
+	ld = begin(f, "t", false);
+	append(ld, 5, 1.0, "NEW");
+	append(ld, 6, 1.0, "A");
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	assert_int_equal(info(f, "t").nseries, 4);
+	reopen(f);
+	assert_int_equal(info(f, "t").nseries, 4);
 
 	/* series_key="" : no key, so no filter on sym. */
 	ld = NULL;
