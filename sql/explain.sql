@@ -27,7 +27,8 @@ EXPLAIN (COSTS OFF) SELECT * FROM ft
   WHERE ts BETWEEN '2024-01-01 10:00:00+00' AND '2024-01-01 11:00:00+00';
 EXPLAIN (COSTS OFF) SELECT * FROM ft
   WHERE ts >= '2024-01-01 10:00:00+00' AND ts >= '2024-01-01 10:30:00+00' AND ts < '2024-01-01 12:00:00+00';
--- other quals stay with PostgreSQL
+-- other quals stay with PostgreSQL (but sym, the table's inferred series key,
+-- becomes a series filter: see series.sql)
 EXPLAIN (COSTS OFF) SELECT * FROM ft
   WHERE ts >= '2024-01-01 10:00:00+00' AND sym = 'AAPL' AND (ts < '2024-01-01 11:00:00+00' OR qty = 1);
 EXPLAIN (COSTS OFF) SELECT * FROM ft WHERE ts IN ('2024-01-01 10:00:00+00', '2024-01-01 11:00:00+00');
@@ -106,9 +107,12 @@ SELECT * FROM ft ORDER BY ts LIMIT 3 OFFSET 2;
 EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY ts DESC NULLS LAST;
 EXPLAIN (COSTS OFF) SELECT * FROM ft LIMIT 4;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM ft ORDER BY ts DESC LIMIT 7;
--- not when rows may be dropped or reordered between the scan and the LIMIT
+-- a series filter (sym is the table's inferred series key) is exact: the LIMIT goes along
 EXPLAIN (COSTS OFF) SELECT * FROM ft WHERE sym = 'AAPL' ORDER BY ts DESC LIMIT 5;
 SELECT * FROM ft WHERE sym = 'AAPL' ORDER BY ts DESC LIMIT 5;
+-- not when rows may be dropped or reordered between the scan and the LIMIT
+EXPLAIN (COSTS OFF) SELECT * FROM ft WHERE qty % 2 = 0 ORDER BY ts DESC LIMIT 5;
+SELECT * FROM ft WHERE qty % 2 = 0 ORDER BY ts DESC LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY qty DESC LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY ts, qty LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT DISTINCT sym FROM ft LIMIT 5;

@@ -42,8 +42,9 @@ RETURNS TABLE (table_name text, row_count bigint,
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
 
+-- is_series: the column is part of the table's series key.
 CREATE FUNCTION pulsora_schema(server name, table_name text)
-RETURNS TABLE (column_name text, data_type text, is_time boolean)
+RETURNS TABLE (column_name text, data_type text, is_time boolean, is_series boolean)
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
 

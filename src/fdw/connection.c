@@ -355,17 +355,23 @@ pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, Pulsor
 	out->row_count = info.row_count;
 	out->min_time = info.min_time;
 	out->max_time = info.max_time;
+	out->nseries = info.nseries;
 	free(info.name);
 	out->ncolumns = (int) ncols;
 	out->column_names = palloc(sizeof(char *) * Max(ncols, 1));
 	out->column_types = palloc(sizeof(ps_type) * Max(ncols, 1));
+	out->column_series = palloc(sizeof(int) * Max(ncols, 1));
 	out->time_column = -1;
+	out->nkey = 0;
 	for (size_t i = 0; i < ncols; i++)
 	{
 		out->column_names[i] = pstrdup(cols[i].name);
 		out->column_types[i] = cols[i].type;
+		out->column_series[i] = cols[i].series_position;
 		if (cols[i].is_time)
 			out->time_column = (int) i;
+		if (cols[i].is_series)
+			out->nkey++;
 	}
 	ps_client_columns_free(cols, ncols);
 	if (out->time_column < 0)
@@ -383,9 +389,11 @@ table_info_copy(const PulsoraTableInfo *src, PulsoraTableInfo *dst)
 	dst->name = pstrdup(src->name);
 	dst->column_names = palloc(sizeof(char *) * Max(src->ncolumns, 1));
 	dst->column_types = palloc(sizeof(ps_type) * Max(src->ncolumns, 1));
+	dst->column_series = palloc(sizeof(int) * Max(src->ncolumns, 1));
 	for (int i = 0; i < src->ncolumns; i++)
 		dst->column_names[i] = pstrdup(src->column_names[i]);
 	memcpy(dst->column_types, src->column_types, sizeof(ps_type) * src->ncolumns);
+	memcpy(dst->column_series, src->column_series, sizeof(int) * src->ncolumns);
 }
 
 static void
@@ -395,6 +403,7 @@ table_info_free(PulsoraTableInfo *info)
 		pfree(info->column_names[i]);
 	pfree(info->column_names);
 	pfree(info->column_types);
+	pfree(info->column_series);
 	pfree(info->name);
 }
 
@@ -458,7 +467,7 @@ pulsora_forget_table_info(PulsoraConn *conn)
 ps_client_load *
 pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 					const char *const *names, const ps_type *types,
-					uint32 ncolumns, uint32 time_index)
+					uint32 ncolumns, uint32 time_index, const char *series_key)
 {
 	SubTransactionId subid = GetCurrentSubTransactionId();
 	PulsoraXactLoad *xl;
@@ -482,7 +491,7 @@ pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 				 errdetail("Each (foreign table, subtransaction) pair is a separate load; at most %d commit together.",
 						   PS_FRAME_MAX_HANDLES)));
 	st = ps_client_load_begin(conn->client, table, names, types, ncolumns, time_index,
-							  false, &load, &err);
+							  false, series_key, &load, &err);
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, psprintf("could not start writing to pulsora table \"%s\"", table));
 

@@ -83,6 +83,7 @@ pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap
 	map->store_name = palloc0(sizeof(char *) * Max(desc->natts, 1));
 	map->pg_type = palloc0(sizeof(Oid) * Max(desc->natts, 1));
 	map->store_type = palloc0(sizeof(ps_type) * Max(desc->natts, 1));
+	map->series = palloc0(sizeof(bool) * Max(desc->natts, 1));
 	map->time_attno = 0;
 
 	for (int i = 0; i < desc->natts; i++)
@@ -129,6 +130,7 @@ pulsora_map_columns(Relation rel, const PulsoraTableInfo *info, PulsoraColumnMap
 		map->store_name[i] = name;
 		map->pg_type[i] = attr->atttypid;
 		map->store_type[i] = info->column_types[col];
+		map->series[i] = info->column_series[col] > 0;
 		if (col == info->time_column)
 			map->time_attno = attr->attnum;
 	}
@@ -226,6 +228,8 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	ss.ncolumns = (uint32) spec->ncolumns;
 	ss.first_rows = r->fetch_rows;
 	ss.batch_bytes = FETCH_BYTES;
+	ss.filters = spec->filters;
+	ss.nfilters = (uint32_t) spec->nfilters;
 	st = ps_client_scan_open(pulsora_conn_client(conn), &ss, &r->scan, &r->types, &err);
 	if (st != PS_OK)
 	{

@@ -39,10 +39,13 @@
 /* Bytes per chunk sent to the owner; interrupts are checked between chunks. */
 #define CSV_CHUNK_BYTES (256 * 1024)
 
-/* Keys of the jsonb `options` argument: the load options of DESIGN §4. */
+/*
+ * Keys of the jsonb `options` argument: the load options of DESIGN §4, and
+ * series_key (a string "a,b", or an array of column names).
+ */
 static const char *const csv_option_keys[] = {
 	"header", "delimiter", "quote", "time_column", "time_unit", "timezone",
-	"on_error", "add_columns", "dedup", NULL
+	"on_error", "add_columns", "dedup", "series_key", NULL
 };
 
 PG_FUNCTION_INFO_V1(pulsora_load_csv);
@@ -86,6 +89,37 @@ server_for_call(Name name, ServerRight right)
 }
 
 /* ---------------------------------------------------------------- CSV loads */
+
+/*
+ * A jsonb array of column names as the option text "a,b".  A name that is
+ * not a string, or is empty or holds a comma, could not be told apart there.
+ */
+static char *
+csv_option_names(JsonbValue *array, const char *key)
+{
+	JsonbIterator *it = JsonbIteratorInit(array->val.binary.data);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	StringInfoData buf;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvString || v.val.string.len == 0 ||
+			memchr(v.val.string.val, ',', v.val.string.len) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("load option \"%s\" must list column names", key),
+					 errdetail("Each element must be a non-empty string without a comma.")));
+		appendStringInfo(&buf, "%s%.*s", first ? "" : ",", v.val.string.len, v.val.string.val);
+		first = false;
+	}
+	return buf.data;
+}
+
 
 typedef struct CsvOptions
 {
@@ -150,10 +184,21 @@ csv_options_from_jsonb(Jsonb *jb, CsvOptions *out)
 					out->values[out->n] = DatumGetCString(DirectFunctionCall1(numeric_out,
 																			  NumericGetDatum(v.val.numeric)));
 					break;
+				case jbvBinary:
+					/* ["symbol", "venue"] for series_key; other arrays fall through. */
+					if (strcmp(key, "series_key") == 0 && JsonContainerIsArray(v.val.binary.data))
+					{
+						out->values[out->n] = csv_option_names(&v, key);
+						break;
+					}
+					/* FALLTHROUGH */
 				default:
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("load option \"%s\" must be a string, number or boolean", key)));
+							 errmsg("load option \"%s\" must be a string, number or boolean", key),
+							 strcmp(key, "series_key") == 0
+							 ? errhint("Give the series-key columns as a string \"a,b\" or an array [\"a\", \"b\"].")
+							 : 0));
 			}
 			out->n++;
 		}
@@ -439,12 +484,13 @@ pulsora_schema(PG_FUNCTION_ARGS)
 	pulsora_table_info(pulsora_connect(server), table, false, &info);
 	for (int i = 0; i < info.ncolumns; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = CStringGetTextDatum(info.column_names[i]);
 		values[1] = CStringGetTextDatum(ps_type_sql_name(info.column_types[i]));
 		values[2] = BoolGetDatum(i == info.time_column);
+		values[3] = BoolGetDatum(info.column_series[i] > 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

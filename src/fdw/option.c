@@ -8,6 +8,9 @@
  *                       server's OS user reads and writes)
  *            autostart (boolean, default true)
  *   table:   table        (store table name; default: the relation's name)
+ *            series_key   (series-key columns "a,b", '' for none, used when
+ *                          an INSERT or COPY creates the store table;
+ *                          default: inferred from the column names)
  *   column:  column_name  (store column name; default: the attribute's name)
  *
  * Every option is checked here, so lookups can trust what the catalogs hold.
@@ -36,6 +39,7 @@ static const PulsoraOption valid_options[] = {
 	{"data_dir", ForeignServerRelationId},
 	{"autostart", ForeignServerRelationId},
 	{"table", ForeignTableRelationId},
+	{"series_key", ForeignTableRelationId},
 	{"column_name", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -90,6 +94,55 @@ check_data_dir(const char *data_dir)
 }
 
 /*
+ * A series_key value: store column names separated by commas, as the load
+ * option takes it (no blanks trimmed; '' = no key).  Whether the columns
+ * exist and fit a key is checked when a write creates the table.
+ */
+static void
+bad_series_key(const char *value, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"series_key\": \"%s\"", value),
+			 errdetail("%s", detail),
+			 errhint("Name the series-key columns separated by commas, as in 'symbol' or 'symbol,venue', or give '' for no series key.")));
+}
+
+static void
+check_series_key(const char *value)
+{
+	const char *p = value;
+	const char *names[PS_MAX_SERIES_COLUMNS];
+	int			lens[PS_MAX_SERIES_COLUMNS];
+	int			n = 0;
+
+	while (*value)
+	{
+		const char *end = strchr(p, ',');
+		int			len = end ? (int) (end - p) : (int) strlen(p);
+
+		if (len == 0)
+			bad_series_key(value, "A column name is empty.");
+		if (len > PS_MAX_NAME)
+			bad_series_key(value, psprintf("Column name \"%.*s\" is longer than %d bytes.",
+										   len, p, PS_MAX_NAME));
+		for (int i = 0; i < n; i++)
+			if (lens[i] == len && memcmp(names[i], p, len) == 0)
+				bad_series_key(value, psprintf("Column \"%.*s\" is named twice.", len, p));
+		if (n == PS_MAX_SERIES_COLUMNS)
+			bad_series_key(value, psprintf("A series key has at most %d columns.",
+										   PS_MAX_SERIES_COLUMNS));
+		names[n] = p;
+		lens[n++] = len;
+		if (!end)
+			break;
+		p = end + 1;
+		if (*p == '\0')
+			bad_series_key(value, "A column name is empty.");
+	}
+}
+
+/*
  * Validate the options of a pulsora object.  `catalog` says which kind of
  * object holds them (server, foreign table, column, wrapper, user mapping).
  */
@@ -115,6 +168,8 @@ pulsora_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "autostart") == 0)
 			(void) defGetBoolean(def);	/* errors on anything not boolean */
+		else if (strcmp(def->defname, "series_key") == 0)
+			check_series_key(defGetString(def));
 		else if (defGetString(def)[0] == '\0')	/* table, column_name */
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -167,6 +222,22 @@ pulsora_table_name(Oid relid)
 			return pstrdup(defGetString(def));
 	}
 	return get_rel_name(relid);
+}
+
+char *
+pulsora_table_series_key(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *cell;
+
+	foreach(cell, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, "series_key") == 0)
+			return pstrdup(defGetString(def));
+	}
+	return NULL;
 }
 
 char *

@@ -1,26 +1,29 @@
 /*
- * pulsora_fdw.c — the foreign-data wrapper callbacks of the extension
- * `pulsora`: planning and executing scans, EXPLAIN, ANALYZE, INSERT and
- * COPY FROM, IMPORT FOREIGN SCHEMA (DESIGN §5).
+ * pulsora_fdw.c — the foreign-data wrapper of the extension `pulsora`:
+ * planning and executing scans, EXPLAIN, ANALYZE, and the handler that
+ * also hands out the callbacks of modify.c (INSERT, COPY FROM) and
+ * import.c (IMPORT FOREIGN SCHEMA) (DESIGN §5).
  *
  * Planning asks the owner for the table's catalog entry (schema, exact row
  * count, time bounds; a copy at most a second old will do, see
  * connection.c): it checks the foreign table's columns against the
  * schema and estimates rows as the fraction of the stored time span that the
- * constant time quals cover.  Time quals (scan_range.c) become the
- * iterator's range; those whose range is exact are dropped from the quals
- * PostgreSQL rechecks.  Paths: a plain ascending scan, a descending one when
- * the query orders by the time column descending (ascending order comes for
- * free: keys sort by time), parameterised ones for join clauses on the time
- * column (nested loops re-open the scan per outer row), and LIMIT pushed
- * into the scan when nothing between the scan and the LIMIT can drop rows.
+ * constant time quals cover, times the share of the series that the series
+ * filters keep.  Time quals (scan_range.c) become the iterator's range;
+ * those whose range is exact are dropped from the quals PostgreSQL
+ * rechecks.  Equality quals on series-key columns (series_filter.c) become
+ * series filters, exact and dropped likewise.  Paths: a plain ascending
+ * scan, a descending one when the query orders by the time column
+ * descending (ascending order comes for free: the owner returns rows in
+ * time order), parameterised ones for join clauses on the time column or
+ * a series-key column (nested loops re-open the scan per outer row), and
+ * LIMIT pushed into the scan when nothing between the scan and the LIMIT
+ * can drop rows.
  *
- * fdw_exprs of a ForeignScan are the time-qual operands, evaluated at the
- * first fetch after BeginForeignScan or ReScan; fdw_private is a list
- * indexed by enum FdwScanPrivateIndex.  Writes: every row of INSERT/COPY
- * goes into the transaction's load for the table (connection.c), so
- * statements are atomic with their transaction; UPDATE and DELETE are
- * refused at planning.
+ * fdw_exprs of a ForeignScan are the time-qual operands, then the
+ * series-qual operands, evaluated at the first fetch after
+ * BeginForeignScan or ReScan; fdw_private is a list indexed by enum
+ * FdwScanPrivateIndex.
  */
 #include "postgres.h"
 
@@ -29,14 +32,12 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -46,7 +47,6 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
-#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -54,8 +54,6 @@
 #include "utils/sampling.h"
 #include "utils/typcache.h"
 
-#include "core/ps_buf.h"
-#include "core/ps_row.h"
 #include "pulsora_fdw.h"
 
 PG_MODULE_MAGIC;
@@ -92,7 +90,8 @@ enum FdwScanPrivateIndex
 	FdwScanStrategies,			/* IntList: btree strategy per fdw_exprs item */
 	FdwScanOperandTypes,		/* OidList: operand type per fdw_exprs item */
 	FdwScanDescending,			/* Integer: 0 or 1 */
-	FdwScanLimit				/* Integer: rows, or -1 */
+	FdwScanLimit,				/* Integer: rows, or -1 */
+	FdwScanSeries				/* List: pulsora_series_private per series operand */
 };
 
 /* Executor state of one foreign scan. */
@@ -106,31 +105,11 @@ typedef struct PulsoraScanState
 	List	   *operand_types;
 	bool		range_known;	/* range evaluated (for EXPLAIN) */
 	PulsoraRange range;
+	PulsoraSeriesExec *series;	/* series filters, or NULL */
 	PulsoraReader *reader;		/* open scan, or NULL */
 	bool		finished;		/* this (re)scan has no more rows */
 	uint64		fetched;		/* rows fetched by closed readers */
 } PulsoraScanState;
-
-/* Executor state of INSERT / COPY FROM into one foreign table. */
-typedef struct PulsoraInsertState
-{
-	PulsoraConn *conn;
-	Oid			relid;
-	char	   *table;
-	int			ncolumns;		/* load columns: every live attribute */
-	const char **names;
-	ps_type    *types;
-	AttrNumber *attnos;
-	uint32		time_index;		/* index of the time column among them */
-	ps_type    *value_types;	/* the other columns, in order */
-	ps_value   *values;
-	ps_buf		buf;			/* encoded row, reused */
-	ps_client_load *load;		/* load of load_subid, fetched lazily */
-	SubTransactionId load_subid;
-	bool		convert_encoding;
-	MemoryContext row_cxt;		/* reset per row; deleting it frees buf */
-	MemoryContextCallback cleanup;
-} PulsoraInsertState;
 
 static void pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
 
@@ -146,6 +125,9 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	bool		from_copy;
 	PulsoraRange range;
 	List	   *runtime_bounds = NIL;
+	List	   *series_quals = NIL;
+	List	   *series_clauses = NIL;
+	int			budget = PS_FRAME_MAX_FILTER_VALUES;
 	QualCost	qual_cost;
 	double		fraction;
 	ListCell   *lc;
@@ -170,6 +152,7 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 		PulsoraTimeQual q;
+		PulsoraSeriesQual sq;
 
 		if (pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
 							  fp->time_type, false, &q))
@@ -183,6 +166,17 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 			if (q.exact)
 				continue;
 		}
+		else if (pulsora_series_qual(root, ri->clause, baserel->relid, &fp->map, false, &sq) &&
+				 pulsora_series_take(&sq, &budget) == PULSORA_SERIES_EXACT)
+		{
+			/* (Quals rechecked anyway count among the local ones.) */
+			PulsoraSeriesQual *copy = palloc(sizeof sq);
+
+			*copy = sq;
+			series_quals = lappend(series_quals, copy);
+			series_clauses = lappend(series_clauses, ri);
+			continue;
+		}
 		fp->local_conds = lappend(fp->local_conds, ri);
 	}
 
@@ -190,7 +184,9 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 		: pulsora_range_fraction(&range, fp->info.min_time, fp->info.max_time);
 	fp->fetched_rows = clamp_row_est(fp->info.row_count * fraction *
 									 clauselist_selectivity(root, runtime_bounds, baserel->relid,
-															JOIN_INNER, NULL));
+															JOIN_INNER, NULL) *
+									 pulsora_series_selectivity(root, baserel, series_quals,
+																series_clauses, &fp->info));
 	baserel->tuples = (double) fp->info.row_count;
 	baserel->rows = clamp_row_est(fp->fetched_rows *
 								  clauselist_selectivity(root, fp->local_conds, baserel->relid,
@@ -281,20 +277,29 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp,
 									 list_make2(makeInteger(descending), makeInteger(limit))));
 }
 
+/* Is em the time column or a series-key column of rel? */
 static bool
-ec_member_is_time(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
-				  EquivalenceMember *em, void *arg)
+ec_member_is_pushable(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+					  EquivalenceMember *em, void *arg)
 {
 	PulsoraRelInfo *fp = arg;
 	Expr	   *expr = em->em_expr;
+	AttrNumber	attno;
 
 	while (expr && IsA(expr, RelabelType))
 		expr = ((RelabelType *) expr)->arg;
-	return expr && IsA(expr, Var) && ((Var *) expr)->varno == rel->relid &&
-		((Var *) expr)->varattno == fp->map.time_attno && ((Var *) expr)->varlevelsup == 0;
+	if (expr == NULL || !IsA(expr, Var) || ((Var *) expr)->varno != rel->relid ||
+		((Var *) expr)->varlevelsup != 0)
+		return false;
+	attno = ((Var *) expr)->varattno;
+	return attno > 0 && (attno == fp->map.time_attno ||
+						 (attno <= fp->map.natts && fp->map.series[attno - 1]));
 }
 
-/* Parameterised paths: join clauses on the time column become the range per outer row. */
+/*
+ * Parameterised paths: join clauses on the time column become the range per
+ * outer row, those on a series-key column a series filter.
+ */
 static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp)
 {
@@ -302,24 +307,25 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *
 	List	   *ppis = NIL;
 	ListCell   *lc;
 
-	if (fp->map.time_attno == 0)
-		return;
 	foreach(lc, baserel->joininfo)
 		clauses = lappend(clauses, lfirst(lc));
 	if (baserel->has_eclass_joins)
 		clauses = list_concat(clauses,
-							  generate_implied_equalities_for_column(root, baserel, ec_member_is_time,
-																	 fp, baserel->lateral_referencers));
+							  generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_pushable, fp,
+																	 baserel->lateral_referencers));
 
 	foreach(lc, clauses)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 		PulsoraTimeQual q;
+		PulsoraSeriesQual sq;
 		Relids		outer;
 
 		if (!join_clause_is_movable_to(ri, baserel) ||
-			!pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
-							   fp->time_type, true, &q))
+			!(pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
+								fp->time_type, true, &q) ||
+			  pulsora_series_qual(root, ri->clause, baserel->relid, &fp->map, true, &sq)))
 			continue;
 		outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
 						  baserel->lateral_relids);
@@ -366,6 +372,9 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	List	   *fdw_exprs = NIL;
 	List	   *strategies = NIL;
 	List	   *operand_types = NIL;
+	List	   *series_exprs = NIL;
+	List	   *series_items = NIL;
+	int			budget = PS_FRAME_MAX_FILTER_VALUES;
 	List	   *columns = NIL;
 	List	   *attnos = NIL;
 	List	   *types = NIL;
@@ -379,6 +388,8 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 		PulsoraTimeQual q;
+		PulsoraSeriesQual sq;
+		PulsoraSeriesPush push;
 
 		if (ri->pseudoconstant)
 			continue;			/* a gating Result checks those */
@@ -391,8 +402,20 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 			if (q.exact)
 				continue;
 		}
+		/* In the order GetForeignRelSize asked, so the same quals stay local. */
+		else if (pulsora_series_qual(root, ri->clause, baserel->relid, &fp->map, true, &sq) &&
+				 (push = pulsora_series_take(&sq, &budget)) != PULSORA_SERIES_LOCAL)
+		{
+			series_exprs = lappend(series_exprs, sq.operand);
+			series_items = lappend(series_items,
+								   pulsora_series_private(&sq, fp->map.store_name[sq.attno - 1],
+														  fp->map.store_type[sq.attno - 1], push));
+			if (push == PULSORA_SERIES_EXACT)
+				continue;
+		}
 		local_exprs = lappend(local_exprs, ri->clause);
 	}
+	fdw_exprs = list_concat(fdw_exprs, series_exprs);
 
 	/* Fetch only the columns used above the scan or by the quals left here. */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs_used);
@@ -425,6 +448,7 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	fdw_private = lappend(fdw_private, operand_types);
 	fdw_private = lappend(fdw_private, linitial(best_path->fdw_private));
 	fdw_private = lappend(fdw_private, lsecond(best_path->fdw_private));
+	fdw_private = lappend(fdw_private, series_items);
 	return make_foreignscan(tlist, local_exprs, baserel->relid, fdw_exprs, fdw_private,
 							NIL, NIL, outer_plan);
 }
@@ -469,6 +493,10 @@ pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	List	   *priv = plan->fdw_private;
 	PulsoraScanState *s = palloc0(sizeof(PulsoraScanState));
+	List	   *series_items = list_nth(priv, FdwScanSeries);
+	int			ntime;
+	List	   *time_exprs;
+	List	   *series_exprs;
 	List	   *columns = list_nth(priv, FdwScanColumns);
 	List	   *attnos = list_nth(priv, FdwScanAttnos);
 	List	   *types = list_nth(priv, FdwScanTypes);
@@ -496,13 +524,21 @@ pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
 	s->time_type = (Oid) intVal(list_nth(priv, FdwScanTimeType));
 	s->strategies = list_nth(priv, FdwScanStrategies);
 	s->operand_types = list_nth(priv, FdwScanOperandTypes);
-	s->bound_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+	/* fdw_exprs: the time operands, then the series operands. */
+	ntime = list_length(s->strategies);
+	time_exprs = list_copy_head(plan->fdw_exprs, ntime);
+	series_exprs = list_copy_tail(plan->fdw_exprs, ntime);
+	s->bound_states = ExecInitExprList(time_exprs, (PlanState *) node);
+	if (series_items != NIL)
+		s->series = pulsora_series_exec(series_items, series_exprs, (PlanState *) node);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
-		/* Show the range when it is known without running anything. */
-		if (!contains_exec_param((Node *) plan->fdw_exprs, NULL))
+		/* Show the range and the filters when known without running anything. */
+		if (!contains_exec_param((Node *) time_exprs, NULL))
 			compute_range(node, s);
+		if (s->series && !contains_exec_param((Node *) series_exprs, NULL))
+			pulsora_series_compute(s->series, node->ss.ps.ps_ExprContext);
 		return;
 	}
 	s->conn = pulsora_connect(GetForeignServer(plan->fs_server));
@@ -522,7 +558,14 @@ pulsoraIterateForeignScan(ForeignScanState *node)
 		MemoryContext old;
 
 		compute_range(node, s);
-		if (!pulsora_range_to_ns(&s->range, &s->spec.lo_ns, &s->spec.hi_ns))
+		if (s->series)
+		{
+			pulsora_series_compute(s->series, node->ss.ps.ps_ExprContext);
+			s->spec.filters = s->series->filters;
+			s->spec.nfilters = s->series->nfilters;
+		}
+		if (!pulsora_range_to_ns(&s->range, &s->spec.lo_ns, &s->spec.hi_ns) ||
+			(s->series && s->series->empty))
 		{
 			s->finished = true;	/* contradiction: nothing to ask the owner */
 			return slot;
@@ -582,6 +625,8 @@ pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Time Range",
 							s->range_known ? pulsora_range_format(&s->range, s->time_type)
 							: "computed at run time", es);
+	if (s->series)
+		ExplainPropertyText("Series Filter", pulsora_series_format(s->series), es);
 	if (es->verbose)
 	{
 		List	   *columns = NIL;
@@ -692,318 +737,6 @@ pulsoraAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, Block
 	*totalpages = (BlockNumber) Max(1, Min(pages, (double) MaxBlockNumber));
 	*func = pulsora_acquire_sample_rows;
 	return true;
-}
-
-/* ================================================================ writes */
-
-static List *
-pulsoraPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
-						 int subplan_index)
-{
-	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
-	char	   *relname = get_rel_name(rte->relid);
-
-	if (plan->operation != CMD_INSERT)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 plan->operation == CMD_UPDATE
-				 ? errmsg("cannot update foreign table \"%s\"", relname)
-				 : errmsg("cannot delete from foreign table \"%s\"", relname),
-				 errdetail("Pulsora foreign tables accept INSERT and COPY FROM only."),
-				 errhint("Use pulsora_delete_range() to delete rows by time range.")));
-	if (plan->onConflictAction != ONCONFLICT_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT with ON CONFLICT is not supported on foreign table \"%s\"", relname)));
-	return NIL;
-}
-
-static void
-insert_cleanup(void *arg)
-{
-	PulsoraInsertState *s = arg;
-
-	ps_buf_free(&s->buf);
-}
-
-static PulsoraInsertState *
-insert_begin(Relation rel)
-{
-	Oid			relid = RelationGetRelid(rel);
-	TupleDesc	desc = RelationGetDescr(rel);
-	PulsoraInsertState *s = palloc0(sizeof(PulsoraInsertState));
-	PulsoraTableInfo info;
-	PulsoraColumnMap map;
-	AttrNumber	time_attno = 0;
-	int			encoding = GetDatabaseEncoding();
-	int			nvalues = 0;
-
-	s->conn = pulsora_connect(GetForeignServer(GetForeignTable(relid)->serverid));
-	s->relid = relid;
-	s->table = pulsora_table_name(relid);
-	s->names = palloc(sizeof(char *) * Max(desc->natts, 1));
-	s->types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
-	s->attnos = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
-	s->value_types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
-	s->values = palloc(sizeof(ps_value) * Max(desc->natts, 1));
-
-	if (pulsora_table_info(s->conn, s->table, true, &info))
-	{
-		pulsora_map_columns(rel, &info, &map, false);
-		time_attno = map.time_attno;
-		if (time_attno == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("foreign table \"%s\" has no column for time column \"%s\" of pulsora table \"%s\"",
-							RelationGetRelationName(rel), info.column_names[info.time_column],
-							s->table)));
-	}
-	else
-	{
-		/* A new table: the first timestamptz (else timestamp) column is its time. */
-		for (int i = 0; i < desc->natts && time_attno == 0; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->atttypid == TIMESTAMPTZOID)
-				time_attno = i + 1;
-		for (int i = 0; i < desc->natts && time_attno == 0; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->atttypid == TIMESTAMPOID)
-				time_attno = i + 1;
-		if (time_attno == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("foreign table \"%s\" has no timestamptz column to be the time column of new pulsora table \"%s\"",
-							RelationGetRelationName(rel), s->table)));
-	}
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute attr = TupleDescAttr(desc, i);
-		ps_type		type;
-
-		if (attr->attisdropped)
-			continue;
-		if (!pulsora_store_type_for(attr->atttypid, &type))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, which pulsora cannot store",
-							NameStr(attr->attname), RelationGetRelationName(rel),
-							format_type_be(attr->atttypid)),
-					 errhint("Use bigint, double precision, text, boolean or timestamptz.")));
-		if (attr->attnum == time_attno)
-			s->time_index = (uint32) s->ncolumns;
-		else
-			s->value_types[nvalues++] = type;
-		s->names[s->ncolumns] = pulsora_column_name(relid, attr->attnum);
-		s->types[s->ncolumns] = type;
-		s->attnos[s->ncolumns] = attr->attnum;
-		s->ncolumns++;
-	}
-
-	s->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
-	s->load_subid = InvalidSubTransactionId;
-	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pulsora insert row",
-									   ALLOCSET_DEFAULT_SIZES);
-	s->cleanup.func = insert_cleanup;
-	s->cleanup.arg = s;
-	MemoryContextRegisterResetCallback(s->row_cxt, &s->cleanup);
-	return s;
-}
-
-static void
-pulsoraBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
-						  int subplan_index, int eflags)
-{
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
-	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
-}
-
-static void
-pulsoraBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
-{
-	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
-}
-
-static TupleTableSlot *
-pulsoraExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
-						 TupleTableSlot *planSlot)
-{
-	PulsoraInsertState *s = rinfo->ri_FdwState;
-	MemoryContext old;
-	int64		time_ns = 0;
-	int			nvalues = 0;
-	ps_error	err;
-	ps_status	st;
-
-	MemoryContextReset(s->row_cxt);
-	old = MemoryContextSwitchTo(s->row_cxt);
-	slot_getallattrs(slot);
-	for (int i = 0; i < s->ncolumns; i++)
-	{
-		int			a = s->attnos[i] - 1;
-		Datum		d = slot->tts_values[a];
-		ps_value   *v;
-
-		if ((uint32) i == s->time_index)
-		{
-			if (slot->tts_isnull[a])
-				ereport(ERROR,
-						(errcode(ERRCODE_NOT_NULL_VIOLATION),
-						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-								NameStr(TupleDescAttr(slot->tts_tupleDescriptor, a)->attname),
-								get_rel_name(s->relid)),
-						 errdetail("It is the time column of pulsora table \"%s\".", s->table)));
-			time_ns = pulsora_pg_to_ns(DatumGetInt64(d), s->names[i]);
-			continue;
-		}
-		v = &s->values[nvalues++];
-		v->is_null = slot->tts_isnull[a];
-		if (v->is_null)
-			continue;
-		switch (s->types[i])
-		{
-			case PS_TYPE_INTEGER:
-				v->v.i = DatumGetInt64(d);
-				break;
-			case PS_TYPE_FLOAT:
-				v->v.f = DatumGetFloat8(d);
-				break;
-			case PS_TYPE_BOOLEAN:
-				v->v.b = DatumGetBool(d);
-				break;
-			case PS_TYPE_TIMESTAMP:
-				v->v.i = pulsora_pg_to_ns(DatumGetInt64(d), s->names[i]);
-				break;
-			case PS_TYPE_STRING:
-				{
-					text	   *t = DatumGetTextPP(d);
-					const char *p = VARDATA_ANY(t);
-					int			len = VARSIZE_ANY_EXHDR(t);
-
-					if (s->convert_encoding)
-					{
-						char	   *utf8 = pg_server_to_any(p, len, PG_UTF8);
-
-						if (utf8 != p)
-							len = strlen(utf8);
-						p = utf8;
-					}
-					v->v.s.ptr = p;
-					v->v.s.len = (uint32) len;
-				}
-				break;
-		}
-	}
-
-	ps_buf_reset(&s->buf);
-	st = ps_row_encode(s->value_types, (uint32) nvalues, s->values, 0, &s->buf, &err);
-	if (st != PS_OK)
-		pulsora_report(s->conn, st, &err, psprintf("could not encode a row for pulsora table \"%s\"", s->table));
-	if (s->load == NULL || s->load_subid != GetCurrentSubTransactionId())
-	{
-		s->load = pulsora_insert_load(s->conn, s->relid, s->table, s->names, s->types,
-									  (uint32) s->ncolumns, s->time_index);
-		s->load_subid = GetCurrentSubTransactionId();
-	}
-	st = ps_client_load_row(s->load, time_ns, s->buf.data, s->buf.len, &err);
-	if (st != PS_OK)
-		pulsora_report(s->conn, st, &err, psprintf("could not write to pulsora table \"%s\"", s->table));
-	MemoryContextSwitchTo(old);
-	return slot;
-}
-
-static void
-pulsoraEndForeignModify(EState *estate, ResultRelInfo *rinfo)
-{
-	PulsoraInsertState *s = rinfo->ri_FdwState;
-
-	if (s != NULL)
-		MemoryContextDelete(s->row_cxt);	/* frees buf through the callback */
-	rinfo->ri_FdwState = NULL;
-}
-
-static int
-pulsoraIsForeignRelUpdatable(Relation rel)
-{
-	return (1 << CMD_INSERT);
-}
-
-/* ================================================================ IMPORT FOREIGN SCHEMA */
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-static bool
-import_wanted(ImportForeignSchemaStmt *stmt, const char *name)
-{
-	ListCell   *lc;
-	bool		listed = false;
-
-	if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
-		return true;
-	foreach(lc, stmt->table_list)
-		if (strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0)
-			listed = true;
-	return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
-}
-
-/*
- * One CREATE FOREIGN TABLE per store table.  The store has a single
- * namespace, so the remote schema name is not interpreted.  Names too long
- * for a PostgreSQL identifier keep their full spelling in an option.
- */
-static List *
-pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
-{
-	ForeignServer *server = GetForeignServer(serverOid);
-	PulsoraConn *conn = pulsora_connect(server);
-	ps_client_table *tables = NULL;
-	size_t		ntables = 0;
-	char	  **names;
-	List	   *commands = NIL;
-	ps_error	err;
-	ps_status	st;
-
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_tables(pulsora_conn_client(conn), &tables, &ntables, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
-	if (st != PS_OK)
-		pulsora_report(conn, st, &err, "could not list pulsora tables");
-	names = palloc(sizeof(char *) * Max(ntables, 1));
-	for (size_t i = 0; i < ntables; i++)
-		names[i] = pstrdup(tables[i].name);
-	ps_client_tables_free(tables, ntables);
-	qsort(names, ntables, sizeof(char *), compare_names);
-
-	for (size_t i = 0; i < ntables; i++)
-	{
-		PulsoraTableInfo info;
-		StringInfoData buf;
-
-		if (!import_wanted(stmt, names[i]) || !pulsora_table_info(conn, names[i], true, &info))
-			continue;
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (", quote_identifier(names[i]));
-		for (int c = 0; c < info.ncolumns; c++)
-		{
-			const char *col = info.column_names[c];
-
-			appendStringInfo(&buf, "%s\n  %s %s%s", c > 0 ? "," : "", quote_identifier(col),
-							 ps_type_sql_name(info.column_types[c]),
-							 c == info.time_column ? " NOT NULL" : "");
-			if (strlen(col) >= NAMEDATALEN)
-				appendStringInfo(&buf, " OPTIONS (column_name %s)", quote_literal_cstr(col));
-		}
-		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (table %s)",
-						 quote_identifier(server->servername), quote_literal_cstr(names[i]));
-		commands = lappend(commands, buf.data);
-	}
-	return commands;
 }
 
 /* ================================================================ handler */

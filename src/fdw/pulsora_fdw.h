@@ -8,11 +8,15 @@
  * one cached connection per data directory per backend (connection.c),
  * starting the owner itself when none runs (owner.c).  Files by job:
  *
- *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN, ANALYZE, INSERT/COPY, IMPORT
+ *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN, ANALYZE; the handler
+ *   modify.c       FDW callbacks of INSERT and COPY FROM
+ *   import.c       IMPORT FOREIGN SCHEMA
  *   option.c       option validator and option lookup
  *   connection.c   connection cache, transaction-scoped loads, error reports
  *   owner.c        autostart of pulsorad
  *   scan_range.c   time-range pushdown: recognising quals, evaluating ranges
+ *   series_filter.c series-filter pushdown: recognising quals, estimates,
+ *                  evaluating the values, EXPLAIN
  *   convert.c      column mapping, Datum <-> store values, the row reader
  *   functions.c    the SQL functions pulsora_*
  *
@@ -48,6 +52,8 @@ extern void pulsora_server_options(ForeignServer *server, PulsoraServerOptions *
 extern char *pulsora_table_name(Oid relid);
 /* Store column behind an attribute: option `column_name`, else the attribute's name. */
 extern char *pulsora_column_name(Oid relid, AttrNumber attnum);
+/* Option `series_key` of a foreign table ("a,b"; "" = none), or NULL when not set. */
+extern char *pulsora_table_series_key(Oid relid);
 
 /* ---------------------------------------------------------------- connection.c */
 
@@ -74,7 +80,8 @@ extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
 
 /*
  * The row load of the current subtransaction for foreign table relid on
- * conn, begun with the given columns if there is none yet.  The load is
+ * conn, begun with the given columns (and series_key, used should the load
+ * create the table; NULL: inferred) if there is none yet.  The load is
  * finished and committed with all of the transaction's other loads at
  * PRE_COMMIT, and aborted when its subtransaction or transaction aborts.
  * The handle is valid until then; callers may cache it together with the
@@ -82,7 +89,8 @@ extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
  */
 extern ps_client_load *pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 										   const char *const *names, const ps_type *types,
-										   uint32 ncolumns, uint32 time_index);
+										   uint32 ncolumns, uint32 time_index,
+										   const char *series_key);
 
 /*
  * Catalog of one store table, copied into palloc'd memory.  Returns false
@@ -98,6 +106,9 @@ typedef struct PulsoraTableInfo
 	char	  **column_names;
 	ps_type    *column_types;
 	int			time_column;	/* index into the arrays */
+	int		   *column_series;	/* 0: not in the series key, k: its k-th column */
+	int			nkey;			/* columns in the series key (0: none) */
+	uint64		nseries;		/* distinct series-key values, 0 if not known */
 } PulsoraTableInfo;
 
 extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok,
@@ -201,6 +212,7 @@ typedef struct PulsoraColumnMap
 	char	  **store_name;
 	Oid		   *pg_type;
 	ps_type    *store_type;
+	bool	   *series;			/* the store column is in the series key */
 	AttrNumber	time_attno;		/* attribute holding the store's time, or 0 */
 } PulsoraColumnMap;
 
@@ -239,6 +251,8 @@ typedef struct PulsoraReadSpec
 	const AttrNumber *attnos;	/* where each goes */
 	AttrNumber	time_attno;		/* where the time goes, or 0 */
 	int			natts;			/* width of the Datum arrays */
+	const ps_filter_spec *filters;	/* series filters, borrowed for the open */
+	int			nfilters;
 } PulsoraReadSpec;
 
 extern PulsoraReader *pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec);
@@ -246,6 +260,107 @@ extern PulsoraReader *pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSp
 extern bool pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull);
 extern uint64 pulsora_reader_fetched(const PulsoraReader *r);
 extern void pulsora_reader_close(PulsoraReader *r);
+
+/* ---------------------------------------------------------------- series_filter.c */
+
+/*
+ * One pushable series qual on a series-key column: "column = operand"
+ * (is_array false) or "column = ANY (operand)" (an IN list or = ANY of an
+ * array).  Both are exact (the store compares bytes, integers, booleans as
+ * PostgreSQL's equality does under a deterministic collation), so the qual
+ * needs no recheck as long as its values reach the owner: nvalues says how
+ * many the operand yields at most, or -1 when only run time tells (an
+ * array parameter or expression).
+ */
+typedef struct PulsoraSeriesQual
+{
+	AttrNumber	attno;			/* series-key attribute */
+	Expr	   *operand;		/* evaluable before the scan */
+	Oid			value_type;		/* type of the values: int2/int4/int8, text or bool */
+	bool		is_array;		/* operand is an array of value_type */
+	int			nvalues;
+} PulsoraSeriesQual;
+
+/* What becomes of a recognised series qual (pulsora_series_take). */
+typedef enum PulsoraSeriesPush
+{
+	PULSORA_SERIES_LOCAL,		/* not pushed: too many values */
+	PULSORA_SERIES_EXACT,		/* pushed; no recheck */
+	PULSORA_SERIES_RECHECK		/* pushed when its values fit at run time; rechecked */
+} PulsoraSeriesPush;
+
+/*
+ * Recognise clause as a series qual on relation relid (columns as in map),
+ * with an operand computable before the scan (other relations' columns
+ * only when allow_outer).
+ */
+extern bool pulsora_series_qual(PlannerInfo *root, Expr *clause, Index relid,
+								const PulsoraColumnMap *map, bool allow_outer,
+								PulsoraSeriesQual *out);
+/*
+ * Decide how q is pushed, given *budget, the filter values a scan may still
+ * send (start with PS_FRAME_MAX_FILTER_VALUES); quals of known size take
+ * theirs from it.  Callers must ask in the same order at every step.
+ */
+extern PulsoraSeriesPush pulsora_series_take(const PulsoraSeriesQual *q, int *budget);
+/*
+ * Selectivity of exact series quals (PulsoraSeriesQual *) from the
+ * table's count of distinct series-key values: per column, values over
+ * the column's share of them.  Without that count, PostgreSQL's estimate
+ * of their clauses (RestrictInfos) is used.
+ */
+extern Selectivity pulsora_series_selectivity(PlannerInfo *root, RelOptInfo *baserel,
+											  List *quals, List *clauses,
+											  const PulsoraTableInfo *info);
+/* The fdw_private item that carries q (store column, its type, kind) to the executor. */
+extern List *pulsora_series_private(const PulsoraSeriesQual *q, const char *column,
+									ps_type type, PulsoraSeriesPush push);
+
+/*
+ * Executor state of a scan's series filters: the pushed quals' operands,
+ * and after each pulsora_series_compute, one filter per column (the
+ * intersection of that column's quals, values sorted and distinct).
+ */
+typedef struct PulsoraSeriesExec
+{
+	int			nquals;
+	char	  **columns;		/* store column of each qual */
+	ps_type    *types;			/* its store type */
+	Oid		   *value_types;
+	bool	   *is_array;
+	bool	   *recheck;		/* PULSORA_SERIES_RECHECK */
+	ExprState **states;
+	MemoryContext cxt;			/* the values of the last computation */
+	bool		known;			/* computed (EXPLAIN shows the values) */
+	bool		empty;			/* some column matches no value: no row at all */
+	int			nfilters;
+	ps_filter_spec *filters;
+} PulsoraSeriesExec;
+
+/* items: the pulsora_series_private lists; exprs: their operands, in order. */
+extern PulsoraSeriesExec *pulsora_series_exec(List *items, List *exprs, PlanState *parent);
+extern void pulsora_series_compute(PulsoraSeriesExec *x, ExprContext *econtext);
+/*
+ * For EXPLAIN: "sym IN ('A', 'B') AND venue = 3", "empty" (no value can match),
+ * "none (too many values)", or the columns and "computed at run time".
+ */
+extern char *pulsora_series_format(const PulsoraSeriesExec *x);
+
+/* ---------------------------------------------------------------- modify.c */
+
+extern List *pulsoraPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+									  Index resultRelation, int subplan_index);
+extern void pulsoraBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+									  List *fdw_private, int subplan_index, int eflags);
+extern void pulsoraBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern TupleTableSlot *pulsoraExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+												TupleTableSlot *slot, TupleTableSlot *planSlot);
+extern void pulsoraEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern int	pulsoraIsForeignRelUpdatable(Relation rel);
+
+/* ---------------------------------------------------------------- import.c */
+
+extern List *pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
 /* ---------------------------------------------------------------- pulsora_fdw.c */
 

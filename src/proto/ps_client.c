@@ -565,6 +565,8 @@ ps_client_table_info(ps_client *c, const char *table, ps_client_table *info,
 			m.columns[i].name = NULL;
 			cv[i].type = m.columns[i].type;
 			cv[i].is_time = m.columns[i].is_time;
+			cv[i].is_series = m.columns[i].series > 0;
+			cv[i].series_position = m.columns[i].series;
 		}
 		*cols = cv;
 		if (ncols)
@@ -577,6 +579,7 @@ ps_client_table_info(ps_client *c, const char *table, ps_client_table *info,
 		info->row_count = m.table.row_count;
 		info->min_time = m.table.min_time;
 		info->max_time = m.table.max_time;
+		info->nseries = m.nseries;
 	}
 	ps_msg_table_info_clear(&m);
 	return PS_OK;
@@ -725,9 +728,16 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
-	if (ps_frame_start(&c->out, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN) != PS_OK ||
-		ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi, spec->descending,
-								spec->offset, spec->limit, spec->columns, spec->ncolumns) != PS_OK ||
+	if (ps_frame_start(&c->out, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN) != PS_OK)
+		return no_memory(err);
+	st = ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi, spec->descending,
+								 spec->offset, spec->limit, spec->columns, spec->ncolumns,
+								 spec->filters, spec->nfilters);
+	if (st == PS_EINVAL)
+		return ps_error_set(err, PS_EINVAL,
+							"series filters must be at most %d, with at most %d values in all, of integer, string or boolean columns",
+							PS_FRAME_MAX_FILTERS, PS_FRAME_MAX_FILTER_VALUES);
+	if (st != PS_OK ||
 		(start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK))
 		return no_memory(err);
 	/*
@@ -936,11 +946,13 @@ load_open(ps_client *c, bool csv, ps_client_load **out, ps_error *err)
 ps_status
 ps_client_load_begin(ps_client *c, const char *table, const char *const *names,
 					 const ps_type *types, uint32_t n, uint32_t time_index,
-					 bool add_columns, ps_client_load **out, ps_error *err)
+					 bool add_columns, const char *series_key, ps_client_load **out,
+					 ps_error *err)
 {
 	*out = NULL;
 	if (ps_frame_start(&c->out, PS_MSG_LOAD_BEGIN) != PS_OK ||
-		ps_msg_load_begin_encode(&c->out, table, names, types, n, time_index, add_columns) != PS_OK)
+		ps_msg_load_begin_encode(&c->out, table, names, types, n, time_index, add_columns,
+								 series_key) != PS_OK)
 		return no_memory(err);
 	return load_open(c, false, out, err);
 }

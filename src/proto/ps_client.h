@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include "../core/ps_error.h"
 #include "../core/ps_types.h"
+#include "ps_frame.h"			/* ps_filter_spec */
 
 #define PS_SOCKET_NAME "pulsorad.sock"
 #define PS_PID_NAME "pulsorad.pid"
@@ -80,12 +81,17 @@ typedef struct ps_client_table {
 	char	   *name;
 	uint64_t	row_count;
 	int64_t		min_time, max_time;	/* ns; valid if row_count > 0 */
+	/* Distinct series-key values (0: no key or not known); only
+	 * ps_client_table_info fills it, ps_client_tables leaves 0. */
+	uint64_t	nseries;
 } ps_client_table;
 
 typedef struct ps_client_column {
 	char	   *name;
 	ps_type		type;
 	bool		is_time;
+	bool		is_series;		/* part of the table's series key */
+	uint8_t		series_position;	/* 1 = first column of the key; 0 if not in it */
 } ps_client_column;
 
 /* *out: malloc'd array; free with ps_client_tables_free. */
@@ -129,6 +135,15 @@ typedef struct ps_client_scan_spec {
 	/* Soft byte size of each batch (0: PS_FRAME_BATCH_BYTES; at most
 	 * PS_FRAME_SCAN_BYTES_MAX, both in ps_frame.h). */
 	uint32_t	batch_bytes;
+	/*
+	 * Series filters (ps_frame.h): only rows whose series-key column
+	 * filters[i].column equals one of its values, for every i.  At most
+	 * PS_FRAME_MAX_FILTERS filters and PS_FRAME_MAX_FILTER_VALUES values in
+	 * all (else PS_EINVAL, nothing sent).  The owner refuses (PS_EINVAL) a
+	 * column outside the series key and values of another type.
+	 */
+	const ps_filter_spec *filters;
+	uint32_t	nfilters;
 } ps_client_scan_spec;
 
 /*
@@ -170,11 +185,14 @@ void		ps_client_load_result_free(ps_client_load_result *r);
  * A row load: the client sends rows whose columns are names/types[0..n) with
  * time_index naming the time column (TIMESTAMP).  Each row is the time plus an
  * untagged value holding the other columns in order (ps_row_encode).  If the
- * table does not exist, it is created with exactly these columns.
+ * table does not exist, it is created with exactly these columns and the
+ * series key series_key ("a,b"; "" = none; NULL = inferred from the column
+ * names, ps_store.h); series_key is ignored for an existing table.
  */
 ps_status	ps_client_load_begin(ps_client *c, const char *table, const char *const *names,
 								 const ps_type *types, uint32_t n, uint32_t time_index,
-								 bool add_columns, ps_client_load **out, ps_error *err);
+								 bool add_columns, const char *series_key,
+								 ps_client_load **out, ps_error *err);
 /*
  * Queue one row; rows are sent in frames as they fill (bounded memory).  The
  * owner's verdict on a sent frame may arrive with a later call: the first

@@ -600,13 +600,196 @@ get_type(ps_reader *r, ps_type *t)
 	return PS_OK;
 }
 
+/* ---------------------------------------------------------------- filters */
+
+/* Wire kind of the non-NULL values of a column of type t; -1 if none. */
+static int
+filter_kind(ps_type t)
+{
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+			return PS_FILTER_INTEGER;
+		case PS_TYPE_STRING:
+			return PS_FILTER_STRING;
+		case PS_TYPE_BOOLEAN:
+			return PS_FILTER_BOOLEAN;
+		default:
+			return -1;
+	}
+}
+
+/* PS_EINVAL when filters cannot be sent (caps, types, missing arrays). */
+static ps_status
+check_filters(const ps_filter_spec *filters, uint32_t n)
+{
+	uint64_t	total = 0;
+
+	if (n > PS_FRAME_MAX_FILTERS || (n > 0 && filters == NULL))
+		return PS_EINVAL;
+	for (uint32_t f = 0; f < n; f++)
+	{
+		total += filters[f].nvalues;
+		if (filters[f].column == NULL ||
+			(filters[f].kinds == NULL && filter_kind(filters[f].type) < 0) ||
+			(filters[f].nvalues > 0 && filters[f].values == NULL) ||
+			total > PS_FRAME_MAX_FILTER_VALUES)
+			return PS_EINVAL;
+		if (filters[f].kinds != NULL)
+			for (uint32_t i = 0; i < filters[f].nvalues; i++)
+				if (filters[f].kinds[i] > PS_FILTER_BOOLEAN)
+					return PS_EINVAL;
+	}
+	return PS_OK;
+}
+
+/* Filters that passed check_filters. */
+static ps_status
+put_filters(ps_buf *b, const ps_filter_spec *filters, uint32_t n)
+{
+	if (ps_buf_append_varint(b, n) != PS_OK)
+		return PS_ENOMEM;
+	for (uint32_t f = 0; f < n; f++)
+	{
+		const ps_filter_spec *fs = &filters[f];
+
+		if (ps_frame_put_str(b, fs->column) != PS_OK ||
+			ps_buf_append_varint(b, fs->nvalues) != PS_OK)
+			return PS_ENOMEM;
+		for (uint32_t i = 0; i < fs->nvalues; i++)
+		{
+			const ps_value *v = &fs->values[i];
+			int			kind = fs->kinds ? fs->kinds[i]
+				: v->is_null ? PS_FILTER_NULL : filter_kind(fs->type);
+			ps_status	st;
+
+			if (ps_buf_append_u8(b, (uint8_t) kind) != PS_OK)
+				return PS_ENOMEM;
+			if (kind == PS_FILTER_NULL)
+				continue;
+			if (kind == PS_FILTER_INTEGER)
+				st = ps_frame_put_i64(b, v->v.i);
+			else if (kind == PS_FILTER_STRING)
+				st = ps_frame_put_bytes(b, v->v.s.ptr, v->v.s.len);
+			else
+				st = ps_buf_append_u8(b, v->v.b ? 1 : 0);
+			if (st != PS_OK)
+				return PS_ENOMEM;
+		}
+	}
+	return PS_OK;
+}
+
+/*
+ * One value of a filter; a string's bytes are only located (*str, *len),
+ * for the caller to copy.  Kinds other than PS_FILTER_* are malformed.
+ */
+static ps_status
+get_filter_value(ps_reader *r, uint8_t *kind, ps_value *v, const uint8_t **str, size_t *len)
+{
+	memset(v, 0, sizeof *v);
+	*str = NULL;
+	*len = 0;
+	if (ps_frame_get_u8(r, kind) != PS_OK)
+		return PS_EPROTO;
+	switch (*kind)
+	{
+		case PS_FILTER_NULL:
+			v->is_null = true;
+			return PS_OK;
+		case PS_FILTER_INTEGER:
+			return ps_frame_get_i64(r, &v->v.i);
+		case PS_FILTER_STRING:
+			if (get_str_bytes(r, str, len) != PS_OK || *len > UINT32_MAX)
+				return PS_EPROTO;
+			v->v.s.len = (uint32_t) *len;
+			return PS_OK;
+		case PS_FILTER_BOOLEAN:
+			return ps_frame_get_bool(r, &v->v.b);
+		default:
+			return PS_EPROTO;
+	}
+}
+
+/*
+ * One filter.  Two passes over its values: the first validates them and
+ * sums their string bytes, so the second copies into one block.
+ * *budget is how many values the message may still hold.
+ */
+static ps_status
+get_filter(ps_reader *r, ps_msg_filter *f, uint32_t *budget)
+{
+	ps_reader	walk;
+	size_t		bytes = 0;
+	size_t		used = 0;
+	ps_status	st;
+
+	if ((st = ps_frame_get_strdup(r, &f->column)) != PS_OK)
+		return st;
+	/* Each value takes at least its kind byte. */
+	if (ps_frame_get_count(r, 1, *budget, &f->nvalues) != PS_OK)
+		return PS_EPROTO;
+	*budget -= f->nvalues;
+	walk = *r;
+	for (uint32_t i = 0; i < f->nvalues; i++)
+	{
+		uint8_t		kind;
+		ps_value	v;
+		const uint8_t *str;
+		size_t		len;
+
+		if (get_filter_value(&walk, &kind, &v, &str, &len) != PS_OK)
+			return PS_EPROTO;
+		bytes += len;
+	}
+	if ((f->kinds = alloc_array(f->nvalues, 1)) == NULL ||
+		(f->values = alloc_array(f->nvalues, sizeof(ps_value))) == NULL ||
+		(f->strings = malloc(bytes ? bytes : 1)) == NULL)
+		return PS_ENOMEM;
+	for (uint32_t i = 0; i < f->nvalues; i++)
+	{
+		const uint8_t *str;
+		size_t		len;
+
+		(void) get_filter_value(r, &f->kinds[i], &f->values[i], &str, &len);
+		if (f->kinds[i] == PS_FILTER_STRING)
+		{
+			if (len > 0)
+				memcpy(f->strings + used, str, len);
+			f->values[i].v.s.ptr = f->strings + used;
+			used += len;
+		}
+	}
+	return PS_OK;
+}
+
+static ps_status
+get_filters(ps_reader *r, ps_msg_scan_open *m)
+{
+	uint32_t	budget = PS_FRAME_MAX_FILTER_VALUES;
+	ps_status	st;
+
+	/* A filter takes at least a column (1 byte) and a count (1 byte). */
+	if (ps_frame_get_count(r, MIN_STR + 1, PS_FRAME_MAX_FILTERS, &m->nfilters) != PS_OK)
+		return PS_EPROTO;
+	if ((m->filters = alloc_array(m->nfilters, sizeof(ps_msg_filter))) == NULL)
+		return PS_ENOMEM;
+	for (uint32_t f = 0; f < m->nfilters; f++)
+		if ((st = get_filter(r, &m->filters[f], &budget)) != PS_OK)
+			return st;
+	return PS_OK;
+}
+
 /* ---------------------------------------------------------------- SCAN_OPEN */
 
 ps_status
 ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 						bool descending, uint64_t offset, uint64_t limit,
-						const char *const *columns, uint32_t ncolumns)
+						const char *const *columns, uint32_t ncolumns,
+						const ps_filter_spec *filters, uint32_t nfilters)
 {
+	if (check_filters(filters, nfilters) != PS_OK)
+		return PS_EINVAL;
 	if (ps_frame_put_str(b, table) != PS_OK ||
 		ps_frame_put_i64(b, lo) != PS_OK ||
 		ps_frame_put_i64(b, hi) != PS_OK ||
@@ -618,7 +801,7 @@ ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 	for (uint32_t i = 0; i < ncolumns; i++)
 		if (ps_frame_put_str(b, columns[i]) != PS_OK)
 			return PS_ENOMEM;
-	return PS_OK;
+	return put_filters(b, filters, nfilters);
 }
 
 /* The SCAN_OPEN fields, which SCAN_START begins with. */
@@ -644,7 +827,7 @@ scan_open_fields(ps_reader *r, ps_msg_scan_open *m)
 	for (uint32_t i = 0; i < m->ncolumns; i++)
 		if ((st = ps_frame_get_strdup(r, &m->columns[i])) != PS_OK)
 			return st;
-	return PS_OK;
+	return get_filters(r, m);
 }
 
 ps_status
@@ -682,6 +865,15 @@ ps_msg_scan_open_clear(ps_msg_scan_open *m)
 {
 	free(m->table);
 	free_strings(m->columns, m->ncolumns);
+	if (m->filters != NULL)
+		for (uint32_t f = 0; f < m->nfilters; f++)
+		{
+			free(m->filters[f].column);
+			free(m->filters[f].kinds);
+			free(m->filters[f].values);
+			free(m->filters[f].strings);
+		}
+	free(m->filters);
 	memset(m, 0, sizeof *m);
 }
 
@@ -690,7 +882,7 @@ ps_msg_scan_open_clear(ps_msg_scan_open *m)
 ps_status
 ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 						 const ps_type *types, uint32_t n, uint32_t time_index,
-						 bool add_columns)
+						 bool add_columns, const char *series_key)
 {
 	if (ps_frame_put_str(b, table) != PS_OK || ps_buf_append_varint(b, n) != PS_OK)
 		return PS_ENOMEM;
@@ -698,14 +890,17 @@ ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 		if (ps_frame_put_str(b, names[i]) != PS_OK ||
 			ps_buf_append_u8(b, (uint8_t) types[i]) != PS_OK)
 			return PS_ENOMEM;
-	if (ps_buf_append_u32be(b, time_index) != PS_OK)
+	if (ps_buf_append_u32be(b, time_index) != PS_OK ||
+		ps_buf_append_u8(b, add_columns ? 1 : 0) != PS_OK ||
+		ps_buf_append_u8(b, series_key ? 1 : 0) != PS_OK)
 		return PS_ENOMEM;
-	return ps_buf_append_u8(b, add_columns ? 1 : 0);
+	return series_key ? ps_frame_put_str(b, series_key) : PS_OK;
 }
 
 ps_status
 ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m)
 {
+	bool		has_series_key;
 	ps_status	st;
 
 	memset(m, 0, sizeof *m);
@@ -724,8 +919,11 @@ ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m)
 			return PS_EPROTO;
 	}
 	if (ps_frame_get_u32(r, &m->time_index) != PS_OK ||
-		ps_frame_get_bool(r, &m->add_columns) != PS_OK)
+		ps_frame_get_bool(r, &m->add_columns) != PS_OK ||
+		ps_frame_get_bool(r, &has_series_key) != PS_OK)
 		return PS_EPROTO;
+	if (has_series_key && (st = ps_frame_get_strdup(r, &m->series_key)) != PS_OK)
+		return st;
 	return ps_frame_get_end(r);
 }
 
@@ -735,6 +933,7 @@ ps_msg_load_begin_clear(ps_msg_load_begin *m)
 	free(m->table);
 	free_strings(m->names, m->ncolumns);
 	free(m->types);
+	free(m->series_key);
 	memset(m, 0, sizeof *m);
 }
 
@@ -988,11 +1187,23 @@ ps_msg_table_list_clear(ps_msg_table_list *m)
 }
 
 ps_status
-ps_msg_table_info_put_column(ps_buf *b, const char *name, ps_type type, bool is_time)
+ps_msg_table_info_put_header(ps_buf *b, const char *name, uint64_t rows, int64_t min_time,
+							 int64_t max_time, uint64_t nseries, uint32_t ncolumns)
 {
-	if (ps_frame_put_str(b, name) != PS_OK || ps_buf_append_u8(b, (uint8_t) type) != PS_OK)
+	if (ps_msg_table_list_put(b, name, rows, min_time, max_time) != PS_OK ||
+		ps_buf_append_u64be(b, nseries) != PS_OK)
 		return PS_ENOMEM;
-	return ps_buf_append_u8(b, is_time ? 1 : 0);
+	return ps_buf_append_varint(b, ncolumns);
+}
+
+ps_status
+ps_msg_table_info_put_column(ps_buf *b, const char *name, ps_type type, bool is_time,
+							 uint8_t series)
+{
+	if (ps_frame_put_str(b, name) != PS_OK || ps_buf_append_u8(b, (uint8_t) type) != PS_OK ||
+		ps_buf_append_u8(b, is_time ? 1 : 0) != PS_OK)
+		return PS_ENOMEM;
+	return ps_buf_append_u8(b, series);
 }
 
 ps_status
@@ -1003,7 +1214,8 @@ ps_msg_table_info_decode(ps_reader *r, ps_msg_table_info *m)
 	memset(m, 0, sizeof *m);
 	if ((st = get_table(r, &m->table)) != PS_OK)
 		return st;
-	if (ps_frame_get_count(r, MIN_STR + 2, PS_MAX_COLUMNS, &m->ncolumns) != PS_OK)
+	if (ps_frame_get_u64(r, &m->nseries) != PS_OK ||
+		ps_frame_get_count(r, MIN_STR + 3, PS_MAX_COLUMNS, &m->ncolumns) != PS_OK)
 		return PS_EPROTO;
 	if ((m->columns = alloc_array(m->ncolumns, sizeof(ps_msg_column))) == NULL)
 		return PS_ENOMEM;
@@ -1013,7 +1225,8 @@ ps_msg_table_info_decode(ps_reader *r, ps_msg_table_info *m)
 
 		if ((st = ps_frame_get_strdup(r, &c->name)) != PS_OK)
 			return st;
-		if (get_type(r, &c->type) != PS_OK || ps_frame_get_bool(r, &c->is_time) != PS_OK)
+		if (get_type(r, &c->type) != PS_OK || ps_frame_get_bool(r, &c->is_time) != PS_OK ||
+			ps_frame_get_u8(r, &c->series) != PS_OK || c->series > PS_MAX_SERIES_COLUMNS)
 			return PS_EPROTO;
 	}
 	return ps_frame_get_end(r);

@@ -28,13 +28,16 @@
  *  STATUS         (empty)                             -> STATUS_OK
  *  SCAN_OPEN      str table, i64 lo, i64 hi (inclusive), u8 flags
  *                 (bit 0: descending), u64 offset, u64 limit (0 = none),
- *                 varint n, n x str column            -> SCAN_OPENED
- *  SCAN_START     the fields of SCAN_OPEN, then u32 max_rows, u32 max_bytes
- *                                                     -> SCAN_STARTED
+ *                 varint n, n x str column,
+ *                 varint f, f x filter (v4)           -> SCAN_OPENED
+ *  SCAN_START     the fields of SCAN_OPEN (filters included), then
+ *                 u32 max_rows, u32 max_bytes         -> SCAN_STARTED
  *  SCAN_FETCH     u32 handle, u32 max_rows, u32 max_bytes -> ROWS
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
- *                 u32 time_index, u8 add_columns      -> LOAD_OPENED
+ *                 u32 time_index, u8 add_columns,
+ *                 u8 has_series_key, str series_key if has_series_key
+ *                 (v4)                                -> LOAD_OPENED
  *  LOAD_ROWS      u32 handle, rows to the end of the payload -> OK
  *  LOAD_CSV_BEGIN str table, varint n, n x (str key, str value) -> LOAD_OPENED
  *  LOAD_CSV_DATA  u32 handle, CSV bytes to the end of the payload -> OK
@@ -47,7 +50,8 @@
  *  HELLO_OK       u16 version, u32 pid, str server version
  *  TABLE_LIST     varint n, n x (str name, u64 row_count, i64 min, i64 max)
  *  TABLE          str name, u64 row_count, i64 min, i64 max,
- *                 varint n, n x (str column, u8 type, u8 is_time)
+ *                 u64 nseries (v4), varint n,
+ *                 n x (str column, u8 type, u8 is_time, u8 series (v4))
  *  DELETED        u64 rows removed
  *  STATUS_OK      u32 pid, str kind, str rest address, str version,
  *                 u64 data bytes, u32 connections, u64 open scans,
@@ -58,6 +62,17 @@
  *  LOAD_OPENED    u32 handle
  *  LOAD_RESULT    u64 rows_loaded, u64 rows_rejected, varint n,
  *                 n x (u16 code, i64 line, i32 column, str message)
+ *
+ * A filter (SCAN_OPEN, v4) is: str column | varint nvalues | nvalues x
+ * value, where a value is u8 kind, then for kind 0 (NULL) nothing, 1
+ * (integer) i64, 2 (string) str, 3 (boolean) u8 0 or 1.  A scan returns
+ * only rows that match one value of every filter (a NULL value matches a
+ * NULL key; a filter of no values matches nothing).  Filters name
+ * series-key columns (ps_store.h ps_series_filter) and their values must
+ * have the column's type or be NULL: anything else is an ERROR (PS_EINVAL)
+ * that leaves the connection usable.  Counts are capped at
+ * PS_FRAME_MAX_FILTERS filters and PS_FRAME_MAX_FILTER_VALUES values in
+ * all, and checked against the bytes left before anything is allocated.
  *
  * A row is: i64 time (ns) | varint len | len bytes of an untagged value
  * (ps_row.h).  In ROWS the value holds the scan's requested columns in
@@ -79,6 +94,12 @@
  *    SCAN_CLOSE and LOAD_ABORT of an unknown handle succeed (idempotent).
  *  - SCAN_START is SCAN_OPEN and the first SCAN_FETCH in one round trip:
  *    its answer holds the first batch (done = 1: the handle is released).
+ *  - LOAD_BEGIN's series_key ("a,b"; "" = none) is used only when the load
+ *    creates the table (ps_load_spec.series_key); without it the owner
+ *    infers the key from the column names.  TABLE's nseries counts the
+ *    distinct series-key values (0: no key, or not known); a column's
+ *    series byte is 0 when it is not in the series key, else its position
+ *    in the key (1 = first; at most PS_MAX_SERIES_COLUMNS).
  *  - A load is all-or-nothing: the first error on a load (a bad row, a bad
  *    CSV record in on_error=abort mode, a storage error) rolls it back and
  *    every later request on that handle but LOAD_ABORT gets the same error.
@@ -105,7 +126,12 @@
 #include "../core/ps_types.h"
 
 #define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
-#define PS_PROTO_VERSION 3		/* 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity */
+/*
+ * 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity; 4: series keys
+ * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
+ * series).
+ */
+#define PS_PROTO_VERSION 4
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -116,6 +142,14 @@
 #define PS_FRAME_MAX_OPTIONS 64			/* LOAD_CSV_BEGIN options */
 #define PS_FRAME_MAX_HANDLES 4096		/* LOAD_COMMIT handles */
 #define PS_FRAME_MAX_ERRORS 64			/* LOAD_RESULT errors */
+#define PS_FRAME_MAX_FILTERS 8			/* SCAN_OPEN filters (PS_MAX_SERIES_COLUMNS) */
+#define PS_FRAME_MAX_FILTER_VALUES 65536	/* SCAN_OPEN filter values, all filters together */
+
+/* Kinds of a filter value on the wire (SCAN_OPEN). */
+#define PS_FILTER_NULL 0
+#define PS_FILTER_INTEGER 1
+#define PS_FILTER_STRING 2
+#define PS_FILTER_BOOLEAN 3
 
 typedef enum ps_msg_code {
 	/* requests (client -> owner) */
@@ -271,6 +305,33 @@ ps_status	ps_frame_get_end(const ps_reader *r);
  * value.  Encoders borrow everything.  Decoders consume the whole payload.
  */
 
+/*
+ * A series filter as encoders take it: the non-NULL values are of `type`
+ * (PS_TYPE_INTEGER, PS_TYPE_STRING or PS_TYPE_BOOLEAN), which gives their
+ * kind on the wire; NULL values (is_null) travel as kind 0.  kinds, when
+ * not NULL, gives each value's kind instead (type and is_null are then not
+ * read): how tests and the fuzzer send values of any kind.
+ */
+typedef struct ps_filter_spec {
+	const char *column;
+	ps_type		type;
+	const ps_value *values;
+	uint32_t	nvalues;
+	const uint8_t *kinds;
+} ps_filter_spec;
+
+/*
+ * A decoded filter: kinds[i] (PS_FILTER_*) says how values[i] was sent;
+ * string values point into `strings` (NUL-terminated copies, owned).
+ */
+typedef struct ps_msg_filter {
+	char	   *column;
+	uint32_t	nvalues;
+	uint8_t    *kinds;
+	ps_value   *values;
+	char	   *strings;
+} ps_msg_filter;
+
 typedef struct ps_msg_scan_open {
 	char	   *table;
 	int64_t		lo, hi;
@@ -278,12 +339,19 @@ typedef struct ps_msg_scan_open {
 	uint64_t	offset, limit;
 	uint32_t	ncolumns;
 	char	  **columns;
+	uint32_t	nfilters;
+	ps_msg_filter *filters;
 	uint32_t	max_rows, max_bytes;	/* SCAN_START only */
 } ps_msg_scan_open;
 
+/*
+ * PS_EINVAL (nothing appended) when the filters break the caps or a
+ * filter's type cannot be sent; PS_ENOMEM otherwise on failure.
+ */
 ps_status	ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 									bool descending, uint64_t offset, uint64_t limit,
-									const char *const *columns, uint32_t ncolumns);
+									const char *const *columns, uint32_t ncolumns,
+									const ps_filter_spec *filters, uint32_t nfilters);
 ps_status	ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m);
 void		ps_msg_scan_open_clear(ps_msg_scan_open *m);
 /* SCAN_START: the SCAN_OPEN fields, then the first batch's caps. */
@@ -297,11 +365,13 @@ typedef struct ps_msg_load_begin {
 	ps_type    *types;
 	uint32_t	time_index;
 	bool		add_columns;
+	char	   *series_key;		/* NULL: not given (infer) */
 } ps_msg_load_begin;
 
+/* series_key NULL: not given (the owner infers the key). */
 ps_status	ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 									 const ps_type *types, uint32_t n, uint32_t time_index,
-									 bool add_columns);
+									 bool add_columns, const char *series_key);
 /* Types must be valid ps_types; time_index need not be checked here (the store does). */
 ps_status	ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m);
 void		ps_msg_load_begin_clear(ps_msg_load_begin *m);
@@ -386,16 +456,22 @@ typedef struct ps_msg_column {
 	char	   *name;
 	ps_type		type;
 	bool		is_time;
+	uint8_t		series;			/* 0: not in the series key, k: its k-th column */
 } ps_msg_column;
 
 typedef struct ps_msg_table_info {
 	ps_msg_table table;
+	uint64_t	nseries;
 	uint32_t	ncolumns;
 	ps_msg_column *columns;
 } ps_msg_table_info;
 
-/* Encoding: the table header, then the count, then one put per column. */
-ps_status	ps_msg_table_info_put_column(ps_buf *b, const char *name, ps_type type, bool is_time);
+/* Encoding: the header (with the column count), then one put per column. */
+ps_status	ps_msg_table_info_put_header(ps_buf *b, const char *name, uint64_t rows,
+										 int64_t min_time, int64_t max_time, uint64_t nseries,
+										 uint32_t ncolumns);
+ps_status	ps_msg_table_info_put_column(ps_buf *b, const char *name, ps_type type, bool is_time,
+										 uint8_t series);
 ps_status	ps_msg_table_info_decode(ps_reader *r, ps_msg_table_info *m);
 void		ps_msg_table_info_clear(ps_msg_table_info *m);
 

@@ -344,6 +344,16 @@ handle_tables(conn *cn, ps_reader *r, ps_error *err)
 	return st == PS_OK ? PS_OK : answer_memory(err);
 }
 
+/* 0 when column is not in schema's series key, else its 1-based position there. */
+static uint8_t
+series_position(const ps_schema *schema, uint32_t column)
+{
+	for (uint32_t k = 0; k < schema->nseries && k < PS_MAX_SERIES_COLUMNS; k++)
+		if (schema->series[k] == column)
+			return (uint8_t) (k + 1);
+	return 0;
+}
+
 static ps_status
 handle_table_info(conn *cn, ps_reader *r, ps_error *err)
 {
@@ -363,14 +373,15 @@ handle_table_info(conn *cn, ps_reader *r, ps_error *err)
 		return st;
 	st = ps_frame_start(&cn->out, PS_MSG_TABLE);
 	if (st == PS_OK)
-		st = ps_msg_table_list_put(&cn->out, info.name, info.row_count,
-								   info.row_count ? info.min_time : 0,
-								   info.row_count ? info.max_time : 0);
-	if (st == PS_OK)
-		st = ps_buf_append_varint(&cn->out, schema->ncolumns);
+		st = ps_msg_table_info_put_header(&cn->out, info.name, info.row_count,
+										  info.row_count ? info.min_time : 0,
+										  info.row_count ? info.max_time : 0,
+										  schema->nseries > 0 ? info.nseries : 0,
+										  schema->ncolumns);
 	for (uint32_t i = 0; i < schema->ncolumns && st == PS_OK; i++)
 		st = ps_msg_table_info_put_column(&cn->out, schema->columns[i].name,
-										  schema->columns[i].type, i == schema->time_index);
+										  schema->columns[i].type, i == schema->time_index,
+										  series_position(schema, i));
 	ps_schema_free(schema);
 	return st == PS_OK ? PS_OK : answer_memory(err);
 }
@@ -479,6 +490,94 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 	return PS_OK;
 }
 
+/* The wire kind (PS_FILTER_*) of a non-NULL filter value for a column of type t. */
+static uint8_t
+filter_kind_of(ps_type t)
+{
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+			return PS_FILTER_INTEGER;
+		case PS_TYPE_STRING:
+			return PS_FILTER_STRING;
+		case PS_TYPE_BOOLEAN:
+			return PS_FILTER_BOOLEAN;
+		default:
+			return PS_FILTER_NULL;	/* no value of such a column can be sent */
+	}
+}
+
+static const char *
+filter_kind_name(uint8_t kind)
+{
+	switch (kind)
+	{
+		case PS_FILTER_INTEGER:
+			return "an integer";
+		case PS_FILTER_STRING:
+			return "a string";
+		default:
+			return "a boolean";
+	}
+}
+
+/*
+ * Check that the filters' values have the types of their columns in
+ * schema (values of other kinds would be read as the wrong union member by
+ * the store).  Columns the schema lacks are left for ps_scan_open to
+ * refuse with its own message (not in the series key).
+ */
+static ps_status
+filters_check(const ps_msg_scan_open *m, const ps_schema *schema, ps_error *err)
+{
+	for (uint32_t f = 0; f < m->nfilters; f++)
+	{
+		const ps_msg_filter *flt = &m->filters[f];
+		int			col = ps_schema_find(schema, flt->column);
+		uint8_t		want;
+
+		if (col < 0)
+			continue;
+		want = filter_kind_of(schema->columns[col].type);
+		for (uint32_t i = 0; i < flt->nvalues; i++)
+			if (flt->kinds[i] != PS_FILTER_NULL && flt->kinds[i] != want)
+				return ps_error_set(err, PS_EINVAL,
+									"series filter on column \"%s\" of table \"%s\": value %u is %s, but the column holds %s values",
+									flt->column, m->table, i + 1, filter_kind_name(flt->kinds[i]),
+									ps_type_name(schema->columns[col].type));
+	}
+	return PS_OK;
+}
+
+/*
+ * The scan's series filters for the store (ps_series_filter), borrowing
+ * the message's columns and values.  The value kinds are checked against
+ * the table's schema first; the store itself refuses columns outside the
+ * series key.
+ */
+static ps_status
+filters_prepare(ps_store *st, const ps_msg_scan_open *m, ps_series_filter *out, ps_error *err)
+{
+	ps_schema  *schema = NULL;
+	ps_status	rc;
+
+	if (m->nfilters == 0)
+		return PS_OK;
+	if ((rc = ps_store_table_info(st, m->table, NULL, &schema, err)) != PS_OK)
+		return rc;
+	rc = filters_check(m, schema, err);
+	ps_schema_free(schema);
+	if (rc != PS_OK)
+		return rc;
+	for (uint32_t f = 0; f < m->nfilters; f++)
+	{
+		out[f].column = m->filters[f].column;
+		out[f].values = m->filters[f].values;
+		out[f].nvalues = m->filters[f].nvalues;
+	}
+	return PS_OK;
+}
+
 /*
  * Append the ROWS fields (count, done, rows) of the next batch of h to
  * cn->out: at most max_rows rows and about max_bytes (at least one row).
@@ -554,6 +653,7 @@ handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 	uint8_t		code = start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN;
 	ps_msg_scan_open m;
 	ps_scan_spec spec;
+	ps_series_filter filters[PS_FRAME_MAX_FILTERS];
 	scan_handle *h;
 	ps_type    *types = NULL;
 	bool		done = false;
@@ -565,7 +665,8 @@ handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 		ps_msg_scan_open_clear(&m);
 		return decode_failed(st, code, err);
 	}
-	if ((st = room_for_handle(cn, err)) != PS_OK)
+	if ((st = room_for_handle(cn, err)) != PS_OK ||
+		(st = filters_prepare(cn->srv->st, &m, filters, err)) != PS_OK)
 		goto done;
 	if ((h = calloc(1, sizeof *h)) == NULL ||
 		(types = calloc(m.ncolumns ? m.ncolumns : 1, sizeof(ps_type))) == NULL)
@@ -581,7 +682,14 @@ handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 	spec.descending = m.descending;
 	spec.offset = m.offset;
 	spec.limit = m.limit;
+	spec.filters = filters;
+	spec.nfilters = m.nfilters;
+	/*
+	 * The table may have been dropped and created again since the filters
+	 * were checked: check them against the schema the scan reads, too.
+	 */
 	if ((st = ps_scan_open(cn->srv->st, &spec, &h->sc, err)) != PS_OK ||
+		(st = filters_check(&m, ps_scan_schema(h->sc), err)) != PS_OK ||
 		(st = scan_resolve(h, &m, types, err)) != PS_OK)
 	{
 		scan_handle_free(h);
@@ -722,6 +830,7 @@ handle_load_begin(conn *cn, ps_reader *r, ps_error *err)
 	spec.input = input;
 	spec.add_columns = m.add_columns;
 	spec.dedup = false;
+	spec.series_key = m.series_key;
 	if ((st = ps_load_begin(cn->srv->st, &spec, &h->ld, err)) != PS_OK)
 	{
 		free(h);

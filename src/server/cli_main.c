@@ -7,7 +7,7 @@
  *   pulsora-cli -D DIR schema TABLE
  *   pulsora-cli -D DIR count TABLE
  *   pulsora-cli -D DIR query TABLE [--start S] [--end E] [--desc] [--limit N]
- *                                  [--offset N] [--columns a,b]
+ *                                  [--offset N] [--columns a,b] [--series COL=VALUE ...]
  *   pulsora-cli -D DIR load TABLE FILE|- [--opt key=value ...]
  *   pulsora-cli -D DIR delete TABLE START END
  *   pulsora-cli -D DIR drop TABLE
@@ -17,7 +17,9 @@
  * offset) or epoch numbers; ranges are [start, end), as in the SQL
  * functions.  Output is CSV on stdout (times as ISO-8601 UTC, NULL as an
  * empty field, the empty string as ""); errors go to stderr with a non-zero
- * exit status: 1 for a failed command, 2 for bad usage.
+ * exit status: 1 for a failed command, 2 for bad usage.  `--series COL=VALUE`
+ * keeps the rows whose series-key column COL equals VALUE; repeated for one
+ * column it means any of the values, for several columns all of them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,10 +46,12 @@ usage(FILE *out)
 			"Talks to the owner (pulsorad) of data directory DIR.\n\n"
 			"Commands:\n"
 			"  tables                       tables with row counts and time bounds\n"
-			"  schema TABLE                 columns and types\n"
+			"  schema TABLE                 columns, types, time column and series key\n"
 			"  count TABLE                  number of rows\n"
 			"  query TABLE [--start S] [--end E] [--desc] [--limit N] [--offset N]\n"
-			"              [--columns a,b]  rows in [S, E) as CSV\n"
+			"              [--columns a,b] [--series COL=VALUE ...]\n"
+			"                               rows in [S, E) as CSV; --series (repeatable) keeps\n"
+			"                               rows whose series-key column COL is VALUE\n"
 			"  load TABLE FILE|- [--opt key=value ...]\n"
 			"                               load CSV (options as in pulsora_load_csv)\n"
 			"  delete TABLE START END       delete rows in [START, END)\n"
@@ -227,11 +231,12 @@ cmd_schema(ps_client *c, const char *table)
 
 	if (ps_client_table_info(c, table, &info, &cols, &n, &err) != PS_OK)
 		return fail(&err);
-	puts("column_name,data_type,is_time");
+	puts("column_name,data_type,is_time,is_series");
 	for (size_t i = 0; i < n; i++)
 	{
 		put_csv_cstr(cols[i].name);
-		printf(",%s,%s\n", ps_type_name(cols[i].type), cols[i].is_time ? "true" : "false");
+		printf(",%s,%s,%s\n", ps_type_name(cols[i].type), cols[i].is_time ? "true" : "false",
+			   cols[i].is_series ? "true" : "false");
 	}
 	free(info.name);
 	ps_client_columns_free(cols, n);
@@ -296,13 +301,124 @@ choose_columns(const char *table, char *list, const ps_client_column *cols, size
 	return 0;
 }
 
+/* One --series COL=VALUE argument, split at the first '='. */
+typedef struct series_arg {
+	const char *column;
+	const char *value;
+} series_arg;
+
 typedef struct query_args {
 	const char *table;
 	const char *start, *end;
 	bool		desc;
 	uint64_t	limit, offset;
 	char	   *columns;
+	series_arg *series;			/* argc entries at most */
+	uint32_t	nseries;
 } query_args;
+
+/* A --series value as a value of a column of type t; false if it is not one. */
+static bool
+parse_series_value(const char *text, ps_type t, ps_value *v)
+{
+	char	   *end;
+
+	memset(v, 0, sizeof *v);
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+			errno = 0;
+			v->v.i = strtoll(text, &end, 10);
+			return *text != '\0' && *end == '\0' && errno == 0;
+		case PS_TYPE_BOOLEAN:
+			if (strcmp(text, "true") == 0 || strcmp(text, "t") == 0 || strcmp(text, "1") == 0)
+				v->v.b = true;
+			else if (strcmp(text, "false") == 0 || strcmp(text, "f") == 0 || strcmp(text, "0") == 0)
+				v->v.b = false;
+			else
+				return false;
+			return true;
+		case PS_TYPE_STRING:
+			v->v.s.ptr = text;
+			v->v.s.len = (uint32_t) strlen(text);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Group the --series arguments into one filter per column (in the order
+ * the columns first appear), typed by the table's columns, which must be
+ * in its series key.  *values is one malloc'd array that the filters point
+ * into.
+ */
+static int
+build_filters(const query_args *q, const ps_client_column *cols, size_t ncols,
+			  ps_filter_spec *filters, uint32_t *nfilters, ps_value **values)
+{
+	uint32_t	used = 0;
+
+	*nfilters = 0;
+	*values = NULL;
+	if (q->nseries == 0)
+		return 0;
+	if ((*values = calloc(q->nseries, sizeof(ps_value))) == NULL)
+	{
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return 1;
+	}
+	for (uint32_t a = 0; a < q->nseries; a++)
+	{
+		uint32_t	f;
+		size_t		c;
+
+		for (f = 0; f < *nfilters && strcmp(filters[f].column, q->series[a].column) != 0; f++)
+			;
+		if (f < *nfilters)
+			continue;			/* gathered with the first argument naming it */
+		for (c = 0; c < ncols && strcmp(cols[c].name, q->series[a].column) != 0; c++)
+			;
+		if (c == ncols)
+		{
+			fprintf(stderr, "%s: column \"%s\" does not exist in table \"%s\"\n", progname,
+					q->series[a].column, q->table);
+			return 1;
+		}
+		if (!cols[c].is_series)
+		{
+			fprintf(stderr, "%s: column \"%s\" is not in the series key of table \"%s\"\n",
+					progname, q->series[a].column, q->table);
+			return 1;
+		}
+		if (*nfilters == PS_FRAME_MAX_FILTERS)
+		{
+			fprintf(stderr, "%s: --series names more than %d columns\n", progname,
+					PS_FRAME_MAX_FILTERS);
+			return 1;
+		}
+		memset(&filters[f], 0, sizeof filters[f]);
+		filters[f].column = cols[c].name;
+		filters[f].type = cols[c].type;
+		filters[f].values = *values + used;
+		for (uint32_t b = a; b < q->nseries; b++)
+		{
+			if (strcmp(q->series[b].column, cols[c].name) != 0)
+				continue;
+			if (!parse_series_value(q->series[b].value, cols[c].type, &(*values)[used]))
+			{
+				fprintf(stderr, "%s: --series %s=%s: \"%s\" is not a valid %s value\n", progname,
+						q->series[b].column, q->series[b].value, q->series[b].value,
+						ps_type_sql_name(cols[c].type));
+				return 1;
+			}
+			used++;
+			filters[f].nvalues++;
+		}
+		(*nfilters)++;
+	}
+	return 0;
+}
 
 static void
 put_header(const char *time_name, const char **names, uint32_t n)
@@ -318,7 +434,7 @@ put_header(const char *time_name, const char **names, uint32_t n)
 
 static int
 run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *types,
-		 uint32_t n, ps_error *err)
+		 uint32_t n, const ps_filter_spec *filters, uint32_t nfilters, ps_error *err)
 {
 	ps_client_scan_spec spec;
 	ps_client_scan *s;
@@ -346,6 +462,8 @@ run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *t
 	spec.limit = q->limit;
 	spec.columns = names;
 	spec.ncolumns = n;
+	spec.filters = filters;
+	spec.nfilters = nfilters;
 	if ((values = calloc(n ? n : 1, sizeof *values)) == NULL)
 	{
 		ps_error_set(err, PS_ENOMEM, "out of memory");
@@ -396,6 +514,9 @@ cmd_query(ps_client *c, const query_args *q)
 	ps_type    *types = NULL;
 	uint32_t	n;
 	const char *time_name = NULL;
+	ps_filter_spec filters[PS_FRAME_MAX_FILTERS];
+	uint32_t	nfilters = 0;
+	ps_value   *filter_values = NULL;
 	ps_error	err;
 	int			rc;
 
@@ -417,12 +538,14 @@ cmd_query(ps_client *c, const query_args *q)
 		ps_error_set(&err, PS_ECORRUPT, "table \"%s\" has no time column", q->table);
 		rc = fail(&err);
 	}
-	else if ((rc = choose_columns(q->table, q->columns, cols, ncols, names, types, &n)) == 0)
+	else if ((rc = build_filters(q, cols, ncols, filters, &nfilters, &filter_values)) == 0 &&
+			 (rc = choose_columns(q->table, q->columns, cols, ncols, names, types, &n)) == 0)
 	{
 		put_header(time_name, names, n);
-		if ((rc = run_scan(c, q, names, types, n, &err)) != 0)
+		if ((rc = run_scan(c, q, names, types, n, filters, nfilters, &err)) != 0)
 			rc = fail(&err);
 	}
+	free(filter_values);
 	free(names);
 	free(types);
 	ps_client_columns_free(cols, ncols);
@@ -562,6 +685,11 @@ main(int argc, char **argv)
 	int			rc;
 
 	memset(&q, 0, sizeof q);
+	if ((q.series = calloc((size_t) argc, sizeof *q.series)) == NULL)
+	{
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return 1;
+	}
 	for (int i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];
@@ -598,6 +726,16 @@ main(int argc, char **argv)
 				return bad_usage("%s needs a non-negative integer", a);
 			i++;
 		}
+		else if (strcmp(a, "--series") == 0)
+		{
+			char	   *eq;
+
+			if (!has_value || (eq = strchr(argv[i + 1], '=')) == NULL || eq == argv[i + 1])
+				return bad_usage("%s needs COLUMN=VALUE", a);
+			*eq = '\0';
+			q.series[q.nseries].column = argv[++i];
+			q.series[q.nseries++].value = eq + 1;
+		}
 		else if (strcmp(a, "--opt") == 0)
 		{
 			char	   *eq;
@@ -627,7 +765,8 @@ main(int argc, char **argv)
 		return bad_usage("unknown command %s", cmd);
 	if (npos != arity)
 		return bad_usage("wrong number of arguments for %s", cmd);
-	if ((q.start || q.end || q.desc || q.limit || q.offset || q.columns) && strcmp(cmd, "query") != 0)
+	if ((q.start || q.end || q.desc || q.limit || q.offset || q.columns || q.nseries) &&
+		strcmp(cmd, "query") != 0)
 		return bad_usage("query options given to %s", cmd);
 	if (nopts > 0 && strcmp(cmd, "load") != 0)
 		return bad_usage("--opt given to %s", cmd);
@@ -653,6 +792,7 @@ main(int argc, char **argv)
 	else
 		rc = cmd_delete(c, pos[0], pos[1], pos[2]);
 	ps_client_close(c);
+	free(q.series);
 	if (fflush(stdout) != 0)
 	{
 		fprintf(stderr, "%s: writing output: %s\n", progname, strerror(errno));

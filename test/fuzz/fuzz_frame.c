@@ -89,17 +89,39 @@ fuzz_handle(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool with_count
 	check_same(b, p, n, "handle payload");
 }
 
-/* SCAN_OPEN, or SCAN_START: the same fields, then the first batch's caps. */
+/*
+ * SCAN_OPEN, or SCAN_START: the same fields, then the first batch's caps.
+ * Decoded filters are re-encoded with their values' own kinds, which may
+ * differ within a filter (the owner refuses those, not the decoder).
+ */
 static void
 fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool start)
 {
 	ps_msg_scan_open m;
+	ps_filter_spec filters[PS_FRAME_MAX_FILTERS];
+	uint32_t	nvalues = 0;
 	ps_status	st = start ? ps_msg_scan_start_decode(r, &m) : ps_msg_scan_open_decode(r, &m);
 
 	if (st == PS_OK)
 	{
+		check(m.nfilters <= PS_FRAME_MAX_FILTERS, "filter count capped");
+		for (uint32_t f = 0; f < m.nfilters; f++)
+		{
+			filters[f].column = m.filters[f].column;
+			filters[f].type = PS_TYPE_STRING;	/* not read: kinds are given */
+			filters[f].values = m.filters[f].values;
+			filters[f].nvalues = m.filters[f].nvalues;
+			filters[f].kinds = m.filters[f].kinds;
+			nvalues += m.filters[f].nvalues;
+			for (uint32_t i = 0; i < m.filters[f].nvalues; i++)
+				check(m.filters[f].kinds[i] <= PS_FILTER_BOOLEAN &&
+					  (m.filters[f].kinds[i] == PS_FILTER_NULL) == m.filters[f].values[i].is_null,
+					  "filter values decoded with their kind");
+		}
+		check(nvalues <= PS_FRAME_MAX_FILTER_VALUES, "filter values capped");
 		check(ps_msg_scan_open_encode(b, m.table, m.lo, m.hi, m.descending, m.offset, m.limit,
-									  (const char *const *) m.columns, m.ncolumns) == PS_OK,
+									  (const char *const *) m.columns, m.ncolumns,
+									  filters, m.nfilters) == PS_OK,
 			  "encode");
 		if (start)
 			check(ps_msg_scan_start_put_batch(b, m.max_rows, m.max_bytes) == PS_OK, "encode");
@@ -279,7 +301,8 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 				if ((st = ps_msg_load_begin_decode(&r, &m)) == PS_OK)
 				{
 					check(ps_msg_load_begin_encode(&b, m.table, (const char *const *) m.names, m.types,
-												   m.ncolumns, m.time_index, m.add_columns) == PS_OK,
+												   m.ncolumns, m.time_index, m.add_columns,
+												   m.series_key) == PS_OK,
 						  "encode");
 					check_same(&b, p, n, "LOAD_BEGIN");
 				}
@@ -368,12 +391,13 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 
 				if ((st = ps_msg_table_info_decode(&r, &m)) == PS_OK)
 				{
-					check(ps_msg_table_list_put(&b, m.table.name, m.table.row_count, m.table.min_time,
-												m.table.max_time) == PS_OK &&
-						  ps_buf_append_varint(&b, m.ncolumns) == PS_OK, "encode");
+					check(ps_msg_table_info_put_header(&b, m.table.name, m.table.row_count,
+													   m.table.min_time, m.table.max_time,
+													   m.nseries, m.ncolumns) == PS_OK, "encode");
 					for (uint32_t i = 0; i < m.ncolumns; i++)
 						check(ps_msg_table_info_put_column(&b, m.columns[i].name, m.columns[i].type,
-														   m.columns[i].is_time) == PS_OK, "encode");
+														   m.columns[i].is_time,
+														   m.columns[i].series) == PS_OK, "encode");
 					check_same(&b, p, n, "TABLE");
 				}
 				ps_msg_table_info_clear(&m);

@@ -10,8 +10,11 @@
  * several interleaved scans on one connection, early close, descending
  * scans with offset/limit, projection, catalog calls, delete and drop,
  * error codes crossing the wire, aborting a dead connection's load,
- * garbage / truncated / oversized / unknown frames that must not disturb
- * the owner, and a clean stop of the owner with clients attached.
+ * series keys (LOAD_BEGIN's series_key, is_series in TABLE, series filters
+ * of every value kind with SCAN_OPEN and SCAN_START, the errors that leave
+ * the connection usable, the caps), garbage / truncated / oversized /
+ * unknown frames and malformed filters that must not disturb the owner,
+ * and a clean stop of the owner with clients attached.
  * Nothing depends on timing: waits poll for a state with a generous bound
  * and fail if it never comes.
  */
@@ -167,7 +170,7 @@ trades_load(ps_client *c, const char *table)
 	ps_client_load *l = NULL;
 	ps_error	e;
 
-	CHECK(ps_client_load_begin(c, table, trade_cols, trade_types, 4, 0, false, &l, &e), e);
+	CHECK(ps_client_load_begin(c, table, trade_cols, trade_types, 4, 0, false, NULL, &l, &e), e);
 	return l;
 }
 
@@ -246,7 +249,7 @@ scan_once(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
 		  uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
 		  uint32_t batch, uint32_t first_rows, scan_result *out)
 {
-	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0};
+	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0, NULL, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -368,7 +371,7 @@ test_status_counts_open_work(void **state)
 {
 	const char *table = "activity";
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0};
+	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0, NULL, 0};
 	ps_client  *watcher = connect_ok(), *worker = connect_ok();
 	ps_client_status before, during, after;
 	ps_client_scan *s;
@@ -432,7 +435,7 @@ test_csv_load_and_scan(void **state)
 		"2024-01-01T00:00:01.5Z,\"MS,FT\",300.5,,false\n"
 		"2024-01-01T00:00:02Z,,0.001,7,t\n";
 	const char *cols[] = {"sym", "price", "size", "ok"};
-	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0};
+	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -689,9 +692,9 @@ interleaved_scans(const char *table, uint32_t first_rows)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0};
-	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0};
-	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0};
+	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0};
+	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0};
+	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0, NULL, 0};
 	ps_client_scan *sa, *sb, *sd;
 	const ps_type *types;
 	int64_t		na = 0, nb = 0, nd = 0;
@@ -754,7 +757,7 @@ static void
 test_early_close_frees_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	bool		done;
 	int64_t		t;
@@ -782,7 +785,7 @@ static void
 test_too_many_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
 	ps_client_scan *s[300];
 	int			opened = 0;
 	ps_status	st = PS_OK;
@@ -837,7 +840,7 @@ test_large_load_and_scan(void **state)
 	ps_client  *c = connect_ok();
 	const int	n = 200000;	/* several 256 KiB frames each way */
 	const char *cols[] = {"sym", "size"};
-	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0};
+	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -885,7 +888,7 @@ test_first_batch_with_open(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0};
+	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0, NULL, 0};
 	ps_client_scan *s[300];
 	bool		done;
 	int64_t		t;
@@ -948,7 +951,7 @@ test_read_ahead_with_other_calls(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0};
+	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0, NULL, 0};
 	ps_client_scan *s, *other, *dropped;
 	ps_client_load *l;
 	scan_result *r = malloc(sizeof *r);
@@ -1049,7 +1052,7 @@ test_long_values(void **state)
 	ps_client  *c = connect_ok();
 	const char *all[] = {"sym", "price", "size"};
 	const char *some[] = {"size", "sym"};
-	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0};
+	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0, NULL, 0};
 	static const size_t lens[] = {0, 127, 128, 300, 20000, 70000};
 	const size_t n = sizeof lens / sizeof lens[0];
 	ps_client_load *l = trades_load(c, "long");
@@ -1107,7 +1110,7 @@ test_projection(void **state)
 	const char *twice[] = {"size", "sym", "size"};
 	const char *with_time[] = {"ts"};
 	const char *unknown[] = {"nope"};
-	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0};
+	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -1204,6 +1207,7 @@ test_catalog(void **state)
 		assert_string_equal(cols[i].name, trade_cols[i]);
 		assert_int_equal(cols[i].type, trade_types[i]);
 		assert_int_equal(cols[i].is_time, i == 0);
+		assert_int_equal(cols[i].is_series, i == 1);	/* sym: inferred */
 	}
 	free(info.name);
 	ps_client_columns_free(cols, ncols);
@@ -1242,7 +1246,7 @@ static void
 test_error_codes_cross_the_wire(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	ps_client_load *l;
 	const ps_type bad_time[] = {PS_TYPE_INTEGER, PS_TYPE_STRING};
@@ -1255,15 +1259,15 @@ test_error_codes_cross_the_wire(void **state)
 	assert_non_null(strstr(e.message, "missing"));
 	assert_int_equal(ps_client_delete_range(c, "missing", 0, 1, NULL, &e), PS_ENOTFOUND);
 	/* A time column that is not a timestamp, and an out-of-range index. */
-	assert_int_not_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 0, false, &l, &e), PS_OK);
-	assert_int_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 5, false, &l, &e), PS_EINVAL);
+	assert_int_not_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 0, false, NULL, &l, &e), PS_OK);
+	assert_int_equal(ps_client_load_begin(c, "t_bad", names, bad_time, 2, 5, false, NULL, &l, &e), PS_EINVAL);
 	/* Loading a mismatching type into an existing table. */
 	make_trades(c, "typed", 1);
 	{
 		const ps_type wrong[] = {PS_TYPE_TIMESTAMP, PS_TYPE_INTEGER};
 		const char *wn[] = {"ts", "sym"};
 
-		assert_int_equal(ps_client_load_begin(c, "typed", wn, wrong, 2, 0, false, &l, &e), PS_ESCHEMA);
+		assert_int_equal(ps_client_load_begin(c, "typed", wn, wrong, 2, 0, false, NULL, &l, &e), PS_ESCHEMA);
 	}
 	assert_false(ps_client_broken(c));
 	assert_int_equal(row_count(c, "typed"), 1);
@@ -1277,7 +1281,7 @@ test_disconnect_aborts_loads(void **state)
 	ps_client  *c2;
 	ps_client_load *l;
 	ps_client_scan *s;
-	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
 	ps_client_load_result res;
 	uint64_t	removed;
 	ps_error	e;
@@ -1296,6 +1300,294 @@ test_disconnect_aborts_loads(void **state)
 	CHECK(delete_when_idle(c, "gone", T0, T0, &removed, &e), e);
 	assert_int_equal(removed, 1);
 	assert_int_equal(row_count(c, "gone"), 4);
+	ps_client_close(c);
+}
+
+/* ------------------------------------------------------------------ series keys */
+
+/* Rows of a filtered scan of table (every value column of a trades table). */
+static size_t
+filtered_count(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
+			   uint64_t limit, const ps_filter_spec *filters, uint32_t nfilters,
+			   uint32_t first_rows, int64_t *sizes, ps_error *e, ps_status *st)
+{
+	const char *cols[] = {"size"};
+	ps_client_scan_spec spec = {table, lo, hi, desc, 0, limit, cols, 1, first_rows, 0,
+								filters, nfilters};
+	ps_client_scan *s;
+	const ps_type *types;
+	bool		done = false;
+	int64_t		t;
+	const void *v;
+	size_t		len, n = 0;
+	ps_value	val;
+
+	if ((*st = ps_client_scan_open(c, &spec, &s, &types, e)) != PS_OK)
+		return 0;
+	while (!done)
+	{
+		CHECK(ps_client_scan_fetch(s, 7, &done, e), *e);
+		while (ps_client_scan_row(s, &t, &v, &len))
+		{
+			assert_int_equal(ps_row_decode(types, 1, v, len, &val, NULL, e), PS_OK);
+			if (sizes)
+				sizes[n] = val.v.i;
+			n++;
+		}
+	}
+	CHECK(ps_client_scan_close(s, e), *e);
+	return n;
+}
+
+static ps_value
+str_value(const char *s)
+{
+	ps_value	v;
+
+	memset(&v, 0, sizeof v);
+	v.v.s.ptr = s;
+	v.v.s.len = (uint32_t) strlen(s);
+	return v;
+}
+
+/* A filter on sym of a trades table ("sym" is inferred as its series key). */
+static void
+test_series_filters(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_client_table info;
+	ps_client_column *cols;
+	size_t		ncols;
+	ps_value	two[] = {str_value("S1"), str_value("S3")};
+	ps_value	nosuch[] = {str_value("S9")};
+	ps_value	null_sym[1];
+	ps_filter_spec f = {"sym", PS_TYPE_STRING, two, 2, NULL};
+	int64_t		sizes[128];
+	ps_status	st;
+	ps_error	e;
+	size_t		n;
+
+	(void) state;
+	make_trades(c, "ser", 70);		/* sym S<i % 7> */
+	/* The table info says which columns form the key. */
+	CHECK(ps_client_table_info(c, "ser", &info, &cols, &ncols, &e), e);
+	for (size_t i = 0; i < ncols; i++)
+		assert_int_equal(cols[i].is_series, strcmp(cols[i].name, "sym") == 0);
+	/* Counted by the store once it keeps a series dictionary; 0 = not known. */
+	assert_true(info.nseries == 0 || info.nseries == 7);
+	free(info.name);
+	ps_client_columns_free(cols, ncols);
+
+	/* SCAN_START and SCAN_OPEN both carry the filters. */
+	for (uint32_t first = 0; first <= 5; first += 5)
+	{
+		n = filtered_count(c, "ser", INT64_MIN, INT64_MAX, false, 0, &f, 1, first, sizes, &e, &st);
+		CHECK(st, e);
+		assert_int_equal(n, 20);
+		for (size_t i = 0; i < n; i++)
+		{
+			assert_true(sizes[i] % 7 == 1 || sizes[i] % 7 == 3);
+			if (i > 0)
+				assert_true(sizes[i] > sizes[i - 1]);
+		}
+	}
+	/* With a time range, descending, and a limit. */
+	n = filtered_count(c, "ser", T0 + 10 * SEC, T0 + 40 * SEC, true, 3, &f, 1, 2, sizes, &e, &st);
+	CHECK(st, e);
+	assert_int_equal(n, 3);
+	assert_int_equal(sizes[0], 38);
+	assert_int_equal(sizes[1], 36);
+	assert_int_equal(sizes[2], 31);
+	/* One value; a value no row has; no values at all; a NULL value. */
+	f.nvalues = 1;
+	n = filtered_count(c, "ser", INT64_MIN, INT64_MAX, false, 0, &f, 1, 0, NULL, &e, &st);
+	CHECK(st, e);
+	assert_int_equal(n, 10);
+	f.values = nosuch;
+	assert_int_equal(filtered_count(c, "ser", INT64_MIN, INT64_MAX, false, 0, &f, 1, 0, NULL, &e, &st), 0);
+	CHECK(st, e);
+	f.nvalues = 0;
+	assert_int_equal(filtered_count(c, "ser", INT64_MIN, INT64_MAX, false, 0, &f, 1, 0, NULL, &e, &st), 0);
+	CHECK(st, e);
+	{
+		ps_client_load *l = trades_load(c, "ser");
+
+		CHECK(trades_row(l, T0 + 500 * SEC, "", 1, 500, &e), e);	/* sym NULL */
+		finish_commit(l, 1);
+	}
+	memset(null_sym, 0, sizeof null_sym);
+	null_sym[0].is_null = true;
+	f.values = null_sym;
+	f.nvalues = 1;
+	n = filtered_count(c, "ser", INT64_MIN, INT64_MAX, false, 0, &f, 1, 0, sizes, &e, &st);
+	CHECK(st, e);
+	assert_int_equal(n, 1);
+	assert_int_equal(sizes[0], 500);
+	ps_client_close(c);
+}
+
+/* LOAD_BEGIN's series_key: integer and boolean keys, "" for none, errors. */
+static void
+test_series_key_option(void **state)
+{
+	ps_client  *c = connect_ok();
+	static const char *const names[] = {"ts", "venue", "flag", "sym", "size"};
+	static const ps_type types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_INTEGER, PS_TYPE_BOOLEAN,
+									PS_TYPE_STRING, PS_TYPE_INTEGER};
+	static const ps_type vtypes[] = {PS_TYPE_INTEGER, PS_TYPE_BOOLEAN, PS_TYPE_STRING,
+									 PS_TYPE_INTEGER};
+	ps_client_load *l;
+	ps_client_column *cols;
+	size_t		ncols;
+	ps_value	venues[2], flag[1], sym[1];
+	ps_filter_spec fs[2];
+	ps_status	st;
+	ps_error	e;
+
+	(void) state;
+	/* An unknown column in the key: a clean error, the connection lives on. */
+	assert_int_equal(ps_client_load_begin(c, "keyed", names, types, 5, 0, false, "venue,nope",
+										  &l, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "series_key"));
+	assert_non_null(strstr(e.message, "nope"));
+	assert_false(ps_client_broken(c));
+
+	CHECK(ps_client_load_begin(c, "keyed", names, types, 5, 0, false, "venue,flag", &l, &e), e);
+	for (int i = 0; i < 60; i++)
+	{
+		ps_value	v[4];
+		ps_buf		b = PS_BUF_INIT;
+
+		memset(v, 0, sizeof v);
+		v[0].v.i = i % 4;
+		v[1].v.b = i % 2 == 0;
+		v[2] = str_value("X");
+		v[3].v.i = i;
+		assert_int_equal(ps_row_encode(vtypes, 4, v, 0, &b, &e), PS_OK);
+		CHECK(ps_client_load_row(l, T0 + i * SEC, b.data, b.len, &e), e);
+		ps_buf_free(&b);
+	}
+	finish_commit(l, 60);
+	CHECK(ps_client_table_info(c, "keyed", NULL, &cols, &ncols, &e), e);
+	assert_int_equal(ncols, 5);
+	for (size_t i = 0; i < ncols; i++)
+	{
+		assert_int_equal(cols[i].is_series, i == 1 || i == 2);
+		assert_int_equal(cols[i].series_position, i == 1 ? 1 : i == 2 ? 2 : 0);
+	}
+	ps_client_columns_free(cols, ncols);
+	/* Key order is the option's, not the columns'. */
+	CHECK(ps_client_load_begin(c, "keyed2", names, types, 5, 0, false, "sym,flag", &l, &e), e);
+	ps_client_load_abort(l);
+	CHECK(ps_client_load_begin(c, "keyed2", names, types, 5, 0, false, "size,sym", &l, &e), e);
+	finish_commit(l, 0);
+	CHECK(ps_client_table_info(c, "keyed2", NULL, &cols, &ncols, &e), e);
+	for (size_t i = 0; i < ncols; i++)
+		assert_int_equal(cols[i].series_position, i == 4 ? 1 : i == 3 ? 2 : 0);
+	ps_client_columns_free(cols, ncols);
+
+	/* venue IN (1, 3) AND flag = false: the odd rows with i % 4 in {1, 3}. */
+	memset(venues, 0, sizeof venues);
+	venues[0].v.i = 1;
+	venues[1].v.i = 3;
+	memset(flag, 0, sizeof flag);
+	flag[0].v.b = false;
+	fs[0] = (ps_filter_spec) {"venue", PS_TYPE_INTEGER, venues, 2, NULL};
+	fs[1] = (ps_filter_spec) {"flag", PS_TYPE_BOOLEAN, flag, 1, NULL};
+	assert_int_equal(filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 2, 10, NULL,
+									&e, &st), 30);
+	CHECK(st, e);
+	flag[0].v.b = true;
+	assert_int_equal(filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 2, 0, NULL,
+									&e, &st), 0);
+	CHECK(st, e);
+	venues[1].v.i = 2;
+	assert_int_equal(filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 2, 0, NULL,
+									&e, &st), 15);
+	CHECK(st, e);
+
+	/* sym is not in this key: refused, and the connection stays usable. */
+	sym[0] = str_value("X");
+	fs[0] = (ps_filter_spec) {"sym", PS_TYPE_STRING, sym, 1, NULL};
+	filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 1, 0, NULL, &e, &st);
+	assert_int_equal(st, PS_EINVAL);
+	assert_non_null(strstr(e.message, "series key"));
+	/* A value of another type than the column's: refused the same way. */
+	fs[0] = (ps_filter_spec) {"venue", PS_TYPE_STRING, sym, 1, NULL};
+	for (uint32_t first = 0; first <= 1; first++)
+	{
+		filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 1, first, NULL, &e, &st);
+		assert_int_equal(st, PS_EINVAL);
+		assert_non_null(strstr(e.message, "venue"));
+		assert_non_null(strstr(e.message, "string"));
+	}
+	fs[0] = (ps_filter_spec) {"flag", PS_TYPE_INTEGER, venues, 1, NULL};
+	filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, fs, 1, 0, NULL, &e, &st);
+	assert_int_equal(st, PS_EINVAL);
+	/* A filter on a missing table is that table's error. */
+	fs[0] = (ps_filter_spec) {"venue", PS_TYPE_INTEGER, venues, 1, NULL};
+	filtered_count(c, "nosuch", INT64_MIN, INT64_MAX, false, 0, fs, 1, 0, NULL, &e, &st);
+	assert_int_equal(st, PS_ENOTFOUND);
+	assert_false(ps_client_broken(c));
+	assert_int_equal(filtered_count(c, "keyed", INT64_MIN, INT64_MAX, false, 0, NULL, 0, 0, NULL,
+									&e, &st), 60);
+	CHECK(st, e);
+
+	/* "" disables the inference: sym is no key of this table. */
+	CHECK(ps_client_load_begin(c, "unkeyed", trade_cols, trade_types, 4, 0, false, "", &l, &e), e);
+	CHECK(trades_row(l, T0, "A", 1, 1, &e), e);
+	finish_commit(l, 1);
+	CHECK(ps_client_table_info(c, "unkeyed", NULL, &cols, &ncols, &e), e);
+	for (size_t i = 0; i < ncols; i++)
+		assert_false(cols[i].is_series);
+	ps_client_columns_free(cols, ncols);
+	/* An existing table keeps its key whatever a later load says. */
+	CHECK(ps_client_load_begin(c, "unkeyed", trade_cols, trade_types, 4, 0, false, "sym", &l, &e), e);
+	CHECK(trades_row(l, T0 + SEC, "B", 1, 1, &e), e);
+	finish_commit(l, 1);
+	CHECK(ps_client_table_info(c, "unkeyed", NULL, &cols, &ncols, &e), e);
+	for (size_t i = 0; i < ncols; i++)
+		assert_false(cols[i].is_series);
+	ps_client_columns_free(cols, ncols);
+	ps_client_close(c);
+}
+
+/* The client refuses filters the protocol cannot carry, before sending. */
+static void
+test_series_filter_caps(void **state)
+{
+	ps_client  *c = connect_ok();
+	ps_filter_spec fs[PS_FRAME_MAX_FILTERS + 1];
+	ps_value   *many = calloc(PS_FRAME_MAX_FILTER_VALUES + 1, sizeof(ps_value));
+	ps_status	st;
+	ps_error	e;
+
+	(void) state;
+	assert_non_null(many);
+	make_trades(c, "caps", 14);
+	for (int i = 0; i <= PS_FRAME_MAX_FILTER_VALUES; i++)
+		many[i] = str_value(i % 2 ? "S1" : "S2");
+	for (int i = 0; i <= PS_FRAME_MAX_FILTERS; i++)
+		fs[i] = (ps_filter_spec) {"sym", PS_TYPE_STRING, many, 1, NULL};
+	filtered_count(c, "caps", INT64_MIN, INT64_MAX, false, 0, fs, PS_FRAME_MAX_FILTERS + 1, 0,
+				   NULL, &e, &st);
+	assert_int_equal(st, PS_EINVAL);
+	fs[0].nvalues = PS_FRAME_MAX_FILTER_VALUES + 1;
+	filtered_count(c, "caps", INT64_MIN, INT64_MAX, false, 0, fs, 1, 0, NULL, &e, &st);
+	assert_int_equal(st, PS_EINVAL);
+	fs[0].type = PS_TYPE_FLOAT;
+	fs[0].nvalues = 1;
+	filtered_count(c, "caps", INT64_MIN, INT64_MAX, false, 0, fs, 1, 0, NULL, &e, &st);
+	assert_int_equal(st, PS_EINVAL);
+	assert_false(ps_client_broken(c));
+	/* The most the protocol carries: every filter on sym, values in all at the cap. */
+	fs[0].type = PS_TYPE_STRING;
+	for (int i = 0; i < PS_FRAME_MAX_FILTERS; i++)
+		fs[i].nvalues = PS_FRAME_MAX_FILTER_VALUES / PS_FRAME_MAX_FILTERS;
+	assert_int_equal(filtered_count(c, "caps", INT64_MIN, INT64_MAX, false, 0, fs,
+									PS_FRAME_MAX_FILTERS, 3, NULL, &e, &st), 4);
+	CHECK(st, e);
+	free(many);
 	ps_client_close(c);
 }
 
@@ -1430,6 +1722,126 @@ test_garbage_frames(void **state)
 	ps_client_close(c);
 }
 
+/*
+ * SCAN_OPEN/SCAN_START prefix (table "t", no columns) in b, ready for
+ * hand-made filter bytes: the encoder's empty filter count is dropped.
+ */
+static void
+scan_prefix(ps_buf *b, uint8_t code)
+{
+	assert_int_equal(ps_frame_start(b, code), PS_OK);
+	assert_int_equal(ps_msg_scan_open_encode(b, "t", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0,
+											 NULL, 0), PS_OK);
+	assert_int_equal(b->data[b->len - 1], 0);
+	b->len--;
+}
+
+/* Send the frame in b on a fresh connection and expect an ERROR and a close. */
+static void
+expect_malformed(ps_buf *b)
+{
+	int			fd = raw_connect();
+	ps_error	e;
+
+	raw_hello(fd);
+	CHECK(ps_frame_send(fd, b, &e), e);
+	shutdown(fd, SHUT_WR);
+	expect_closed(fd, true);
+}
+
+static void
+test_series_malformed_frames(void **state)
+{
+	/* After the prefix: filter count, then filters. */
+	static const uint8_t bad_kind[] = {1, 1, 'a', 1, 9};
+	static const uint8_t too_many[] = {9};
+	static const uint8_t count_past_end[] = {1, 1, 'a', 100, 0};
+	static const uint8_t nul_in_value[] = {1, 1, 'a', 1, 2, 2, 'x', 0};
+	static const uint8_t nul_in_column[] = {1, 2, 'a', 0, 0};
+	static const uint8_t bad_bool[] = {1, 1, 'a', 1, 3, 2};
+	static const uint8_t short_int[] = {1, 1, 'a', 1, 1, 0, 0, 0};
+	static const uint8_t long_str[] = {1, 1, 'a', 1, 2, 50, 'x'};
+	static const uint8_t no_filters[] = {};
+	static const uint8_t trailing[] = {1, 1, 'a', 0, 7};
+	struct {
+		const uint8_t *p;
+		size_t		n;
+	}			cases[] = {
+		{bad_kind, sizeof bad_kind},
+		{too_many, sizeof too_many},
+		{count_past_end, sizeof count_past_end},
+		{nul_in_value, sizeof nul_in_value},
+		{nul_in_column, sizeof nul_in_column},
+		{bad_bool, sizeof bad_bool},
+		{short_int, sizeof short_int},
+		{long_str, sizeof long_str},
+		{no_filters, 0},
+		{trailing, sizeof trailing},
+	};
+	ps_buf		b = PS_BUF_INIT;
+	ps_client  *c;
+	ps_client_table *t;
+	size_t		n;
+	ps_error	e;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (int start = 0; start <= 1; start++)
+		{
+			scan_prefix(&b, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN);
+			assert_int_equal(ps_buf_append(&b, cases[i].p, cases[i].n), PS_OK);
+			if (start && cases[i].p != trailing)
+			{
+				assert_int_equal(ps_buf_append_u32be(&b, 10), PS_OK);
+				assert_int_equal(ps_buf_append_u32be(&b, 1000), PS_OK);
+			}
+			expect_malformed(&b);
+		}
+	/* More values in all than PS_FRAME_MAX_FILTER_VALUES, over two filters of NULLs. */
+	scan_prefix(&b, PS_MSG_SCAN_OPEN);
+	assert_int_equal(ps_buf_append_varint(&b, 2), PS_OK);
+	for (int f = 0; f < 2; f++)
+	{
+		uint32_t	nv = f == 0 ? PS_FRAME_MAX_FILTER_VALUES / 2 : PS_FRAME_MAX_FILTER_VALUES / 2 + 1;
+
+		assert_int_equal(ps_frame_put_str(&b, "a"), PS_OK);
+		assert_int_equal(ps_buf_append_varint(&b, nv), PS_OK);
+		for (uint32_t i = 0; i < nv; i++)
+			assert_int_equal(ps_buf_append_u8(&b, PS_FILTER_NULL), PS_OK);
+	}
+	expect_malformed(&b);
+
+	/* LOAD_BEGIN: has_series_key must be 0 or 1, and 1 needs the string. */
+	{
+		static const char *const names[] = {"ts"};
+		static const ps_type types[] = {PS_TYPE_TIMESTAMP};
+
+		for (int k = 0; k < 3; k++)
+		{
+			assert_int_equal(ps_frame_start(&b, PS_MSG_LOAD_BEGIN), PS_OK);
+			assert_int_equal(ps_msg_load_begin_encode(&b, "t", names, types, 1, 0, false, NULL), PS_OK);
+			b.len--;			/* has_series_key = 0 */
+			if (k == 0)
+				assert_int_equal(ps_buf_append_u8(&b, 2), PS_OK);
+			else if (k == 1)
+				assert_int_equal(ps_buf_append_u8(&b, 1), PS_OK);
+			else
+			{
+				assert_int_equal(ps_buf_append_u8(&b, 0), PS_OK);
+				assert_int_equal(ps_frame_put_str(&b, "a"), PS_OK);
+			}
+			expect_malformed(&b);
+		}
+	}
+	ps_buf_free(&b);
+
+	/* The owner still serves a fresh client. */
+	c = connect_ok();
+	CHECK(ps_client_tables(c, &t, &n, &e), e);
+	ps_client_tables_free(t, n);
+	ps_client_close(c);
+}
+
 static void
 test_bad_version_refused(void **state)
 {
@@ -1461,7 +1873,7 @@ static void
 test_owner_stops_cleanly(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
 	ps_client_scan *s;
 	ps_client_load *l;
 	int			status = 0;
@@ -1516,7 +1928,11 @@ main(void)
 		cmocka_unit_test(test_delete_and_drop),
 		cmocka_unit_test(test_error_codes_cross_the_wire),
 		cmocka_unit_test(test_disconnect_aborts_loads),
+		cmocka_unit_test(test_series_filters),
+		cmocka_unit_test(test_series_key_option),
+		cmocka_unit_test(test_series_filter_caps),
 		cmocka_unit_test(test_garbage_frames),
+		cmocka_unit_test(test_series_malformed_frames),
 		cmocka_unit_test(test_bad_version_refused),
 		cmocka_unit_test(test_owner_stops_cleanly),
 	};
