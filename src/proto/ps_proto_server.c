@@ -466,10 +466,12 @@ static ps_status
 scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_error *err)
 {
 	const ps_schema *schema = ps_scan_schema(h->sc);
+	bool	   *want;
 
 	h->ntypes = ps_schema_value_count(schema);
 	if ((h->types = calloc(h->ntypes ? h->ntypes : 1, sizeof(ps_type))) == NULL ||
-		(h->cols = calloc(m->ncolumns ? m->ncolumns : 1, sizeof(uint32_t))) == NULL)
+		(h->cols = calloc(m->ncolumns ? m->ncolumns : 1, sizeof(uint32_t))) == NULL ||
+		(want = calloc(schema->ncolumns, sizeof(bool))) == NULL)
 		return answer_memory(err);
 	ps_schema_value_types(schema, h->types);
 	h->ncols = m->ncolumns;
@@ -477,16 +479,23 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 	{
 		int			idx = ps_schema_find(schema, m->columns[i]);
 
-		if (idx < 0)
-			return ps_error_set(err, PS_ENOTFOUND, "column \"%s\" does not exist in table \"%s\"",
-								m->columns[i], m->table);
-		if ((uint32_t) idx == schema->time_index)
+		if (idx < 0 || (uint32_t) idx == schema->time_index)
+		{
+			free(want);
+			if (idx < 0)
+				return ps_error_set(err, PS_ENOTFOUND, "column \"%s\" does not exist in table \"%s\"",
+									m->columns[i], m->table);
 			return ps_error_set(err, PS_EINVAL,
 								"column \"%s\" is the time column of table \"%s\": every row carries its time, request only value columns",
 								m->columns[i], m->table);
+		}
 		h->cols[i] = ps_schema_value_index(schema, (uint32_t) idx);
 		out_types[i] = schema->columns[idx].type;
+		want[idx] = true;
 	}
+	/* Only the requested columns are decoded from the blocks. */
+	ps_scan_want(h->sc, want);
+	free(want);
 	return PS_OK;
 }
 
