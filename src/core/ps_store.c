@@ -6,7 +6,8 @@
  * The rest of the engine is split by job: ps_catalog.c (catalog records),
  * ps_series_dict.c (series dictionaries), ps_load.c (loads), ps_commit.c
  * (commit and abort), ps_dedup.c (dedup tables), ps_rollback.c (abort and
- * crash recovery), ps_scan.c (the block read path), ps_delete.c
+ * crash recovery), ps_scan.c (the block read path), ps_series_match.c
+ * (which series a filter selects), ps_delete.c
  * (delete_range, drop), ps_merge.c (the background merge), ps_upgrade.c
  * (format 1 to 2); blocks themselves are ps_block.c.
  */

@@ -3,7 +3,7 @@
  * structs, the catalog's key forms, and the functions one module offers the
  * others.  Not a public header: only the store's own modules include it
  * (ps_store.c, ps_catalog.c, ps_series_dict.c, ps_load.c, ps_commit.c,
- * ps_dedup.c, ps_rollback.c, ps_scan.c, ps_delete.c, ps_merge.c,
+ * ps_dedup.c, ps_rollback.c, ps_scan.c, ps_series_match.c, ps_delete.c, ps_merge.c,
  * ps_upgrade.c).
  *
  * Store format 2 (DIR/db).  Column families:
@@ -188,6 +188,15 @@ void		ps_table_mark_dirty(ps_table *t, int32_t p);
  * released while waiting, so the table is looked up again each time).
  */
 ps_table   *ps_table_find_unmerged(ps_store *st, const char *name, ps_error *err);
+
+/* ---- ps_series_match.c ---- */
+/*
+ * The ids, sorted, of t's series that pass every series filter of spec
+ * (*ids malloc'd), or *all when spec has none.  PS_EINVAL for a filter on a
+ * column outside the key.  Lock held.
+ */
+ps_status	ps_series_match(const ps_table *t, const ps_schema *schema, const ps_scan_spec *spec,
+							uint32_t **ids, uint32_t *n, bool *all, ps_error *err);
 
 /* ---- ps_rollback.c ---- */
 /*
