@@ -69,8 +69,7 @@ ps_load_free(ps_load *ld)
 	}
 	free(ld->series);
 	free(ld->parts);
-	free(ld->slots);
-	ps_buf_free(&ld->tuples);
+	ps_series_dict_clear(&ld->local);
 	ps_buf_free(&ld->tuple);
 	ps_schema_free(ld->schema);
 	free(ld->input_map);
@@ -491,29 +490,26 @@ ps_load_seal_all(ps_load *ld, ps_error *err)
 
 /* ---------------------------------------------------------------- series */
 
-static uint64_t
-bytes_hash(const uint8_t *p, size_t n)
-{
-	uint64_t	h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
-	return h ^ (h >> 31);
-}
-
-static void
-slot_put(uint32_t *slots, uint32_t nslots, uint64_t hash, uint32_t index)
-{
-	uint32_t	i = (uint32_t) hash & (nslots - 1);
-
-	while (slots[i] != 0)
-		i = (i + 1) & (nslots - 1);
-	slots[i] = index + 1;
-}
-
+/* The load's entry for the series of ld->tuple, made if new. */
 static ps_status
-grow_series(ps_load *ld, ps_error *err)
+find_series(ps_load *ld, load_series **out, ps_error *err)
 {
+	const uint8_t *tp = ld->tuple.data;
+	size_t		tlen = ld->tuple.len;
+	uint32_t	idx = ps_series_dict_find(&ld->local, tp, tlen);
+	load_series *s;
+	ps_status	rc;
+	uint32_t	id;
+
+	if (idx != UINT32_MAX)
+	{
+		*out = &ld->series[idx];
+		return PS_OK;
+	}
+	if (ld->schema->nseries == 0)
+		id = 0;
+	else if ((rc = ps_series_dict_intern(ld->st, ld->table, tp, tlen, &id, err)) != PS_OK)
+		return rc;
 	if (ld->nseries == ld->series_cap)
 	{
 		uint32_t	cap = ld->series_cap ? ld->series_cap * 2 : 16;
@@ -524,63 +520,12 @@ grow_series(ps_load *ld, ps_error *err)
 		ld->series = n;
 		ld->series_cap = cap;
 	}
-	if ((uint64_t) ld->nseries * 2 + 2 > ld->nslots)
-	{
-		uint32_t	nslots = ld->nslots ? ld->nslots * 2 : 64;
-		uint32_t   *slots = calloc(nslots, sizeof(*slots));
-
-		if (!slots)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < ld->nseries; i++)
-			slot_put(slots, nslots, bytes_hash(ld->tuples.data + ld->series[i].tuple_off,
-											   ld->series[i].tuple_len), i);
-		free(ld->slots);
-		ld->slots = slots;
-		ld->nslots = nslots;
-	}
-	return PS_OK;
-}
-
-/* The load's entry for the series of ld->tuple, made if new. */
-static ps_status
-find_series(ps_load *ld, load_series **out, ps_error *err)
-{
-	const uint8_t *tp = ld->tuple.data;
-	size_t		tlen = ld->tuple.len;
-	uint64_t	h = bytes_hash(tp, tlen);
-	load_series *s;
-	ps_status	rc;
-	uint32_t	id;
-
-	if (ld->nslots > 0)
-		for (uint32_t i = (uint32_t) h & (ld->nslots - 1);; i = (i + 1) & (ld->nslots - 1))
-		{
-			uint32_t	idx = ld->slots[i];
-
-			if (idx == 0)
-				break;
-			s = &ld->series[idx - 1];
-			if (s->tuple_len == tlen && memcmp(ld->tuples.data + s->tuple_off, tp, tlen) == 0)
-			{
-				*out = s;
-				return PS_OK;
-			}
-		}
-	if (ld->schema->nseries == 0)
-		id = 0;
-	else if ((rc = ps_series_dict_intern(ld->st, ld->table, tp, tlen, &id, err)) != PS_OK)
+	/* Its index in the local dictionary is its index in series. */
+	if ((rc = ps_series_dict_add(&ld->local, tp, tlen, false, err)) != PS_OK)
 		return rc;
-	if ((rc = grow_series(ld, err)) != PS_OK)
-		return rc;
-	s = &ld->series[ld->nseries];
+	s = &ld->series[ld->nseries++];
 	memset(s, 0, sizeof(*s));
 	s->id = id;
-	s->tuple_off = (uint32_t) ld->tuples.len;
-	s->tuple_len = (uint32_t) tlen;
-	if (ld->tuples.len + tlen > UINT32_MAX || ps_buf_append(&ld->tuples, tp, tlen) != PS_OK)
-		return ps_error_set(err, PS_ENOMEM, "out of memory");
-	slot_put(ld->slots, ld->nslots, h, ld->nseries);
-	ld->nseries++;
 	*out = s;
 	return PS_OK;
 }

@@ -16,7 +16,6 @@ typedef struct load_series {
 	size_t		bytes;			/* what b held at the last count */
 	uint64_t   *hashes;			/* dedup: hashes of b's rows, in order */
 	uint32_t	nhashes, hashes_cap;
-	uint32_t	tuple_off, tuple_len;	/* in ld->tuples */
 } load_series;
 
 struct ps_load {
@@ -36,9 +35,7 @@ struct ps_load {
 
 	load_series *series;
 	uint32_t	nseries, series_cap;
-	uint32_t   *slots;			/* tuple hash -> series index + 1 */
-	uint32_t	nslots;
-	ps_buf		tuples;			/* key tuples of the load's series */
+	ps_series_dict local;		/* the load's own: key tuple -> index in series */
 	ps_buf		tuple;			/* the current row's tuple */
 	size_t		open_bytes;		/* sum of the builders' bytes */
 

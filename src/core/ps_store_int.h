@@ -153,7 +153,7 @@ ps_status	ps_marker_encode(ps_buf *out, uint8_t flags, const ps_schema *schema);
 void		ps_journal_key(uint8_t k[PS_JOURNAL_KEY_LEN], uint32_t table_id, uint32_t seq,
 						   uint32_t block_no);
 
-/* ---- ps_series_dict.c (lock held) ---- */
+/* ---- ps_series_dict.c (a table's dictionary: lock held; a load's private one: no lock) ---- */
 void		ps_series_dict_clear(ps_series_dict *d);
 /* The id of a tuple, or UINT32_MAX if absent. */
 uint32_t	ps_series_dict_find(const ps_series_dict *d, const void *tuple, size_t len);

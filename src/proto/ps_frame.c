@@ -602,9 +602,8 @@ get_type(ps_reader *r, ps_type *t)
 
 /* ---------------------------------------------------------------- filters */
 
-/* Wire kind of the non-NULL values of a column of type t; -1 if none. */
-static int
-filter_kind(ps_type t)
+int
+ps_filter_kind(ps_type t)
 {
 	switch (t)
 	{
@@ -631,7 +630,7 @@ check_filters(const ps_filter_spec *filters, uint32_t n)
 	{
 		total += filters[f].nvalues;
 		if (filters[f].column == NULL ||
-			(filters[f].kinds == NULL && filter_kind(filters[f].type) < 0) ||
+			(filters[f].kinds == NULL && ps_filter_kind(filters[f].type) < 0) ||
 			(filters[f].nvalues > 0 && filters[f].values == NULL) ||
 			total > PS_FRAME_MAX_FILTER_VALUES)
 			return PS_EINVAL;
@@ -660,7 +659,7 @@ put_filters(ps_buf *b, const ps_filter_spec *filters, uint32_t n)
 		{
 			const ps_value *v = &fs->values[i];
 			int			kind = fs->kinds ? fs->kinds[i]
-				: v->is_null ? PS_FILTER_NULL : filter_kind(fs->type);
+				: v->is_null ? PS_FILTER_NULL : ps_filter_kind(fs->type);
 			ps_status	st;
 
 			if (ps_buf_append_u8(b, (uint8_t) kind) != PS_OK)

@@ -150,6 +150,8 @@
 #define PS_FILTER_INTEGER 1
 #define PS_FILTER_STRING 2
 #define PS_FILTER_BOOLEAN 3
+/* The kind of the non-NULL filter values of a column of type t; -1 for a type no key column has. */
+int			ps_filter_kind(ps_type t);
 
 typedef enum ps_msg_code {
 	/* requests (client -> owner) */

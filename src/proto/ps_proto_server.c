@@ -499,23 +499,6 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 	return PS_OK;
 }
 
-/* The wire kind (PS_FILTER_*) of a non-NULL filter value for a column of type t. */
-static uint8_t
-filter_kind_of(ps_type t)
-{
-	switch (t)
-	{
-		case PS_TYPE_INTEGER:
-			return PS_FILTER_INTEGER;
-		case PS_TYPE_STRING:
-			return PS_FILTER_STRING;
-		case PS_TYPE_BOOLEAN:
-			return PS_FILTER_BOOLEAN;
-		default:
-			return PS_FILTER_NULL;	/* no value of such a column can be sent */
-	}
-}
-
 static const char *
 filter_kind_name(uint8_t kind)
 {
@@ -543,11 +526,11 @@ filters_check(const ps_msg_scan_open *m, const ps_schema *schema, ps_error *err)
 	{
 		const ps_msg_filter *flt = &m->filters[f];
 		int			col = ps_schema_find(schema, flt->column);
-		uint8_t		want;
+		int			want;
 
 		if (col < 0)
 			continue;
-		want = filter_kind_of(schema->columns[col].type);
+		want = ps_filter_kind(schema->columns[col].type);
 		for (uint32_t i = 0; i < flt->nvalues; i++)
 			if (flt->kinds[i] != PS_FILTER_NULL && flt->kinds[i] != want)
 				return ps_error_set(err, PS_EINVAL,
