@@ -172,10 +172,7 @@ delete_in_partition(delete_state *ds, int32_t p, ps_error *err)
 	ps_status	rc = PS_OK;
 
 	ps_block_key_prefix(lower, ds->table_id, p, 0, 8);
-	if (p == INT32_MAX)
-		ps_put_u32be(upper, ds->table_id + 1), ps_put_u32be(upper + 4, 0);
-	else
-		ps_block_key_prefix(upper, ds->table_id, p + 1, 0, 8);
+	ps_block_key_partition_end(upper, ds->table_id, p);
 	for (rocksdb_iter_seek(it, (const char *) lower, 8); rc == PS_OK && rocksdb_iter_valid(it);
 		 rocksdb_iter_next(it))
 	{

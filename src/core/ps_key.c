@@ -56,6 +56,18 @@ ps_block_key_decode(const uint8_t in[PS_BLOCK_KEY_LEN], ps_block_key *k)
 }
 
 void
+ps_block_key_partition_end(uint8_t out[8], uint32_t table_id, int32_t partition)
+{
+	if (partition == INT32_MAX)
+	{
+		put_u32(out, table_id + 1);	/* table ids stay below UINT32_MAX */
+		put_u32(out + 4, 0);
+	}
+	else
+		ps_block_key_prefix(out, table_id, partition + 1, 0, 8);
+}
+
+void
 ps_block_key_seek(uint8_t out[20], uint32_t table_id, int32_t partition, uint32_t series,
 				  int64_t first_time)
 {

@@ -63,6 +63,11 @@ void		ps_block_key_decode(const uint8_t in[PS_BLOCK_KEY_LEN], ps_block_key *k);
  */
 int			ps_block_key_prefix(uint8_t *out, uint32_t table_id, int32_t partition, uint32_t series,
 								int n);
+/*
+ * The 8 bytes every key of partitions after p (of the same table) is at or
+ * above: (table, p + 1), or (table + 1, 0) for the last partition.
+ */
+void		ps_block_key_partition_end(uint8_t out[8], uint32_t table_id, int32_t partition);
 /* The 20-byte prefix (table, partition, series, first time): where a seek for time starts. */
 void		ps_block_key_seek(uint8_t out[20], uint32_t table_id, int32_t partition, uint32_t series,
 							  int64_t first_time);

@@ -232,10 +232,7 @@ merge_partition(ps_store *st, ps_table *t, int32_t p, uint32_t max_runs, uint64_
 	ps_status	rc = PS_OK;
 
 	ps_block_key_prefix(lower, t->id, p, 0, 8);
-	if (p == INT32_MAX)
-		ps_put_u32be(upper, t->id + 1), ps_put_u32be(upper + 4, 0);
-	else
-		ps_block_key_prefix(upper, t->id, p + 1, 0, 8);
+	ps_block_key_partition_end(upper, t->id, p);
 	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *) upper, 8);
 	it = rocksdb_create_iterator_cf(st->db, ro, st->cf_meta);
 	for (rocksdb_iter_seek(it, (const char *) lower, 8);; rocksdb_iter_next(it))

@@ -339,10 +339,10 @@ next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
 		if (!first && p == INT32_MIN)
 			return false;
 		/* The last key before partition (hi_p + 1) or p. */
-		if (first && hi_p == INT32_MAX)
-			ps_put_u32be(k, sc->table_id + 1), ps_put_u32be(k + 4, 0);
+		if (first)
+			ps_block_key_partition_end(k, sc->table_id, hi_p);
 		else
-			ps_block_key_prefix(k, sc->table_id, first ? hi_p + 1 : p, 0, 8);
+			ps_block_key_prefix(k, sc->table_id, p, 0, 8);
 		/* Every block key of partition p is longer than, so after, k. */
 		rocksdb_iter_seek_for_prev(it, (const char *) k, 8);
 	}
