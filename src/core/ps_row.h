@@ -1,9 +1,12 @@
 /*
- * ps_row.h — the on-disk (and on-wire) encoding of keys and row values.
+ * ps_row.h — the row encoding of values: on the wire (native protocol rows,
+ * scans' rows) and in stores of format 1, whose row keys are here too.
  *
- * Key (20 bytes): table id u32 BE | time i64 ns with the sign bit flipped, BE
- * | row id u64 BE.  Memcmp order of keys is therefore (table, time, row id)
- * order for the full int64 time range, negative times included.
+ * Key of format 1 (20 bytes; read only by the upgrade, ps_upgrade.c):
+ * table id u32 BE | time i64 ns with the sign bit flipped, BE | row id u64
+ * BE.  Memcmp order of keys is therefore (table, time, row id) order for the
+ * full int64 time range, negative times included.  Format 2 keys are
+ * ps_key.h's.
  *
  * Value: a format byte, then
  *   PS_ROW_V1:        varint ncols | null bitmap | columns
