@@ -36,7 +36,8 @@ ps_series_dict_clear(ps_series_dict *d)
 void
 ps_series_dict_tuple(const ps_series_dict *d, uint32_t id, const uint8_t **p, size_t *len)
 {
-	*p = d->bytes.data + d->offs[id];
+	/* Empty tuples (tables without a key) leave bytes unallocated. */
+	*p = d->bytes.data ? d->bytes.data + d->offs[id] : (const uint8_t *) "";
 	*len = d->offs[id + 1] - d->offs[id];
 }
 
@@ -56,7 +57,7 @@ ps_series_dict_find(const ps_series_dict *d, const void *tuple, size_t len)
 		if (id == 0)
 			return UINT32_MAX;
 		ps_series_dict_tuple(d, id - 1, &p, &n);
-		if (n == len && memcmp(p, tuple, len) == 0)
+		if (n == len && (len == 0 || memcmp(p, tuple, len) == 0))
 			return id - 1;
 	}
 }
@@ -113,7 +114,7 @@ ps_series_dict_add(ps_series_dict *d, const void *tuple, size_t len, bool commit
 		d->slots = slots;
 		d->nslots = nslots;
 	}
-	if (d->bytes.len + len > UINT32_MAX || ps_buf_append(&d->bytes, tuple, len) != PS_OK)
+	if (d->bytes.len + len > UINT32_MAX || (len > 0 && ps_buf_append(&d->bytes, tuple, len) != PS_OK))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	d->offs[d->n + 1] = (uint32_t) d->bytes.len;
 	d->committed[d->n] = committed ? 1 : 0;
