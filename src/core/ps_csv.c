@@ -1,11 +1,15 @@
 /*
- * ps_csv.c — streaming CSV loads over libcsv: the one code path behind REST
- * ingest, the SQL load functions and the native protocol's CSV loads.
+ * ps_csv.c — streaming CSV loads over libcsv and a quote-free fast path: the
+ * one code path behind REST ingest, the SQL load functions and the native
+ * protocol's CSV loads.
  *
- * Flow.  Bytes are fed to libcsv one physical line at a time (split at LF
- * with memchr) so every record knows the line it starts on.  libcsv calls
- * csv_on_field per field, which copies the field into `row` (one reused
- * buffer), and csv_on_record per record, which routes the record by stage:
+ * Flow.  csv_input routes each chunk: whole records before the next quote
+ * character go to the fast path (csv_fast, splitting in ps_csv_split.c) when
+ * libcsv holds no record; everything else goes to libcsv one physical line
+ * at a time (csv_scan, split at LF with memchr), so every record knows the
+ * line it starts on.  Both end in the same callbacks: csv_on_field per
+ * field, which copies the field into `row` (one reused buffer), and
+ * csv_on_record per record, which routes the record by stage:
  *   HEADER  the first record names the columns (or, with header=false, only
  *           counts them); the table is looked up once, at ps_csv_begin;
  *   SAMPLE  a new table (or unknown columns with add_columns) needs types,
@@ -13,10 +17,14 @@
  *           it is full, or at the end of input, types and the time column are
  *           inferred, the ps_load begins and the sample is replayed;
  *   STREAM  every record is converted into `values` and appended; past the
- *           first CSV_PIPELINE_MIN_RECORDS, records are copied into batches
- *           that a converter thread converts and appends while libcsv parses
- *           the next batch (parsing, converting and the store's writing
- *           then run on three threads).
+ *           first CSV_PIPELINE_MIN_RECORDS, records are copied into a ring
+ *           of CSV_NBATCHES batches; the caller converts each batch when it
+ *           is full and hands it to a converter thread, which appends it
+ *           while the caller parses and converts the next ones (so the
+ *           store's work has a core of its own).  There the fast path skips
+ *           the callbacks: regular records (ncols fields, not too long) go
+ *           into the batch as offsets into one copy of their bytes; any
+ *           other record takes the callbacks' way.
  * An existing table whose columns are all known goes from HEADER to STREAM
  * with no sample at all.
  *
@@ -27,15 +35,22 @@
  *    fields that csv.h documents in struct csv_parser); a record's bytes (fields plus one
  *    delimiter each) are limited to max_field_bytes, so `row` is too; fields
  *    beyond the expected count are counted, not stored; the sample is
- *    limited to batch_size rows and sample_budget bytes.  Nothing is
- *    allocated per field or per row once the buffers have grown.
+ *    limited to batch_size rows and sample_budget bytes; each batch to
+ *    batch_records records and batch_bytes plus one record (a record the
+ *    fast path takes whole is at most max_field_bytes long, and so are the
+ *    empty lines it copies before it, as it stops at batch_bytes).  Nothing
+ *    is allocated per field or per row once the buffers have grown.
+ *  - The fast path and libcsv give the same records, lines and errors: the
+ *    fast path sees only quote-free whole records while libcsv holds none
+ *    (in_record false), and does for them what libcsv and csv_scan would
+ *    (csv_fast_record); either can take over at any record boundary.
  *  - Semantics are PostgreSQL's COPY CSV: no trimming of spaces, an unquoted
  *    empty field is NULL, "" is the empty string, quoting errors are errors
  *    (CSV_STRICT).  Empty lines between records are ignored.
  *  - Lines are counted at LF; a record's line is the line of its first byte
  *    (the header is line 1, a UTF-8 BOM before it is dropped).
  *  - Bad rows: in abort mode the first one found is fatal; in skip mode it is
- *    counted and the PS_CSV_MAX_REPORTED errors with the lowest line numbers
+ *    counted and the PS_CSV_MAX_REPORTED lowest errors (csv_error_cmp)
  *    are kept.  A malformed record (bad quoting, an oversized field) is
  *    skipped up to the end of the physical line where the problem was found.
  *    Problems in the header record are always fatal.
@@ -64,12 +79,19 @@
 #define CSV_NO_TIME UINT32_MAX
 /*
  * Past this many streamed records, records go to the converter thread in
- * batches of CSV_BATCH_RECORDS records or CSV_BATCH_BYTES bytes; before, each
- * is converted as it is parsed (small loads see their bad rows at once).
+ * batches of at most CSV_BATCH_FIELDS table values or CSV_BATCH_BYTES bytes
+ * (plus one record); before, each is converted and appended as it is parsed
+ * (small loads see their bad rows at once).  A hand-off may wake a thread,
+ * which is slow on a virtual machine, so a batch holds thousands of rows
+ * (4681 ticks of 7 columns); a ring of CSV_NBATCHES lets the parser run
+ * ahead while the converter is in a slow append (a block sealed, a write).
+ * On the 5M-tick load, 2 to 6 batches of 128 KiB to 512 KiB all measured
+ * within 5%; 2048-record batches with a 2-deep queue were much slower.
  */
 #define CSV_PIPELINE_MIN_RECORDS 16384
-#define CSV_BATCH_RECORDS 2048
-#define CSV_BATCH_BYTES ((size_t) 512 << 10)
+#define CSV_BATCH_FIELDS ((size_t) 32768)
+#define CSV_BATCH_BYTES ((size_t) 256 << 10)
+#define CSV_NBATCHES 4
 #define CSV_VALID_OPTIONS \
 	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup, series_key"
 
@@ -84,19 +106,21 @@ typedef enum csv_stage
 } csv_stage;
 
 /* One field of a record: bytes at off (in `row`, the sample arena or a batch). */
-typedef struct csv_field
-{
-	uint32_t	off;
-	uint32_t	len;
-	bool		is_null;
-} csv_field;
+typedef ps_csv_field csv_field;
 
-/* Parsed records waiting for conversion: ncols fields each, bytes in `bytes`. */
+/*
+ * Parsed records for the converter: ncols fields each, bytes in `bytes`;
+ * the parser converts them into vals (a row in table order each, text
+ * pointing into `bytes`; columns not in the input stay NULL) when it hands
+ * the batch off.
+ */
 typedef struct csv_batch
 {
 	ps_buf		bytes;
 	csv_field  *fields;
 	size_t		fields_alloc;
+	ps_value   *vals;
+	size_t		vals_alloc;
 	int64_t    *lines;			/* line where each record starts */
 	size_t		lines_alloc;
 	size_t		nrecords;
@@ -154,23 +178,30 @@ struct ps_csv_load
 	ps_load    *ld;
 	const uint32_t *target;		/* input index -> table column (owned by ld) */
 	ps_value   *values;			/* one row in table order; unmapped stay NULL */
+	uint32_t	nvalues;		/* the table's columns */
 
 	/*
-	 * The converter: in the STREAM stage a thread of its own converts and
-	 * appends batches of parsed records while libcsv parses the next batch;
-	 * while it runs, only it touches `values` and `ld`.  mu/cv guard queued,
-	 * stop and conv_failed; conv_fatal, conv_rejected and conv_errors are
-	 * the converter's until it has ended (or published conv_failed).
+	 * The converter: in the STREAM stage a thread of its own appends batches
+	 * of converted records while the caller parses and converts the next
+	 * ones; while it runs, only it touches `values` and `ld`.  The batches
+	 * handed off are the nqueued ones from head on, the caller fills the one
+	 * at fill.  mu/cv guard head, nqueued, stop and conv_failed; conv_fatal,
+	 * conv_rejected and conv_errors are the converter's until it has ended
+	 * (or published conv_failed).
 	 */
 	uint64_t	streamed;		/* records that reached the STREAM stage */
-	csv_batch	batches[2];
-	csv_batch  *fill;			/* the batch records are parsed into */
+	csv_batch	batches[CSV_NBATCHES];	/* a ring: converted in order */
+	unsigned	fill;			/* the batch records are parsed into */
+	unsigned	head;			/* the oldest batch handed off */
+	unsigned	nqueued;		/* batches handed off and not yet converted */
+	uint64_t	pipeline_min;	/* CSV_PIPELINE_MIN_RECORDS, or the test option */
+	size_t		batch_records;	/* records per batch: CSV_BATCH_FIELDS table values */
+	size_t		batch_bytes;	/* ... and at most this many bytes plus one record */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t	thread;
 	bool		threaded;
 	bool		stop;
-	csv_batch  *queued;			/* handed to the converter, NULL once done */
 	bool		conv_failed;	/* conv_fatal holds why */
 	ps_error	conv_fatal;
 	uint64_t	conv_rejected;
@@ -359,7 +390,23 @@ csv_fatal_status(const ps_csv_load *cl, ps_error *err)
 	return cl->fatal.code;
 }
 
-/* Keep reported errors sorted by line, the lowest PS_CSV_MAX_REPORTED. */
+/*
+ * Order of reported errors: by line, then column and message.  Not by
+ * arrival: the converter's errors arrive after the parser's, and a line can
+ * hold several records (bare CR line ends), so this is what keeps the report
+ * the same whichever thread found each error.
+ */
+static int
+csv_error_cmp(const ps_error *a, const ps_error *b)
+{
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->column != b->column)
+		return a->column < b->column ? -1 : 1;
+	return strcmp(a->message, b->message);
+}
+
+/* Keep reported errors sorted, the lowest PS_CSV_MAX_REPORTED. */
 static void
 csv_report(ps_error *errors, size_t *nerrors, const ps_error *e)
 {
@@ -367,11 +414,11 @@ csv_report(ps_error *errors, size_t *nerrors, const ps_error *e)
 
 	if (pos == PS_CSV_MAX_REPORTED)
 	{
-		if (e->line >= errors[pos - 1].line)
+		if (csv_error_cmp(e, &errors[pos - 1]) >= 0)
 			return;
 		pos--;
 	}
-	while (pos > 0 && errors[pos - 1].line > e->line)
+	while (pos > 0 && csv_error_cmp(&errors[pos - 1], e) > 0)
 	{
 		errors[pos] = errors[pos - 1];
 		pos--;
@@ -385,9 +432,10 @@ static void csv_converter_drain(ps_csv_load *cl);
 
 /*
  * A bad row found by the parser (or in the sample): fatal in abort mode and
- * for the header record, counted and reported in skip mode.  Every record
- * before it was handed to the converter, so in abort mode a bad row the
- * converter finds there comes first and is the one returned.
+ * for the header record, counted and reported in skip mode.  In abort mode
+ * every record before it is converted and appended first (the drain hands
+ * off the batch being filled), so a bad row found there comes first and is
+ * the one returned.
  */
 static void
 csv_take_bad_row(ps_csv_load *cl, const ps_error *e)
@@ -495,6 +543,7 @@ csv_begin_load(ps_csv_load *cl)
 
 	ls = ps_load_schema(cl->ld);
 	cl->target = ps_load_input_map(cl->ld);
+	cl->nvalues = ls->ncolumns;
 	if ((cl->values = malloc(ls->ncolumns * sizeof *cl->values)) == NULL)
 	{
 		csv_fail_nomem(cl);
@@ -505,20 +554,23 @@ csv_begin_load(ps_csv_load *cl)
 	/* Convert to what the table stores (the load checked they agree). */
 	for (uint32_t i = 0; i < cl->ncols; i++)
 		cl->types[i] = ls->columns[cl->target[i]].type;
+	/* Every input column has a table column: nvalues >= ncols. */
+	cl->batch_records = CSV_BATCH_FIELDS / cl->nvalues > 0 ? CSV_BATCH_FIELDS / cl->nvalues : 1;
+	if (cl->opt.pipeline_records > 0)
+		cl->batch_records = cl->opt.pipeline_records;
 	cl->stage = CSV_STAGE_STREAM;
 }
 
 /*
- * Convert one record (fields relative to base) and append it to the load.
- * PS_EBADROW: the record is bad (*e says where and why); any other error is
- * fatal.  Uses only `values`, the load and what is fixed once streaming
- * starts, so the converter thread runs it too.
+ * Convert one record (fields relative to base) into row, in table order
+ * (other columns untouched).  PS_EBADROW: the record is bad (*e says where
+ * and why).  Uses only what is fixed once streaming starts.
  */
 static ps_status
-csv_convert_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line, ps_error *e)
+csv_convert_fields(const ps_csv_load *cl, const char *base, const csv_field *f, int64_t line,
+				   ps_value *row, ps_error *e)
 {
 	ps_error	why;
-	ps_status	rc;
 
 	for (uint32_t i = 0; i < cl->ncols; i++)
 	{
@@ -530,14 +582,28 @@ csv_convert_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t l
 			csv_error_at(cl, e, PS_EBADROW, line, (int32_t) i + 1, "empty time value");
 			return PS_EBADROW;
 		}
-		if (ps_value_from_text(cl->types[i], s, f[i].len, &cl->opt.time,
-							   &cl->values[cl->target[i]], &why) != PS_OK)
+		if (ps_value_from_text(cl->types[i], s, f[i].len, &cl->opt.time, &row[cl->target[i]],
+							   &why) != PS_OK)
 		{
 			csv_error_at(cl, e, PS_EBADROW, line, (int32_t) i + 1, why.message);
 			return PS_EBADROW;
 		}
 	}
-	rc = ps_load_append(cl->ld, cl->values, &why);
+	return PS_OK;
+}
+
+/*
+ * Append one converted row to the load.  PS_EBADROW: the load refused the
+ * row (*e says why); any other error is fatal.  Uses only the load, so the
+ * converter thread runs it.
+ */
+static ps_status
+csv_append_values(ps_csv_load *cl, const ps_value *row, int64_t line, ps_error *e)
+{
+	ps_error	why;
+	ps_status	rc;
+
+	rc = ps_load_append(cl->ld, row, &why);
 	if (rc == PS_EINVAL)
 	{
 		csv_error_at(cl, e, PS_EBADROW, line, 0, why.message);
@@ -553,8 +619,10 @@ static void
 csv_append_row(ps_csv_load *cl, const char *base, const csv_field *f, int64_t line)
 {
 	ps_error	e;
-	ps_status	rc = csv_convert_row(cl, base, f, line, &e);
+	ps_status	rc = csv_convert_fields(cl, base, f, line, cl->values, &e);
 
+	if (rc == PS_OK)
+		rc = csv_append_values(cl, cl->values, line, &e);
 	if (rc == PS_EBADROW)
 		csv_take_bad_row(cl, &e);
 	else if (rc != PS_OK)
@@ -575,21 +643,70 @@ csv_batch_free(csv_batch *b)
 {
 	ps_buf_free(&b->bytes);
 	free(b->fields);
+	free(b->vals);
 	free(b->lines);
 }
 
 /*
- * The converter's side: convert and append a batch.  Returns true on a fatal
+ * The parser's side of a hand-off: convert the batch's records into vals,
+ * keeping the good ones in order.  A bad one is counted and reported in skip
+ * mode; in abort mode the batch ends before it and the function returns
+ * true with *bad saying why.  The converter thread then has only the load's
+ * work left, and both cores work: with the store writing in the appending
+ * thread, converting there too left the parser's core mostly idle.
+ */
+static bool
+csv_batch_convert(ps_csv_load *cl, csv_batch *b, ps_error *bad)
+{
+	const char *base = (const char *) b->bytes.data;
+	size_t		kept = 0;
+
+	if (b->vals == NULL)
+	{
+		/* Rows for a whole batch, once: conversion never writes the NULLs. */
+		b->vals_alloc = cl->batch_records * cl->nvalues;
+		if ((b->vals = malloc(b->vals_alloc * sizeof *b->vals)) == NULL)
+		{
+			ps_error_set(bad, PS_ENOMEM, "out of memory");
+			b->nrecords = 0;
+			return true;
+		}
+		for (size_t i = 0; i < b->vals_alloc; i++)
+			b->vals[i].is_null = true;
+	}
+	for (size_t r = 0; r < b->nrecords; r++)
+	{
+		ps_error	e;
+
+		if (csv_convert_fields(cl, base, &b->fields[r * cl->ncols], b->lines[r],
+							   &b->vals[kept * cl->nvalues], &e) == PS_OK)
+		{
+			b->lines[kept++] = b->lines[r];
+			continue;
+		}
+		if (cl->opt.on_error == PS_ON_ERROR_ABORT)
+		{
+			*bad = e;
+			b->nrecords = kept;
+			return true;
+		}
+		csv_take_bad_row(cl, &e);
+	}
+	b->nrecords = kept;
+	return false;
+}
+
+/*
+ * The converter's side: append a converted batch.  Returns true on a fatal
  * error (conv_fatal says why); in skip mode bad rows are counted instead.
  */
 static bool
-csv_convert_batch(ps_csv_load *cl, const csv_batch *b)
+csv_append_batch(ps_csv_load *cl, const csv_batch *b)
 {
 	for (size_t r = 0; r < b->nrecords; r++)
 	{
 		ps_error	e;
-		ps_status	rc = csv_convert_row(cl, (const char *) b->bytes.data,
-										 &b->fields[r * cl->ncols], b->lines[r], &e);
+		ps_status	rc = csv_append_values(cl, &b->vals[r * cl->nvalues], b->lines[r], &e);
 
 		if (rc == PS_OK)
 			continue;
@@ -616,20 +733,21 @@ csv_converter_main(void *arg)
 		csv_batch  *b;
 		bool		failed;
 
-		while (!cl->queued && !cl->stop)
+		while (cl->nqueued == 0 && !cl->stop)
 			pthread_cond_wait(&cl->cv, &cl->mu);
 		if (cl->stop)
 			break;
-		b = cl->queued;
+		b = &cl->batches[cl->head];
 		failed = cl->conv_failed;
 		pthread_mutex_unlock(&cl->mu);
 		/* After a fatal error the rest is dropped: the load can only abort. */
 		if (!failed)
-			failed = csv_convert_batch(cl, b);
+			failed = csv_append_batch(cl, b);
 		csv_batch_reset(b);
 		pthread_mutex_lock(&cl->mu);
 		cl->conv_failed = failed;
-		cl->queued = NULL;
+		cl->head = (cl->head + 1) % CSV_NBATCHES;
+		cl->nqueued--;
 		pthread_cond_broadcast(&cl->cv);
 	}
 	pthread_mutex_unlock(&cl->mu);
@@ -637,53 +755,67 @@ csv_converter_main(void *arg)
 }
 
 /*
- * Hand the filled batch to the converter (started with the first batch; if
- * it cannot start, the batch is converted here).  A fatal error of the
- * converter fails the load here.
+ * Convert the filled batch and hand it to the converter (started with the
+ * first batch; if it cannot start, the batch is appended here).  A fatal
+ * error of the converter fails the load here; an abort-mode bad value, once
+ * the records before it are handed off (csv_take_bad_row).
  */
 static void
 csv_hand_off(ps_csv_load *cl)
 {
-	csv_batch  *b = cl->fill;
-	bool		failed;
+	csv_batch  *b = &cl->batches[cl->fill];
+	ps_error	bad;
+	bool		failed = false,
+				found_bad;
 
 	if (b->nrecords == 0)
 		return;
-	if (!cl->threaded)
+	found_bad = csv_batch_convert(cl, b, &bad);
+	if (b->nrecords > 0 && !cl->threaded)
 		cl->threaded = pthread_create(&cl->thread, NULL, csv_converter_main, cl) == 0;
-	if (!cl->threaded)
+	if (b->nrecords == 0)
+		csv_batch_reset(b);		/* all bad: nothing to hand off */
+	else if (!cl->threaded)
 	{
 		if (!cl->conv_failed)
-			cl->conv_failed = csv_convert_batch(cl, b);
+			cl->conv_failed = csv_append_batch(cl, b);
 		csv_batch_reset(b);
 		failed = cl->conv_failed;
 	}
 	else
 	{
 		pthread_mutex_lock(&cl->mu);
-		while (cl->queued && !cl->conv_failed)
+		/* The batch after this one must be free to fill next. */
+		while (cl->nqueued >= CSV_NBATCHES - 1 && !cl->conv_failed)
 			pthread_cond_wait(&cl->cv, &cl->mu);
 		failed = cl->conv_failed;
 		if (!failed)
 		{
-			cl->queued = b;
-			cl->fill = b == &cl->batches[0] ? &cl->batches[1] : &cl->batches[0];
+			cl->nqueued++;
+			cl->fill = (cl->fill + 1) % CSV_NBATCHES;
 			pthread_cond_broadcast(&cl->cv);
 		}
 		pthread_mutex_unlock(&cl->mu);
 	}
 	if (failed && cl->stage != CSV_STAGE_FAILED)
 		csv_fail(cl, &cl->conv_fatal);
+	if (found_bad && cl->stage != CSV_STAGE_FAILED)
+	{
+		if (bad.code == PS_EBADROW)
+			csv_take_bad_row(cl, &bad);
+		else
+			csv_fail(cl, &bad);
+	}
 }
 
-/* End the converter thread, after it converted what it holds if `finish`. */
+/* End the converter thread, after it appended what it holds if `finish`. */
 static void
 csv_converter_stop(ps_csv_load *cl, bool finish)
 {
 	if (!cl->threaded)
 		return;
 	pthread_mutex_lock(&cl->mu);
-	while (finish && cl->queued)
+	while (finish && cl->nqueued > 0)
 		pthread_cond_wait(&cl->cv, &cl->mu);
 	cl->stop = true;
 	pthread_cond_broadcast(&cl->cv);
@@ -691,10 +823,10 @@ csv_converter_stop(ps_csv_load *cl, bool finish)
 	pthread_join(cl->thread, NULL);
 	cl->threaded = false;
 	cl->stop = false;
-	if (cl->queued)
+	for (; cl->nqueued > 0; cl->nqueued--)
 	{
-		csv_batch_reset(cl->queued);
-		cl->queued = NULL;
+		csv_batch_reset(&cl->batches[cl->head]);
+		cl->head = (cl->head + 1) % CSV_NBATCHES;
 	}
 }
 
@@ -722,7 +854,7 @@ csv_converter_drain(ps_csv_load *cl)
 static void
 csv_queue_record(ps_csv_load *cl, int64_t line)
 {
-	csv_batch  *b = cl->fill;
+	csv_batch  *b = &cl->batches[cl->fill];
 	size_t		nf = b->nrecords * cl->ncols;
 	uint32_t	base = (uint32_t) b->bytes.len;
 
@@ -739,7 +871,7 @@ csv_queue_record(ps_csv_load *cl, int64_t line)
 		b->fields[nf + i].off += base;
 	}
 	b->lines[b->nrecords++] = line;
-	if (b->nrecords >= CSV_BATCH_RECORDS || b->bytes.len >= CSV_BATCH_BYTES)
+	if (b->nrecords >= cl->batch_records || b->bytes.len >= cl->batch_bytes)
 		csv_hand_off(cl);
 }
 
@@ -1146,7 +1278,7 @@ csv_record(ps_csv_load *cl)
 	}
 	if (cl->stage == CSV_STAGE_SAMPLE)
 		csv_sample_add(cl, line);
-	else if (cl->streamed++ < CSV_PIPELINE_MIN_RECORDS)
+	else if (cl->streamed++ < cl->pipeline_min)
 		csv_append_row(cl, (const char *) cl->row.data, cl->fields, line);
 	else
 		csv_queue_record(cl, line);
@@ -1308,6 +1440,208 @@ csv_scan(ps_csv_load *cl, const char *p, size_t len)
 	}
 }
 
+/* ---------------------------------------------------------------- quote-free input */
+
+/*
+ * One whole record of quote-free input (no CR or LF in r[0, n)), field by
+ * field through the callbacks libcsv would call.  A field that would fill
+ * libcsv's entry buffer (entry_cap bytes) is the error csv_scan reports when
+ * that buffer is full and the next byte comes: always so here, as a line end
+ * follows.
+ */
+static void
+csv_fast_record(ps_csv_load *cl, const char *r, size_t n)
+{
+	const char *end = r + n;
+
+	cl->in_record = true;
+	cl->record_line = cl->line;
+	for (;;)
+	{
+		const char *d = memchr(r, cl->opt.delimiter, (size_t) (end - r));
+		size_t		len = (size_t) ((d ? d : end) - r);
+
+		if (len >= cl->entry_cap)
+		{
+			csv_bad_row_too_big(cl, cl->record_line, csv_column_number(cl->nfields), true);
+			csv_resync(cl);
+			return;
+		}
+		csv_on_field(len > 0 ? (void *) r : NULL, len, cl);
+		if (d == NULL)
+			break;
+		r = d + 1;
+	}
+	csv_on_record('\n', cl);
+}
+
+/*
+ * Streaming past CSV_PIPELINE_MIN_RECORDS: regular records go straight into
+ * the converter's batches (their bytes copied once, fields as offsets), the
+ * others through csv_fast_record.  Returns where it stopped in p[0, len).
+ */
+static size_t
+csv_fast_bulk(ps_csv_load *cl, const char *p, size_t len, size_t pos)
+{
+	ps_csv_split s;
+
+	memset(&s, 0, sizeof s);
+	s.data = p;
+	s.len = len;
+	s.delim = cl->opt.delimiter;
+	s.ncols = cl->ncols;
+	s.max_record = (size_t) cl->opt.max_field_bytes;
+	s.pos = pos;
+	s.line = cl->line;
+	while (s.pos < len && cl->stage == CSV_STAGE_STREAM && !cl->skip_to_eol)
+	{
+		csv_batch  *b = &cl->batches[cl->fill];
+		size_t		from = s.pos;
+
+		if (!csv_grow((void **) &b->fields, &b->fields_alloc, cl->batch_records * cl->ncols,
+					  sizeof *b->fields) ||
+			!csv_grow((void **) &b->lines, &b->lines_alloc, cl->batch_records, sizeof *b->lines))
+		{
+			csv_fail_nomem(cl);
+			break;
+		}
+		s.fields = b->fields + b->nrecords * cl->ncols;
+		s.lines = b->lines + b->nrecords;
+		s.max_records = cl->batch_records - b->nrecords;
+		s.max_bytes = cl->batch_bytes - b->bytes.len;	/* > 0: a full batch was handed off */
+		s.base = (uint32_t) b->bytes.len;
+		ps_csv_split_records(&s);
+		if (ps_buf_append(&b->bytes, p + from, s.pos - from) != PS_OK)
+		{
+			csv_fail_nomem(cl);
+			break;
+		}
+		b->nrecords += s.nrecords;
+		cl->streamed += s.nrecords;
+		cl->line = s.line;
+		if (b->nrecords >= cl->batch_records || b->bytes.len >= cl->batch_bytes)
+			csv_hand_off(cl);
+		if (s.irregular_end > s.pos && cl->stage == CSV_STAGE_STREAM)
+		{
+			csv_fast_record(cl, p + s.pos, s.irregular_end - s.pos);
+			s.pos = s.irregular_end;
+		}
+	}
+	return s.pos;
+}
+
+/*
+ * Whole records of quote-free input: p[0, len) holds no quote and ends with
+ * CR or LF, and libcsv holds no record.  Lines are counted here as csv_scan
+ * counts them.
+ */
+static void
+csv_fast(ps_csv_load *cl, const char *p, size_t len)
+{
+	size_t		pos = 0;
+
+	while (pos < len && cl->stage != CSV_STAGE_FAILED)
+	{
+		size_t		end;
+
+		if (cl->skip_to_eol)
+		{
+			const char *nl = memchr(p + pos, '\n', len - pos);
+
+			if (nl == NULL)
+				return;
+			cl->skip_to_eol = false;
+			cl->line++;
+			pos = (size_t) (nl - p) + 1;
+			continue;
+		}
+		if (cl->stage == CSV_STAGE_STREAM && cl->streamed >= cl->pipeline_min)
+		{
+			pos = csv_fast_bulk(cl, p, len, pos);
+			continue;
+		}
+		if (p[pos] == '\n' || p[pos] == '\r')
+		{
+			/* An empty line, or the end of the record before. */
+			cl->line += p[pos] == '\n';
+			pos++;
+			continue;
+		}
+		end = pos + ps_csv_line_end(p + pos, len - pos);
+		csv_fast_record(cl, p + pos, end - pos);
+		pos = end;
+	}
+}
+
+/* Bytes up to and including the last CR or LF of p[0, len); 0 if none. */
+static size_t
+csv_through_last_line_end(const char *p, size_t len)
+{
+	const char *lf = memrchr(p, '\n', len);
+	const char *after = lf ? lf + 1 : p;
+	const char *cr = memrchr(after, '\r', (size_t) (p + len - after));
+	const char *last = cr ? cr : lf;
+
+	return last ? (size_t) (last - p) + 1 : 0;
+}
+
+/*
+ * Route input to the fast path or to libcsv.  Whole records before the next
+ * quote character go to csv_fast when libcsv holds no record; libcsv gets
+ * the rest a line at a time: a record it holds (the end of one cut by the
+ * previous chunk, a quoted field over several lines), the line of a quote,
+ * and the partial record at the end of the chunk.  Either way the records,
+ * lines and errors are libcsv's, so the two can take turns anywhere.
+ */
+static void
+csv_input(ps_csv_load *cl, const char *p, size_t len)
+{
+	const char *end = p + len;
+	const char *quote = NULL;	/* the next quote at or after p, or end */
+
+	if (cl->opt.libcsv_only)
+	{
+		csv_scan(cl, p, len);
+		return;
+	}
+	while (p < end && cl->stage != CSV_STAGE_FAILED)
+	{
+		size_t		n;
+
+		if (cl->skip_to_eol)
+		{
+			const char *nl = memchr(p, '\n', (size_t) (end - p));
+
+			if (nl == NULL)
+				return;
+			cl->skip_to_eol = false;
+			cl->line++;
+			p = nl + 1;
+			continue;
+		}
+		if (!cl->in_record)
+		{
+			if (quote == NULL || quote < p)
+			{
+				quote = memchr(p, (unsigned char) cl->opt.quote, (size_t) (end - p));
+				if (quote == NULL)
+					quote = end;
+			}
+			if ((n = csv_through_last_line_end(p, (size_t) (quote - p))) > 0)
+			{
+				csv_fast(cl, p, n);
+				p += n;
+				continue;
+			}
+		}
+		n = ps_csv_line_end(p, (size_t) (end - p));
+		if (n < (size_t) (end - p))
+			n += p[n] == '\r' && n + 1 < (size_t) (end - p) && p[n + 1] == '\n' ? 2 : 1;
+		csv_scan(cl, p, n);
+		p += n;
+	}
+}
+
 /* ---------------------------------------------------------------- API */
 
 ps_status
@@ -1339,7 +1673,6 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 	cl->st = st;
 	pthread_mutex_init(&cl->mu, NULL);
 	pthread_cond_init(&cl->cv, NULL);
-	cl->fill = &cl->batches[0];
 	snprintf(cl->table, sizeof cl->table, "%s", table);
 	cl->opt = *o;
 	cl->opt.time_column[PS_MAX_NAME] = '\0';
@@ -1347,6 +1680,8 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 	cl->line = 1;
 	cl->record_line = 1;
 	cl->entry_cap = (size_t) o->max_field_bytes + 2;
+	cl->pipeline_min = o->pipeline_records ? o->pipeline_records : CSV_PIPELINE_MIN_RECORDS;
+	cl->batch_bytes = o->pipeline_records ? (size_t) 16 * o->pipeline_records : CSV_BATCH_BYTES;
 	cl->sample_budget = CSV_SAMPLE_MIN_BUDGET;
 	if (cl->sample_budget < 2 * cl->entry_cap)
 		cl->sample_budget = 2 * cl->entry_cap;
@@ -1398,9 +1733,9 @@ ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err)
 			return PS_OK;
 		cl->bom_checked = true;
 		if (cl->bom_len < sizeof utf8_bom)
-			csv_scan(cl, (const char *) utf8_bom, cl->bom_len);	/* it was data */
+			csv_input(cl, (const char *) utf8_bom, cl->bom_len);	/* it was data */
 	}
-	csv_scan(cl, p, len);
+	csv_input(cl, p, len);
 	if (cl->stage == CSV_STAGE_FAILED)
 		return csv_fatal_status(cl, err);
 	return PS_OK;
@@ -1413,7 +1748,7 @@ csv_end_input(ps_csv_load *cl)
 	if (cl->stage != CSV_STAGE_FAILED && !cl->bom_checked)
 	{
 		cl->bom_checked = true;
-		csv_scan(cl, (const char *) utf8_bom, cl->bom_len);
+		csv_input(cl, (const char *) utf8_bom, cl->bom_len);
 	}
 	if (cl->stage != CSV_STAGE_FAILED && !cl->skip_to_eol &&
 		csv_fini(&cl->parser, csv_on_field, csv_on_record, cl) != 0)
@@ -1493,8 +1828,8 @@ ps_csv_abort(ps_csv_load *cl)
 	free(cl->infer);
 	csv_free_sample(cl);
 	free(cl->values);
-	csv_batch_free(&cl->batches[0]);
-	csv_batch_free(&cl->batches[1]);
+	for (unsigned i = 0; i < CSV_NBATCHES; i++)
+		csv_batch_free(&cl->batches[i]);
 	pthread_mutex_destroy(&cl->mu);
 	pthread_cond_destroy(&cl->cv);
 	free(cl);

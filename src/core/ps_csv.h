@@ -2,15 +2,21 @@
  * ps_csv.h — streaming CSV loads: the one code path behind REST ingest, the
  * SQL functions and the native protocol's CSV loads.
  *
- * Input arrives in chunks of any size (ps_csv_feed); libcsv splits fields;
- * rows are converted and appended to a ps_load, which writes them in
- * batches.  A large load converts on a thread of its own: past the first
- * 16384 records, parsed records go in batches to that thread while the
- * caller parses the next batch.  Memory is bounded by the inference sample
- * (at most batch_size rows and max(64 MiB, 2 x max_field_bytes) bytes), one
- * record (at most max_field_bytes), two batches of parsed records (about
- * 512 KiB plus one record each) and the load's batches, whatever the input
- * size.
+ * Input arrives in chunks of any size (ps_csv_feed).  Lines that hold no
+ * quote character are split into records and fields by a fast path
+ * (ps_csv_split.c: CR/LF and delimiter found 64 bytes at a time); lines with
+ * a quote, and records cut by a chunk boundary, go through libcsv.  Both
+ * give the same records, errors, lines and columns.  Rows are converted and
+ * appended to a ps_load, which writes them in batches.  A large load uses a
+ * second thread: past the first 16384 records, records are parsed (fields
+ * as offsets into a copy of their bytes) and converted in batches by the
+ * caller, and appended by that thread while the caller does the next batch.
+ * Memory is bounded by the inference sample (at most batch_size rows and
+ * max(64 MiB, 2 x max_field_bytes) bytes), one record (at most
+ * max_field_bytes), four batches of records (each about 256 KiB of text
+ * plus one record, and at most 32768 fields, values and line numbers: under
+ * 2 MiB plus one record) and the load's own buffers, whatever the input or
+ * chunk size.
  * Semantics follow PostgreSQL's COPY ... CSV: an unquoted empty field is
  * NULL, a quoted empty field is the empty string; CRLF or LF line ends; a
  * UTF-8 BOM before the header is ignored.
@@ -38,7 +44,8 @@
  *  - Bad rows are found as they are read (field count, size, quoting) and,
  *    for a new table, value errors of the sampled rows only once the sample
  *    is complete; in abort mode the first one found is returned.  In skip
- *    mode the reported errors are those with the lowest line numbers, sorted.
+ *    mode the reported errors are the lowest by (line, column, message), in
+ *    that order.
  *    Problems in the header record are fatal in both modes.
  *  - Header: names are taken as written; an empty, invalid or duplicate name
  *    or more than PS_MAX_COLUMNS columns is an error naming the column.
@@ -78,6 +85,14 @@ typedef struct ps_csv_options {
 	char		series_key[PS_MAX_SERIES_COLUMNS * (PS_MAX_NAME + 1)];
 	uint64_t	max_field_bytes;	/* default 16 MiB (ingestion.max_field_mb); 1 B..1 GiB */
 	uint32_t	batch_size;		/* rows sampled for inference (>= 1); default 10000 */
+	/*
+	 * Tests only (zero otherwise): libcsv_only parses everything with libcsv,
+	 * never the quote-free fast path; pipeline_records > 0 sends records to
+	 * the converter thread from that many streamed records on, in batches of
+	 * that many records (and 16 bytes each), so small inputs reach it.
+	 */
+	bool		libcsv_only;
+	uint32_t	pipeline_records;
 } ps_csv_options;
 
 void		ps_csv_options_default(ps_csv_options *o);
@@ -121,5 +136,52 @@ void		ps_csv_abort(ps_csv_load *cl);
  */
 ps_status	ps_csv_finish_detached(ps_csv_load *cl, ps_csv_result *res, ps_load **load_out,
 								   ps_error *err);
+
+/*
+ * Internal: the quote-free splitter (ps_csv_split.c), used by ps_csv.c.
+ *
+ * Input: bytes with no quote character that end with a CR or LF, starting at
+ * a record boundary (libcsv holds nothing).  As libcsv reads such bytes: a
+ * record is a maximal run of bytes other than CR and LF (so runs of line ends
+ * are empty lines, ignored), its fields are split at every delimiter, an
+ * empty field is NULL; lines are counted at LF.  A regular record has exactly
+ * ncols fields and at most max_record bytes; the splitter writes regular
+ * records out (ncols fields each) and stops at the first other one, which
+ * the caller parses itself.
+ */
+typedef struct ps_csv_field
+{
+	uint32_t	off;			/* first byte, relative to the caller's buffer */
+	uint32_t	len;
+	bool		is_null;		/* unquoted empty field */
+} ps_csv_field;
+
+typedef struct ps_csv_split
+{
+	/* input, set by the caller */
+	const char *data;
+	size_t		len;			/* data[len - 1] is CR or LF */
+	char		delim;
+	uint32_t	ncols;			/* >= 1 */
+	size_t		max_record;
+	/* room, and where to stop */
+	ps_csv_field *fields;		/* room for max_records * ncols */
+	int64_t    *lines;			/* room for max_records: line of each record */
+	size_t		max_records;	/* >= 1 */
+	size_t		max_bytes;		/* stop at the first line end at or past pos + max_bytes */
+	uint32_t	base;			/* field offsets are base + (byte - pos at the call) */
+	/* state: pos is always at a record boundary, line is its line */
+	size_t		pos;
+	int64_t		line;
+	/* found by the last call */
+	size_t		nrecords;		/* regular records written out */
+	size_t		irregular_end;	/* > pos: data[pos, irregular_end) is a record that is not regular */
+} ps_csv_split;
+
+/* Split from s->pos on; see ps_csv_split. */
+void		ps_csv_split_records(ps_csv_split *s);
+
+/* Offset of the first CR or LF in p[0, len), or len. */
+size_t		ps_csv_line_end(const char *p, size_t len);
 
 #endif

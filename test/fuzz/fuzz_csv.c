@@ -4,22 +4,26 @@
  * Input layout: byte 0 = option flags, byte 1 = sizes, the rest = CSV bytes.
  *   flags bit 0 header, bit 1 on_error=skip, bit 2 add_columns, bit 3 load
  *   into the existing table (ts,a,b) instead of a new one, bits 4-5 the
- *   delimiter (, ; TAB |), bit 6 dedup.
+ *   delimiter (, ; TAB |), bit 6 dedup, bit 7 quote-free: every '"' of the
+ *   CSV becomes 'q', so that the whole input takes the fast path.
  *   sizes bits 0-3 chunk size 2^n, bits 4-5 max_field_bytes (16 MiB, 8, 64,
  *   1024), bits 6-7 batch_size (1, 2, 3, 10000) so that every sample/stream
  *   transition is reached with small inputs.
- * Each input is loaded twice, once in chunks and once a byte at a time, into
- * one store opened at start-up; neither load is ever committed (finish
- * detached, then abort), so the store stays as it was.  Invariants (abort()
- * on violation, sanitizers catch the rest): both runs agree exactly (status,
- * counts, every reported error), a failure carries a code and a message, a
- * success reports at most PS_CSV_MAX_REPORTED errors sorted by line, each
- * with line >= 1.
+ * Each input is loaded five times into one store opened at start-up: with
+ * libcsv only, in chunks (the reference); with the quote-free fast path in
+ * chunks and a byte at a time; and both parsers in chunks with the
+ * converter thread from the first streamed records on (pipeline_records 1
+ * to 4), so the fast path's direct batches are reached too.  No load is
+ * ever committed (finish detached, then abort), so the store stays as it
+ * was.  Invariants (abort() on violation, sanitizers catch the rest): every
+ * run agrees exactly with the reference (status, error line, column and
+ * message, counts, every reported error), a failure carries a code and a
+ * message, a success reports at most PS_CSV_MAX_REPORTED errors sorted by
+ * line, each with line >= 1.
  *
  * Build and run:
- *   clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc test/fuzz/fuzz_csv.c \
- *     src/core/ps_*.c -lrocksdb -lcsv -llz4 -lpthread -lm -o /tmp/fuzz_csv
- *   /tmp/fuzz_csv -max_total_time=60 test/fuzz/corpus/csv
+ *   make build/fuzz/fuzz_csv
+ *   build/fuzz/fuzz_csv -max_total_time=60 test/fuzz/corpus/csv
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +136,41 @@ check_outcome(const outcome *a)
 	}
 }
 
+static void
+print_outcome(const char *name, const outcome *a)
+{
+	fprintf(stderr, "%s: status %d, error \"%s\", loaded %llu, rejected %llu\n", name,
+			(int) a->status, a->status != PS_OK ? a->err.message : "",
+			(unsigned long long) a->res.rows_loaded, (unsigned long long) a->res.rows_rejected);
+	for (size_t i = 0; a->status == PS_OK && i < a->res.nerrors; i++)
+		fprintf(stderr, "  %s\n", a->res.errors[i].message);
+}
+
+/* b reported exactly what the reference a did. */
+static void
+check_agree(const outcome *a, const outcome *b, const char *what)
+{
+	if (getenv("FUZZ_CSV_VERBOSE") != NULL)
+	{
+		print_outcome(what, b);
+		print_outcome("reference", a);
+	}
+	check(a->status == b->status, what);
+	if (a->status != PS_OK)
+	{
+		check(a->err.code == b->err.code && a->err.line == b->err.line &&
+			  a->err.column == b->err.column && strcmp(a->err.message, b->err.message) == 0, what);
+		return;
+	}
+	check(a->res.rows_loaded == b->res.rows_loaded && a->res.rows_rejected == b->res.rows_rejected &&
+		  a->res.nerrors == b->res.nerrors, what);
+	for (size_t i = 0; i < a->res.nerrors; i++)
+		check(a->res.errors[i].code == b->res.errors[i].code &&
+			  a->res.errors[i].line == b->res.errors[i].line &&
+			  a->res.errors[i].column == b->res.errors[i].column &&
+			  strcmp(a->res.errors[i].message, b->res.errors[i].message) == 0, what);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,8 +178,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint64_t max_fields[] = {16u << 20, 8, 64, 1024};
 	static const uint32_t batches[] = {1, 2, 3, 10000};
 	ps_csv_options o;
-	outcome		chunked, bytewise;
+	outcome		reference, other;
 	uint8_t		flags, sizes;
+	uint8_t    *csv;
+	size_t		len, chunk;
+	const char *table;
 
 	if (size < 2)
 		return 0;
@@ -155,26 +197,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.dedup = flags & 64;
 	o.max_field_bytes = max_fields[(sizes >> 4) & 3];
 	o.batch_size = batches[sizes >> 6];
+	table = flags & 8 ? "existing" : "fresh";
+	chunk = (size_t) 1 << (sizes & 15);
+	len = size - 2;
+	check((csv = malloc(len + 1)) != NULL, "malloc");
+	memcpy(csv, data + 2, len);
+	for (size_t i = 0; (flags & 128) && i < len; i++)
+		if (csv[i] == '"')
+			csv[i] = 'q';
 
-	run(&o, flags & 8 ? "existing" : "fresh", data + 2, size - 2, (size_t) 1 << (sizes & 15),
-		&chunked);
-	run(&o, flags & 8 ? "existing" : "fresh", data + 2, size - 2, 1, &bytewise);
-	check_outcome(&chunked);
-	check(chunked.status == bytewise.status, "chunking does not change the status");
-	if (chunked.status != PS_OK)
-	{
-		check(chunked.err.line == bytewise.err.line && chunked.err.column == bytewise.err.column &&
-			  strcmp(chunked.err.message, bytewise.err.message) == 0,
-			  "chunking does not change the error");
-		return 0;
-	}
-	check(chunked.res.rows_loaded == bytewise.res.rows_loaded &&
-		  chunked.res.rows_rejected == bytewise.res.rows_rejected &&
-		  chunked.res.nerrors == bytewise.res.nerrors, "chunking does not change the counts");
-	for (size_t i = 0; i < chunked.res.nerrors; i++)
-		check(chunked.res.errors[i].line == bytewise.res.errors[i].line &&
-			  chunked.res.errors[i].column == bytewise.res.errors[i].column &&
-			  strcmp(chunked.res.errors[i].message, bytewise.res.errors[i].message) == 0,
-			  "chunking does not change the reported errors");
+	o.libcsv_only = true;
+	run(&o, table, csv, len, chunk, &reference);
+	check_outcome(&reference);
+	o.libcsv_only = false;
+	run(&o, table, csv, len, chunk, &other);
+	check_agree(&reference, &other, "the fast path (chunked) agrees with libcsv");
+	run(&o, table, csv, len, 1, &other);
+	check_agree(&reference, &other, "the fast path (bytewise) agrees with libcsv");
+	o.pipeline_records = 1 + (uint32_t) (len % 4);
+	run(&o, table, csv, len, chunk, &other);
+	check_agree(&reference, &other, "the fast path (converter thread) agrees with libcsv");
+	o.libcsv_only = true;
+	run(&o, table, csv, len, chunk, &other);
+	check_agree(&reference, &other, "libcsv (converter thread) agrees with libcsv");
+	free(csv);
 	return 0;
 }

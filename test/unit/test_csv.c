@@ -8,6 +8,13 @@
  *
  * Every check reads the table back through a scan, so what is asserted is
  * what a user would see, not only what the loader reports.
+ *
+ * Two parsers: quote-free lines take a fast path, the rest libcsv (the
+ * libcsv_only option forces libcsv everywhere).  Every load of these tests
+ * also runs with the other choice, rolled back, and must report the same;
+ * test_paths_agree_* compare the two, table contents included, on many
+ * inputs cut at every byte and with the converter thread from the first
+ * record.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,23 +72,28 @@ typedef enum chunking
 {
 	WHOLE,						/* one feed */
 	BYTEWISE,					/* one byte per feed */
-	RANDOM						/* 0..16 bytes per feed, seeded */
+	RANDOM,						/* 0..16 bytes per feed, seeded */
+	SPLIT,						/* two feeds, the first of `seed` bytes */
+	SIZED						/* feeds of `seed` bytes */
 } chunking;
 
+/* Load csv fed as `how` says; committed, or rolled back after finishing. */
 static ps_status
-load_chunked(ps_store *st, const char *table, const char *csv, size_t len,
-			 const ps_csv_options *o, chunking how, unsigned seed,
-			 ps_csv_result *res, ps_error *err)
+run_load(ps_store *st, const char *table, const char *csv, size_t len,
+		 const ps_csv_options *o, chunking how, unsigned seed, bool commit,
+		 ps_csv_result *res, ps_error *err)
 {
 	ps_csv_load *cl;
+	ps_load    *ld;
 	ps_status	rc;
 	size_t		pos = 0;
+	bool		first = true;
 
 	memset(res, 0, sizeof(*res));
 	ps_error_clear(err);
 	if ((rc = ps_csv_begin(st, table, o, &cl, err)) != PS_OK)
 		return rc;
-	while (pos < len)
+	while (pos < len || (how == SPLIT && first))
 	{
 		size_t		n = len - pos;
 
@@ -93,6 +105,11 @@ load_chunked(ps_store *st, const char *table, const char *csv, size_t len,
 
 			n = r < n ? r : n;
 		}
+		else if (how == SPLIT && first)
+			n = seed < n ? seed : n;
+		else if (how == SIZED)
+			n = seed < n ? seed : n;
+		first = false;
 		if ((rc = ps_csv_feed(cl, csv + pos, n, err)) != PS_OK)
 		{
 			ps_csv_abort(cl);
@@ -100,7 +117,64 @@ load_chunked(ps_store *st, const char *table, const char *csv, size_t len,
 		}
 		pos += n;
 	}
-	return ps_csv_finish(cl, res, err);
+	if (commit)
+		return ps_csv_finish(cl, res, err);
+	if ((rc = ps_csv_finish_detached(cl, res, &ld, err)) == PS_OK)
+		ps_load_abort(ld);
+	return rc;
+}
+
+/* Two loads reported the same: status and error, or counts and every error. */
+static void
+assert_same_report(const char *what, ps_status rc_a, const ps_error *err_a, const ps_csv_result *a,
+				   ps_status rc_b, const ps_error *err_b, const ps_csv_result *b)
+{
+	if (rc_a != rc_b)
+		fail_msg("%s: status %d (%s) vs %d (%s)", what, rc_a, err_a->message, rc_b, err_b->message);
+	if (rc_a != PS_OK)
+	{
+		if (err_a->code != err_b->code || err_a->line != err_b->line ||
+			err_a->column != err_b->column || strcmp(err_a->message, err_b->message) != 0)
+			fail_msg("%s: error \"%s\" (%lld:%d) vs \"%s\" (%lld:%d)", what, err_a->message,
+					 (long long) err_a->line, err_a->column, err_b->message,
+					 (long long) err_b->line, err_b->column);
+		return;
+	}
+	if (a->rows_loaded != b->rows_loaded || a->rows_rejected != b->rows_rejected ||
+		a->nerrors != b->nerrors)
+		fail_msg("%s: loaded %llu/%llu, rejected %llu/%llu, errors %zu/%zu", what,
+				 (unsigned long long) a->rows_loaded, (unsigned long long) b->rows_loaded,
+				 (unsigned long long) a->rows_rejected, (unsigned long long) b->rows_rejected,
+				 a->nerrors, b->nerrors);
+	for (size_t i = 0; i < a->nerrors; i++)
+		if (a->errors[i].code != b->errors[i].code || a->errors[i].line != b->errors[i].line ||
+			a->errors[i].column != b->errors[i].column ||
+			strcmp(a->errors[i].message, b->errors[i].message) != 0)
+			fail_msg("%s: reported error %zu \"%s\" vs \"%s\"", what, i, a->errors[i].message,
+					 b->errors[i].message);
+}
+
+/*
+ * The load every test uses: first the same load with the other parser
+ * choice (fast path where it can, or libcsv only), rolled back, then the
+ * real one; both must report the same.
+ */
+static ps_status
+load_chunked(ps_store *st, const char *table, const char *csv, size_t len,
+			 const ps_csv_options *o, chunking how, unsigned seed,
+			 ps_csv_result *res, ps_error *err)
+{
+	ps_csv_options other = *o;
+	ps_csv_result other_res;
+	ps_error	other_err;
+	ps_status	other_rc, rc;
+
+	other.libcsv_only = !o->libcsv_only;
+	other_rc = run_load(st, table, csv, len, &other, how, seed, false, &other_res, &other_err);
+	rc = run_load(st, table, csv, len, o, how, seed, true, res, err);
+	assert_same_report(o->libcsv_only ? "libcsv vs fast path" : "fast path vs libcsv",
+					   rc, err, res, other_rc, &other_err, &other_res);
+	return rc;
 }
 
 static ps_status
@@ -142,6 +216,16 @@ opts(const char *spec)
 	return o;
 }
 
+static size_t
+next_pow2(size_t n)
+{
+	size_t		p = 16;
+
+	while (p < n)
+		p *= 2;
+	return p;
+}
+
 static void
 append(char **s, size_t *len, const char *fmt, ...)
 {
@@ -153,7 +237,9 @@ append(char **s, size_t *len, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	assert_true(n >= 0 && (size_t) n < sizeof(tmp));
-	*s = realloc(*s, *len + (size_t) n + 1);
+	/* Capacity is the power of two above len: doubling keeps big dumps linear. */
+	if (*s == NULL || next_pow2(*len + (size_t) n + 1) > next_pow2(*len + 1))
+		*s = realloc(*s, next_pow2(*len + (size_t) n + 1));
 	memcpy(*s + *len, tmp, (size_t) n + 1);
 	*len += (size_t) n;
 }
@@ -1276,6 +1362,358 @@ test_finish_detached(void **state)
 	assert_int_equal(row_count(f->st, "det"), 1);
 }
 
+/* ---------------------------------------------------------------- both parsers */
+
+#define X70 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+typedef struct split_case
+{
+	const char *opts;			/* for opts() */
+	const char *existing;		/* CSV that creates the table first, or NULL */
+	const char *csv;
+	uint64_t	max_field;		/* max_field_bytes; 0: the default */
+	uint32_t	batch_size;		/* 0: the default */
+} split_case;
+
+static const split_case split_cases[] = {
+	/* Quote-free: NULLs, several types, no line end at the end. */
+	{"", NULL, "ts,sym,px,n\n2024-01-01T00:00:00Z,AAPL,1.5,10\n2024-01-01T00:00:01Z,MSFT,,20\n"
+	 "2024-01-01T00:00:02Z,,3.5,\n2024-01-01T00:00:03Z,IBM,4.5,40", 0, 0},
+	/* BOM, CRLF, empty lines of every kind; a BOM-like prefix that is data. */
+	{"", NULL, "\xEF\xBB\xBFts,v\r\n2024-01-01,1\r\n\r\n\n2024-01-02,2\r\n\r\r\n2024-01-03,3\n\n", 0, 0},
+	{"", NULL, "\xEF\xBBts,v\n2024-01-01,1\n", 0, 0},
+	/* Bare CRs end records; lines are counted at LF. */
+	{"on_error=skip", NULL,
+	 "ts,s\n2024-01-01,a\r2024-01-02,b,extra\r2024-01-03,d\n\r\r\n2024-01-04,e\r", 0, 0},
+	/* Ragged rows and bad values, skipped or fatal. */
+	{"on_error=skip", NULL, "ts,a,b\n2024-01-01,1,2\n2024-01-02,1\n2024-01-03,3,4\n"
+	 "2024-01-04,1,2,3,4\n,5,6\nnot a time,5,6\n2024-01-05,,\n2024-01-06,x,\n,,\n", 0, 0},
+	{"", NULL, "ts,a,b\n2024-01-01,1,2\n2024-01-03,3,4\n2024-01-04,1,2,3,4\n2024-01-05,5,6\n", 0, 0},
+	{"", NULL, "ts,a,b\n2024-01-01,1,2\n2024-01-02,1\n", 0, 0},
+	/*
+	 * max_field_bytes 8 (libcsv's buffer: 10 bytes): lines of 8 and 9 bytes,
+	 * fields of 9 (too long when ended), 10 and 11 bytes (too long as soon as
+	 * a byte follows, and the line is skipped to its LF, across a bare CR).
+	 */
+	{"on_error=skip;time_unit=s", NULL, "ts,s\n1,123456\n2,1234567\n3,12345678901\n4,123456789\n"
+	 "5,1234567890\n6,12345678901\r7,ok\r\n8,ok\n9,1234567890,\n10,a,b,c,d,e\n11,,\n", 8, 0},
+	{"on_error=skip;time_unit=s", NULL, "ts,a,b\n1,1,1\n2,12345678,1234567890\n3,1,2\n"
+	 "4,123,1234567890\r5,1,1\n6,1,1\n7,1,1234567890\r8,1,1\r\n", 8, 0},
+	{"time_unit=s", NULL, "ts,s\n1,123456\n2,12\n3,1234567890\n4,x\n", 8, 0},
+	{"time_unit=s", NULL, "ts,s\n1,123456\n2,12\n3,123456789\n", 8, 0},
+	{"on_error=skip;time_unit=s", NULL, "ts,s\n1,a\n2,12345678901", 8, 0},
+	{"on_error=skip;time_unit=s", NULL, "ts,s\n1,a\n2,1234567890", 8, 0},
+	{"on_error=skip;time_unit=s", NULL, "ts,s\n1,a\n12345678901,b\n3,c\r\n", 8, 0},
+	{"on_error=skip;time_unit=s", NULL, "ts,s\n1,a\n2,1234567890\n", 8, 0},
+	{"", NULL, "timestamp,s\n1,a\n", 8, 0},
+	/* Header problems are fatal. */
+	{"", NULL, "ts,,v\n2024-01-01,1,2\n", 0, 0},
+	{"on_error=skip", NULL, "ts,v,w,v\n2024-01-01,1,2,3\n", 0, 0},
+	{"on_error=skip", NULL, "ts,v\xff\n2024-01-01,1\n", 0, 0},
+	/* header=false: a new table, an existing one in its column order. */
+	{"header=false;on_error=skip", NULL,
+	 "x,2024-01-01T00:00:00Z,1.5\ny,2024-01-02,2\nz,2024-01-03\n", 0, 0},
+	{"header=false;on_error=skip", "ts,v\n2024-01-01,1\n",
+	 "2024-01-02,2\n2024-01-03\n2024-01-04,4,5\n\n", 0, 0},
+	/* Existing tables: by name, unknown and added columns, empty inputs. */
+	{"on_error=skip", "ts,x\n2024-01-01,1\n", "x,ts\n5,2024-01-02\n,2024-01-03\n6,\nq,2024-01-04\n", 0, 0},
+	{"", "ts,x\n2024-01-01,1\n", "ts,x,extra\n2024-01-02,2,a\n", 0, 0},
+	{"add_columns=true", "ts,x\n2024-01-01,1\n", "ts,x,extra\n2024-01-02,2,a\n2024-01-03,3,\n", 0, 0},
+	{"", "ts,x\n2024-01-01,1\n", "ts,x\n", 0, 0},
+	{"", "ts,x\n2024-01-01,1\n", "\n\r\n", 0, 0},
+	{"", NULL, "", 0, 0},
+	{"", NULL, "ts,v\n", 0, 0},
+	{"", NULL, "ts,v", 0, 0},
+	/* Quotes: the parsers take turns, within a chunk and across chunks. */
+	{"on_error=skip", NULL, "ts,s,n\n2024-01-01,plain,1\n2024-01-02,\"a,b\",2\n2024-01-03,x,3\n"
+	 "2024-01-04,\"two\nlines\",4\n2024-01-05,y,5\n2024-01-06,bad\"q,6\n2024-01-07,z,7\n"
+	 "2024-01-08,\"x\"y,8\n2024-01-09,w,9\n2024-01-10,\"\",\n2024-01-11,\"open\n", 0, 0},
+	{"", NULL, "ts,s,n\n2024-01-01,plain,1\n2024-01-02,\"a\r\nb\",2\n2024-01-03,x,3\n"
+	 "2024-01-04,ab\"c,4\n", 0, 0},
+	{"delimiter=|;quote='", NULL, "ts|s\n2024-01-01|a\"b\n2024-01-02|'x|y'\n2024-01-03|c,d\n2024-01-04|\n",
+	 0, 0},
+	/* Tabs, spaces kept, a trailing delimiter. */
+	{"delimiter=\t;on_error=skip", NULL,
+	 "ts\ts\tn\n2024-01-01\t a \t1\n2024-01-02\t\t\n2024-01-03\tx\t3\t\n", 0, 0},
+	/* The sample ends after 2 rows, then rows stream. */
+	{"on_error=skip", NULL, "ts,v\n1700000000,1\n1700000001,2\n1700000002,3\n1700000003,1.5\n"
+	 "1700000004, 4\n1700000005,5\n", 0, 2},
+	/* Fields and lines longer than the splitter's 64-byte blocks. */
+	{"on_error=skip", NULL, "ts,note,n\n2024-01-01," X70 X70 ",1\n2024-01-02,,2\n2024-01-03," X70
+	 ",3,\n2024-01-04," X70 "\n2024-01-05,y," X70 "\n", 0, 0},
+	{"on_error=skip", NULL, "ts,note,n\n2024-01-01," X70 ",1\n2024-01-02," X70 X70 ",2\n", 100, 0},
+};
+
+typedef struct case_run
+{
+	ps_status	rc;
+	ps_error	err;
+	ps_csv_result res;
+	char	   *dump;			/* NULL: no table */
+} case_run;
+
+/*
+ * Load a split case into table "sc" (created first from `existing`), read it
+ * back, drop it.
+ */
+static void
+run_case(ps_store *st, const split_case *c, bool libcsv, uint32_t pipeline, chunking how,
+		 unsigned seed, case_run *out)
+{
+	ps_csv_options o = opts(c->opts);
+	ps_error	err;
+
+	o.libcsv_only = libcsv;
+	o.pipeline_records = pipeline;
+	if (c->max_field)
+		o.max_field_bytes = c->max_field;
+	if (c->batch_size)
+		o.batch_size = c->batch_size;
+	if (c->existing)
+	{
+		ps_csv_options d;
+		ps_csv_result r;
+
+		ps_csv_options_default(&d);
+		assert_int_equal(run_load(st, "sc", c->existing, strlen(c->existing), &d, WHOLE, 0, true,
+								  &r, &err), PS_OK);
+	}
+	out->rc = run_load(st, "sc", c->csv, strlen(c->csv), &o, how, seed, true, &out->res, &out->err);
+	out->dump = dump(st, "sc");
+	if (out->dump != NULL)
+		assert_int_equal(ps_store_drop_table(st, "sc", &err), PS_OK);
+}
+
+static void
+assert_same_run(const char *what, const case_run *a, const case_run *b)
+{
+	assert_same_report(what, a->rc, &a->err, &a->res, b->rc, &b->err, &b->res);
+	if ((a->dump == NULL) != (b->dump == NULL) ||
+		(a->dump != NULL && strcmp(a->dump, b->dump) != 0))
+		fail_msg("%s: table\n%s\nvs\n%s", what, a->dump ? a->dump : "(none)",
+				 b->dump ? b->dump : "(none)");
+}
+
+/*
+ * Every split case, cut in two at every byte, through the fast path (with
+ * the converter thread from the start or not), reports and loads exactly
+ * what libcsv alone does with the whole input.
+ */
+static void
+test_paths_agree_every_split(void **state)
+{
+	fixture    *f = *state;
+	static const struct
+	{
+		bool		libcsv;
+		uint32_t	pipeline;
+		bool		every_split;
+	}			variants[] = {{false, 0, true}, {false, 1, true}, {false, 3, false}, {true, 2, false}};
+
+	for (size_t i = 0; i < sizeof(split_cases) / sizeof(split_cases[0]); i++)
+	{
+		const split_case *c = &split_cases[i];
+		size_t		len = strlen(c->csv);
+		case_run	ref;
+
+		run_case(f->st, c, true, 0, WHOLE, 0, &ref);
+		for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++)
+		{
+			size_t		nsplits = variants[v].every_split ? len + 1 : 0;
+
+			for (size_t k = 0; k < nsplits + 5; k++)
+			{
+				char		what[128];
+				case_run	got;
+				chunking	how = k < nsplits ? SPLIT : k == nsplits ? BYTEWISE : RANDOM;
+				unsigned	seed = k < nsplits ? (unsigned) k : (unsigned) (k - nsplits);
+
+				snprintf(what, sizeof(what), "case %zu, %s, pipeline %u, chunking %d/%u", i,
+						 variants[v].libcsv ? "libcsv" : "fast path", variants[v].pipeline,
+						 (int) how, seed);
+				run_case(f->st, c, variants[v].libcsv, variants[v].pipeline, how, seed, &got);
+				assert_same_run(what, &got, &ref);
+				free(got.dump);
+			}
+		}
+		free(ref.dump);
+	}
+}
+
+/*
+ * A large load (past the first 16384 records, so the fast path writes the
+ * converter's batches directly) with every kind of irregular record in
+ * that stretch: same reports and rows as libcsv alone, whatever the chunks.
+ */
+static char *
+irregular_csv(size_t *len)
+{
+	char	   *s = NULL;
+
+	*len = 0;
+	append(&s, len, "ts,sym,px,n\n");
+	for (int i = 0; i < 20000; i++)
+	{
+		char		ts[32];
+
+		snprintf(ts, sizeof(ts), "2024-01-01T%02d:%02d:%02d.%03dZ", i / 3600000, (i / 60000) % 60,
+				 (i / 1000) % 60, i % 1000);
+		switch (i >= 16500 && i % 97 == 0 ? (i / 97) % 12 : -1)
+		{
+			case 0:
+				append(&s, len, "%s,S%d,1.5\n", ts, i % 7);	/* too few fields */
+				break;
+			case 1:
+				append(&s, len, "%s,S%d,1.5,2,3\n", ts, i % 7);	/* too many */
+				break;
+			case 2:
+				append(&s, len, "%s,%s%s,1.5,2\n", ts, X70, X70);	/* a field too long */
+				break;
+			case 3:
+				append(&s, len, "%s,%s,1.5,2\r%s,x,1,1\r\n", ts, X70 X70 X70, ts);	/* skipped to LF */
+				break;
+			case 4:
+				append(&s, len, "%s,%s,%s,2\n", ts, X70, X70);	/* the line too long */
+				break;
+			case 5:
+				append(&s, len, "%s,\"q,uoted\",1.5,%d\n", ts, i);	/* libcsv's turn */
+				break;
+			case 6:
+				append(&s, len, "%s,\"multi\nline\",1.5,%d\n", ts, i);
+				break;
+			case 7:
+				append(&s, len, "%s,bad\"quote,1.5,%d\n", ts, i);
+				break;
+			case 8:
+				append(&s, len, "%s,S,notanumber,%d\n", ts, i);	/* the converter's bad row */
+				break;
+			case 9:
+				append(&s, len, "\r\n\n%s,S,,\r", ts);	/* empty lines, NULLs, a bare CR */
+				break;
+			case 10:
+				append(&s, len, ",S,1,%d\n", i);	/* empty time */
+				break;
+			default:
+				append(&s, len, "%s,S%d,%d.25,%d\n", ts, i % 7, i, i);
+				break;
+		}
+	}
+	return s;
+}
+
+static void
+test_paths_agree_pipelined(void **state)
+{
+	fixture    *f = *state;
+	size_t		len;
+	char	   *csv = irregular_csv(&len);
+	static const struct
+	{
+		chunking	how;
+		unsigned	seed;
+	}			chunkings[] = {{WHOLE, 0}, {SIZED, 1000}, {SIZED, 4096}, {SIZED, 65536}, {RANDOM, 3},
+						   {SPLIT, 600000}};
+
+	for (int mode = 0; mode < 2; mode++)
+	{
+		split_case	c = {mode ? "on_error=skip" : "", "ts,sym,px,n\n2023-01-01,A,1.5,1\n", csv, 160, 0};
+		case_run	ref;
+
+		run_case(f->st, &c, true, 0, WHOLE, 0, &ref);
+		if (mode == 1)
+		{
+			assert_int_equal(ref.rc, PS_OK);
+			assert_true(ref.res.rows_rejected >= 20);
+			assert_true(ref.res.errors[0].line > 16384);
+		}
+		for (size_t k = 0; k < sizeof(chunkings) / sizeof(chunkings[0]); k++)
+			for (uint32_t pipeline = 0; pipeline <= 1000; pipeline = pipeline ? pipeline * 1000 : 1)
+			{
+				char		what[96];
+				case_run	got;
+
+				snprintf(what, sizeof(what), "mode %d, chunking %d/%u, pipeline %u", mode,
+						 (int) chunkings[k].how, chunkings[k].seed, pipeline);
+				run_case(f->st, &c, false, pipeline, chunkings[k].how, chunkings[k].seed, &got);
+				assert_same_run(what, &got, &ref);
+				free(got.dump);
+			}
+		free(ref.dump);
+	}
+	free(csv);
+}
+
+/* The splitter's stops: record and byte limits, irregular records, line counts. */
+static void
+test_splitter(void **state)
+{
+	static const char in[] = "a,b\n\r\nc,\r,d\nee,ff,gg\nh,i\n" X70 "," X70 "\n";
+	ps_csv_field fields[16];
+	int64_t		lines[8];
+	ps_csv_split s;
+
+	(void) state;
+	memset(&s, 0, sizeof(s));
+	s.data = in;
+	s.len = sizeof(in) - 1;
+	s.delim = ',';
+	s.ncols = 2;
+	s.max_record = 1000;
+	s.fields = fields;
+	s.lines = lines;
+	s.max_records = 2;
+	s.max_bytes = 1000;
+	s.base = 100;
+	s.line = 1;
+
+	ps_csv_split_records(&s);	/* "a,b" and "c," (after an empty line), then the record limit */
+	assert_int_equal(s.nrecords, 2);
+	assert_int_equal(s.irregular_end, 0);
+	assert_int_equal(s.pos, 9);
+	assert_int_equal(s.line, 3);
+	assert_int_equal(lines[0], 1);
+	assert_int_equal(lines[1], 3);
+	assert_int_equal(fields[0].off, 100);
+	assert_int_equal(fields[0].len, 1);
+	assert_false(fields[0].is_null);
+	assert_int_equal(fields[2].off, 106);
+	assert_int_equal(fields[3].len, 0);
+	assert_true(fields[3].is_null);
+
+	ps_csv_split_records(&s);	/* ",d" (a NULL first), then "ee,ff,gg" has 3 fields */
+	assert_int_equal(s.nrecords, 1);
+	assert_int_equal(s.pos, 12);
+	assert_int_equal(s.irregular_end, 20);
+	assert_int_equal(s.line, 4);
+	assert_true(fields[0].is_null);
+	assert_int_equal(fields[1].off, 100 + 1);
+
+	s.pos = s.irregular_end;
+	s.max_bytes = 3;			/* stops at the first line end 3 bytes on */
+	ps_csv_split_records(&s);
+	assert_int_equal(s.nrecords, 1);
+	assert_int_equal(s.pos, 25);
+	assert_int_equal(s.line, 6);
+	assert_int_equal(lines[0], 5);
+
+	s.max_bytes = 1000;
+	s.max_record = 140;			/* the last line has 141 bytes */
+	ps_csv_split_records(&s);
+	assert_int_equal(s.nrecords, 0);
+	assert_int_equal(s.pos, 25);
+	assert_int_equal(s.irregular_end, sizeof(in) - 2);
+	s.max_record = 141;
+	ps_csv_split_records(&s);
+	assert_int_equal(s.nrecords, 1);
+	assert_int_equal(s.pos, sizeof(in) - 1);
+	assert_int_equal(fields[1].off, 100 + 71);
+	assert_int_equal(fields[1].len, 70);
+
+	assert_int_equal(ps_csv_line_end(in + 25, sizeof(in) - 26), 141);
+	assert_int_equal(ps_csv_line_end("abc", 3), 3);
+	assert_int_equal(ps_csv_line_end(X70 "\r", 71), 70);
+}
+
 int
 main(void)
 {
@@ -1312,6 +1750,9 @@ main(void)
 		T(test_dedup_retry_adds_nothing),
 		T(test_finish_detached),
 		T(test_large_load_pipelined),
+		cmocka_unit_test(test_splitter),
+		T(test_paths_agree_every_split),
+		T(test_paths_agree_pipelined),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
