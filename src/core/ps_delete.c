@@ -282,6 +282,24 @@ delete_state_free(delete_state *ds)
 	ps_buf_free(&ds->gone_meta);
 }
 
+/*
+ * The visible table `name`, once no merge works on it, provided no load or
+ * delete is in progress on it (PS_EBUSY naming what); lock held.
+ */
+static ps_status
+take_idle_table(ps_store *st, const char *name, const char *verb, ps_table **out, ps_error *err)
+{
+	ps_table   *t = ps_table_find_unmerged(st, name, err);
+
+	if (!t)
+		return PS_ENOTFOUND;
+	if (t->ninflight > 0 || t->deleting)
+		return ps_error_set(err, PS_EBUSY, "cannot %s table \"%s\" while a %s it is in progress",
+							verb, name, t->deleting ? "delete from" : "load into");
+	*out = t;
+	return PS_OK;
+}
+
 ps_status
 ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, uint64_t *removed,
 					  ps_error *err)
@@ -296,17 +314,10 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 	if (lo > hi)
 		return ps_error_set(err, PS_EINVAL, "range start is after its end");
 	pthread_mutex_lock(&st->lock);
-	if (!(t = ps_table_find_unmerged(st, table, err)))
+	if ((rc = take_idle_table(st, table, "delete from", &t, err)) != PS_OK)
 	{
 		pthread_mutex_unlock(&st->lock);
-		return PS_ENOTFOUND;
-	}
-	if (t->ninflight > 0 || t->deleting)
-	{
-		pthread_mutex_unlock(&st->lock);
-		return ps_error_set(err, PS_EBUSY,
-							"cannot delete from table \"%s\" while a %s it is in progress",
-							table, t->deleting ? "delete from" : "load into");
+		return rc;
 	}
 	if (t->row_count == 0 || hi < t->min_time || lo > t->max_time)
 	{
@@ -390,17 +401,10 @@ ps_store_drop_table(ps_store *st, const char *table, ps_error *err)
 	ps_status	rc;
 
 	pthread_mutex_lock(&st->lock);
-	if (!(t = ps_table_find_unmerged(st, table, err)))
+	if ((rc = take_idle_table(st, table, "drop", &t, err)) != PS_OK)
 	{
 		pthread_mutex_unlock(&st->lock);
-		return PS_ENOTFOUND;
-	}
-	if (t->ninflight > 0 || t->deleting)
-	{
-		pthread_mutex_unlock(&st->lock);
-		return ps_error_set(err, PS_EBUSY,
-							"cannot drop table \"%s\" while a %s it is in progress", table,
-							t->deleting ? "delete from" : "load into");
+		return rc;
 	}
 	ps_put_u32be(lower, t->id);
 	ps_put_u32be(upper, t->id + 1);
