@@ -14,80 +14,15 @@
  * Memory: the partition's block list (a few dozen bytes per block) and one
  * decoded block per cursor whose time span is current.
  *
- * Rows are handed out in the row encoding (ps_row.h) holding every value
- * column of the scan's schema; series-key values come from the dictionary.
+ * An unordered scan admits one block at a time, in key order, and merges
+ * nothing.  Handing rows out, as column vectors or encoded rows, is
+ * ps_scan_batch.c's job (the contract is in ps_scan_int.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "ps_block.h"
-#include "ps_row.h"
+#include "ps_scan_int.h"
 #include "ps_series.h"
-#include "ps_store_int.h"
-
-typedef struct block_ref {
-	uint8_t		key[PS_BLOCK_KEY_LEN];
-	uint32_t	series;
-	int64_t		min_time, max_time;
-} block_ref;
-
-typedef struct cursor {
-	const block_ref *ref;
-	ps_block_reader *r;			/* NULL until decoded */
-	uint32_t	pos;			/* next row (descending: one past it) */
-	uint32_t	end;			/* where pos stops: past the last row in range (descending: the first) */
-	int64_t		at;				/* heap key: time of the next row (or block edge) */
-	uint32_t	tuple_off, tuple_len;	/* in sc->tuples */
-} cursor;
-
-struct ps_scan {
-	ps_store   *st;
-	ps_schema  *schema;
-	uint32_t	table_id;
-	uint32_t   *inflight;
-	uint32_t	ninflight;
-	const rocksdb_snapshot_t *snap;
-	rocksdb_readoptions_t *ro;
-	rocksdb_iterator_t *meta_it;
-	int64_t		lo, hi;			/* the slice being read (see next_slice) */
-	int64_t		range_lo, range_hi;	/* the whole range, clipped to the table */
-	int64_t		slice_width;	/* 0: one slice, the whole range */
-	int64_t		span;			/* the table's max block span */
-	bool		descending;
-	bool		unordered;		/* one block at a time, in key order */
-	uint64_t	to_skip;
-	uint64_t	remaining;		/* UINT64_MAX = unlimited */
-
-	bool		all_series;		/* no filter */
-	uint32_t   *series;			/* sorted ids passing the filters */
-	uint32_t	nseries;
-
-	bool		started, finished;
-	int32_t		partition;		/* the one being merged */
-	block_ref  *refs;			/* the partition's blocks, in the order they join the merge */
-	size_t		nrefs, refs_cap, next_ref;
-	cursor	   *heap;
-	size_t		nheap;
-	ps_block_reader **pool;		/* decoded readers no cursor uses */
-	size_t		npool, pool_cap;
-
-	/* block and row layout */
-	uint32_t	nblock;
-	uint32_t   *block_cols;
-	ps_type    *block_types;
-	bool	   *block_want;		/* per block column: decode it */
-	uint32_t	nvalue;
-	ps_type    *value_types;
-	uint32_t   *value_pos;		/* per schema column: its value index, or UINT32_MAX */
-	ps_value   *row;			/* per schema column */
-	ps_value   *vals;			/* value columns, for the row encoder */
-	ps_buf		out;
-	ps_buf		tuples;			/* key tuples of series seen, copied from the dictionary */
-	uint32_t   *tuple_slots;	/* series id -> index into tuple_index + 1 (open addressing) */
-	uint32_t	ntuple_slots, ntuples;
-	uint32_t   *tuple_ids, *tuple_offs;	/* per cached tuple */
-	rocksdb_pinnableslice_t *block_slice;
-};
 
 /* ------------------------------------------------------------------ opening */
 
@@ -108,8 +43,11 @@ prepare_layout(ps_scan *sc, ps_error *err)
 	sc->value_pos = malloc(s->ncolumns * sizeof(uint32_t));
 	sc->row = calloc(s->ncolumns, sizeof(ps_value));
 	sc->vals = calloc(sc->nvalue + 1, sizeof(ps_value));
-	if (!sc->value_types || !sc->value_pos || !sc->row || !sc->vals)
+	sc->want = calloc(s->ncolumns, sizeof(bool));
+	if (!sc->value_types || !sc->value_pos || !sc->row || !sc->vals || !sc->want)
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
+	for (uint32_t c = 0; c < s->ncolumns; c++)
+		sc->want[c] = c != s->time_index;
 	ps_schema_value_types(s, sc->value_types);
 	for (uint32_t c = 0; c < s->ncolumns; c++)
 		sc->value_pos[c] = ps_schema_value_index(s, c);
@@ -207,6 +145,8 @@ ps_scan_want(ps_scan *sc, const bool *want)
 {
 	for (uint32_t k = 0; k < sc->nblock; k++)
 		sc->block_want[k] = want[sc->block_cols[k]];
+	for (uint32_t c = 0; c < sc->schema->ncolumns; c++)
+		sc->want[c] = want[c] && c != sc->schema->time_index;
 }
 
 /* ------------------------------------------------------------------ blocks of a partition */
@@ -696,39 +636,14 @@ next_slice(ps_scan *sc)
 	return true;
 }
 
-/* Encode row idx of the top cursor into sc->out. */
-static ps_status
-emit_row(ps_scan *sc, const cursor *c, uint32_t idx, ps_error *err)
-{
-	const ps_schema *s = sc->schema;
-
-	for (uint32_t k = 0; k < sc->nblock; k++)
-		if (sc->block_want[k])
-			ps_block_reader_value(c->r, k, idx, &sc->row[sc->block_cols[k]]);
-		else
-			sc->row[sc->block_cols[k]].is_null = true;
-	if (s->nseries > 0 &&
-		ps_series_tuple_decode(s, sc->tuples.data + c->tuple_off, c->tuple_len, sc->row, err) != PS_OK)
-		return PS_ECORRUPT;
-	for (uint32_t col = 0; col < s->ncolumns; col++)
-		if (col != s->time_index)
-			sc->vals[sc->value_pos[col]] = sc->row[col];
-	ps_buf_reset(&sc->out);
-	return ps_row_encode_stored(sc->value_types, sc->nvalue, sc->vals, &sc->out, err);
-}
-
 ps_status
-ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
+ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
 {
 	ps_status	rc;
 
-	*done = false;
-	while (sc->remaining > 0 && !sc->finished)
+	*out = NULL;
+	while (!sc->finished)
 	{
-		cursor	   *c;
-		const int64_t *times;
-		uint32_t	idx;
-
 		admit_blocks(sc);
 		if (sc->nheap == 0)
 		{
@@ -748,42 +663,81 @@ ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
 				return rc;
 			continue;
 		}
-		c = &sc->heap[0];
-		if (!c->r)
+		if (!sc->heap[0].r)
 		{
 			if ((rc = decode_top(sc, err)) != PS_OK)
 				return rc;
 			continue;
 		}
-		times = ps_block_reader_times(c->r);
-		idx = sc->descending ? c->pos - 1 : c->pos;
-		row->time = times[idx];
-		if (sc->to_skip == 0 && (rc = emit_row(sc, c, idx, err)) != PS_OK)
-			return rc;
-		if (sc->descending)
-			c->pos--;
-		else
-			c->pos++;
-		if (c->pos == c->end)
-			pop_top(sc);
-		else
-		{
-			c->at = times[sc->descending ? c->pos - 1 : c->pos];
-			sift_down(sc, 0);
-		}
-		if (sc->to_skip > 0)
-		{
-			sc->to_skip--;
-			continue;
-		}
-		if (sc->remaining != UINT64_MAX)
-			sc->remaining--;
-		row->value = sc->out.data;
-		row->value_len = sc->out.len;
+		*out = &sc->heap[0];
 		return PS_OK;
 	}
-	*done = true;
 	return PS_OK;
+}
+
+uint32_t
+ps_scan_run(const ps_scan *sc, const cursor *c, uint32_t max)
+{
+	const int64_t *times = ps_block_reader_times(c->r);
+	int64_t		bound;
+	bool		bounded = false;
+	uint32_t	n = 1;
+	uint32_t	avail = sc->descending ? c->pos - c->end : c->end - c->pos;
+
+	if (avail < max)
+		max = avail;
+	if (sc->unordered)
+		return max;
+	/*
+	 * Rows strictly before the next cursor's time, and before the next
+	 * block to join the merge, come first whatever the tie-breaks; a row at
+	 * that very time goes back through the heap.
+	 */
+	for (size_t i = 1; i <= 2 && i < sc->nheap; i++)
+		if (!bounded || (sc->descending ? sc->heap[i].at > bound : sc->heap[i].at < bound))
+		{
+			bound = sc->heap[i].at;
+			bounded = true;
+		}
+	if (sc->next_ref < sc->nrefs)
+	{
+		const block_ref *ref = &sc->refs[sc->next_ref];
+		int64_t		at = sc->descending ? ref->max_time : ref->min_time;
+
+		if (!bounded || (sc->descending ? at > bound : at < bound))
+		{
+			bound = at;
+			bounded = true;
+		}
+	}
+	if (!bounded)
+		return max;
+	if (sc->descending)
+		while (n < max && times[c->pos - 1 - n] > bound)
+			n++;
+	else
+		while (n < max && times[c->pos + n] < bound)
+			n++;
+	return n;
+}
+
+void
+ps_scan_consume(ps_scan *sc, uint32_t n)
+{
+	cursor	   *c = &sc->heap[0];
+	const int64_t *times = ps_block_reader_times(c->r);
+
+	if (sc->descending)
+		c->pos -= n;
+	else
+		c->pos += n;
+	if (c->pos == c->end)
+		pop_top(sc);
+	else
+	{
+		c->at = times[sc->descending ? c->pos - 1 : c->pos];
+		sift_down(sc, 0);
+	}
 }
 
 void
@@ -806,7 +760,6 @@ ps_scan_close(ps_scan *sc)
 		rocksdb_release_snapshot(sc->st->db, sc->snap);
 		atomic_fetch_sub_explicit(&sc->st->open_scans, 1, memory_order_relaxed);
 	}
-	ps_schema_free(sc->schema);
 	free(sc->inflight);
 	free(sc->series);
 	free(sc->refs);
@@ -819,10 +772,13 @@ ps_scan_close(ps_scan *sc)
 	free(sc->value_pos);
 	free(sc->row);
 	free(sc->vals);
+	free(sc->want);
+	ps_scan_vectors_free(&sc->vec, sc->schema ? sc->schema->ncolumns : 0);
 	ps_buf_free(&sc->out);
 	ps_buf_free(&sc->tuples);
 	free(sc->tuple_slots);
 	free(sc->tuple_ids);
 	free(sc->tuple_offs);
+	ps_schema_free(sc->schema);
 	free(sc);
 }

@@ -206,12 +206,41 @@ typedef struct ps_scan_spec {
  * ps_scan_schema (ps_schema_value_types); callers decode them (ps_row_decode)
  * or keep only some columns (ps_row_project).
  */
-
 typedef struct ps_scan_row {
 	int64_t		time;
 	const void *value;		/* stored value bytes, valid until the next call */
 	size_t		value_len;
 } ps_scan_row;
+
+/*
+ * Or rows come back as column vectors (ps_scan_next_batch): row r of a batch
+ * has time times[r] and, for each wanted column c of ps_scan_schema (not the
+ * time column), the value at r of columns[c].  nulls is a bitmap (bit r of
+ * byte r / 8, LSB first, set = NULL), or NULL when no row of the batch is
+ * NULL; values of NULL rows are unspecified.  Exactly the array of the
+ * column's type is set: i (INTEGER, TIMESTAMP), f (FLOAT), b (BOOLEAN, 0 or
+ * 1 per row) or str_off/str_data (STRING: row r is str_data[str_off[r] ..
+ * str_off[r + 1])).  Columns not wanted have wanted false and no arrays.
+ * Everything is owned by the scan and valid until its next call.
+ */
+typedef struct ps_scan_vector {
+	ps_type		type;
+	bool		wanted;
+	const uint8_t *nulls;
+	const int64_t *i;
+	const double *f;
+	const uint8_t *b;
+	const uint32_t *str_off;
+	const char *str_data;
+} ps_scan_vector;
+
+typedef struct ps_scan_batch {
+	uint32_t	rows;
+	const int64_t *times;
+	uint32_t	ncolumns;		/* those of ps_scan_schema */
+	const ps_scan_vector *columns;
+	size_t		bytes;			/* times, wanted values and string bytes */
+} ps_scan_batch;
 
 /* Open a scan on a consistent snapshot; only committed rows are seen. */
 ps_status	ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *err);
@@ -225,6 +254,14 @@ const ps_schema *ps_scan_schema(const ps_scan *sc);
 void		ps_scan_want(ps_scan *sc, const bool *want);
 /* Next row; PS_OK with *done=true at the end. */
 ps_status	ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err);
+/*
+ * The next rows, as column vectors in *out: at most max_rows (> 0), and
+ * past about max_bytes (batch->bytes) no more; at least one row unless the
+ * scan ends.  *done when the scan has no rows after these (the batch may
+ * still hold some).  Do not mix with ps_scan_next on one scan.
+ */
+ps_status	ps_scan_next_batch(ps_scan *sc, uint32_t max_rows, size_t max_bytes,
+							   const ps_scan_batch **out, bool *done, ps_error *err);
 void		ps_scan_close(ps_scan *sc);	/* NULL ok */
 
 #endif

@@ -171,11 +171,11 @@ struct PulsoraReader
 	int			ncolumns;
 	const ps_type *types;		/* owned by the scan */
 	AttrNumber *attnos;
-	ps_value   *decoded;
 	AttrNumber	time_attno;
 	int			natts;
 	bool		convert_encoding;	/* database encoding is not UTF-8 */
-	bool		in_batch;		/* the last fetched batch may hold more rows */
+	const ps_frame_rows *batch; /* the last fetched batch (NULL before the first) */
+	uint32		row;			/* next row of batch */
 	bool		done;			/* the owner has no more rows */
 	uint32		fetch_rows;
 	uint64		fetched;
@@ -210,7 +210,6 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	r->ncolumns = spec->ncolumns;
 	r->attnos = MemoryContextAlloc(cxt, sizeof(AttrNumber) * Max(spec->ncolumns, 1));
 	memcpy(r->attnos, spec->attnos, sizeof(AttrNumber) * spec->ncolumns);
-	r->decoded = MemoryContextAlloc(cxt, sizeof(ps_value) * Max(spec->ncolumns, 1));
 	r->time_attno = spec->time_attno;
 	r->natts = spec->natts;
 	r->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
@@ -223,6 +222,8 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	ss.lo = spec->lo_ns;
 	ss.hi = spec->hi_ns;
 	ss.descending = spec->descending;
+	ss.unordered = spec->unordered;
+	ss.no_times = spec->time_attno == 0;
 	ss.limit = spec->limit > 0 ? (uint64) spec->limit : 0;
 	ss.columns = spec->columns;
 	ss.ncolumns = (uint32) spec->ncolumns;
@@ -280,49 +281,41 @@ string_datum(const PulsoraReader *r, const char *ptr, uint32 len)
 	return PointerGetDatum(t);
 }
 
-/* Fill values/isnull from one row; strings go to batch_cxt. */
+/* Fill values/isnull from row `row` of the batch; strings go to batch_cxt. */
 static void
-reader_decode(PulsoraReader *r, int64 time_ns, const void *value, size_t len,
-			  Datum *values, bool *isnull)
+reader_form(PulsoraReader *r, const ps_frame_rows *batch, uint32 row, Datum *values, bool *isnull)
 {
-	ps_error	err;
-	ps_status	st;
-
 	memset(isnull, true, sizeof(bool) * r->natts);
 	if (r->time_attno > 0)
 	{
-		values[r->time_attno - 1] = Int64GetDatum(pulsora_ns_to_pg(time_ns));
+		values[r->time_attno - 1] = Int64GetDatum(pulsora_ns_to_pg(ps_frame_le_i64(batch->times, row)));
 		isnull[r->time_attno - 1] = false;
 	}
-	if (r->ncolumns == 0)
-		return;
-	st = ps_row_decode(r->types, (uint32) r->ncolumns, value, len, r->decoded, NULL, &err);
-	if (st != PS_OK)
-		pulsora_report(r->conn, st, &err, psprintf("could not decode a row of pulsora table \"%s\"", r->table));
 	for (int i = 0; i < r->ncolumns; i++)
 	{
-		const ps_value *v = &r->decoded[i];
+		const ps_frame_column *col = &batch->columns[i];
 		int			a = r->attnos[i] - 1;
 
-		if (v->is_null)
+		if (ps_frame_is_null(col, row))
 			continue;
 		isnull[a] = false;
 		switch (r->types[i])
 		{
 			case PS_TYPE_INTEGER:
-				values[a] = Int64GetDatum(v->v.i);
+				values[a] = Int64GetDatum(ps_frame_le_i64(col->values, row));
 				break;
 			case PS_TYPE_FLOAT:
-				values[a] = Float8GetDatum(v->v.f);
+				values[a] = Float8GetDatum(ps_frame_le_f64(col->values, row));
 				break;
 			case PS_TYPE_BOOLEAN:
-				values[a] = BoolGetDatum(v->v.b);
+				values[a] = BoolGetDatum(col->values[row] != 0);
 				break;
 			case PS_TYPE_TIMESTAMP:
-				values[a] = Int64GetDatum(pulsora_ns_to_pg(v->v.i));
+				values[a] = Int64GetDatum(pulsora_ns_to_pg(ps_frame_le_i64(col->values, row)));
 				break;
 			case PS_TYPE_STRING:
-				values[a] = string_datum(r, v->v.s.ptr, v->v.s.len);
+				values[a] = string_datum(r, col->str_data + col->str_off[row],
+										 col->str_off[row + 1] - col->str_off[row]);
 				break;
 		}
 	}
@@ -339,19 +332,11 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 						pulsora_conn_data_dir(r->conn), r->table)));
 	for (;;)
 	{
-		if (r->in_batch)
+		if (r->batch != NULL && r->row < r->batch->count)
 		{
-			int64		time_ns;
-			const void *value;
-			size_t		len;
-
-			if (ps_client_scan_row(r->scan, &time_ns, &value, &len))
-			{
-				reader_decode(r, time_ns, value, len, values, isnull);
-				r->fetched++;
-				return true;
-			}
-			r->in_batch = false;
+			reader_form(r, r->batch, r->row++, values, isnull);
+			r->fetched++;
+			return true;
 		}
 		if (r->done)
 			return false;
@@ -369,7 +354,8 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 			if (st != PS_OK)
 				pulsora_report(r->conn, st, &err, psprintf("could not scan pulsora table \"%s\"", r->table));
 		}
-		r->in_batch = true;
+		r->batch = ps_client_scan_rows(r->scan);
+		r->row = 0;
 	}
 }
 

@@ -12,10 +12,11 @@
  * filters keep.  Time quals (scan_range.c) become the iterator's range;
  * those whose range is exact are dropped from the quals PostgreSQL
  * rechecks.  Equality quals on series-key columns (series_filter.c) become
- * series filters, exact and dropped likewise.  Paths: a plain ascending
- * scan, a descending one when the query orders by the time column
- * descending (ascending order comes for free: the owner returns rows in
- * time order), parameterised ones for join clauses on the time column or
+ * series filters, exact and dropped likewise.  Paths: a scan in time order,
+ * ascending or descending, when the query orders by the time column (the
+ * owner merges the series, so no Sort is needed), else an unordered one
+ * (the owner hands out whole blocks, merging nothing), parameterised ones
+ * (unordered) for join clauses on the time column or
  * a series-key column (nested loops re-open the scan per outer row), and
  * LIMIT pushed into the scan when nothing between the scan and the LIMIT
  * can drop rows.
@@ -79,6 +80,18 @@ typedef struct PulsoraRelInfo
 	Cost		total_cost;
 } PulsoraRelInfo;
 
+/*
+ * The order a path asks of the owner: time order when the query's first
+ * pathkey is the time column, else none at all, which spares the owner
+ * its merge of the series (rows come block by block).
+ */
+typedef enum PulsoraScanOrder
+{
+	PULSORA_UNORDERED,
+	PULSORA_ASCENDING,
+	PULSORA_DESCENDING
+} PulsoraScanOrder;
+
 enum FdwScanPrivateIndex
 {
 	FdwScanTable,				/* String: store table */
@@ -89,7 +102,7 @@ enum FdwScanPrivateIndex
 	FdwScanTimeType,			/* Integer: its type oid */
 	FdwScanStrategies,			/* IntList: btree strategy per fdw_exprs item */
 	FdwScanOperandTypes,		/* OidList: operand type per fdw_exprs item */
-	FdwScanDescending,			/* Integer: 0 or 1 */
+	FdwScanOrder,				/* Integer: enum PulsoraScanOrder */
 	FdwScanLimit,				/* Integer: rows, or -1 */
 	FdwScanSeries				/* List: pulsora_series_private per series operand */
 };
@@ -260,7 +273,7 @@ pushable_limit(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp, List 
 
 static void
 add_scan_path(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp,
-			  List *pathkeys, bool descending)
+			  List *pathkeys, PulsoraScanOrder order)
 {
 	int			limit = pushable_limit(root, baserel, fp, pathkeys);
 	double		rows = baserel->rows;
@@ -274,7 +287,7 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *fp,
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, rows, fp->startup_cost, total,
 									 pathkeys, NULL, NULL,
-									 list_make2(makeInteger(descending), makeInteger(limit))));
+									 list_make2(makeInteger(order), makeInteger(limit))));
 }
 
 /* Is em the time column or a series-key column of rel? */
@@ -343,7 +356,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel, PulsoraRelInfo *
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, rows, fp->startup_cost, total,
 										 NIL, ppi->ppi_req_outer, NULL,
-										 list_make2(makeInteger(false), makeInteger(-1))));
+										 list_make2(makeInteger(PULSORA_UNORDERED), makeInteger(-1))));
 	}
 }
 
@@ -354,12 +367,11 @@ pulsoraGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	bool		descending = false;
 	PathKey    *pk = time_query_pathkey(root, baserel, fp, &descending);
 
-	if (pk != NULL && !descending)
-		add_scan_path(root, baserel, fp, list_make1(pk), false);
+	if (pk != NULL)
+		add_scan_path(root, baserel, fp, list_make1(pk),
+					  descending ? PULSORA_DESCENDING : PULSORA_ASCENDING);
 	else
-		add_scan_path(root, baserel, fp, NIL, false);
-	if (pk != NULL && descending)
-		add_scan_path(root, baserel, fp, list_make1(pk), true);
+		add_scan_path(root, baserel, fp, NIL, PULSORA_UNORDERED);
 	add_parameterized_paths(root, baserel, fp);
 }
 
@@ -519,7 +531,8 @@ pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
 	s->spec.attnos = attnums;
 	s->spec.time_attno = (AttrNumber) intVal(list_nth(priv, FdwScanTimeAttno));
 	s->spec.natts = RelationGetDescr(node->ss.ss_currentRelation)->natts;
-	s->spec.descending = intVal(list_nth(priv, FdwScanDescending)) != 0;
+	s->spec.descending = intVal(list_nth(priv, FdwScanOrder)) == PULSORA_DESCENDING;
+	s->spec.unordered = intVal(list_nth(priv, FdwScanOrder)) == PULSORA_UNORDERED;
 	s->spec.limit = intVal(list_nth(priv, FdwScanLimit));
 	s->time_type = (Oid) intVal(list_nth(priv, FdwScanTimeType));
 	s->strategies = list_nth(priv, FdwScanStrategies);
@@ -690,6 +703,7 @@ pulsora_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows, int 
 	spec.lo_ns = PG_INT64_MIN;
 	spec.hi_ns = PG_INT64_MAX;
 	spec.limit = -1;
+	spec.unordered = true;		/* a sample needs no order */
 
 	reservoir_init_selection_state(&rstate, targrows);
 	reader = pulsora_reader_open(conn, &spec);

@@ -244,6 +244,7 @@ typedef struct PulsoraReadSpec
 	const char *table;
 	int64		lo_ns, hi_ns;	/* inclusive */
 	bool		descending;
+	bool		unordered;		/* rows in any order (descending ignored) */
 	int64		limit;			/* rows, or -1 */
 	int			ncolumns;		/* value columns wanted */
 	const char *const *columns; /* their store names */

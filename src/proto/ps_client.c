@@ -78,13 +78,11 @@ struct ps_client_scan {
 	ps_type    *types;
 	uint32_t	ntypes;
 	ps_buf		batch;			/* the current ROWS frame */
-	ps_reader	rows;			/* next row in batch */
-	uint32_t	rows_left;
+	ps_frame_rows rows;			/* its vectors */
+	uint32_t	row;			/* ps_client_scan_row: the next row of rows */
 	ahead_state ahead_state;
 	ps_buf		ahead;			/* the ROWS frame read ahead */
-	ps_reader	ahead_rows;
-	uint32_t	ahead_count;
-	bool		ahead_done;
+	ps_frame_rows ahead_rows;
 	ps_error	ahead_error;
 };
 
@@ -287,10 +285,10 @@ settle_scan(ps_client *c, ps_error *err)
 		return PS_OK;
 	}
 	if (code != PS_MSG_ROWS ||
-		ps_msg_rows_decode(&payload, &s->ahead_count, &s->ahead_done, &s->ahead_rows) != PS_OK)
+		ps_frame_rows_decode(&payload, s->types, s->ntypes, &s->ahead_rows) != PS_OK)
 		return client_bad_answer(c, PS_EPROTO, "ROWS", err);
 	s->ahead_state = AHEAD_ROWS;
-	if (s->ahead_done)
+	if (s->ahead_rows.done)
 		s->released = true;
 	return PS_OK;
 }
@@ -685,6 +683,8 @@ scan_free(ps_client_scan *s)
 	free(s->types);
 	ps_buf_free(&s->batch);
 	ps_buf_free(&s->ahead);
+	ps_frame_rows_free(&s->rows);
+	ps_frame_rows_free(&s->ahead_rows);
 	free(s);
 }
 
@@ -730,7 +730,10 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
 	if (ps_frame_start(&c->out, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN) != PS_OK)
 		return no_memory(err);
-	st = ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi, spec->descending,
+	st = ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi,
+								 (spec->descending ? PS_SCAN_DESCENDING : 0) |
+								 (spec->unordered ? PS_SCAN_UNORDERED : 0) |
+								 (spec->no_times ? PS_SCAN_NO_TIMES : 0),
 								 spec->offset, spec->limit, spec->columns, spec->ncolumns,
 								 spec->filters, spec->nfilters);
 	if (st == PS_EINVAL)
@@ -761,8 +764,7 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 		scan_free(s);
 		return st;
 	}
-	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_count, &s->ahead_done,
-											&s->ahead_rows)
+	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_rows)
 		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK || m.ntypes != spec->ncolumns)
 	{
 		ps_msg_scan_opened_clear(&m);
@@ -778,7 +780,7 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	if (start)
 	{
 		s->ahead_state = AHEAD_ROWS;
-		s->released = s->ahead_done;
+		s->released = s->ahead_rows.done;
 	}
 	*out = s;
 	if (types_out)
@@ -791,9 +793,11 @@ ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error 
 {
 	ps_client  *c = s->c;
 	ps_buf		swap;
+	ps_frame_rows rows_swap;
 	ps_status	st;
 
-	s->rows_left = 0;
+	s->rows.count = 0;
+	s->row = 0;
 	*done = false;
 	if (s->failed)
 	{
@@ -825,30 +829,38 @@ ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error 
 			*err = s->failure;
 		return s->failure.code;
 	}
-	/* The batch read ahead becomes current; its reader moves with its bytes. */
+	/* The batch read ahead becomes current; its vectors move with its bytes. */
 	swap = s->batch;
 	s->batch = s->ahead;
 	s->ahead = swap;
-	s->ahead_state = AHEAD_NONE;
+	rows_swap = s->rows;
 	s->rows = s->ahead_rows;
-	s->rows_left = s->ahead_count;
-	*done = s->ahead_done;
+	s->ahead_rows = rows_swap;
+	s->ahead_state = AHEAD_NONE;
+	*done = s->rows.done;
 	/* Read ahead; should that fail, the next call on the connection says why. */
 	if (!*done)
 		(void) scan_request(s, max_rows, NULL);
 	return PS_OK;
 }
 
-bool
-ps_client_scan_row(ps_client_scan *s, int64_t *time, const void **value, size_t *len)
+const ps_frame_rows *
+ps_client_scan_rows(const ps_client_scan *s)
 {
-	const uint8_t *v;
+	return &s->rows;
+}
 
-	/* ps_msg_rows_decode validated rows_left rows, so this cannot fail. */
-	if (s->rows_left == 0 || ps_frame_get_row(&s->rows, time, &v, len) != PS_OK)
+bool
+ps_client_scan_row(ps_client_scan *s, int64_t *time, ps_value *values)
+{
+	uint32_t	r = s->row;
+
+	if (r >= s->rows.count)
 		return false;
-	s->rows_left--;
-	*value = v;
+	*time = s->rows.times ? ps_frame_le_i64(s->rows.times, r) : 0;
+	for (uint32_t c = 0; c < s->ntypes; c++)
+		ps_frame_rows_value(&s->rows, c, s->types[c], r, &values[c]);
+	s->row++;
 	return true;
 }
 

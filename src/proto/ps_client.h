@@ -27,6 +27,7 @@
 #include "../core/ps_error.h"
 #include "../core/ps_types.h"
 #include "ps_frame.h"			/* ps_filter_spec */
+#include "ps_frame_rows.h"
 
 #define PS_SOCKET_NAME "pulsorad.sock"
 #define PS_PID_NAME "pulsorad.pid"
@@ -144,19 +145,23 @@ typedef struct ps_client_scan_spec {
 	 */
 	const ps_filter_spec *filters;
 	uint32_t	nfilters;
+	/* Rows in any order (the owner merges nothing; descending is ignored). */
+	bool		unordered;
+	/* Batches carry no times (ps_frame_rows.times is NULL). */
+	bool		no_times;
 } ps_client_scan_spec;
 
 /*
  * Open a scan.  types_out (may be NULL) receives a pointer, owned by the scan,
- * to the types of the requested columns; rows arrive as untagged values
- * (ps_row.h) holding exactly those columns in that order.
+ * to the types of the requested columns; batches hold exactly those columns,
+ * in that order, as vectors (ps_frame_rows.h).
  */
 ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 								ps_client_scan **out, const ps_type **types_out, ps_error *err);
 /*
- * Make the next batch current; iterate it with ps_client_scan_row until that
- * returns false.  The row pointers stay valid until the next fetch or close
- * of this scan, whatever else happens on the connection.  *done becomes true
+ * Make the next batch current (ps_client_scan_rows).  Its vectors stay
+ * valid until the next fetch or close of this scan, whatever else happens
+ * on the connection.  *done becomes true
  * when the scan is exhausted (the batch may still hold rows).
  * Read-ahead: unless the scan is exhausted, the fetch then asks the owner for
  * the following batch, of at most max_rows rows (and batch_bytes), without
@@ -166,7 +171,14 @@ ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
  */
 ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err);
 /* (After a failed fetch the scan is dead: later fetches repeat the error.) */
-bool		ps_client_scan_row(ps_client_scan *s, int64_t *time, const void **value, size_t *len);
+/* The current batch: count rows (0 before the first fetch and after a failed one). */
+const ps_frame_rows *ps_client_scan_rows(const ps_client_scan *s);
+/*
+ * Or row by row: the next row of the current batch into *time (0 when the
+ * scan asked for no times) and values[0..ncolumns) (strings borrowed from
+ * the batch); false past its last row.
+ */
+bool		ps_client_scan_row(ps_client_scan *s, int64_t *time, ps_value *values);
 /* Close early (frees the owner's iterator and snapshot).  NULL ok. */
 ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
 

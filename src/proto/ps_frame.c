@@ -15,6 +15,7 @@
  * of blocks as PostgreSQL's compiler flags require.
  */
 #include "ps_frame.h"
+#include "ps_frame_rows.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -321,46 +322,6 @@ ps_frame_put_row(ps_buf *b, int64_t time, const void *value, size_t len)
 	if (ps_frame_put_i64(b, time) != PS_OK)
 		return PS_ENOMEM;
 	return ps_frame_put_bytes(b, value, len);
-}
-
-/*
- * These two run once per row of every scan batch the owner sends: they
- * write in place rather than through the append primitives.
- */
-ps_status
-ps_frame_put_row_begin(ps_buf *b, int64_t time, size_t *mark)
-{
-	uint64_t	be = htobe64((uint64_t) time);
-
-	if (ps_buf_reserve(b, 9) != PS_OK)
-		return PS_ENOMEM;
-	memcpy(b->data + b->len, &be, 8);
-	b->data[b->len + 8] = 0;	/* the length, when it takes one byte */
-	b->len += 9;
-	*mark = b->len;
-	return PS_OK;
-}
-
-ps_status
-ps_frame_put_row_end(ps_buf *b, size_t mark)
-{
-	size_t		len = b->len - mark;
-	uint8_t		varint[PS_VARINT_MAX];
-	size_t		n;
-
-	if (len < 0x80)
-	{
-		b->data[mark - 1] = (uint8_t) len;
-		return PS_OK;
-	}
-	/* A longer length: move the value up to make room for it. */
-	n = ps_varint_encode(varint, len);
-	if (ps_buf_reserve(b, n - 1) != PS_OK)
-		return PS_ENOMEM;
-	memmove(b->data + mark - 1 + n, b->data + mark, len);
-	b->len += n - 1;
-	memcpy(b->data + mark - 1, varint, n);
-	return PS_OK;
 }
 
 /* The core readers report PS_ECORRUPT; on the wire that is PS_EPROTO. */
@@ -783,7 +744,7 @@ get_filters(ps_reader *r, ps_msg_scan_open *m)
 
 ps_status
 ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
-						bool descending, uint64_t offset, uint64_t limit,
+						uint8_t flags, uint64_t offset, uint64_t limit,
 						const char *const *columns, uint32_t ncolumns,
 						const ps_filter_spec *filters, uint32_t nfilters)
 {
@@ -792,7 +753,7 @@ ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 	if (ps_frame_put_str(b, table) != PS_OK ||
 		ps_frame_put_i64(b, lo) != PS_OK ||
 		ps_frame_put_i64(b, hi) != PS_OK ||
-		ps_buf_append_u8(b, descending ? 1 : 0) != PS_OK ||
+		ps_buf_append_u8(b, flags) != PS_OK ||
 		ps_buf_append_u64be(b, offset) != PS_OK ||
 		ps_buf_append_u64be(b, limit) != PS_OK ||
 		ps_buf_append_varint(b, ncolumns) != PS_OK)
@@ -807,7 +768,6 @@ ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
 static ps_status
 scan_open_fields(ps_reader *r, ps_msg_scan_open *m)
 {
-	uint8_t		flags;
 	ps_status	st;
 
 	memset(m, 0, sizeof *m);
@@ -815,12 +775,11 @@ scan_open_fields(ps_reader *r, ps_msg_scan_open *m)
 		return st;
 	if (ps_frame_get_i64(r, &m->lo) != PS_OK ||
 		ps_frame_get_i64(r, &m->hi) != PS_OK ||
-		ps_frame_get_u8(r, &flags) != PS_OK || flags > 1 ||
+		ps_frame_get_u8(r, &m->flags) != PS_OK || (m->flags & ~PS_SCAN_FLAGS) != 0 ||
 		ps_frame_get_u64(r, &m->offset) != PS_OK ||
 		ps_frame_get_u64(r, &m->limit) != PS_OK ||
 		ps_frame_get_count(r, MIN_STR, PS_MAX_COLUMNS, &m->ncolumns) != PS_OK)
 		return PS_EPROTO;
-	m->descending = flags == 1;
 	if ((m->columns = alloc_array(m->ncolumns, sizeof(char *))) == NULL)
 		return PS_ENOMEM;
 	for (uint32_t i = 0; i < m->ncolumns; i++)
@@ -1053,14 +1012,13 @@ ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m)
 }
 
 ps_status
-ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m, uint32_t *count, bool *done,
-						   ps_reader *rows)
+ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m, ps_frame_rows *rows)
 {
 	ps_status	st;
 
 	if ((st = scan_opened_fields(r, m)) != PS_OK)
 		return st;
-	return ps_msg_rows_decode(r, count, done, rows);
+	return ps_frame_rows_decode(r, m->types, m->ntypes, rows);
 }
 
 void
@@ -1068,27 +1026,6 @@ ps_msg_scan_opened_clear(ps_msg_scan_opened *m)
 {
 	free(m->types);
 	memset(m, 0, sizeof *m);
-}
-
-/* ---------------------------------------------------------------- ROWS */
-
-ps_status
-ps_msg_rows_decode(ps_reader *r, uint32_t *count, bool *done, ps_reader *rows)
-{
-	ps_reader	walk;
-	int64_t		time;
-	const uint8_t *value;
-	size_t		len;
-
-	if (ps_frame_get_u32(r, count) != PS_OK || ps_frame_get_bool(r, done) != PS_OK)
-		return PS_EPROTO;
-	*rows = *r;
-	walk = *r;
-	for (uint32_t i = 0; i < *count; i++)
-		if (ps_frame_get_row(&walk, &time, &value, &len) != PS_OK)
-			return PS_EPROTO;
-	*r = walk;
-	return ps_frame_get_end(r);
 }
 
 /* ---------------------------------------------------------------- LOAD_RESULT */

@@ -27,7 +27,7 @@
  *  DROP_TABLE     str table                           -> OK
  *  STATUS         (empty)                             -> STATUS_OK
  *  SCAN_OPEN      str table, i64 lo, i64 hi (inclusive), u8 flags
- *                 (bit 0: descending), u64 offset, u64 limit (0 = none),
+ *                 (PS_SCAN_*), u64 offset, u64 limit (0 = none),
  *                 varint n, n x str column,
  *                 varint f, f x filter (v4)           -> SCAN_OPENED
  *  SCAN_START     the fields of SCAN_OPEN (filters included), then
@@ -58,7 +58,7 @@
  *                 u64 open loads
  *  SCAN_OPENED    u32 handle, varint n, n x u8 type (of the requested columns)
  *  SCAN_STARTED   the fields of SCAN_OPENED, then those of ROWS
- *  ROWS           u32 count, u8 done, count x row
+ *  ROWS           column vectors (v5): ps_frame_rows.h
  *  LOAD_OPENED    u32 handle
  *  LOAD_RESULT    u64 rows_loaded, u64 rows_rejected, varint n,
  *                 n x (u16 code, i64 line, i32 column, str message)
@@ -74,10 +74,16 @@
  * PS_FRAME_MAX_FILTERS filters and PS_FRAME_MAX_FILTER_VALUES values in
  * all, and checked against the bytes left before anything is allocated.
  *
- * A row is: i64 time (ns) | varint len | len bytes of an untagged value
- * (ps_row.h).  In ROWS the value holds the scan's requested columns in
- * request order (ps_row_project); in LOAD_ROWS it holds the load's input
- * columns other than the time column, in input order (ps_row_encode).
+ * SCAN_OPEN flags: PS_SCAN_DESCENDING (time order, newest first);
+ * PS_SCAN_UNORDERED (v5: rows in any order, for a client that aggregates or
+ * sorts them itself: the owner merges nothing, and descending is ignored);
+ * PS_SCAN_NO_TIMES (v5: ROWS carry no time vector, for a client that does
+ * not need the time column).  Other bits are malformed.
+ *
+ * A row (LOAD_ROWS) is: i64 time (ns) | varint len | len bytes of an
+ * untagged value (ps_row.h) holding the load's input columns other than the
+ * time column, in input order (ps_row_encode).  Scans answer with column
+ * vectors instead (ROWS, ps_frame_rows.h), in request order.
  *
  * Semantics worth knowing:
  *  - Counts are capped: columns at PS_MAX_COLUMNS, and see PS_FRAME_MAX_*.
@@ -129,9 +135,9 @@
 /*
  * 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity; 4: series keys
  * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
- * series).
+ * series); 5: ROWS as column vectors, scan flags unordered and no times.
  */
-#define PS_PROTO_VERSION 4
+#define PS_PROTO_VERSION 5
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -261,14 +267,6 @@ ps_status	ps_frame_put_bytes(ps_buf *b, const void *p, size_t n);
 ps_status	ps_frame_put_error(ps_buf *b, const ps_error *e);
 /* A row: i64 time, varint len, value bytes. */
 ps_status	ps_frame_put_row(ps_buf *b, int64_t time, const void *value, size_t len);
-/*
- * The same row with its value appended by the caller straight into b (no
- * copy): begin writes the time and room for the length and sets *mark;
- * the caller appends the value; end writes its length (moving the value
- * up when the length needs more than one byte).
- */
-ps_status	ps_frame_put_row_begin(ps_buf *b, int64_t time, size_t *mark);
-ps_status	ps_frame_put_row_end(ps_buf *b, size_t mark);
 
 ps_status	ps_frame_get_u8(ps_reader *r, uint8_t *v);
 ps_status	ps_frame_get_u16(ps_reader *r, uint16_t *v);
@@ -334,10 +332,15 @@ typedef struct ps_msg_filter {
 	char	   *strings;
 } ps_msg_filter;
 
+#define PS_SCAN_DESCENDING 0x01
+#define PS_SCAN_UNORDERED 0x02
+#define PS_SCAN_NO_TIMES 0x04
+#define PS_SCAN_FLAGS (PS_SCAN_DESCENDING | PS_SCAN_UNORDERED | PS_SCAN_NO_TIMES)
+
 typedef struct ps_msg_scan_open {
 	char	   *table;
 	int64_t		lo, hi;
-	bool		descending;
+	uint8_t		flags;			/* PS_SCAN_* */
 	uint64_t	offset, limit;
 	uint32_t	ncolumns;
 	char	  **columns;
@@ -351,7 +354,7 @@ typedef struct ps_msg_scan_open {
  * filter's type cannot be sent; PS_ENOMEM otherwise on failure.
  */
 ps_status	ps_msg_scan_open_encode(ps_buf *b, const char *table, int64_t lo, int64_t hi,
-									bool descending, uint64_t offset, uint64_t limit,
+									uint8_t flags, uint64_t offset, uint64_t limit,
 									const char *const *columns, uint32_t ncolumns,
 									const ps_filter_spec *filters, uint32_t nfilters);
 ps_status	ps_msg_scan_open_decode(ps_reader *r, ps_msg_scan_open *m);
@@ -400,6 +403,8 @@ ps_status	ps_msg_commit_encode(ps_buf *b, const uint32_t *handles, uint32_t n);
 ps_status	ps_msg_commit_decode(ps_reader *r, ps_msg_commit *m);
 void		ps_msg_commit_clear(ps_msg_commit *m);
 
+struct ps_frame_rows;			/* ps_frame_rows.h */
+
 /* SCAN_OPENED */
 typedef struct ps_msg_scan_opened {
 	uint32_t	handle;
@@ -412,17 +417,10 @@ ps_status	ps_msg_scan_opened_decode(ps_reader *r, ps_msg_scan_opened *m);
 void		ps_msg_scan_opened_clear(ps_msg_scan_opened *m);
 /*
  * SCAN_STARTED: the SCAN_OPENED fields into *m (encoded as SCAN_OPENED,
- * then the ROWS fields), the rows as ps_msg_rows_decode leaves them.
+ * then the ROWS fields), the rows into *rows (ps_frame_rows_decode).
  */
-ps_status	ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m, uint32_t *count,
-									   bool *done, ps_reader *rows);
-
-/*
- * ROWS: the header, then count rows.  ps_msg_rows_decode validates every
- * row and leaves *rows positioned at the first one, so ps_frame_get_row on
- * it cannot fail for count rows.
- */
-ps_status	ps_msg_rows_decode(ps_reader *r, uint32_t *count, bool *done, ps_reader *rows);
+ps_status	ps_msg_scan_started_decode(ps_reader *r, ps_msg_scan_opened *m,
+									   struct ps_frame_rows *rows);
 
 /* LOAD_RESULT */
 typedef struct ps_msg_load_result {

@@ -48,6 +48,7 @@
 #include "../core/ps_row.h"
 #include "../core/ps_schema.h"
 #include "ps_frame.h"
+#include "ps_frame_rows.h"
 
 #define PS_PROTO_MAX_HANDLES 256	/* open scans + loads per connection */
 #define DEFAULT_MAX_CONNECTIONS 64
@@ -69,11 +70,9 @@
 typedef struct scan_handle {
 	uint32_t	id;
 	ps_scan    *sc;
-	ps_type    *types;			/* value types of the scan's table schema */
-	uint32_t	ntypes;
-	uint32_t   *cols;			/* projected value-column indexes */
+	uint32_t   *cols;			/* requested columns: schema indexes */
 	uint32_t	ncols;
-	uint64_t	limit_left;		/* rows the scan's limit still allows (UINT64_MAX: none) */
+	bool		with_times;		/* ROWS carry the time vector */
 	int64_t		deadline_ms;	/* closed when idle past this (monotonic) */
 } scan_handle;
 
@@ -182,7 +181,6 @@ static void
 scan_handle_free(scan_handle *h)
 {
 	ps_scan_close(h->sc);
-	free(h->types);
 	free(h->cols);
 	free(h);
 }
@@ -460,7 +458,7 @@ handle_status(conn *cn, ps_reader *r, ps_error *err)
 
 /*
  * Resolve the requested column names against the scan's schema into
- * value-column indexes, and fill the handle's type lists.
+ * schema indexes, with their types in out_types.
  */
 static ps_status
 scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_error *err)
@@ -468,12 +466,9 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 	const ps_schema *schema = ps_scan_schema(h->sc);
 	bool	   *want;
 
-	h->ntypes = ps_schema_value_count(schema);
-	if ((h->types = calloc(h->ntypes ? h->ntypes : 1, sizeof(ps_type))) == NULL ||
-		(h->cols = calloc(m->ncolumns ? m->ncolumns : 1, sizeof(uint32_t))) == NULL ||
+	if ((h->cols = calloc(m->ncolumns ? m->ncolumns : 1, sizeof(uint32_t))) == NULL ||
 		(want = calloc(schema->ncolumns, sizeof(bool))) == NULL)
 		return answer_memory(err);
-	ps_schema_value_types(schema, h->types);
 	h->ncols = m->ncolumns;
 	for (uint32_t i = 0; i < m->ncolumns; i++)
 	{
@@ -489,7 +484,7 @@ scan_resolve(scan_handle *h, const ps_msg_scan_open *m, ps_type *out_types, ps_e
 								"column \"%s\" is the time column of table \"%s\": every row carries its time, request only value columns",
 								m->columns[i], m->table);
 		}
-		h->cols[i] = ps_schema_value_index(schema, (uint32_t) idx);
+		h->cols[i] = (uint32_t) idx;
 		out_types[i] = schema->columns[idx].type;
 		want[idx] = true;
 	}
@@ -571,67 +566,29 @@ filters_prepare(ps_store *st, const ps_msg_scan_open *m, ps_series_filter *out, 
 }
 
 /*
- * Append the ROWS fields (count, done, rows) of the next batch of h to
- * cn->out: at most max_rows rows and about max_bytes (at least one row).
- * *done when the scan is exhausted, which includes reaching its limit, so
- * that a client reading exactly `limit` rows needs no SCAN_CLOSE.
+ * Append the ROWS fields of the next batch of h to cn->out: at most
+ * max_rows rows and about max_bytes (at least one row).  *done when the
+ * scan is exhausted, which includes reaching its limit, so that a client
+ * reading exactly `limit` rows needs no SCAN_CLOSE.
  */
 static ps_status
 scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool *done,
 		  ps_error *err)
 {
-	uint32_t	count = 0;
-	size_t		count_at = cn->out.len;
-	size_t		mark;
-	ps_scan_row row;
+	const ps_scan_batch *batch;
 	ps_status	st;
 
-	*done = false;
-	if (max_rows == 0)
-		return ps_error_set(err, PS_EINVAL, "a scan batch of 0 rows");
 	if (max_bytes > PS_FRAME_SCAN_BYTES_MAX)
 		max_bytes = PS_FRAME_SCAN_BYTES_MAX;
-	if (ps_buf_append_u32be(&cn->out, 0) != PS_OK || ps_buf_append_u8(&cn->out, 0) != PS_OK)
+	if ((st = ps_scan_next_batch(h->sc, max_rows, max_bytes, &batch, done, err)) != PS_OK)
+		return st;
+	if ((st = ps_frame_rows_encode(&cn->out, batch, h->cols, h->ncols, h->with_times,
+								   *done)) == PS_ENOMEM)
 		return answer_memory(err);
-	/* A scan of no columns sends every row the same empty value, unread. */
-	if (h->ncols == 0)
-	{
-		ps_buf_reset(&cn->scratch);
-		if ((st = ps_row_encode(NULL, 0, NULL, 0, &cn->scratch, err)) != PS_OK)
-			return st;
-	}
-	while (count < max_rows && (count == 0 || cn->out.len - (count_at + 5) < (size_t) max_bytes))
-	{
-		if ((st = ps_scan_next(h->sc, &row, done, err)) != PS_OK)
-			return st;
-		if (*done)
-			break;
-		if (h->ncols == 0)
-			st = ps_frame_put_row(&cn->out, row.time, cn->scratch.data, cn->scratch.len);
-		else if ((st = ps_frame_put_row_begin(&cn->out, row.time, &mark)) == PS_OK &&
-				 (st = ps_row_project(h->types, h->ntypes, row.value, row.value_len,
-									  h->cols, h->ncols, &cn->out, err)) == PS_OK)
-			st = ps_frame_put_row_end(&cn->out, mark);
-		if (st == PS_ENOMEM)
-			return answer_memory(err);
-		if (st != PS_OK)
-			return st;
-		if (cn->out.len > (size_t) PS_FRAME_MAX + 4)
-			return ps_error_set(err, PS_ETOOBIG, "a row of %zu bytes does not fit a protocol frame",
-								row.value_len);
-		count++;
-		if (h->limit_left != UINT64_MAX)
-			h->limit_left--;
-	}
-	/* Reached the limit: say so now rather than in an extra empty batch. */
-	if (h->limit_left == 0)
-		*done = true;
-	cn->out.data[count_at] = (uint8_t) (count >> 24);
-	cn->out.data[count_at + 1] = (uint8_t) (count >> 16);
-	cn->out.data[count_at + 2] = (uint8_t) (count >> 8);
-	cn->out.data[count_at + 3] = (uint8_t) count;
-	cn->out.data[count_at + 4] = *done ? 1 : 0;
-	return PS_OK;
+	if (st == PS_OK && cn->out.len > (size_t) PS_FRAME_MAX + 4)
+		return ps_error_set(err, PS_ETOOBIG, "a scan batch of %zu bytes does not fit a protocol frame",
+							cn->out.len);
+	return st;
 }
 
 /*
@@ -671,7 +628,8 @@ handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 	spec.table = m.table;
 	spec.lo = m.lo;
 	spec.hi = m.hi;
-	spec.descending = m.descending;
+	spec.descending = (m.flags & PS_SCAN_DESCENDING) != 0;
+	spec.unordered = (m.flags & PS_SCAN_UNORDERED) != 0;
 	spec.offset = m.offset;
 	spec.limit = m.limit;
 	spec.filters = filters;
@@ -688,7 +646,7 @@ handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 		goto done;
 	}
 	h->id = ++cn->next_id;
-	h->limit_left = m.limit ? m.limit : UINT64_MAX;
+	h->with_times = (m.flags & PS_SCAN_NO_TIMES) == 0;
 	h->deadline_ms = now_ms() + (int64_t) cn->srv->idle_timeout_s * 1000;
 	if (ps_frame_start(&cn->out, start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED) != PS_OK ||
 		ps_msg_scan_opened_encode(&cn->out, h->id, types, m.ncolumns) != PS_OK)

@@ -440,9 +440,7 @@ run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *t
 	ps_client_scan *s;
 	ps_value   *values;
 	bool		done = false;
-	int64_t		time, end;
-	const void *value;
-	size_t		len;
+	int64_t		end;
 
 	memset(&spec, 0, sizeof spec);
 	spec.table = q->table;
@@ -478,13 +476,10 @@ run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *t
 	{
 		if (ps_client_scan_fetch(s, FETCH_ROWS, &done, err) != PS_OK)
 			break;
-		while (ps_client_scan_row(s, &time, &value, &len))
+		int64_t		time;
+
+		while (ps_client_scan_row(s, &time, values))
 		{
-			if (ps_row_decode(types, n, value, len, values, NULL, err) != PS_OK)
-			{
-				done = false;
-				goto out;
-			}
 			put_iso(time);
 			for (uint32_t i = 0; i < n; i++)
 			{
@@ -494,7 +489,6 @@ run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *t
 			putchar('\n');
 		}
 	}
-out:
 	free(values);
 	if (!done)
 	{

@@ -249,13 +249,11 @@ scan_once(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
 		  uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
 		  uint32_t batch, uint32_t first_rows, scan_result *out)
 {
-	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0, NULL, 0};
+	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_value	vals[8];
 	ps_error	e;
 	int			size_at = -1;
@@ -268,10 +266,9 @@ scan_once(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
 	while (!done)
 	{
 		CHECK(ps_client_scan_fetch(s, batch, &done, &e), e);
-		while (ps_client_scan_row(s, &t, &v, &len))
+		while (ps_client_scan_row(s, &t, vals))
 		{
 			assert_true(out->n < 4096);
-			assert_int_equal(ps_row_decode(types, ncols, v, len, vals, NULL, &e), PS_OK);
 			out->times[out->n] = t;
 			out->sizes[out->n] = size_at >= 0 ? vals[size_at].v.i : -1;
 			out->n++;
@@ -371,7 +368,7 @@ test_status_counts_open_work(void **state)
 {
 	const char *table = "activity";
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0, NULL, 0};
+	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0, NULL, 0, false, false};
 	ps_client  *watcher = connect_ok(), *worker = connect_ok();
 	ps_client_status before, during, after;
 	ps_client_scan *s;
@@ -435,13 +432,11 @@ test_csv_load_and_scan(void **state)
 		"2024-01-01T00:00:01.5Z,\"MS,FT\",300.5,,false\n"
 		"2024-01-01T00:00:02Z,,0.001,7,t\n";
 	const char *cols[] = {"sym", "price", "size", "ok"};
-	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_value	vals[4];
 
 	(void) state;
@@ -459,27 +454,24 @@ test_csv_load_and_scan(void **state)
 	CHECK(ps_client_scan_fetch(s, 100, &done, &e), e);
 	assert_true(done);
 
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_true(ps_client_scan_row(s, &t, vals));
 	assert_int_equal(t, T0);
-	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
 	assert_int_equal(vals[0].v.s.len, 4);
 	assert_memory_equal(vals[0].v.s.ptr, "AAPL", 4);
 	assert_true(vals[1].v.f == 150.25);
 	assert_int_equal(vals[2].v.i, 10);
 	assert_true(vals[3].v.b);
 
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_true(ps_client_scan_row(s, &t, vals));
 	assert_int_equal(t, T0 + SEC + SEC / 2);
-	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
 	assert_memory_equal(vals[0].v.s.ptr, "MS,FT", 5);
 	assert_true(vals[2].is_null);
 	assert_false(vals[3].v.b);
 
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
-	assert_int_equal(ps_row_decode(types, 4, v, len, vals, NULL, &e), PS_OK);
+	assert_true(ps_client_scan_row(s, &t, vals));
 	assert_true(vals[0].is_null);
 	assert_true(vals[1].v.f == 0.001);
-	assert_false(ps_client_scan_row(s, &t, &v, &len));
+	assert_false(ps_client_scan_row(s, &t, vals));
 	/* The owner released the exhausted scan; closing it is still fine. */
 	CHECK(ps_client_scan_close(s, &e), e);
 	ps_client_close(c);
@@ -692,16 +684,15 @@ interleaved_scans(const char *table, uint32_t first_rows)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0};
-	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0};
-	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0, NULL, 0};
+	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
+	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
+	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
 	ps_client_scan *sa, *sb, *sd;
 	const ps_type *types;
 	int64_t		na = 0, nb = 0, nd = 0;
 	bool		done_a = false, done_b = false, done_d = false;
 	int64_t		t;
-	const void *v, *held_v;
-	size_t		len, held_len;
+	bool		held;
 	ps_value	val;
 	ps_error	e;
 
@@ -714,9 +705,10 @@ interleaved_scans(const char *table, uint32_t first_rows)
 		if (!done_a)
 			CHECK(ps_client_scan_fetch(sa, 3, &done_a, &e), e);
 		/* Hold a row of scan a across the other scans' fetches. */
-		held_v = NULL;
-		if (ps_client_scan_row(sa, &t, &held_v, &held_len))
+		held = false;
+		if (ps_client_scan_row(sa, &t, &val))
 		{
+			held = true;
 			assert_int_equal(t, T0 + na * SEC);
 			na++;
 		}
@@ -724,16 +716,15 @@ interleaved_scans(const char *table, uint32_t first_rows)
 			CHECK(ps_client_scan_fetch(sb, 2, &done_b, &e), e);
 		if (!done_d)
 			CHECK(ps_client_scan_fetch(sd, 4, &done_d, &e), e);
-		if (held_v != NULL)
+		if (held)
 		{
-			assert_int_equal(ps_row_decode(types, 1, held_v, held_len, &val, NULL, &e), PS_OK);
 			assert_int_equal(val.v.i, na - 1);
 		}
-		while (ps_client_scan_row(sa, &t, &v, &len))
+		while (ps_client_scan_row(sa, &t, &val))
 			assert_int_equal(t, T0 + (na++) * SEC);
-		while (ps_client_scan_row(sb, &t, &v, &len))
+		while (ps_client_scan_row(sb, &t, &val))
 			assert_int_equal(t, T0 + (10 + nb++) * SEC);
-		while (ps_client_scan_row(sd, &t, &v, &len))
+		while (ps_client_scan_row(sd, &t, &val))
 			assert_int_equal(t, T0 + (29 - nd++) * SEC);
 	}
 	assert_int_equal(na, 10);
@@ -757,12 +748,10 @@ static void
 test_early_close_frees_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	bool		done;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_error	e;
 
 	(void) state;
@@ -773,9 +762,9 @@ test_early_close_frees_handles(void **state)
 		CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
 		CHECK(ps_client_scan_fetch(s, 1, &done, &e), e);
 		assert_false(done);
-		assert_true(ps_client_scan_row(s, &t, &v, &len));
+		assert_true(ps_client_scan_row(s, &t, NULL));
 		assert_int_equal(t, T0);
-		assert_false(ps_client_scan_row(s, &t, &v, &len));
+		assert_false(ps_client_scan_row(s, &t, NULL));
 		CHECK(ps_client_scan_close(s, &e), e);
 	}
 	ps_client_close(c);
@@ -785,7 +774,7 @@ static void
 test_too_many_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s[300];
 	int			opened = 0;
 	ps_status	st = PS_OK;
@@ -840,13 +829,11 @@ test_large_load_and_scan(void **state)
 	ps_client  *c = connect_ok();
 	const int	n = 200000;	/* several 256 KiB frames each way */
 	const char *cols[] = {"sym", "size"};
-	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
 	int64_t		t, expect = 0;
-	const void *v;
-	size_t		len;
 	ps_value	vals[2];
 	uint32_t	batches = 0;
 	ps_error	e;
@@ -859,10 +846,9 @@ test_large_load_and_scan(void **state)
 		uint32_t	in_batch = 0;
 
 		CHECK(ps_client_scan_fetch(s, UINT32_MAX, &done, &e), e);
-		while (ps_client_scan_row(s, &t, &v, &len))
+		while (ps_client_scan_row(s, &t, vals))
 		{
 			assert_int_equal(t, T0 + expect * SEC);
-			assert_int_equal(ps_row_decode(types, 2, v, len, vals, NULL, &e), PS_OK);
 			assert_int_equal(vals[1].v.i, expect);
 			expect++;
 			in_batch++;
@@ -888,12 +874,10 @@ test_first_batch_with_open(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0, NULL, 0};
+	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0, NULL, 0, false, false};
 	ps_client_scan *s[300];
 	bool		done;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_value	val;
 	ps_error	e;
 
@@ -907,7 +891,7 @@ test_first_batch_with_open(void **state)
 
 		CHECK(ps_client_scan_fetch(s[i], 100, &done, &e), e);
 		assert_true(done);
-		while (ps_client_scan_row(s[i], &t, &v, &len))
+		while (ps_client_scan_row(s[i], &t, &val))
 			assert_int_equal(t, T0 + (n++) * SEC);
 		assert_int_equal(n, 50);
 		CHECK(ps_client_scan_close(s[i], &e), e);
@@ -922,13 +906,11 @@ test_first_batch_with_open(void **state)
 	assert_true(done);
 	for (int i = 0; i < 7; i++)
 	{
-		assert_true(ps_client_scan_row(s[0], &t, &v, &len));
+		assert_true(ps_client_scan_row(s[0], &t, &val));
 		assert_int_equal(t, T0 + (49 - i) * SEC);
-		assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_INTEGER}, 1, v, len, &val, NULL, &e),
-						 PS_OK);
 		assert_int_equal(val.v.i, 49 - i);
 	}
-	assert_false(ps_client_scan_row(s[0], &t, &v, &len));
+	assert_false(ps_client_scan_row(s[0], &t, &val));
 	CHECK(ps_client_scan_close(s[0], &e), e);
 
 	/* A failed open with its first batch leaves the connection usable. */
@@ -951,15 +933,13 @@ test_read_ahead_with_other_calls(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s, *other, *dropped;
 	ps_client_load *l;
 	scan_result *r = malloc(sizeof *r);
 	bool		done = false;
 	int64_t		t, n = 0;
 	int			round = 0, loads = 0;
-	const void *v;
-	size_t		len;
 	ps_value	val;
 	ps_error	e;
 
@@ -993,10 +973,8 @@ test_read_ahead_with_other_calls(void **state)
 				dropped = NULL;
 				break;
 		}
-		while (ps_client_scan_row(s, &t, &v, &len))
+		while (ps_client_scan_row(s, &t, &val))
 		{
-			assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_INTEGER}, 1, v, len, &val,
-										   NULL, &e), PS_OK);
 			/* The scan's snapshot predates the rows loaded meanwhile. */
 			assert_int_equal(t, T0 + n * SEC);
 			assert_int_equal(val.v.i, n);
@@ -1012,7 +990,7 @@ test_read_ahead_with_other_calls(void **state)
 	CHECK(ps_client_scan_fetch(s, 0, &done, &e), e);
 	assert_false(done);
 	n = 0;
-	while (ps_client_scan_row(s, &t, &v, &len))
+	while (ps_client_scan_row(s, &t, &val))
 		n++;
 	assert_int_equal(n, 5);
 	assert_int_equal(ps_client_scan_fetch(s, 5, &done, &e), PS_EINVAL);
@@ -1028,9 +1006,9 @@ test_read_ahead_with_other_calls(void **state)
 	for (n = 0, done = false; !done; n++)
 	{
 		CHECK(ps_client_scan_fetch(other, 1000, &done, &e), e);
-		assert_true(ps_client_scan_row(other, &t, &v, &len));
+		assert_true(ps_client_scan_row(other, &t, &val));
 		assert_int_equal(t, T0 + n * SEC);
-		assert_false(ps_client_scan_row(other, &t, &v, &len));
+		assert_false(ps_client_scan_row(other, &t, &val));
 		if (n == 10)
 			break;				/* closed early with a batch read ahead */
 	}
@@ -1052,7 +1030,7 @@ test_long_values(void **state)
 	ps_client  *c = connect_ok();
 	const char *all[] = {"sym", "price", "size"};
 	const char *some[] = {"size", "sym"};
-	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0, NULL, 0};
+	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0, NULL, 0, false, false};
 	static const size_t lens[] = {0, 127, 128, 300, 20000, 70000};
 	const size_t n = sizeof lens / sizeof lens[0];
 	ps_client_load *l = trades_load(c, "long");
@@ -1061,8 +1039,6 @@ test_long_values(void **state)
 	char	   *sym = malloc(70001);
 	bool		done;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_value	vals[3];
 	ps_error	e;
 
@@ -1086,14 +1062,13 @@ test_long_values(void **state)
 			size_t		want = lens[i] ? lens[i] : 1;
 			const ps_value *str = &vals[pass == 0 ? 0 : 1];
 
-			assert_true(ps_client_scan_row(s, &t, &v, &len));
+			assert_true(ps_client_scan_row(s, &t, vals));
 			assert_int_equal(t, T0 + (int64_t) i * SEC);
-			assert_int_equal(ps_row_decode(types, spec.ncolumns, v, len, vals, NULL, &e), PS_OK);
 			assert_int_equal(str->v.s.len, want);
 			assert_int_equal(((const char *) str->v.s.ptr)[want - 1], lens[i] ? 'a' + (int) i : 'z');
 			assert_int_equal(vals[pass == 0 ? 2 : 0].v.i, (int64_t) i);
 		}
-		assert_false(ps_client_scan_row(s, &t, &v, &len));
+		assert_false(ps_client_scan_row(s, &t, vals));
 		CHECK(ps_client_scan_close(s, &e), e);
 		spec.columns = some;
 		spec.ncolumns = 2;
@@ -1110,13 +1085,11 @@ test_projection(void **state)
 	const char *twice[] = {"size", "sym", "size"};
 	const char *with_time[] = {"ts"};
 	const char *unknown[] = {"nope"};
-	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
 	int64_t		t;
-	const void *v;
-	size_t		len;
 	ps_value	vals[4];
 	ps_error	e;
 
@@ -1125,13 +1098,10 @@ test_projection(void **state)
 	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
 	assert_int_equal(types[0], PS_TYPE_FLOAT);
 	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
-	/* The value holds exactly one column: a reader of two sees NULL second. */
-	vals[1].is_null = false;
-	assert_int_equal(ps_row_decode((const ps_type[]) {PS_TYPE_FLOAT, PS_TYPE_INTEGER}, 2,
-								   v, len, vals, NULL, &e), PS_OK);
+	assert_true(ps_client_scan_row(s, &t, vals));
+	/* The batch holds exactly the one column asked for. */
+	assert_int_equal(ps_client_scan_rows(s)->ncolumns, 1);
 	assert_true(vals[0].v.f == 0.5);
-	assert_true(vals[1].is_null);
 	CHECK(ps_client_scan_close(s, &e), e);
 
 	spec.columns = twice;
@@ -1141,9 +1111,8 @@ test_projection(void **state)
 	assert_int_equal(types[1], PS_TYPE_STRING);
 	assert_int_equal(types[2], PS_TYPE_INTEGER);
 	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
-	assert_int_equal(ps_row_decode(types, 3, v, len, vals, NULL, &e), PS_OK);
+	assert_true(ps_client_scan_row(s, &t, vals));
+	assert_true(ps_client_scan_row(s, &t, vals));
 	assert_int_equal(vals[0].v.i, 1);
 	assert_memory_equal(vals[1].v.s.ptr, "S1", 2);
 	assert_int_equal(vals[2].v.i, 1);
@@ -1155,7 +1124,7 @@ test_projection(void **state)
 	CHECK(ps_client_scan_open(c, &spec, &s, &types, &e), e);
 	CHECK(ps_client_scan_fetch(s, 10, &done, &e), e);
 	assert_true(done);
-	assert_true(ps_client_scan_row(s, &t, &v, &len));
+	assert_true(ps_client_scan_row(s, &t, vals));
 	assert_int_equal(t, T0);
 	CHECK(ps_client_scan_close(s, &e), e);
 
@@ -1246,7 +1215,7 @@ static void
 test_error_codes_cross_the_wire(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	ps_client_load *l;
 	const ps_type bad_time[] = {PS_TYPE_INTEGER, PS_TYPE_STRING};
@@ -1281,7 +1250,7 @@ test_disconnect_aborts_loads(void **state)
 	ps_client  *c2;
 	ps_client_load *l;
 	ps_client_scan *s;
-	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
 	ps_client_load_result res;
 	uint64_t	removed;
 	ps_error	e;
@@ -1313,13 +1282,12 @@ filtered_count(ps_client *c, const char *table, int64_t lo, int64_t hi, bool des
 {
 	const char *cols[] = {"size"};
 	ps_client_scan_spec spec = {table, lo, hi, desc, 0, limit, cols, 1, first_rows, 0,
-								filters, nfilters};
+								filters, nfilters, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
 	int64_t		t;
-	const void *v;
-	size_t		len, n = 0;
+	size_t		n = 0;
 	ps_value	val;
 
 	if ((*st = ps_client_scan_open(c, &spec, &s, &types, e)) != PS_OK)
@@ -1327,9 +1295,8 @@ filtered_count(ps_client *c, const char *table, int64_t lo, int64_t hi, bool des
 	while (!done)
 	{
 		CHECK(ps_client_scan_fetch(s, 7, &done, e), *e);
-		while (ps_client_scan_row(s, &t, &v, &len))
+		while (ps_client_scan_row(s, &t, &val))
 		{
-			assert_int_equal(ps_row_decode(types, 1, v, len, &val, NULL, e), PS_OK);
 			if (sizes)
 				sizes[n] = val.v.i;
 			n++;
@@ -1873,7 +1840,7 @@ static void
 test_owner_stops_cleanly(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0};
+	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	ps_client_load *l;
 	int			status = 0;

@@ -1,0 +1,115 @@
+/*
+ * ps_scan_int.h — what the two halves of the read path share: ps_scan.c
+ * (choosing blocks and merging them into the scan's order) and
+ * ps_scan_batch.c (handing rows out as column vectors or encoded rows).
+ * Not a public header.
+ *
+ * The contract between them: ps_scan_top makes the heap's top cursor a
+ * decoded block positioned at the next row in scan order; ps_scan_run says
+ * how many rows from there come before any row of another block, so they
+ * can be copied as one run; ps_scan_consume moves past rows of the top
+ * cursor.  The scan's offset and limit are the batch side's business.
+ */
+#ifndef PS_SCAN_INT_H
+#define PS_SCAN_INT_H
+
+#include "ps_block.h"
+#include "ps_store_int.h"
+
+typedef struct block_ref {
+	uint8_t		key[PS_BLOCK_KEY_LEN];
+	uint32_t	series;
+	int64_t		min_time, max_time;
+} block_ref;
+
+typedef struct cursor {
+	const block_ref *ref;
+	ps_block_reader *r;			/* NULL until decoded */
+	uint32_t	pos;			/* next row (descending: one past it) */
+	uint32_t	end;			/* where pos stops: past the last row in range (descending: the first) */
+	int64_t		at;				/* heap key: time of the next row (or block edge) */
+	uint32_t	tuple_off, tuple_len;	/* in sc->tuples */
+} cursor;
+
+/* Column vectors of one batch, per schema column (ps_scan_batch.c). */
+typedef struct batch_vectors {
+	uint32_t	cap;			/* rows every array can hold */
+	int64_t    *times;
+	ps_scan_vector *cols;		/* per schema column; arrays owned here */
+	uint8_t   **nulls;			/* per column: bitmap of cap bits */
+	ps_buf	   *strings;		/* per STRING column: the batch's string bytes */
+} batch_vectors;
+
+struct ps_scan {
+	ps_store   *st;
+	ps_schema  *schema;
+	uint32_t	table_id;
+	uint32_t   *inflight;
+	uint32_t	ninflight;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *meta_it;
+	int64_t		lo, hi;			/* the slice being read (see next_slice) */
+	int64_t		range_lo, range_hi;	/* the whole range, clipped to the table */
+	int64_t		slice_width;	/* 0: one slice, the whole range */
+	int64_t		span;			/* the table's max block span */
+	bool		descending;
+	bool		unordered;		/* one block at a time, in key order */
+	uint64_t	to_skip;
+	uint64_t	remaining;		/* UINT64_MAX = unlimited */
+
+	bool		all_series;		/* no filter */
+	uint32_t   *series;			/* sorted ids passing the filters */
+	uint32_t	nseries;
+
+	bool		started, finished;
+	int32_t		partition;		/* the one being merged */
+	block_ref  *refs;			/* the partition's blocks, in the order they join the merge */
+	size_t		nrefs, refs_cap, next_ref;
+	cursor	   *heap;
+	size_t		nheap;
+	ps_block_reader **pool;		/* decoded readers no cursor uses */
+	size_t		npool, pool_cap;
+
+	/* block and row layout */
+	uint32_t	nblock;
+	uint32_t   *block_cols;		/* per block column: its schema column */
+	ps_type    *block_types;
+	bool	   *block_want;		/* per block column: decode it */
+	bool	   *want;			/* per schema column: hand it out */
+	uint32_t	nvalue;
+	ps_type    *value_types;
+	uint32_t   *value_pos;		/* per schema column: its value index, or UINT32_MAX */
+	ps_value   *row;			/* per schema column */
+	ps_value   *vals;			/* value columns, for the row encoder */
+	ps_buf		out;
+	ps_buf		tuples;			/* key tuples of series seen, copied from the dictionary */
+	uint32_t   *tuple_slots;	/* series id -> index into tuple_index + 1 (open addressing) */
+	uint32_t	ntuple_slots, ntuples;
+	uint32_t   *tuple_ids, *tuple_offs;	/* per cached tuple */
+	rocksdb_pinnableslice_t *block_slice;
+
+	/* handing rows out (ps_scan_batch.c) */
+	batch_vectors vec;
+	ps_scan_batch batch;		/* what ps_scan_next_batch returned last */
+	uint32_t	batch_pos;		/* ps_scan_next: next row of batch */
+	bool		batch_done;		/* ps_scan_next: the scan ended with batch */
+};
+
+/*
+ * Make the heap's top cursor a decoded block positioned at the scan's next
+ * row, in *out; NULL when the scan has no more rows (sc->finished is then
+ * set).
+ */
+ps_status	ps_scan_top(ps_scan *sc, cursor **out, ps_error *err);
+/*
+ * Rows (1..max) of the top cursor c, from its position, that come before
+ * every row of the other blocks in the scan's order.
+ */
+uint32_t	ps_scan_run(const ps_scan *sc, const cursor *c, uint32_t max);
+/* Move the top cursor past n rows (at most those ps_scan_run allowed). */
+void		ps_scan_consume(ps_scan *sc, uint32_t n);
+
+void		ps_scan_vectors_free(batch_vectors *v, uint32_t ncolumns);
+
+#endif
