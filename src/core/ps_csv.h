@@ -138,7 +138,7 @@ ps_status	ps_csv_finish_detached(ps_csv_load *cl, ps_csv_result *res, ps_load **
 								   ps_error *err);
 
 /*
- * Internal: the quote-free splitter (ps_csv_split.c), used by ps_csv.c.
+ * Internal: the quote-free splitter (ps_csv_split.c), used by the CSV loader (ps_csv_fast.c).
  *
  * Input: bytes with no quote character that end with a CR or LF, starting at
  * a record boundary (libcsv holds nothing).  As libcsv reads such bytes: a

@@ -7,16 +7,16 @@
  * at CR, LF and the delimiter.  Here those bytes are found as a bit mask per
  * 64-byte block (SSE2 compares where the compiler has them, a byte loop
  * elsewhere and for the last partial block), and fields are written out as
- * offsets, so nothing is copied.  ps_csv.c calls this only for bytes that
- * hold no quote, start at a record boundary and end with a line end: every
- * record seen here is whole.
+ * offsets, so nothing is copied.  ps_csv_fast.c calls this only for bytes
+ * that hold no quote, start at a record boundary and end with a line end:
+ * every record seen here is whole.
  *
  * Invariants.
  *  - What is written out is exactly what libcsv (CSV_STRICT,
  *    CSV_EMPTY_IS_NULL, no trimming) gives for the same bytes.  A record
  *    that is not regular (a field count other than ncols, more than
- *    max_record bytes: bad rows, whose reasons ps_csv.c words) is left to the
- *    caller, which parses it field by field as libcsv would.
+ *    max_record bytes: bad rows, whose reasons the loader words) is left to
+ *    the caller, which parses it field by field as libcsv would.
  *  - s->pos only moves to a record boundary (just after a line end, or the
  *    start of an irregular record), and s->line is always that byte's line.
  */

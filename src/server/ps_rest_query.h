@@ -3,9 +3,10 @@
  * its parameters and series filters turned into a scan, and the scan's rows
  * written as a JSON envelope, CSV or NDJSON, streamed from the open scan.
  *
- * ps_rest.c routes the request here and queues what comes back; it keeps
- * authentication, routing, the error envelope and the status of every
- * error.  This module never queues a response itself.
+ * ps_rest.c routes the request here (through ps_rest_tables.c, which
+ * queues what comes back); the server keeps authentication, routing, the
+ * error envelope and the status of every error.  This module never queues
+ * a response itself.
  *
  * Memory per request is bounded: a response is produced by a content-reader
  * callback that keeps the scan open between calls and holds at most one

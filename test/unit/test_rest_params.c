@@ -36,7 +36,7 @@ trades(const char *key)
 	return s;
 }
 
-/* Collect "k=v" strings (NULL-terminated list) as ps_rest.c does: own keys, then the others. */
+/* Collect "k=v" strings (NULL-terminated list) as ps_rest_respond.c does: own keys, then the others. */
 static size_t
 collect(ps_rest_args *a, const char *const *kv, char (*buf)[64], ps_rest_arg *others)
 {

@@ -1,0 +1,118 @@
+/*
+ * ps_rest_metrics.c — the counters of pulsorad's REST API and GET /metrics,
+ * which exposes them with the store's figures in Prometheus' text format:
+ * requests by route and status, slow clients cut, rows ingested, rows per
+ * table, bytes on disk and resident memory.
+ *
+ * Invariants: counters are atomics, added to from any connection thread
+ * (and the watchdog) without a lock; a request is counted once, when it
+ * ends, under the route it resolved to and its status (a status not in
+ * counted_statuses counts as "other").
+ */
+#include "ps_rest_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/ps_buf.h"
+
+/* Route labels of pulsora_http_requests_total. */
+const char *const ps_rest_route_labels[NROUTES] = {
+	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/schema",
+	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "unknown"
+};
+
+/* Labels of pulsora_http_slow_clients_closed_total, by slow_kind. */
+static const char *const slow_labels[NSLOW] = {"headers", "body"};
+
+void
+ps_rest_count_request(ps_rest *r, route_id route, int status)
+{
+	size_t		i = 0;
+
+	while (counted_statuses[i] != 0 && counted_statuses[i] != status)
+		i++;
+	atomic_fetch_add_explicit(&r->requests[route][i], 1, memory_order_relaxed);
+}
+
+static uint64_t
+resident_bytes(void)
+{
+	unsigned long long size, resident;
+	FILE	   *f = fopen("/proc/self/statm", "r");
+	int			n;
+
+	if (f == NULL)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return n == 2 ? (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE) : 0;
+}
+
+enum MHD_Result
+ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
+{
+	ps_rest    *r = rq->rest;
+	ps_buf		out = PS_BUF_INIT;
+	ps_table_info *tables;
+	size_t		n;
+	ps_error	err;
+	ps_status	st;
+
+	if (ps_store_list_tables(r->store, &tables, &n, &err) != PS_OK)
+		return ps_rest_respond_status(rq, conn, &err);
+	st = ps_buf_printf(&out, "# HELP pulsora_http_requests_total REST requests by route and status.\n"
+					   "# TYPE pulsora_http_requests_total counter\n");
+	for (int i = 0; i < NROUTES; i++)
+		for (size_t j = 0; j < NSTATUSES; j++)
+		{
+			uint64_t	v = atomic_load_explicit(&r->requests[i][j], memory_order_relaxed);
+
+			if (v == 0 || st != PS_OK)
+				continue;
+			if (counted_statuses[j] != 0)
+				st = ps_buf_printf(&out, "pulsora_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+								   ps_rest_route_labels[i], counted_statuses[j], (unsigned long long) v);
+			else
+				st = ps_buf_printf(&out, "pulsora_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+								   ps_rest_route_labels[i], (unsigned long long) v);
+		}
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_http_slow_clients_closed_total Connections ended for "
+						   "sending headers or a body too slowly.\n"
+						   "# TYPE pulsora_http_slow_clients_closed_total counter\n");
+	for (int i = 0; i < NSLOW && st == PS_OK; i++)
+		st = ps_buf_printf(&out, "pulsora_http_slow_clients_closed_total{phase=\"%s\"} %llu\n",
+						   slow_labels[i], (unsigned long long) atomic_load(&r->slow_closed[i]));
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_rows_ingested_total Rows committed by REST ingests.\n"
+						   "# TYPE pulsora_rows_ingested_total counter\n"
+						   "pulsora_rows_ingested_total %llu\n"
+						   "# HELP pulsora_table_rows Committed rows per table.\n"
+						   "# TYPE pulsora_table_rows gauge\n",
+						   (unsigned long long) atomic_load(&r->rows_ingested));
+	/* Table names are [A-Za-z0-9_-]: nothing to escape in a label. */
+	for (size_t i = 0; i < n && st == PS_OK; i++)
+		st = ps_buf_printf(&out, "pulsora_table_rows{table=\"%s\"} %llu\n", tables[i].name,
+						   (unsigned long long) tables[i].row_count);
+	free(tables);
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_data_bytes Bytes on disk of the store (SST and WAL).\n"
+						   "# TYPE pulsora_data_bytes gauge\n"
+						   "pulsora_data_bytes %llu\n"
+						   "# HELP pulsora_process_resident_bytes Resident memory of pulsorad.\n"
+						   "# TYPE pulsora_process_resident_bytes gauge\n"
+						   "pulsora_process_resident_bytes %llu\n",
+						   (unsigned long long) ps_store_disk_size(r->store),
+						   (unsigned long long) resident_bytes());
+	if (st != PS_OK)
+	{
+		ps_buf_free(&out);
+		return ps_rest_respond_error(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	/* MUST_FREE hands the ps_buf's malloc'd bytes to MHD. */
+	return ps_rest_queue(rq, conn, MHD_HTTP_OK,
+						 MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_FREE),
+						 "text/plain; version=0.0.4; charset=utf-8");
+}
