@@ -16,7 +16,8 @@
  *
  * Build and run (or `make fuzz`):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc test/fuzz/fuzz_frame.c \
- *     src/proto/ps_frame.c src/proto/ps_frame_rows.c src/core/ps_buf.c src/core/ps_error.c src/core/ps_types.c \
+ *     src/proto/ps_frame_io.c src/proto/ps_frame_prim.c src/proto/ps_frame_filter.c \
+ *     src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c src/core/ps_buf.c src/core/ps_error.c src/core/ps_types.c \
  *     -o /tmp/fuzz_frame
  *   /tmp/fuzz_frame -max_total_time=30 test/fuzz/corpus/frame
  */
