@@ -246,3 +246,18 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM flags WHERE NOT flag;
 SELECT count(*), sum(n) FROM flags WHERE NOT flag;
 SELECT count(*), sum(n) FROM flags WHERE flag IN (true, false);
 SELECT count(*), sum(n) FROM flags WHERE flag IS NULL;
+
+-- estimates: with constant series filters the planner's row count is the
+-- owner's count from block metadata, as series differ in size (plan_rows
+-- is defined above)
+CREATE FOREIGN TABLE skewed (ts timestamptz, symbol text, n bigint) SERVER s;
+INSERT INTO skewed SELECT '2024-01-01'::timestamptz + i * interval '1 second',
+       CASE WHEN i % 100 = 0 THEN 'RARE' ELSE 'COMMON' END, i
+  FROM generate_series(0, 9999) i;
+SELECT plan_rows('SELECT * FROM skewed WHERE symbol = ''RARE''');
+SELECT plan_rows('SELECT * FROM skewed WHERE symbol = ''COMMON''');
+SELECT plan_rows('SELECT * FROM skewed WHERE symbol IN (''RARE'', ''COMMON'')');
+SELECT plan_rows('SELECT * FROM skewed WHERE symbol = ''NONE''');
+-- the time range too: the first hour holds 3600 rows, 36 of them RARE
+SELECT plan_rows('SELECT * FROM skewed WHERE symbol = ''RARE'' AND ts < ''2024-01-01 01:00''');
+SELECT count(*) FROM skewed WHERE symbol = 'RARE' AND ts < '2024-01-01 01:00';

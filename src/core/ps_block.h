@@ -123,6 +123,8 @@ void		ps_block_reader_free(ps_block_reader *r);	/* NULL ok */
 ps_status	ps_block_decode(ps_block_reader *r, const void *data, size_t len, const ps_type *types,
 							uint32_t ncols, const bool *want, ps_error *err);
 uint32_t	ps_block_reader_rows(const ps_block_reader *r);
+/* Heap bytes r holds (its arrays and string bytes), for caches. */
+size_t		ps_block_reader_bytes(const ps_block_reader *r);
 const int64_t *ps_block_reader_times(const ps_block_reader *r);	/* ascending */
 const ps_block_column *ps_block_reader_column(const ps_block_reader *r, uint32_t c);
 /*

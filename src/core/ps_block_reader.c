@@ -276,6 +276,23 @@ ps_block_reader_times(const ps_block_reader *r)
 	return r->times;
 }
 
+size_t
+ps_block_reader_bytes(const ps_block_reader *r)
+{
+	size_t		n = sizeof(*r) + (size_t) r->cap * sizeof(rcol);
+
+	for (uint32_t c = 0; c < r->cap; c++)
+	{
+		const rcol *col = &r->cols[c];
+
+		n += (col->i ? PS_BLOCK_ROWS * sizeof(int64_t) : 0) +
+			(col->f ? PS_BLOCK_ROWS * sizeof(double) : 0) +
+			(col->b ? PS_BLOCK_ROWS : 0) +
+			(col->off ? (PS_BLOCK_ROWS + 1) * sizeof(uint32_t) : 0) + col->data.cap;
+	}
+	return n;
+}
+
 const ps_block_column *
 ps_block_reader_column(const ps_block_reader *r, uint32_t c)
 {

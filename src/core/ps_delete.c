@@ -28,6 +28,8 @@ typedef struct delete_state {
 	bool		dedup;
 	int64_t		lo, hi;
 	rocksdb_writebatch_t *wb;
+	uint32_t	seq;			/* for the blocks it rewrites: their keys are new */
+	uint32_t	next_block;
 	uint64_t	removed;
 	int64_t		kept_min, kept_max;	/* over rows kept in the partitions visited */
 	bool		kept_any;
@@ -139,7 +141,13 @@ delete_in_block(delete_state *ds, const uint8_t *key, uint32_t rows, int64_t mn,
 		uint8_t		nk[PS_BLOCK_KEY_LEN];
 		int64_t		first = ps_block_builder_min_time(ds->keep);
 
+		/*
+		 * A new key, never the old one even when the first time stays: a
+		 * key's block never changes (decoded blocks are cached by key).
+		 */
 		bk.first_time = first;
+		bk.seq = ds->seq;
+		bk.block_no = ds->next_block++;
 		ps_block_key_encode(nk, &bk);
 		ps_buf_reset(&ds->block);
 		ps_buf_reset(&ds->meta);
@@ -324,11 +332,18 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 		pthread_mutex_unlock(&st->lock);
 		return PS_OK;
 	}
+	if (t->next_load_seq == UINT32_MAX)
+	{
+		pthread_mutex_unlock(&st->lock);
+		return ps_error_set(err, PS_ETOOBIG, "table \"%s\" has no load sequence numbers left", table);
+	}
+	memset(&ds, 0, sizeof(ds));
+	/* In memory only: it reaches disk with the table record written below. */
+	ds.seq = t->next_load_seq++;
 	/* t stays allocated (only a drop frees it, and `deleting` keeps drops away). */
 	t->deleting = true;
 	pthread_mutex_unlock(&st->lock);
 
-	memset(&ds, 0, sizeof(ds));
 	ds.st = st;
 	ds.table_id = t->id;
 	ds.schema = t->schema;		/* no load runs, so it cannot change */

@@ -126,6 +126,8 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
 	sc->meta_it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_meta);
 	sc->unordered = spec->unordered;
+	/* Unordered scans read everything once (aggregates): they skip the cache. */
+	sc->cache = spec->unordered ? NULL : st->decoded;
 	sc->descending = spec->descending && !spec->unordered;
 	sc->to_skip = spec->offset;
 	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
@@ -160,8 +162,8 @@ in_flight(const ps_scan *sc, uint32_t seq)
 	return false;
 }
 
-static ps_status
-iter_status(rocksdb_iterator_t *it, ps_error *err)
+ps_status
+ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err)
 {
 	char	   *rerr = NULL;
 
@@ -170,8 +172,8 @@ iter_status(rocksdb_iterator_t *it, ps_error *err)
 }
 
 static ps_status
-add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, int64_t mn, int64_t mx,
-		ps_error *err)
+add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, uint32_t rows, int64_t mn,
+		int64_t mx, ps_error *err)
 {
 	block_ref  *ref;
 
@@ -188,6 +190,7 @@ add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, int64_t mn, int64
 	ref = &sc->refs[sc->nrefs++];
 	memcpy(ref->key, k, PS_BLOCK_KEY_LEN);
 	ref->series = bk->series;
+	ref->rows = rows;
 	ref->min_time = mn;
 	ref->max_time = mx;
 	return PS_OK;
@@ -245,20 +248,20 @@ collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_erro
 				return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
 									sc->table_id);
 			if (mx >= sc->lo && mn <= sc->hi && rows > 0 &&
-				(rc = add_ref(sc, k, &bk, mn, mx, err)) != PS_OK)
+				(rc = add_ref(sc, k, &bk, rows, mn, mx, err)) != PS_OK)
 				return rc;
 		}
 		rocksdb_iter_next(it);
 	}
-	return iter_status(it, err);
+	return ps_scan_iter_status(it, err);
 }
 
 /*
  * The next partition holding blocks of the table after (before, descending)
  * partition p, in *next; false when there is none within the range.
  */
-static bool
-next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
+bool
+ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
 {
 	rocksdb_iterator_t *it = sc->meta_it;
 	uint8_t		k[8];
@@ -339,9 +342,19 @@ sift_down(ps_scan *sc, size_t i)
 	}
 }
 
+/* A cursor is done with its block: back to the cache, or to the scan's pool. */
 static void
-release_reader(ps_scan *sc, ps_block_reader *r)
+release_block(ps_scan *sc, cursor *c)
 {
+	ps_block_reader *r = c->r;
+
+	c->r = NULL;
+	if (c->ce)
+	{
+		ps_block_cache_release(sc->cache, c->ce);
+		c->ce = NULL;
+		return;
+	}
 	if (!r)
 		return;
 	if (sc->npool == sc->pool_cap)
@@ -363,7 +376,7 @@ release_reader(ps_scan *sc, ps_block_reader *r)
 static void
 pop_top(ps_scan *sc)
 {
-	release_reader(sc, sc->heap[0].r);
+	release_block(sc, &sc->heap[0]);
 	sc->heap[0] = sc->heap[--sc->nheap];
 	if (sc->nheap > 0)
 		sift_down(sc, 0);
@@ -394,8 +407,8 @@ ref_cmp_desc(const void *a, const void *b)
  * merge (its first time; its last, descending), so the heap only ever holds
  * blocks whose time span is current.
  */
-static ps_status
-start_partition(ps_scan *sc, int32_t p, ps_error *err)
+ps_status
+ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err)
 {
 	ps_status	rc = PS_OK;
 
@@ -537,18 +550,25 @@ series_tuple(ps_scan *sc, uint32_t series, uint32_t *off, uint32_t *len, ps_erro
 	return PS_OK;
 }
 
-/* Fetch and decode the top cursor's block; position it at its first row in range. */
+/*
+ * Give cursor c its decoded block: from the shared cache, else read and
+ * decoded now, and cached unless this scan has already entered a quarter
+ * of the cache's budget (a long scan must not flush what others reuse).
+ */
 static ps_status
-decode_top(ps_scan *sc, ps_error *err)
+load_block(ps_scan *sc, cursor *c, ps_error *err)
 {
-	cursor	   *c = &sc->heap[0];
 	const char *data;
 	size_t		len;
 	char	   *rerr = NULL;
 	ps_status	rc;
-	const int64_t *times;
-	uint32_t	rows, lo = 0, hi;
 
+	if (sc->cache &&
+		(c->ce = ps_block_cache_get(sc->cache, c->ref->key, sc->block_want, sc->nblock)) != NULL)
+	{
+		c->r = (ps_block_reader *) ps_cached_block_reader(c->ce);
+		return PS_OK;
+	}
 	if (sc->npool > 0)
 		c->r = sc->pool[--sc->npool];
 	else if ((rc = ps_block_reader_new(&c->r, err)) != PS_OK)
@@ -565,6 +585,28 @@ decode_top(ps_scan *sc, ps_error *err)
 	data = rocksdb_pinnableslice_value(sc->block_slice, &len);
 	if ((rc = ps_block_decode(c->r, data, len, sc->block_types, sc->nblock, sc->block_want,
 							  err)) != PS_OK)
+		return rc;
+	if (sc->cache && sc->cache_put < ps_block_cache_budget(sc->cache) / 4)
+	{
+		sc->cache_put += ps_block_reader_bytes(c->r);
+		c->ce = ps_block_cache_put(sc->cache, c->ref->key, c->r, sc->block_want, sc->nblock);
+		c->r = c->ce ? (ps_block_reader *) ps_cached_block_reader(c->ce) : NULL;
+		if (!c->ce)
+			return ps_error_set(err, PS_ENOMEM, "out of memory for the block cache");
+	}
+	return PS_OK;
+}
+
+/* Decode the top cursor's block; position it at its first row in range. */
+static ps_status
+decode_top(ps_scan *sc, ps_error *err)
+{
+	cursor	   *c = &sc->heap[0];
+	ps_status	rc;
+	const int64_t *times;
+	uint32_t	rows, lo = 0, hi;
+
+	if ((rc = load_block(sc, c, err)) != PS_OK)
 		return rc;
 	if (sc->schema->nseries > 0 &&
 		(rc = series_tuple(sc, c->ref->series, &c->tuple_off, &c->tuple_len, err)) != PS_OK)
@@ -649,9 +691,9 @@ ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
 		{
 			int32_t		p;
 
-			if (!next_partition(sc, !sc->started, sc->partition, &p))
+			if (!ps_scan_next_partition(sc, !sc->started, sc->partition, &p))
 			{
-				if ((rc = iter_status(sc->meta_it, err)) != PS_OK)
+				if ((rc = ps_scan_iter_status(sc->meta_it, err)) != PS_OK)
 					return rc;
 				if (next_slice(sc))
 					continue;
@@ -659,7 +701,7 @@ ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
 				break;
 			}
 			sc->started = true;
-			if ((rc = start_partition(sc, p, err)) != PS_OK)
+			if ((rc = ps_scan_start_partition(sc, p, err)) != PS_OK)
 				return rc;
 			continue;
 		}
@@ -746,7 +788,10 @@ ps_scan_close(ps_scan *sc)
 	if (!sc)
 		return;
 	for (size_t i = 0; i < sc->nheap; i++)
-		ps_block_reader_free(sc->heap[i].r);
+		if (sc->heap[i].ce)
+			ps_block_cache_release(sc->cache, sc->heap[i].ce);
+		else
+			ps_block_reader_free(sc->heap[i].r);
 	for (size_t i = 0; i < sc->npool; i++)
 		ps_block_reader_free(sc->pool[i]);
 	if (sc->block_slice)

@@ -1,7 +1,8 @@
 /*
- * ps_scan_int.h — what the two halves of the read path share: ps_scan.c
- * (choosing blocks and merging them into the scan's order) and
- * ps_scan_batch.c (handing rows out as column vectors or encoded rows).
+ * ps_scan_int.h — what the parts of the read path share: ps_scan.c
+ * (choosing blocks and merging them into the scan's order), ps_scan_batch.c
+ * (handing rows out as column vectors or encoded rows) and
+ * ps_scan_estimate.c (row estimates from block metadata).
  * Not a public header.
  *
  * The contract between them: ps_scan_top makes the heap's top cursor a
@@ -19,12 +20,14 @@
 typedef struct block_ref {
 	uint8_t		key[PS_BLOCK_KEY_LEN];
 	uint32_t	series;
+	uint32_t	rows;
 	int64_t		min_time, max_time;
 } block_ref;
 
 typedef struct cursor {
 	const block_ref *ref;
-	ps_block_reader *r;			/* NULL until decoded */
+	ps_block_reader *r;			/* NULL until decoded; read-only when ce is set */
+	ps_cached_block *ce;		/* r's entry in the store's decoded-block cache, or NULL */
 	uint32_t	pos;			/* next row (descending: one past it) */
 	uint32_t	end;			/* where pos stops: past the last row in range (descending: the first) */
 	int64_t		at;				/* heap key: time of the next row (or block edge) */
@@ -70,6 +73,8 @@ struct ps_scan {
 	size_t		nheap;
 	ps_block_reader **pool;		/* decoded readers no cursor uses */
 	size_t		npool, pool_cap;
+	ps_block_cache *cache;		/* shared decoded blocks, or NULL (unordered scans) */
+	size_t		cache_put;		/* bytes this scan entered in it */
 
 	/* block and row layout */
 	uint32_t	nblock;
@@ -111,5 +116,15 @@ uint32_t	ps_scan_run(const ps_scan *sc, const cursor *c, uint32_t max);
 void		ps_scan_consume(ps_scan *sc, uint32_t n);
 
 void		ps_scan_vectors_free(batch_vectors *v, uint32_t ncolumns);
+
+/*
+ * The partition after (descending: before) p, or the first one in range
+ * when first, in *next; false when there is none in the scan's range.
+ */
+bool		ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next);
+/* Collect partition p's blocks that may hold rows of the scan into sc->refs. */
+ps_status	ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err);
+/* The meta iterator's error, if it has one. */
+ps_status	ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err);
 
 #endif

@@ -78,6 +78,7 @@ ps_store_options_default(ps_store_options *o)
 	o->bottommost_compression = 2;
 	o->batch_size = 10000;
 	o->merge_interval_ms = 1000;
+	o->decoded_cache_mb = 256;
 }
 
 static ps_status
@@ -219,6 +220,13 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->merge_cv, NULL);
 	configure_rocksdb(st);
+	if (st->opts.decoded_cache_mb > 0 &&
+		(rc = ps_block_cache_new((size_t) st->opts.decoded_cache_mb << 20, &st->decoded,
+								 err)) != PS_OK)
+	{
+		ps_store_close(st);
+		return rc;
+	}
 
 	if (asprintf(&path, "%s/%s", dir, db_name) < 0)
 	{
@@ -285,6 +293,7 @@ ps_store_close(ps_store *st)
 	rocksdb_block_based_options_destroy(st->data_table_opts);
 	rocksdb_block_based_options_destroy(st->meta_table_opts);
 	rocksdb_cache_destroy(st->cache);
+	ps_block_cache_free(st->decoded);
 	for (size_t i = 0; i < st->ntables; i++)
 		ps_table_free(st->tables[i]);
 	free(st->tables);

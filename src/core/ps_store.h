@@ -56,6 +56,11 @@ typedef struct ps_store_options {
 	 * Default 1000.
 	 */
 	uint32_t	merge_interval_ms;
+	/*
+	 * Budget of the cache of decoded blocks that time-ordered scans share
+	 * (ps_block_cache.h), in MiB; 0 = none.  Default 256.
+	 */
+	uint32_t	decoded_cache_mb;
 } ps_store_options;
 
 void		ps_store_options_default(ps_store_options *o);
@@ -263,5 +268,15 @@ ps_status	ps_scan_next(ps_scan *sc, ps_scan_row *row, bool *done, ps_error *err)
 ps_status	ps_scan_next_batch(ps_scan *sc, uint32_t max_rows, size_t max_bytes,
 							   const ps_scan_batch **out, bool *done, ps_error *err);
 void		ps_scan_close(ps_scan *sc);	/* NULL ok */
+
+/*
+ * Rows a scan of spec (its table, range and series filters; order, offset
+ * and limit aside) would return, estimated from block metadata alone:
+ * blocks partly in the range count in proportion to the share of their
+ * time span inside it.  PS_ETOOBIG when more than max_blocks blocks would
+ * have to be looked at.
+ */
+ps_status	ps_store_estimate(ps_store *st, const ps_scan_spec *spec, uint64_t max_blocks,
+							  double *rows, ps_error *err);
 
 #endif

@@ -33,6 +33,7 @@
 
 #include <rocksdb/c.h>
 
+#include "ps_block_cache.h"
 #include "ps_buf.h"
 #include "ps_key.h"
 #include "ps_store.h"
@@ -97,6 +98,7 @@ struct ps_store {
 	rocksdb_block_based_table_options_t *catalog_table_opts, *data_table_opts;
 	rocksdb_block_based_table_options_t *meta_table_opts;
 	rocksdb_cache_t *cache;
+	ps_block_cache *decoded;	/* NULL when opts.decoded_cache_mb is 0 */
 	rocksdb_column_family_handle_t *cf_default, *cf_catalog, *cf_data, *cf_meta, *cf_dedup;
 	rocksdb_writeoptions_t *wo_rows;	/* block batches: WAL, no fsync */
 	rocksdb_writeoptions_t *wo_commit;	/* catalog commits: fsync if opts.sync */

@@ -456,6 +456,34 @@ pulsora_table_info_for_planning(PulsoraConn *conn, const char *table, bool fresh
 	return false;
 }
 
+bool
+pulsora_estimate_rows(PulsoraConn *conn, const char *table, int64 lo_ns, int64 hi_ns,
+					  const ps_filter_spec *filters, int nfilters, double *rows)
+{
+	ps_client_scan_spec spec;
+	ps_error	err;
+	ps_status	st;
+
+	memset(&spec, 0, sizeof spec);
+	spec.table = table;
+	spec.lo = lo_ns;
+	spec.hi = hi_ns;
+	spec.filters = filters;
+	spec.nfilters = (uint32_t) nfilters;
+	for (int attempt = 0;; attempt++)
+	{
+		st = ps_client_estimate(conn->client, &spec, PULSORA_ESTIMATE_MAX_BLOCKS, rows, &err);
+		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
+			break;
+	}
+	/* Too many blocks, or a table gone since its catalog copy: the caller guesses. */
+	if (st == PS_ETOOBIG || st == PS_ENOTFOUND)
+		return false;
+	if (st != PS_OK)
+		pulsora_report(conn, st, &err, psprintf("could not estimate the rows of pulsora table \"%s\"", table));
+	return true;
+}
+
 void
 pulsora_forget_table_info(PulsoraConn *conn)
 {

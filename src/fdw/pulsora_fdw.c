@@ -8,8 +8,8 @@
  * count, time bounds; a copy at most a second old will do, see
  * connection.c): it checks the foreign table's columns against the
  * schema and estimates rows as the fraction of the stored time span that the
- * constant time quals cover, times the share of the series that the series
- * filters keep.  Time quals (scan_range.c) become the iterator's range;
+ * constant time quals cover, or, with constant series filters, as the owner
+ * counts them in its block metadata for that range (series differ in size).  Time quals (scan_range.c) become the iterator's range;
  * those whose range is exact are dropped from the quals PostgreSQL
  * rechecks.  Equality quals on series-key columns (series_filter.c) become
  * series filters, exact and dropped likewise.  Paths: a scan in time order,
@@ -128,6 +128,32 @@ static void pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid
 
 /* ================================================================ planning */
 
+/*
+ * Rows the series quals (exact, constant) keep in the constant time range,
+ * counted by the owner from its block metadata: series are rarely the same
+ * size, so this beats the share of the series.  False when there are no
+ * such quals or the owner declines (too many blocks to look at).
+ */
+static bool
+series_estimate(PulsoraConn *conn, PulsoraRelInfo *fp, const PulsoraRange *range,
+				List *series_quals, double *rows)
+{
+	ps_filter_spec *filters;
+	int			nfilters;
+	bool		empty;
+	int64		lo_ns, hi_ns;
+
+	if (series_quals == NIL || fp->info.row_count == 0 ||
+		!pulsora_series_plan_filters(series_quals, &fp->map, &filters, &nfilters, &empty))
+		return false;
+	if (empty || !pulsora_range_to_ns(range, &lo_ns, &hi_ns))
+	{
+		*rows = 0;
+		return true;
+	}
+	return pulsora_estimate_rows(conn, fp->table, lo_ns, hi_ns, filters, nfilters, rows);
+}
+
 static void
 pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -143,6 +169,7 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 	int			budget = PS_FRAME_MAX_FILTER_VALUES;
 	QualCost	qual_cost;
 	double		fraction;
+	double		rows;
 	ListCell   *lc;
 
 	baserel->fdw_private = fp;
@@ -195,11 +222,12 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 
 	fraction = fp->info.row_count == 0 ? 0.0
 		: pulsora_range_fraction(&range, fp->info.min_time, fp->info.max_time);
-	fp->fetched_rows = clamp_row_est(fp->info.row_count * fraction *
-									 clauselist_selectivity(root, runtime_bounds, baserel->relid,
-															JOIN_INNER, NULL) *
-									 pulsora_series_selectivity(root, baserel, series_quals,
-																series_clauses, &fp->info));
+	if (!series_estimate(conn, fp, &range, series_quals, &rows))
+		rows = fp->info.row_count * fraction *
+			pulsora_series_selectivity(root, baserel, series_quals, series_clauses, &fp->info);
+	fp->fetched_rows = clamp_row_est(rows * clauselist_selectivity(root, runtime_bounds,
+																	baserel->relid, JOIN_INNER,
+																	NULL));
 	baserel->tuples = (double) fp->info.row_count;
 	baserel->rows = clamp_row_est(fp->fetched_rows *
 								  clauselist_selectivity(root, fp->local_conds, baserel->relid,

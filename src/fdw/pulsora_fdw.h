@@ -126,6 +126,15 @@ extern bool pulsora_table_info(PulsoraConn *conn, const char *table, bool missin
 #define PULSORA_INFO_MAX_AGE_MS 1000
 extern bool pulsora_table_info_for_planning(PulsoraConn *conn, const char *table, bool fresh,
 											PulsoraTableInfo *out);
+/*
+ * Rows of table in [lo_ns, hi_ns] that pass filters, estimated by the owner
+ * from block metadata (ps_store_estimate), into *rows; false when the owner
+ * would have to look at more than PULSORA_ESTIMATE_MAX_BLOCKS blocks (the
+ * caller then guesses from the table's counts).
+ */
+#define PULSORA_ESTIMATE_MAX_BLOCKS 20000
+extern bool pulsora_estimate_rows(PulsoraConn *conn, const char *table, int64 lo_ns, int64 hi_ns,
+								  const ps_filter_spec *filters, int nfilters, double *rows);
 /* Drop conn's kept catalog copies: this backend writes, or a plan went stale. */
 extern void pulsora_forget_table_info(PulsoraConn *conn);
 
@@ -313,6 +322,13 @@ extern PulsoraSeriesPush pulsora_series_take(const PulsoraSeriesQual *q, int *bu
 extern Selectivity pulsora_series_selectivity(PlannerInfo *root, RelOptInfo *baserel,
 											  List *quals, List *clauses,
 											  const PulsoraTableInfo *info);
+/*
+ * At planning, the filters of quals (exact series quals) when every operand
+ * is a constant: *filters (palloc'd) and *nfilters, *empty when some column
+ * matches no value; false when an operand is not a constant.
+ */
+extern bool pulsora_series_plan_filters(List *quals, const PulsoraColumnMap *map,
+										ps_filter_spec **filters, int *nfilters, bool *empty);
 /* The fdw_private item that carries q (store column, its type, kind) to the executor. */
 extern List *pulsora_series_private(const PulsoraSeriesQual *q, const char *column,
 									ps_type type, PulsoraSeriesPush push);

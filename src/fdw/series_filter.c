@@ -271,6 +271,38 @@ pulsora_series_private(const PulsoraSeriesQual *q, const char *column, ps_type t
 					  makeInteger(push == PULSORA_SERIES_RECHECK));
 }
 
+bool
+pulsora_series_plan_filters(List *quals, const PulsoraColumnMap *map, ps_filter_spec **filters,
+							int *nfilters, bool *empty)
+{
+	List	   *items = NIL;
+	List	   *exprs = NIL;
+	PulsoraSeriesExec *x;
+	ExprContext *econtext;
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		PulsoraSeriesQual *q = lfirst(lc);
+
+		if (!IsA(q->operand, Const))
+			return false;
+		items = lappend(items, pulsora_series_private(q, map->store_name[q->attno - 1],
+													  map->store_type[q->attno - 1],
+													  PULSORA_SERIES_EXACT));
+		exprs = lappend(exprs, q->operand);
+	}
+	/* The executor's own computation, on constants. */
+	x = pulsora_series_exec(items, exprs, NULL);
+	econtext = CreateStandaloneExprContext();
+	pulsora_series_compute(x, econtext);
+	FreeExprContext(econtext, true);
+	*filters = x->filters;
+	*nfilters = x->nfilters;
+	*empty = x->empty;
+	return true;
+}
+
 /* ================================================================ execution */
 
 PulsoraSeriesExec *

@@ -179,6 +179,13 @@ const ps_frame_rows *ps_client_scan_rows(const ps_client_scan *s);
  * the batch); false past its last row.
  */
 bool		ps_client_scan_row(ps_client_scan *s, int64_t *time, ps_value *values);
+/*
+ * Rows a scan of spec would return (its table, range and filters), counted
+ * by the owner from block metadata without reading blocks; PS_ETOOBIG when
+ * it would have to look at more than max_blocks blocks.
+ */
+ps_status	ps_client_estimate(ps_client *c, const ps_client_scan_spec *spec, uint64_t max_blocks,
+							   double *rows, ps_error *err);
 /* Close early (frees the owner's iterator and snapshot).  NULL ok. */
 ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
 

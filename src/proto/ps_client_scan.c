@@ -65,6 +65,27 @@ scan_request(ps_client_scan *s, uint32_t max_rows, ps_error *err)
 	return PS_OK;
 }
 
+/* Start a request of code in c->out with the SCAN_OPEN fields of spec. */
+static ps_status
+start_scan_request(ps_client *c, uint8_t code, const ps_client_scan_spec *spec, ps_error *err)
+{
+	ps_status	st;
+
+	if (ps_frame_start(&c->out, code) != PS_OK)
+		return ps_client_no_memory(err);
+	st = ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi,
+								 (spec->descending ? PS_SCAN_DESCENDING : 0) |
+								 (spec->unordered ? PS_SCAN_UNORDERED : 0) |
+								 (spec->no_times ? PS_SCAN_NO_TIMES : 0),
+								 spec->offset, spec->limit, spec->columns, spec->ncolumns,
+								 spec->filters, spec->nfilters);
+	if (st == PS_EINVAL)
+		return ps_error_set(err, PS_EINVAL,
+							"series filters must be at most %d, with at most %d values in all, of integer, string or boolean columns",
+							PS_FRAME_MAX_FILTERS, PS_FRAME_MAX_FILTER_VALUES);
+	return st == PS_OK ? PS_OK : ps_client_no_memory(err);
+}
+
 ps_status
 ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 					ps_client_scan **out, const ps_type **types_out, ps_error *err)
@@ -83,20 +104,10 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
-	if (ps_frame_start(&c->out, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN) != PS_OK)
-		return ps_client_no_memory(err);
-	st = ps_msg_scan_open_encode(&c->out, spec->table, spec->lo, spec->hi,
-								 (spec->descending ? PS_SCAN_DESCENDING : 0) |
-								 (spec->unordered ? PS_SCAN_UNORDERED : 0) |
-								 (spec->no_times ? PS_SCAN_NO_TIMES : 0),
-								 spec->offset, spec->limit, spec->columns, spec->ncolumns,
-								 spec->filters, spec->nfilters);
-	if (st == PS_EINVAL)
-		return ps_error_set(err, PS_EINVAL,
-							"series filters must be at most %d, with at most %d values in all, of integer, string or boolean columns",
-							PS_FRAME_MAX_FILTERS, PS_FRAME_MAX_FILTER_VALUES);
-	if (st != PS_OK ||
-		(start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK))
+	if ((st = start_scan_request(c, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN, spec,
+								 err)) != PS_OK)
+		return st;
+	if (start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK)
 		return ps_client_no_memory(err);
 	/*
 	 * Allocate before asking, so success on the owner cannot leak a handle,
@@ -243,4 +254,26 @@ ps_client_scan_close(ps_client_scan *s, ps_error *err)
 	}
 	ps_client_scan_free(s);
 	return st;
+}
+
+ps_status
+ps_client_estimate(ps_client *c, const ps_client_scan_spec *spec, uint64_t max_blocks,
+				   double *rows, ps_error *err)
+{
+	ps_reader	payload;
+	uint64_t	n;
+	ps_status	st;
+
+	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
+		return ps_error_set(err, PS_EINVAL, "an estimate needs a table name");
+	if ((st = start_scan_request(c, PS_MSG_ESTIMATE, spec, err)) != PS_OK)
+		return st;
+	if (ps_buf_append_u64be(&c->out, max_blocks) != PS_OK)
+		return ps_client_no_memory(err);
+	if ((st = ps_client_call(c, PS_MSG_ESTIMATED, &payload, err)) != PS_OK)
+		return st;
+	if (ps_frame_get_u64(&payload, &n) != PS_OK || ps_frame_get_end(&payload) != PS_OK)
+		return ps_client_bad_answer(c, PS_EPROTO, "ESTIMATED", err);
+	*rows = (double) n;
+	return PS_OK;
 }

@@ -33,6 +33,8 @@
  *  SCAN_START     the fields of SCAN_OPEN (filters included), then
  *                 u32 max_rows, u32 max_bytes         -> SCAN_STARTED
  *  SCAN_FETCH     u32 handle, u32 max_rows, u32 max_bytes -> ROWS
+ *  ESTIMATE       the fields of SCAN_OPEN, then u64 max_blocks (v5)
+ *                                                     -> ESTIMATED
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
  *                 u32 time_index, u8 add_columns,
@@ -59,6 +61,7 @@
  *  SCAN_OPENED    u32 handle, varint n, n x u8 type (of the requested columns)
  *  SCAN_STARTED   the fields of SCAN_OPENED, then those of ROWS
  *  ROWS           column vectors (v5): ps_frame_rows.h
+ *  ESTIMATED      u64 rows (v5)
  *  LOAD_OPENED    u32 handle
  *  LOAD_RESULT    u64 rows_loaded, u64 rows_rejected, varint n,
  *                 n x (u16 code, i64 line, i32 column, str message)
@@ -98,6 +101,11 @@
  *    says).  A scan with a limit ends (done = 1) with the batch that
  *    reaches the limit, so a client that reads `limit` rows need not close.
  *    SCAN_CLOSE and LOAD_ABORT of an unknown handle succeed (idempotent).
+ *  - ESTIMATE asks how many rows a scan would return, counted from block
+ *    metadata without reading blocks (ps_store_estimate; columns, order,
+ *    offset and limit are ignored).  It is an ERROR (PS_ETOOBIG, the
+ *    connection stays usable) when more than max_blocks blocks would have
+ *    to be looked at.
  *  - SCAN_START is SCAN_OPEN and the first SCAN_FETCH in one round trip:
  *    its answer holds the first batch (done = 1: the handle is released).
  *  - LOAD_BEGIN's series_key ("a,b"; "" = none) is used only when the load
@@ -135,7 +143,8 @@
 /*
  * 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity; 4: series keys
  * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
- * series); 5: ROWS as column vectors, scan flags unordered and no times.
+ * series); 5: ROWS as column vectors, scan flags unordered and no times,
+ * ESTIMATE.
  */
 #define PS_PROTO_VERSION 5
 #define PS_FRAME_MAX (64u * 1024 * 1024)
@@ -171,6 +180,7 @@ typedef enum ps_msg_code {
 	PS_MSG_SCAN_FETCH = 0x11,
 	PS_MSG_SCAN_CLOSE = 0x12,
 	PS_MSG_SCAN_START = 0x13,
+	PS_MSG_ESTIMATE = 0x14,
 	PS_MSG_LOAD_BEGIN = 0x20,
 	PS_MSG_LOAD_ROWS = 0x21,
 	PS_MSG_LOAD_CSV_BEGIN = 0x22,
@@ -190,7 +200,8 @@ typedef enum ps_msg_code {
 	PS_MSG_ROWS = 0x88,
 	PS_MSG_LOAD_OPENED = 0x89,
 	PS_MSG_LOAD_RESULT = 0x8a,
-	PS_MSG_SCAN_STARTED = 0x8b
+	PS_MSG_SCAN_STARTED = 0x8b,
+	PS_MSG_ESTIMATED = 0x8c
 } ps_msg_code;
 
 /* Name of a message code for error messages ("SCAN_OPEN"); "unknown" otherwise. */
@@ -362,6 +373,8 @@ void		ps_msg_scan_open_clear(ps_msg_scan_open *m);
 /* SCAN_START: the SCAN_OPEN fields, then the first batch's caps. */
 ps_status	ps_msg_scan_start_put_batch(ps_buf *b, uint32_t max_rows, uint32_t max_bytes);
 ps_status	ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m);
+/* ESTIMATE: the SCAN_OPEN fields (encoded as SCAN_OPEN), then u64 max_blocks. */
+ps_status	ps_msg_estimate_decode(ps_reader *r, ps_msg_scan_open *m, uint64_t *max_blocks);
 
 typedef struct ps_msg_load_begin {
 	char	   *table;

@@ -36,6 +36,7 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_SCAN_FETCH: return "SCAN_FETCH";
 		case PS_MSG_SCAN_CLOSE: return "SCAN_CLOSE";
 		case PS_MSG_SCAN_START: return "SCAN_START";
+		case PS_MSG_ESTIMATE: return "ESTIMATE";
 		case PS_MSG_LOAD_BEGIN: return "LOAD_BEGIN";
 		case PS_MSG_LOAD_ROWS: return "LOAD_ROWS";
 		case PS_MSG_LOAD_CSV_BEGIN: return "LOAD_CSV_BEGIN";
@@ -55,6 +56,7 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_LOAD_OPENED: return "LOAD_OPENED";
 		case PS_MSG_LOAD_RESULT: return "LOAD_RESULT";
 		case PS_MSG_SCAN_STARTED: return "SCAN_STARTED";
+		case PS_MSG_ESTIMATED: return "ESTIMATED";
 	}
 	return "unknown";
 }
@@ -161,6 +163,18 @@ ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m)
 	if ((st = scan_open_fields(r, m)) != PS_OK)
 		return st;
 	if (ps_frame_get_u32(r, &m->max_rows) != PS_OK || ps_frame_get_u32(r, &m->max_bytes) != PS_OK)
+		return PS_EPROTO;
+	return ps_frame_get_end(r);
+}
+
+ps_status
+ps_msg_estimate_decode(ps_reader *r, ps_msg_scan_open *m, uint64_t *max_blocks)
+{
+	ps_status	st;
+
+	if ((st = scan_open_fields(r, m)) != PS_OK)
+		return st;
+	if (ps_frame_get_u64(r, max_blocks) != PS_OK)
 		return PS_EPROTO;
 	return ps_frame_get_end(r);
 }

@@ -237,6 +237,22 @@ scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool 
  * and column types, with the first batch for SCAN_START.  A scan that the
  * first batch exhausts is released at once, as by SCAN_FETCH.
  */
+/* The store's scan spec for SCAN_OPEN fields m, with m's filters prepared in filters. */
+static void
+spec_from_msg(const ps_msg_scan_open *m, const ps_series_filter *filters, ps_scan_spec *spec)
+{
+	memset(spec, 0, sizeof *spec);
+	spec->table = m->table;
+	spec->lo = m->lo;
+	spec->hi = m->hi;
+	spec->descending = (m->flags & PS_SCAN_DESCENDING) != 0;
+	spec->unordered = (m->flags & PS_SCAN_UNORDERED) != 0;
+	spec->offset = m->offset;
+	spec->limit = m->limit;
+	spec->filters = filters;
+	spec->nfilters = m->nfilters;
+}
+
 ps_status
 ps_proto_handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 {
@@ -265,16 +281,7 @@ ps_proto_handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 		st = ps_proto_answer_memory(err);
 		goto done;
 	}
-	memset(&spec, 0, sizeof spec);
-	spec.table = m.table;
-	spec.lo = m.lo;
-	spec.hi = m.hi;
-	spec.descending = (m.flags & PS_SCAN_DESCENDING) != 0;
-	spec.unordered = (m.flags & PS_SCAN_UNORDERED) != 0;
-	spec.offset = m.offset;
-	spec.limit = m.limit;
-	spec.filters = filters;
-	spec.nfilters = m.nfilters;
+	spec_from_msg(&m, filters, &spec);
 	/*
 	 * The table may have been dropped and created again since the filters
 	 * were checked: check them against the schema the scan reads, too.
@@ -341,4 +348,32 @@ ps_proto_handle_scan_close(conn *cn, ps_reader *r, ps_error *err)
 	if (scan_find(cn, id, &slot) != NULL)
 		ps_proto_scan_remove(cn, slot);
 	return ps_proto_answer_ok(cn, err);
+}
+
+ps_status
+ps_proto_handle_estimate(conn *cn, ps_reader *r, ps_error *err)
+{
+	ps_msg_scan_open m;
+	ps_scan_spec spec;
+	ps_series_filter filters[PS_FRAME_MAX_FILTERS];
+	uint64_t	max_blocks;
+	double		rows = 0;
+	ps_status	st;
+
+	if ((st = ps_msg_estimate_decode(r, &m, &max_blocks)) != PS_OK)
+	{
+		ps_msg_scan_open_clear(&m);
+		return ps_proto_decode_failed(st, PS_MSG_ESTIMATE, err);
+	}
+	if ((st = filters_prepare(cn->srv->st, &m, filters, err)) == PS_OK)
+	{
+		spec_from_msg(&m, filters, &spec);
+		st = ps_store_estimate(cn->srv->st, &spec, max_blocks, &rows, err);
+	}
+	if (st == PS_OK &&
+		(ps_frame_start(&cn->out, PS_MSG_ESTIMATED) != PS_OK ||
+		 ps_buf_append_u64be(&cn->out, (uint64_t) (rows + 0.5)) != PS_OK))
+		st = ps_proto_answer_memory(err);
+	ps_msg_scan_open_clear(&m);
+	return st;
 }

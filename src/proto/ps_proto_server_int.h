@@ -99,6 +99,8 @@ ps_status	ps_proto_handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error
 ps_status	ps_proto_handle_scan_fetch(conn *cn, ps_reader *r, ps_error *err);
 /* SCAN_CLOSE -> OK */
 ps_status	ps_proto_handle_scan_close(conn *cn, ps_reader *r, ps_error *err);
+/* ESTIMATE -> ESTIMATED */
+ps_status	ps_proto_handle_estimate(conn *cn, ps_reader *r, ps_error *err);
 /* Close the scan in cn->scans[slot]; the last one moves into the slot. */
 void		ps_proto_scan_remove(conn *cn, uint32_t slot);
 /* Close the scans of cn whose idle deadline is at or before now. */

@@ -376,6 +376,7 @@ store_options(const ps_config *cfg, ps_store_options *so)
 	so->sync = cfg->sync;
 	so->write_buffer_size_mb = cfg->write_buffer_size_mb;
 	so->block_cache_mb = cfg->block_cache_mb;
+	so->decoded_cache_mb = cfg->decoded_cache_mb;
 	so->compression = (int) cfg->compression;
 	so->bottommost_compression = (int) cfg->bottommost_compression;
 	so->batch_size = cfg->batch_size;

@@ -75,6 +75,8 @@ static const config_key config_keys[] = {
 	 "RocksDB write buffer (memtable) size in MiB."},
 	{"storage", "block_cache_mb", KEY_UINT, FIELD(block_cache_mb), 0, 1048576, NULL,
 	 "RocksDB block cache size in MiB."},
+	{"storage", "decoded_cache_mb", KEY_UINT, FIELD(decoded_cache_mb), 0, 1048576, NULL,
+	 "Cache of decoded blocks shared by time-ordered scans, in MiB (0: none)."},
 	{"storage", "compression", KEY_CHOICE, FIELD(compression), 0, 0, compression_names,
 	 "Block compression: \"lz4\", \"zstd\" or \"none\"."},
 	{"storage", "bottommost_compression", KEY_CHOICE, FIELD(bottommost_compression), 0, 0,
@@ -109,6 +111,7 @@ ps_config_default(ps_config *c, bool rest)
 	c->sync = true;
 	c->write_buffer_size_mb = 64;
 	c->block_cache_mb = 128;
+	c->decoded_cache_mb = 256;
 	c->compression = PS_COMPRESSION_LZ4;
 	c->bottommost_compression = PS_COMPRESSION_ZSTD;
 	c->batch_size = 10000;

@@ -17,8 +17,8 @@
  * Keys (DESIGN §5):
  *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections,
  *               request_timeout_s, protocol_max_connections, scan_idle_timeout_s
- *   [storage]   sync, write_buffer_size_mb, block_cache_mb, compression,
- *               bottommost_compression
+ *   [storage]   sync, write_buffer_size_mb, block_cache_mb, decoded_cache_mb,
+ *               compression, bottommost_compression
  *   [ingestion] batch_size, max_field_mb
  *   [logging]   level
  * Keys absent from the file keep their defaults.  Command-line flags and
@@ -63,6 +63,7 @@ typedef struct ps_config {
 	bool		sync;
 	uint32_t	write_buffer_size_mb;
 	uint32_t	block_cache_mb;
+	uint32_t	decoded_cache_mb;
 	ps_compression compression;
 	ps_compression bottommost_compression;
 	/* [ingestion] */

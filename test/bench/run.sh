@@ -10,6 +10,7 @@
 #   BENCH_SECONDS   length of the pgbench and wrk runs (20)
 #   BENCH_CLIENTS   pgbench clients and wrk connections (32)
 #   BENCH_RANGE_MS  width of the small random ranges (100: ~1 tick per ms, so ~100 rows)
+#   BENCH_RECOVERY_ROWS  rows of the load killed mid-way for the recovery figure (10000000)
 #   BENCH_KEEP=1    leave /var/tmp/pulsora-bench and its servers running for a look
 #
 # Everything runs as user postgres under /var/tmp/pulsora-bench: the ticks
@@ -36,7 +37,8 @@
 # minutes, one symbol over the whole table, three symbols over 3 hours:
 # count(*), sum(price)), small ranges with pgbench and over REST with wrk,
 # the owner's peak RSS during each load and the backend's during the full
-# scan.  Each query runs once to warm up and BENCH_RUNS more times, timed by
+# scan, and how soon a restarted owner answers after a kill -9 in the
+# middle of a 10M-row load (it rolls the load back first).  Each query runs once to warm up and BENCH_RUNS more times, timed by
 # psql's \timing; the median counts.  Every aggregate of the foreign table
 # and of DuckDB is checked against the heap table's.
 #
@@ -57,6 +59,7 @@ RUNS=${BENCH_RUNS:-5}
 SECONDS_RUN=${BENCH_SECONDS:-20}
 CLIENTS=${BENCH_CLIENTS:-32}
 RANGE_MS=${BENCH_RANGE_MS:-100}
+RECOVERY_ROWS=${BENCH_RECOVERY_ROWS:-10000000}
 KEEP=${BENCH_KEEP:-0}
 DUCK_THREADS=2
 
@@ -245,7 +248,7 @@ note hour_lo "$HOUR_LO"; note hour_hi "$HOUR_HI"; note range_ms "$RANGE_MS"
 note sym1 "$SYM1"; note sym3 "$SYM1, $SYM2, $SYM3"
 note sym30_lo "$SYM30_LO"; note sym30_hi "$SYM30_HI"; note sym3h_lo "$SYM3H_LO"; note sym3h_hi "$SYM3H_HI"
 note loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
-note runs "$RUNS"; note seconds "$SECONDS_RUN"; note clients "$CLIENTS"
+note runs "$RUNS"; note seconds "$SECONDS_RUN"; note clients "$CLIENTS"; note recovery_rows "$RECOVERY_ROWS"
 say "ticks from $FIRST_TS to $LAST_TS ($CSV_BYTES bytes); range query [$HOUR_LO, $HOUR_HI)"
 say "series: $SYM1 over [$SYM30_LO, $SYM30_HI) and over all; $SYM1, $SYM2, $SYM3 over [$SYM3H_LO, $SYM3H_HI)"
 
@@ -564,6 +567,41 @@ else
 	missing rps "$(sed -n 's/^error_\(owner\|fn\|rest\)=//p' "$RESULTS" | head -n 1)"
 fi
 
+say "10. recovery: kill -9 in the middle of a $RECOVERY_ROWS-row REST load, then time a restart until the owner answers"
+if [ "$PULSORA_OK" = 1 ] && [ -n "$(sed -n 's/^rest_ms=//p' "$RESULTS")" ]; then
+	RCSV=$WORK/recovery.csv
+	"$BUILD/test/gen_ticks" "$RECOVERY_ROWS" "$((SEED + 1))" >"$RCSV" || die "gen_ticks failed"
+	curl -s -X POST -H 'Content-Type: text/csv' --data-binary "@$RCSV" \
+		"http://127.0.0.1:$RPORT/tables/recovery/ingest" >/dev/null 2>&1 &
+	curl_pid=$!
+	# Half the time this load takes: the 5M-tick REST load's time, scaled.
+	half_ms=$(($(sed -n 's/^rest_ms=//p' "$RESULTS") * RECOVERY_ROWS / ROWS / 2))
+	sleep "$(awk -v ms="$half_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	if kill -0 "$curl_pid" 2>/dev/null; then
+		kill -KILL "$OWNER_PID"; wait "$OWNER_PID" 2>/dev/null; OWNER_PID=""
+		wait "$curl_pid" 2>/dev/null
+		t0=$(date +%s%N)
+		if owner_start; then
+			t1=$(date +%s%N)
+			code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$RPORT/tables/recovery/count")
+			if [ "$code" = 404 ]; then
+				note recovery_ms "$(((t1 - t0) / 1000000))"
+				say "   the owner answered $(((t1 - t0) / 1000000)) ms after its restart; the load is gone"
+			else
+				missing recovery "after the restart /tables/recovery/count answered $code, not 404 (the load should be rolled back)"
+			fi
+		else
+			missing recovery "pulsorad did not restart: $(tail -n 3 "$STORE/pulsorad.log" | paste -sd' ')"
+		fi
+	else
+		wait "$curl_pid" 2>/dev/null
+		missing recovery "the load ended before the kill (after $half_ms ms)"
+	fi
+	rm -f "$RCSV"
+else
+	missing recovery "$(sed -n 's/^error_\(owner\|rest\)=//p' "$RESULTS" | head -n 1)"
+fi
+
 # ---------------------------------------------------------------- report
 
 note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -663,6 +701,10 @@ for key, what in (("fn", "`pulsora_load_csv`"), ("rest", "REST")):
         [T("abs", 300.0, "<=", "≤ 300 MB")], "owner RSS\t%s load" % ("SQL" if key == "fn" else "REST"),
         abs_value=rss)
     rows[-1]["pg"] = rows[-1]["dk"] = rows[-1]["rpg"] = rows[-1]["rdk"] = NONE
+rec = num("recovery_ms")
+add("owner answering after a kill -9 mid-load of %s rows (ms)" % "{:,}".format(int(r["recovery_rows"])),
+    None, rec, None, "{:,.0f}", [T("abs", 2000.0, "<=", "≤ 2 s")], "recovery\tkill -9", abs_value=rec)
+rows[-1]["pg"] = rows[-1]["dk"] = rows[-1]["rpg"] = rows[-1]["rdk"] = NONE
 add("backend peak RSS during the full scan (MB)", mb("mem_heap_kb", "kb"), mb("mem_fdw_kb", "kb"), NONE,
     "{:,.0f}", [], "backend RSS\tfull scan")
 

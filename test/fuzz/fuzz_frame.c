@@ -392,6 +392,16 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 		case PS_MSG_SCAN_START:
 			fuzz_scan_open(&r, p, n, &b, code == PS_MSG_SCAN_START);
 			break;
+		case PS_MSG_ESTIMATE:
+			{
+				ps_msg_scan_open m;
+				uint64_t	max_blocks;
+
+				if ((st = ps_msg_estimate_decode(&r, &m, &max_blocks)) != PS_OK)
+					check_failure(st);
+				ps_msg_scan_open_clear(&m);
+			}
+			break;
 		case PS_MSG_SCAN_FETCH:
 			fuzz_handle(&r, p, n, &b, true);
 			break;

@@ -28,7 +28,7 @@ configs_equal(const ps_config *a, const ps_config *b)
 		strcmp(a->auth_token, b->auth_token) == 0 && a->max_body_size_mb == b->max_body_size_mb &&
 		a->max_connections == b->max_connections && a->sync == b->sync &&
 		a->write_buffer_size_mb == b->write_buffer_size_mb && a->block_cache_mb == b->block_cache_mb &&
-		a->compression == b->compression && a->batch_size == b->batch_size &&
+		a->decoded_cache_mb == b->decoded_cache_mb && a->compression == b->compression && a->batch_size == b->batch_size &&
 		a->max_field_mb == b->max_field_mb && a->log_level == b->log_level;
 }
 
@@ -56,6 +56,7 @@ test_valid_file(void **state)
 		"sync = false\n"
 		"write_buffer_size_mb = 32\n"
 		"block_cache_mb = 0\n"
+		"decoded_cache_mb = 12\n"
 		"compression = \"zstd\"\n"
 		"[ingestion]\n"
 		"batch_size = 500\n"
@@ -76,6 +77,7 @@ test_valid_file(void **state)
 	assert_false(c.sync);
 	assert_int_equal(c.write_buffer_size_mb, 32);
 	assert_int_equal(c.block_cache_mb, 0);
+	assert_int_equal(c.decoded_cache_mb, 12);
 	assert_int_equal(c.compression, PS_COMPRESSION_ZSTD);
 	assert_int_equal(c.batch_size, 500);
 	assert_int_equal(c.max_field_mb, 1);

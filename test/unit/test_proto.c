@@ -1345,6 +1345,22 @@ test_series_filters(void **state)
 	free(info.name);
 	ps_client_columns_free(cols, ncols);
 
+	/* ESTIMATE counts the rows from block metadata: exact for whole blocks. */
+	{
+		ps_client_scan_spec es = {.table = "ser", .lo = INT64_MIN, .hi = INT64_MAX,
+		.filters = &f, .nfilters = 1};
+		double		rows;
+
+		CHECK(ps_client_estimate(c, &es, 1000, &rows, &e), e);
+		assert_true(rows == 20);
+		es.nfilters = 0;
+		CHECK(ps_client_estimate(c, &es, 1000, &rows, &e), e);
+		assert_true(rows == 70);
+		assert_int_equal(ps_client_estimate(c, &es, 0, &rows, &e), PS_ETOOBIG);
+		es.table = "no_such_table";
+		assert_int_equal(ps_client_estimate(c, &es, 1000, &rows, &e), PS_ENOTFOUND);
+		assert_false(ps_client_broken(c));
+	}
 	/* SCAN_START and SCAN_OPEN both carry the filters. */
 	for (uint32_t first = 0; first <= 5; first += 5)
 	{
