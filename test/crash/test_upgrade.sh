@@ -10,17 +10,30 @@
 # copy of the old store is upgraded and killed at a random moment: the
 # directory must then hold the old store (refused) or the new one (whole),
 # never a mix, and a second --upgrade must finish the job.
+# From SQL (a throwaway PostgreSQL 15 cluster, pg_virtualenv, so this
+# suite needs `make ext-install`): a foreign server on a copy of the old
+# store, autostart on, refuses a SELECT with an error that names
+# `pulsorad --upgrade -D DIR` in psql's output, starts no owner, and after
+# that command the same SELECTs start an owner and read every row back.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 KILLS=${2:-${UPGRADE_KILLS:-4}}
 ROWS=${UPGRADE_ROWS:-300000}
 OLD_COMMIT=9cbaf8e			# last commit writing store format 1 (Pulsora 0.1)
 . "$(dirname "$0")/../lib.sh"
+in_cluster bash "$0" "$BUILD" "$KILLS"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
 T=$(mktemp -d /tmp/pulsora_upgrade_XXXXXX)
+PGDIR=$(pg_data_dir upgrade_sql)	# the copy of the old store the cluster's owner opens
 OWNER_PID=
-trap '{ [ -n "$OWNER_PID" ] && kill -9 $OWNER_PID && wait $OWNER_PID; } 2>/dev/null; rm -rf "$T"' EXIT
+cleanup() {
+	{ [ -n "$OWNER_PID" ] && kill -9 "$OWNER_PID" && wait "$OWNER_PID"; } 2>/dev/null
+	pid=$(cat "$PGDIR/pulsorad.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	rm -rf "$T" "$PGDIR"
+}
+trap cleanup EXIT
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 
@@ -77,6 +90,69 @@ wait "$curl_pid"
 OWNER_PID=
 BUILD=$BUILD_SAVED
 cp -a "$OLDDIR" "$T/pristine"
+
+# From SQL: the extension's autostart refuses the old store, and psql shows
+# the command that converts it.
+BINDIR=$(pg_config --bindir)
+cp -a "$T/pristine/." "$PGDIR/"
+[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$PGDIR"
+sql_owners() { pgrep -f -- "pulsorad -D $PGDIR( |\$)" | tr '\n' ' ' | sed 's/ $//'; }
+TICK_COLUMNS='"timestamp" timestamptz, symbol text, price float8, volume bigint, bid float8, ask float8, exchange text'
+q "CREATE EXTENSION pulsora;
+   CREATE SERVER up FOREIGN DATA WRAPPER pulsora OPTIONS (data_dir '$PGDIR', autostart 'true');
+   CREATE FOREIGN TABLE ticks ($TICK_COLUMNS) SERVER up;
+   CREATE FOREIGN TABLE plain (ts timestamptz, v bigint, note text) SERVER up;
+   CREATE FOREIGN TABLE dd (ts timestamptz, v bigint, note text) SERVER up;" ||
+	fail "SQL set-up: extension, server and foreign tables"
+# Rows as the REST export prints them: ISO times in UTC (whole milliseconds
+# here; no fraction when it is zero), NULL as nothing.
+sql_export() {	# sql_export TABLE COLUMNS -> sorted CSV body
+	psql -XAtq -v ON_ERROR_STOP=1 -c "SET timezone = 'UTC';" \
+		-c "COPY (SELECT $2 FROM $1) TO STDOUT WITH (FORMAT csv)" | sort
+}
+iso() { echo "replace(to_char($1, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '.000Z', 'Z')"; }
+TICK_SELECT="$(iso '"timestamp"'), symbol, price, volume, bid, ask, exchange"
+PLAIN_SELECT="$(iso ts), v, note"
+SQL_COUNT='SELECT count(*) FROM ticks'
+t0=$(date +%s%N)
+psql -XAtq -v VERBOSITY=verbose -c "$SQL_COUNT" > "$T/sql_refuse.out" 2>&1
+rc=$?
+echo "# the refused SELECT took $((($(date +%s%N) - t0) / 1000000)) ms; psql said:"
+sed 's/^/#   /' "$T/sql_refuse.out"
+check "SQL on the old store: the SELECT fails" 1 "$rc"
+check "SQL on the old store: psql's error names the data directory" 1 \
+	"$(grep -c "^ERROR: .*could not start pulsorad for data directory \"$PGDIR\"" "$T/sql_refuse.out")"
+check "SQL on the old store: psql's error names pulsorad --upgrade -D DIR" 1 \
+	"$(grep -c "pulsorad --upgrade -D $PGDIR\$" "$T/sql_refuse.out")"
+check "SQL on the old store: no owner is left running" "" "$(sql_owners)"
+check "SQL on the old store: no pid file left" no "$([ -e "$PGDIR/pulsorad.pid" ] && echo yes || echo no)"
+psql -XAtq -c "SELECT * FROM plain" > "$T/sql_refuse2.out" 2>&1
+check "SQL on the old store: a second SELECT is refused the same way" "1 1" \
+	"$? $(grep -c "pulsorad --upgrade -D $PGDIR\$" "$T/sql_refuse2.out")"
+# The command psql named, run as the cluster's user (who owns the store).
+if as_cluster_user "$BINDIR/pulsorad" -D "$PGDIR" --upgrade 2>"$T/sql_upgrade.err"; then
+	ok "SQL: pulsorad --upgrade of the refused store succeeds"
+else
+	cat "$T/sql_upgrade.err"; fail "SQL: pulsorad --upgrade of the refused store succeeds"
+fi
+check "SQL after the upgrade: the same SELECT works" "$ROWS" "$(q "$SQL_COUNT" 2>&1)"
+check "SQL after the upgrade: the extension started an owner" "autostart 1" \
+	"$(q "SELECT kind FROM pulsora_status('up')") $(sql_owners | wc -w)"
+check "SQL after the upgrade: ticks count and bounds (ms) as the old owner's" "$(cat "$T/ticks.count")" \
+	"$(q "SELECT count(*) || ' ' || (extract(epoch FROM min(\"timestamp\")) * 1000)::bigint
+	          || ' ' || (extract(epoch FROM max(\"timestamp\")) * 1000)::bigint FROM ticks")"
+sql_export ticks "$TICK_SELECT" > "$T/ticks.sql"
+if cmp -s "$T/ticks.before" "$T/ticks.sql"; then ok "SQL after the upgrade: ticks rows equal"; else
+	fail "SQL after the upgrade: ticks rows equal ($(diff "$T/ticks.before" "$T/ticks.sql" | head -n 4 | tr '\n' ' '))"; fi
+for t in plain dd; do
+	sql_export $t "$PLAIN_SELECT" > "$T/$t.sql"
+	if cmp -s "$T/$t.before" "$T/$t.sql"; then ok "SQL after the upgrade: $t rows equal"; else
+		fail "SQL after the upgrade: $t rows equal ($(diff "$T/$t.before" "$T/$t.sql" | tr '\n' ' '))"; fi
+done
+no_sql_owner() { [ -z "$(sql_owners)" ]; }
+pid=$(cat "$PGDIR/pulsorad.pid" 2>/dev/null)
+[ -n "$pid" ] && kill -TERM "$pid"
+wait_for 100 no_sql_owner || fail "SQL: the owner stops on SIGTERM"
 
 # The new owner refuses the old store, naming the command.
 if "$BUILD/pulsorad" -D "$OLDDIR" --port "$PORT" 2>"$T/refuse.err"; then
