@@ -84,11 +84,16 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	 * A limited ordered scan (the latest N rows) reads its range in slices
 	 * from the end it starts at, each twice as wide as the last, so it
 	 * touches only the newest (oldest) blocks of each series when those
-	 * hold enough rows.
+	 * hold enough rows.  The first slice is twice as wide as the table's
+	 * average density says the rows wanted take, at most two block spans.
 	 */
 	if (!empty && spec->limit > 0 && !spec->unordered)
 	{
-		sc->slice_width = sc->span < INT64_MAX / 4 ? sc->span * 2 + 1 : INT64_MAX;
+		double		per_row = ((double) t->max_time - t->min_time) / (double) t->row_count;
+		double		guess = 2.0 * per_row * ((double) spec->limit + (double) spec->offset);
+		int64_t		widest = sc->span < INT64_MAX / 4 ? sc->span * 2 + 1 : INT64_MAX;
+
+		sc->slice_width = guess < 1.0 ? 1 : guess < (double) widest ? (int64_t) guess : widest;
 		if (spec->descending)
 			sc->lo = ps_time_span(sc->lo, sc->hi) > sc->slice_width ? sc->hi - sc->slice_width : sc->lo;
 		else
@@ -126,8 +131,7 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 	rocksdb_readoptions_set_snapshot(sc->ro, sc->snap);
 	sc->meta_it = rocksdb_create_iterator_cf(st->db, sc->ro, st->cf_meta);
 	sc->unordered = spec->unordered;
-	/* Unordered scans read everything once (aggregates): they skip the cache. */
-	sc->cache = spec->unordered ? NULL : st->decoded;
+	sc->cache = st->decoded;
 	sc->descending = spec->descending && !spec->unordered;
 	sc->to_skip = spec->offset;
 	sc->remaining = spec->limit ? spec->limit : UINT64_MAX;
@@ -552,7 +556,7 @@ series_tuple(ps_scan *sc, uint32_t series, uint32_t *off, uint32_t *len, ps_erro
 
 /*
  * Give cursor c its decoded block: from the shared cache, else read and
- * decoded now, and cached unless this scan has already entered a quarter
+ * decoded now, and cached unless this scan has already entered an eighth
  * of the cache's budget (a long scan must not flush what others reuse).
  */
 static ps_status
@@ -586,7 +590,7 @@ load_block(ps_scan *sc, cursor *c, ps_error *err)
 	if ((rc = ps_block_decode(c->r, data, len, sc->block_types, sc->nblock, sc->block_want,
 							  err)) != PS_OK)
 		return rc;
-	if (sc->cache && sc->cache_put < ps_block_cache_budget(sc->cache) / 4)
+	if (sc->cache && sc->cache_put < ps_block_cache_budget(sc->cache) / 8)
 	{
 		sc->cache_put += ps_block_reader_bytes(c->r);
 		c->ce = ps_block_cache_put(sc->cache, c->ref->key, c->r, sc->block_want, sc->nblock);

@@ -73,7 +73,7 @@ struct ps_scan {
 	size_t		nheap;
 	ps_block_reader **pool;		/* decoded readers no cursor uses */
 	size_t		npool, pool_cap;
-	ps_block_cache *cache;		/* shared decoded blocks, or NULL (unordered scans) */
+	ps_block_cache *cache;		/* shared decoded blocks, or NULL (none configured) */
 	size_t		cache_put;		/* bytes this scan entered in it */
 
 	/* block and row layout */

@@ -57,7 +57,7 @@ typedef struct ps_store_options {
 	 */
 	uint32_t	merge_interval_ms;
 	/*
-	 * Budget of the cache of decoded blocks that time-ordered scans share
+	 * Budget of the cache of decoded blocks that scans share
 	 * (ps_block_cache.h), in MiB; 0 = none.  Default 256.
 	 */
 	uint32_t	decoded_cache_mb;

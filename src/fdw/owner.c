@@ -333,6 +333,19 @@ report_start_failure(const char *data_dir, const char *log_path, const StartedOw
 		while (len > 0 && (detail[len - 1] == '\n' || detail[len - 1] == '\r'))
 			detail[--len] = '\0';
 	}
+	/*
+	 * An owner refusing a store of an older format names the command that
+	 * converts it (src/server/main.c): that is not a connection failure, and
+	 * clients that branch on the SQLSTATE should see the state error a
+	 * direct connection gets (PS_EFORMAT).
+	 */
+	if (detail && strstr(detail, "pulsorad --upgrade") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not start pulsorad for data directory \"%s\": the store needs an upgrade",
+						data_dir),
+				 errdetail("pulsorad said: %s", detail),
+				 errhint("See \"%s\".", log_path)));
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("could not start pulsorad for data directory \"%s\": %s", data_dir, cause),

@@ -76,7 +76,7 @@ static const config_key config_keys[] = {
 	{"storage", "block_cache_mb", KEY_UINT, FIELD(block_cache_mb), 0, 1048576, NULL,
 	 "RocksDB block cache size in MiB."},
 	{"storage", "decoded_cache_mb", KEY_UINT, FIELD(decoded_cache_mb), 0, 1048576, NULL,
-	 "Cache of decoded blocks shared by time-ordered scans, in MiB (0: none)."},
+	 "Cache of decoded blocks shared by scans, in MiB (0: none)."},
 	{"storage", "compression", KEY_CHOICE, FIELD(compression), 0, 0, compression_names,
 	 "Block compression: \"lz4\", \"zstd\" or \"none\"."},
 	{"storage", "bottommost_compression", KEY_CHOICE, FIELD(bottommost_compression), 0, 0,

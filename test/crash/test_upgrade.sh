@@ -122,6 +122,8 @@ sed 's/^/#   /' "$T/sql_refuse.out"
 check "SQL on the old store: the SELECT fails" 1 "$rc"
 check "SQL on the old store: psql's error names the data directory" 1 \
 	"$(grep -c "^ERROR: .*could not start pulsorad for data directory \"$PGDIR\"" "$T/sql_refuse.out")"
+check "SQL on the old store: SQLSTATE 55000 (object not in prerequisite state), as a direct connection gets" 1 \
+	"$(grep -c "^ERROR:  55000: " "$T/sql_refuse.out")"
 check "SQL on the old store: psql's error names pulsorad --upgrade -D DIR" 1 \
 	"$(grep -c "pulsorad --upgrade -D $PGDIR\$" "$T/sql_refuse.out")"
 check "SQL on the old store: no owner is left running" "" "$(sql_owners)"
