@@ -29,10 +29,11 @@
 #include "core/ps_csv.h"
 #include "core/ps_row.h"
 #include "core/ps_store.h"
+#include "store_dir.h"
 
 typedef struct fixture
 {
-	char		dir[64];
+	char		dir[STORE_DIR_MAX];
 	ps_store   *st;
 } fixture;
 
@@ -41,14 +42,11 @@ setup(void **state)
 {
 	fixture    *f = calloc(1, sizeof(*f));
 	ps_store_options o;
-	ps_error	err;
 
-	strcpy(f->dir, "/tmp/ps_test_csv_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	ps_store_options_default(&o);
 	o.sync = false;
 	o.batch_size = 50;			/* loads of a few hundred rows write several batches */
-	assert_int_equal(ps_store_open(f->dir, &o, &f->st, &err), PS_OK);
+	f->st = store_dir_open(f->dir, "ps_test_csv", &o);
 	*state = f;
 	return 0;
 }
@@ -57,11 +55,8 @@ static int
 teardown(void **state)
 {
 	fixture    *f = *state;
-	char		cmd[128];
 
-	ps_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	store_dir_remove(f->dir, f->st);
 	free(f);
 	return 0;
 }

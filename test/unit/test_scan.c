@@ -24,6 +24,7 @@
 #include "core/ps_block_cache.h"
 #include "core/ps_row.h"
 #include "core/ps_store.h"
+#include "store_dir.h"
 
 #define NROWS 5000				/* first load; the second adds NROWS / 2 */
 #define DAY_NS (86400LL * 1000000000LL)
@@ -31,7 +32,7 @@
 #define STEP (40LL * 1000000000LL)	/* 40 s: the rows span more than two days */
 
 typedef struct fixture {
-	char		dir[64];
+	char		dir[STORE_DIR_MAX];
 	ps_store   *st;
 } fixture;
 
@@ -85,14 +86,11 @@ setup(void **state)
 {
 	fixture    *f = calloc(1, sizeof(*f));
 	ps_store_options o;
-	ps_error	err;
 
-	strcpy(f->dir, "/tmp/ps_test_scan_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	ps_store_options_default(&o);
 	o.sync = false;
 	o.merge_interval_ms = 0;
-	assert_int_equal(ps_store_open(f->dir, &o, &f->st, &err), PS_OK);
+	f->st = store_dir_open(f->dir, "ps_test_scan", &o);
 	load(f->st, 0, NROWS, 1);
 	load(f->st, 1, NROWS / 2, 2);	/* odd rows again: overlapping blocks */
 	*state = f;
@@ -103,11 +101,8 @@ static int
 teardown(void **state)
 {
 	fixture    *f = *state;
-	char		cmd[128];
 
-	ps_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	store_dir_remove(f->dir, f->st);
 	free(f);
 	return 0;
 }

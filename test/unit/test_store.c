@@ -19,9 +19,10 @@
 
 #include "core/ps_row.h"
 #include "core/ps_store.h"
+#include "store_dir.h"
 
 typedef struct fixture {
-	char		dir[64];
+	char		dir[STORE_DIR_MAX];
 	ps_store   *st;
 	ps_store_options o;
 } fixture;
@@ -30,15 +31,12 @@ static int
 setup(void **state)
 {
 	fixture    *f = calloc(1, sizeof(*f));
-	ps_error	err;
 
-	strcpy(f->dir, "/tmp/ps_test_store_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	ps_store_options_default(&f->o);
 	f->o.sync = false;
 	f->o.batch_size = 100;		/* several batches per load */
 	f->o.merge_interval_ms = 0;	/* merges only where a test asks for them */
-	assert_int_equal(ps_store_open(f->dir, &f->o, &f->st, &err), PS_OK);
+	f->st = store_dir_open(f->dir, "ps_test_store", &f->o);
 	*state = f;
 	return 0;
 }
@@ -47,11 +45,8 @@ static int
 teardown(void **state)
 {
 	fixture    *f = *state;
-	char		cmd[128];
 
-	ps_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	store_dir_remove(f->dir, f->st);
 	free(f);
 	return 0;
 }
