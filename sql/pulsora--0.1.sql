@@ -1,8 +1,11 @@
 /*
  * pulsora--0.1.sql — objects of the extension pulsora (DESIGN §5): the
- * foreign-data wrapper and the SQL functions.  EXECUTE on every function
- * is revoked from PUBLIC; the functions check USAGE or ownership of the
- * server on top of that, and pulsora_load_csv the right to read server files.
+ * foreign-data wrapper and the SQL functions.  EXECUTE on the functions
+ * that reach a store (pulsora_load_csv ... pulsora_status) is revoked from
+ * PUBLIC; they check USAGE or ownership of the server on top of that, and
+ * pulsora_load_csv the right to read server files.  time_bucket, first and
+ * last (and the aggregates' support functions) are plain functions of any
+ * table, open to everyone.
  */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
@@ -74,3 +77,125 @@ REVOKE EXECUTE ON FUNCTION pulsora_schema(name, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_delete_range(name, text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_drop_table(name, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_status(name) FROM PUBLIC;
+
+-- Time buckets and first/last, with TimescaleDB's names and semantics
+-- (time_bucket.c, first_last.c): plain functions usable on any table, so
+-- EXECUTE stays granted to PUBLIC.  time_bucket never reads the session's
+-- TimeZone (timestamptz buckets are on the UTC timeline): IMMUTABLE.
+CREATE FUNCTION time_bucket(bucket_width interval, ts timestamptz)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'pulsora_time_bucket_timestamptz'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION time_bucket(bucket_width interval, ts timestamptz, origin timestamptz)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'pulsora_time_bucket_timestamptz'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION time_bucket(bucket_width interval, ts timestamp)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'pulsora_time_bucket_timestamp'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION time_bucket(bucket_width interval, ts timestamp, origin timestamp)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'pulsora_time_bucket_timestamp'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- first(value, time) and last(value, time).  The support functions take
+-- internal, so they cannot be called from SQL outside an aggregate.
+CREATE FUNCTION pulsora_first_sfunc(internal, anyelement, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_first_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_first_sfunc(internal, anyelement, timestamp)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_first_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_last_sfunc(internal, anyelement, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_last_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_last_sfunc(internal, anyelement, timestamp)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_last_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_first_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_first_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_last_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_last_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_first_last_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'pulsora_first_last_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_first_last_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'pulsora_first_last_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The final function is not strict: with FINALFUNC_EXTRA its dummy
+-- arguments (which give the result type) are always NULL.
+CREATE FUNCTION pulsora_first_last_final(internal, anyelement, timestamptz)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'pulsora_first_last_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION pulsora_first_last_final(internal, anyelement, timestamp)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'pulsora_first_last_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE first(value anyelement, "time" timestamptz) (
+  SFUNC = pulsora_first_sfunc,
+  STYPE = internal,
+  COMBINEFUNC = pulsora_first_combine,
+  SERIALFUNC = pulsora_first_last_serialize,
+  DESERIALFUNC = pulsora_first_last_deserialize,
+  FINALFUNC = pulsora_first_last_final,
+  FINALFUNC_EXTRA,
+  PARALLEL = SAFE
+);
+
+CREATE AGGREGATE first(value anyelement, "time" timestamp) (
+  SFUNC = pulsora_first_sfunc,
+  STYPE = internal,
+  COMBINEFUNC = pulsora_first_combine,
+  SERIALFUNC = pulsora_first_last_serialize,
+  DESERIALFUNC = pulsora_first_last_deserialize,
+  FINALFUNC = pulsora_first_last_final,
+  FINALFUNC_EXTRA,
+  PARALLEL = SAFE
+);
+
+CREATE AGGREGATE last(value anyelement, "time" timestamptz) (
+  SFUNC = pulsora_last_sfunc,
+  STYPE = internal,
+  COMBINEFUNC = pulsora_last_combine,
+  SERIALFUNC = pulsora_first_last_serialize,
+  DESERIALFUNC = pulsora_first_last_deserialize,
+  FINALFUNC = pulsora_first_last_final,
+  FINALFUNC_EXTRA,
+  PARALLEL = SAFE
+);
+
+CREATE AGGREGATE last(value anyelement, "time" timestamp) (
+  SFUNC = pulsora_last_sfunc,
+  STYPE = internal,
+  COMBINEFUNC = pulsora_last_combine,
+  SERIALFUNC = pulsora_first_last_serialize,
+  DESERIALFUNC = pulsora_first_last_deserialize,
+  FINALFUNC = pulsora_first_last_final,
+  FINALFUNC_EXTRA,
+  PARALLEL = SAFE
+);
