@@ -378,13 +378,14 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 			}
 			break;
 		case PS_MSG_DELETED:
+		case PS_MSG_ESTIMATED:
 			{
 				uint64_t	v;
 
 				if (ps_frame_get_u64(&r, &v) == PS_OK && ps_frame_get_end(&r) == PS_OK)
 				{
 					check(ps_buf_append_u64be(&b, v) == PS_OK, "encode");
-					check_same(&b, p, n, "DELETED");
+					check_same(&b, p, n, ps_msg_name(code));
 				}
 			}
 			break;
