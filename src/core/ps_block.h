@@ -25,7 +25,7 @@
  *   | ncols x column statistics
  * Fixed-width head, so ps_block_meta_peek reads rows and time bounds at
  * fixed offsets (big-endian: rows at 1, min_time at 5, max_time at 13).
- * The column statistics' layout is described in ps_block.c.
+ * The column statistics' layout is described in ps_block_meta.c.
  *
  * Every decoder treats its input as hostile: malformed or truncated input is
  * PS_ECORRUPT, never a read out of bounds, never an allocation larger than

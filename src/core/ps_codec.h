@@ -53,6 +53,7 @@
 #include <endian.h>
 #include "ps_buf.h"
 #include "ps_error.h"
+#include "ps_types.h"
 
 #define PS_CODEC_MAX_VALUES 1024	/* = PS_BLOCK_ROWS */
 
@@ -298,5 +299,14 @@ ps_status	ps_codec_str_encode(ps_buf *out, const ps_strref *s, uint32_t n, ps_co
  */
 ps_status	ps_codec_str_decode(ps_reader *r, uint8_t codec, uint32_t n, uint32_t *off,
 								ps_buf *data, size_t max_bytes);
+
+/*
+ * Block statistics (ps_block_meta.c), for the builder: append to meta the
+ * statistics of one column of type t from its m dense non-NULL values, in
+ * time order, of a block of n rows; rows 0 and n - 1 are non-NULL when
+ * first_ok / last_ok.
+ */
+ps_status	ps_block_stats_put(ps_buf *meta, ps_type t, const void *vals, uint32_t n, uint32_t m,
+							   bool first_ok, bool last_ok);
 
 #endif
