@@ -403,8 +403,9 @@ encode_row(ps_scan *sc, uint32_t r, ps_error *err)
 				v->v.b = col->b[r] != 0;
 				break;
 			case PS_TYPE_STRING:
-				v->v.s.ptr = col->str_data + col->str_off[r];
 				v->v.s.len = col->str_off[r + 1] - col->str_off[r];
+				/* (A batch of empty strings may have no string bytes at all.) */
+				v->v.s.ptr = v->v.s.len > 0 ? col->str_data + col->str_off[r] : "";
 				break;
 		}
 	}

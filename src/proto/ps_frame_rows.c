@@ -28,6 +28,8 @@ put_words(ps_buf *b, const void *src, uint32_t n, const uint8_t *nulls)
 	size_t		bytes = (size_t) n * 8;
 	uint8_t    *dst;
 
+	if (n == 0)
+		return PS_OK;			/* src may be NULL: an empty batch has no arrays */
 	if (ps_buf_reserve(b, bytes) != PS_OK)
 		return PS_ENOMEM;
 	dst = b->data + b->len;
@@ -82,10 +84,14 @@ put_column(ps_buf *b, const ps_scan_vector *v, uint32_t n)
 			}
 			b->len += (size_t) n * 4;
 			for (uint32_t r = 0; r < n; r++)
-				if (!null_at(v->nulls, r) &&
-					ps_buf_append(b, v->str_data + v->str_off[r],
-								  v->str_off[r + 1] - v->str_off[r]) != PS_OK)
+			{
+				uint32_t	len = v->str_off[r + 1] - v->str_off[r];
+
+				/* (A batch of empty strings may have no string bytes at all.) */
+				if (!null_at(v->nulls, r) && len > 0 &&
+					ps_buf_append(b, v->str_data + v->str_off[r], len) != PS_OK)
 					return PS_ENOMEM;
+			}
 			return PS_OK;
 	}
 	return PS_EINVAL;
