@@ -426,7 +426,8 @@ ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err)
 			rc = collect_blocks(sc, p, sc->series[i], false, err);
 	if (rc != PS_OK)
 		return rc;
-	if (!sc->unordered)
+	/* (refs is NULL until a partition holds a block: qsort must not see it.) */
+	if (!sc->unordered && sc->nrefs > 1)
 		qsort(sc->refs, sc->nrefs, sizeof(block_ref), sc->descending ? ref_cmp_desc : ref_cmp_asc);
 	free(sc->heap);
 	sc->nheap = 0;
