@@ -27,6 +27,15 @@ EXPLAIN (COSTS OFF) SELECT * FROM ft
   WHERE ts BETWEEN '2024-01-01 10:00:00+00' AND '2024-01-01 11:00:00+00';
 EXPLAIN (COSTS OFF) SELECT * FROM ft
   WHERE ts >= '2024-01-01 10:00:00+00' AND ts >= '2024-01-01 10:30:00+00' AND ts < '2024-01-01 12:00:00+00';
+-- each bound shows as written ("<" and ">" open, "<=" and ">=" closed); of two
+-- quals on one side the tighter stays, and at equal values the exclusive one
+EXPLAIN (COSTS OFF) SELECT * FROM ft
+  WHERE ts > '2024-01-01 10:00:00+00' AND ts <= '2024-01-01 11:00:00+00';
+EXPLAIN (COSTS OFF) SELECT * FROM ft
+  WHERE ts < '2024-01-01 11:00:00+00' AND ts <= '2024-01-01 10:30:00+00';
+EXPLAIN (COSTS OFF) SELECT * FROM ft
+  WHERE ts <= '2024-01-01 11:00:00+00' AND ts < '2024-01-01 11:00:00+00'
+    AND ts >= '2024-01-01 10:00:00+00' AND ts > '2024-01-01 10:00:00+00';
 -- other quals stay with PostgreSQL (but sym, the table's inferred series key,
 -- becomes a series filter: see series.sql)
 EXPLAIN (COSTS OFF) SELECT * FROM ft

@@ -169,12 +169,16 @@ extern void pulsora_owner_start(const char *data_dir, ps_client_wait_check check
 /*
  * A time range in the time column's own domain (PostgreSQL us, inclusive
  * bounds).  PG_INT64_MIN / PG_INT64_MAX are -infinity / infinity, i.e. no
- * bound; empty is a contradiction (no row can match).
+ * bound; empty is a contradiction (no row can match).  lo_exclusive and
+ * hi_exclusive only say how a bound is shown: set, the query wrote it as
+ * "> lo - 1" or "< hi + 1", and EXPLAIN prints it so, half-open.
  */
 typedef struct PulsoraRange
 {
 	int64		lo;
 	int64		hi;
+	bool		lo_exclusive;
+	bool		hi_exclusive;
 	bool		empty;
 } PulsoraRange;
 
@@ -208,7 +212,10 @@ extern void pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy,
 extern bool pulsora_range_to_ns(const PulsoraRange *r, int64 *lo_ns, int64 *hi_ns);
 /* Fraction (0..1) of the stored span [min_ns, max_ns] that r covers. */
 extern double pulsora_range_fraction(const PulsoraRange *r, int64 min_ns, int64 max_ns);
-/* "[a, b]" or "empty", bounds printed as time_type in the session's style. */
+/*
+ * "[a, b]", "(a, b)" (each side as the query wrote it) or "empty", bounds
+ * printed as time_type in the session's style.
+ */
 extern char *pulsora_range_format(const PulsoraRange *r, Oid time_type);
 
 /* ---------------------------------------------------------------- convert.c */

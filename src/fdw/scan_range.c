@@ -10,7 +10,9 @@
  * in every cross-type combination), never by its name.
  *
  * Ranges are kept in the column's own domain (PostgreSQL microseconds,
- * inclusive bounds) and turned into stored nanoseconds only at the end.
+ * inclusive bounds) and turned into stored nanoseconds only at the end;
+ * each bound remembers whether the query wrote it exclusive ("<", ">"), so
+ * that EXPLAIN shows the range as written: [a, b), (a, b].
  * Stored nanoseconds are shown to PostgreSQL floored to microseconds, so
  * "ts >= X" is exactly "ns >= X*1000" and "ts <= X" is "ns <= X*1000+999":
  * the ns range holds exactly the rows whose shown value is in the us range.
@@ -175,6 +177,8 @@ pulsora_range_init(PulsoraRange *r)
 {
 	r->lo = PG_INT64_MIN;
 	r->hi = PG_INT64_MAX;
+	r->lo_exclusive = false;
+	r->hi_exclusive = false;
 	r->empty = false;
 }
 
@@ -245,6 +249,8 @@ pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy, Oid operand_ty
 	int64		v;
 	int64		lo = PG_INT64_MIN;
 	int64		hi = PG_INT64_MAX;
+	bool		lo_exclusive = false;
+	bool		hi_exclusive = false;
 	int64		margin;
 
 	/* Comparison operators are strict: NULL matches nothing. */
@@ -262,6 +268,7 @@ pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy, Oid operand_ty
 			if (margin == 0 && v == PG_INT64_MIN)
 				r->empty = true;
 			hi = margin ? saturating_add(v, margin) : v - (v != PG_INT64_MIN);
+			hi_exclusive = margin == 0 && v != PG_INT64_MIN;
 			break;
 		case BTLessEqualStrategyNumber:
 			hi = saturating_add(v, margin);
@@ -277,12 +284,28 @@ pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy, Oid operand_ty
 			if (margin == 0 && v == PG_INT64_MAX)
 				r->empty = true;
 			lo = margin ? saturating_add(v, -margin) : v + (v != PG_INT64_MAX);
+			lo_exclusive = margin == 0 && v != PG_INT64_MAX;
 			break;
 		default:
 			elog(ERROR, "unexpected btree strategy %d", strategy);
 	}
-	r->lo = Max(r->lo, lo);
-	r->hi = Min(r->hi, hi);
+
+	/*
+	 * Keep the tighter bound on each side, with its form.  "> a" is tighter
+	 * than ">= a" by itself: its inclusive lo is a + 1.  When two forms give
+	 * the same inclusive bound ("> a - 1" and ">= a", the same microseconds),
+	 * the one with the tighter written value, ">= a", is kept.
+	 */
+	if (lo > r->lo || (lo == r->lo && r->lo_exclusive && !lo_exclusive))
+	{
+		r->lo = lo;
+		r->lo_exclusive = lo_exclusive;
+	}
+	if (hi < r->hi || (hi == r->hi && r->hi_exclusive && !hi_exclusive))
+	{
+		r->hi = hi;
+		r->hi_exclusive = hi_exclusive;
+	}
 	if (r->lo > r->hi)
 		r->empty = true;
 }
@@ -324,7 +347,7 @@ pulsora_range_fraction(const PulsoraRange *r, int64 min_ns, int64 max_ns)
 static char *
 format_bound(int64 v, Oid time_type)
 {
-	/* Bounds one step inside ±infinity (from "> -infinity") still mean "none". */
+	/* Values beyond PostgreSQL's range (a widened bound) still mean "none". */
 	if (v < MIN_TIMESTAMP)
 		v = DT_NOBEGIN;
 	else if (v >= END_TIMESTAMP)
@@ -342,5 +365,10 @@ pulsora_range_format(const PulsoraRange *r, Oid time_type)
 
 	if (!pulsora_range_to_ns(r, &lo_ns, &hi_ns))
 		return pstrdup("empty");
-	return psprintf("[%s, %s]", format_bound(r->lo, time_type), format_bound(r->hi, time_type));
+	/* An exclusive bound is shown as the query wrote it: "> lo - 1", "< hi + 1". */
+	return psprintf("%c%s, %s%c",
+					r->lo_exclusive ? '(' : '[',
+					format_bound(r->lo - r->lo_exclusive, time_type),
+					format_bound(r->hi + r->hi_exclusive, time_type),
+					r->hi_exclusive ? ')' : ']');
 }
