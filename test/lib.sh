@@ -10,6 +10,9 @@ check() {	# check NAME EXPECTED ACTUAL
 }
 finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; }
 
+# The system interpreter: version-manager shims (pyenv) cost half a second per call.
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # json FIELD_EXPR: reads JSON on stdin, prints the Python expression over `d`.
@@ -88,4 +91,32 @@ pg_data_dir() {
 # as_cluster_user COMMAND...: run COMMAND as the cluster's OS user.
 as_cluster_user() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# end_helpers STOP_FILE PID...: tell background helpers to stop (they poll
+# STOP_FILE) and kill them; the caller still waits for them.
+end_helpers() {
+	touch "$1" 2>/dev/null
+	shift
+	for p in "$@"; do kill "$p" 2>/dev/null; done
+}
+
+# stops_cleanly NAME PID [SIGNAL_PID]: SIGTERM SIGNAL_PID (default PID: a
+# wrapper's pid file names pulsorad itself), wait for PID, a child of this
+# shell, and check that it exits with status 0.
+stops_cleanly() {
+	kill -TERM "${3:-$2}"
+	wait "$2"
+	check "$1" 0 "$?"
+}
+
+# SANITIZER_RE: what a sanitizer (or valgrind, when a suite adds its
+# "ERROR SUMMARY: [1-9]") writes when it finds a fault.
+SANITIZER_RE='AddressSanitizer|LeakSanitizer|runtime error:'
+# no_sanitizer_report STDERR [LOG...]: one check that the owner's stderr and
+# logs hold no SANITIZER_RE match; on failure the reports in STDERR are shown.
+no_sanitizer_report() {
+	if grep -qE "$SANITIZER_RE" "$@"; then
+		fail "sanitizer reports from pulsorad"; grep -hE -A5 'Sanitizer|runtime error' "$1" | head -40
+	else ok "no sanitizer report in pulsorad's stderr or log"; fi
 }

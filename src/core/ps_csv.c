@@ -74,6 +74,7 @@
  *    converter finish, so the bad row with the lowest line is returned.
  */
 #include "ps_csv_int.h"
+#include "ps_load_int.h"
 
 #include <csv.h>
 #include <pthread.h>
@@ -322,6 +323,7 @@ csv_fill_result(const ps_csv_load *cl, ps_csv_result *res)
 	res->rows_rejected = cl->rejected;
 	res->nerrors = cl->nerrors;
 	memcpy(res->errors, cl->errors, cl->nerrors * sizeof cl->errors[0]);
+	res->created_table = cl->ld->creates_table;
 }
 
 ps_status

@@ -110,6 +110,13 @@ typedef struct ps_csv_result {
 	uint64_t	rows_rejected;
 	size_t		nerrors;		/* reported errors, <= PS_CSV_MAX_REPORTED */
 	ps_error	errors[PS_CSV_MAX_REPORTED];
+	/*
+	 * This load creates its table: the table did not exist when the load
+	 * began writing (ps_load_begin), and the load's commit creates it; false
+	 * for an existing table, or one a concurrent load was already creating.
+	 * After ps_csv_finish succeeds, the load did create the table.
+	 */
+	bool		created_table;
 } ps_csv_result;
 
 typedef struct ps_csv_load ps_csv_load;

@@ -32,6 +32,7 @@
 #include "core/ps_time.h"
 #include "proto/ps_client.h"
 #include "proto/ps_frame.h"
+#include "ps_float_text.h"
 
 #define FETCH_ROWS 10000
 #define READ_CHUNK (256 * 1024)
@@ -147,23 +148,14 @@ put_csv_cstr(const char *s)
 	put_csv_string(s, strlen(s));
 }
 
+/* A FLOAT as the owner's REST CSV prints it (ps_float_text.h). */
 static void
 put_float(double f)
 {
-	char		buf[64];
+	char		buf[PS_DOUBLE_TEXT_MAX];
 
-	if (isnan(f))
-		fputs("NaN", stdout);
-	else if (isinf(f))
-		fputs(f > 0 ? "Infinity" : "-Infinity", stdout);
-	else
-	{
-		/* Shortest of the usual precisions that reads back exactly. */
-		snprintf(buf, sizeof buf, "%.15g", f);
-		if (strtod(buf, NULL) != f)
-			snprintf(buf, sizeof buf, "%.17g", f);
-		fputs(buf, stdout);
-	}
+	ps_float_text(f, buf);
+	fputs(buf, stdout);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/ps_schema.h"
 #include "ps_log.h"
 
 static bool
@@ -117,19 +118,39 @@ ps_rest_ingest_data(request *rq, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/*
+ * The end of the body: commit and answer.  A load that created its table
+ * also answers the table's schema as it inferred it ("schema", the data of
+ * GET /tables/{t}/schema); a load into an existing table has no "schema".
+ */
 enum MHD_Result
 ps_rest_ingest_end(request *rq, struct MHD_Connection *conn)
 {
 	ps_csv_result res;
 	ps_error	err;
 	ps_csv_load *load = rq->load;
+	ps_load    *ld;
+	ps_schema  *created = NULL;
 	json_t	   *errors;
+	json_t	   *data;
 
 	if (rq->failed_status != 0)
 		return ps_rest_respond_error(rq, conn, rq->failed_status, "%s", rq->failure.message);
 	rq->load = NULL;
-	if (ps_csv_finish(load, &res, &err) != PS_OK)
+	/* ps_csv_finish in two steps, to copy the schema the load creates before the commit frees it. */
+	if (ps_csv_finish_detached(load, &res, &ld, &err) != PS_OK)
 		return ps_rest_respond_status(rq, conn, &err);
+	if (res.created_table && (created = ps_schema_copy(ps_load_schema(ld))) == NULL)
+	{
+		ps_load_abort(ld);
+		ps_error_set(&err, PS_ENOMEM, "out of memory");
+		return ps_rest_respond_status(rq, conn, &err);
+	}
+	if (ps_load_commit(ld, &err) != PS_OK)
+	{
+		ps_schema_free(created);
+		return ps_rest_respond_status(rq, conn, &err);
+	}
 	atomic_fetch_add(&rq->rest->rows_ingested, res.rows_loaded);
 	errors = json_array();
 	for (size_t i = 0; i < res.nerrors; i++)
@@ -137,13 +158,18 @@ ps_rest_ingest_end(request *rq, struct MHD_Connection *conn)
 												"line", (json_int_t) res.errors[i].line,
 												"column", (int) res.errors[i].column,
 												"message", ps_rest_utf8_safe(res.errors[i].message)));
-	ps_log(PS_LOG_INFO, "ingest into %s: %llu rows inserted, %llu rejected, %llu bytes",
+	ps_log(PS_LOG_INFO, "ingest into %s: %llu rows inserted, %llu rejected, %llu bytes%s",
 		   rq->table, (unsigned long long) res.rows_loaded, (unsigned long long) res.rows_rejected,
-		   (unsigned long long) rq->body_bytes);
-	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK,
-									json_pack("{s:I, s:I, s:I, s:o}",
-											  "rows_inserted", (json_int_t) res.rows_loaded,
-											  "rows_rejected", (json_int_t) res.rows_rejected,
-											  "processing_time_ms", (json_int_t) ps_rest_elapsed_ms(rq->started_ns),
-											  "errors", errors), NULL);
+		   (unsigned long long) rq->body_bytes, created != NULL ? " (table created)" : "");
+	data = json_pack("{s:I, s:I, s:I, s:o}",
+					 "rows_inserted", (json_int_t) res.rows_loaded,
+					 "rows_rejected", (json_int_t) res.rows_rejected,
+					 "processing_time_ms", (json_int_t) ps_rest_elapsed_ms(rq->started_ns),
+					 "errors", errors);
+	if (created != NULL)
+	{
+		json_object_set_new(data, "schema", ps_rest_schema_json(created));
+		ps_schema_free(created);
+	}
+	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, data, NULL);
 }

@@ -146,6 +146,8 @@ enum MHD_Result ps_rest_handle_count(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_drop(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_delete_rows(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_query(request *rq, struct MHD_Connection *conn);
+/* GET /tables/{t}/schema's data for schema (columns, timestamp_column, series_key); a new JSON object. */
+json_t	   *ps_rest_schema_json(const ps_schema *schema);
 
 /* ps_rest_ingest.c: POST /tables/{t}/ingest */
 /* First call: check what can be checked before the body, then begin the load. */

@@ -35,6 +35,7 @@
 #include "core/ps_schema.h"
 #include "core/ps_time.h"
 #include "core/ps_types.h"
+#include "ps_float_text.h"
 #include "ps_log.h"
 #include "ps_rest_params.h"
 
@@ -158,13 +159,13 @@ append_csv_field(ps_buf *b, const char *s, size_t len)
 
 /* Numbers are formatted in place (the terminator lands past len). */
 
-/* Shortest %g form that reads back to the same double. */
+/* Shortest %g form that reads back to the same double; NaN and infinities as PostgreSQL spells them (ps_float_text.h). */
 static ps_status
 append_double(ps_buf *b, double d)
 {
 	if (ps_buf_reserve(b, PS_DOUBLE_TEXT_MAX) != PS_OK)
 		return PS_ENOMEM;
-	b->len += ps_format_double(d, (char *) b->data + b->len);
+	b->len += ps_float_text(d, (char *) b->data + b->len);
 	return PS_OK;
 }
 
@@ -211,13 +212,10 @@ append_value(export *ex, ps_buf *b, ps_type type, const ps_value *v)
 		case PS_TYPE_BOOLEAN:
 			return v->v.b ? ps_buf_append(b, "true", 4) : ps_buf_append(b, "false", 5);
 		case PS_TYPE_FLOAT:
-			if (isfinite(v->v.f))
-				return append_double(b, v->v.f);
 			/* JSON has no NaN/Infinity; CSV spells them as PostgreSQL does. */
-			if (!csv)
+			if (!csv && !isfinite(v->v.f))
 				return ps_buf_append(b, "null", 4);
-			return ps_buf_printf(b, "%s", isnan(v->v.f) ? "NaN" :
-								 v->v.f > 0 ? "Infinity" : "-Infinity");
+			return append_double(b, v->v.f);
 		case PS_TYPE_STRING:
 			return csv ? append_csv_field(b, v->v.s.ptr, v->v.s.len) :
 				append_json_string(b, v->v.s.ptr, v->v.s.len);

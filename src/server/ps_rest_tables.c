@@ -45,18 +45,13 @@ ps_rest_handle_tables(request *rq, struct MHD_Connection *conn)
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, names, NULL);
 }
 
-enum MHD_Result
-ps_rest_handle_schema(request *rq, struct MHD_Connection *conn)
+/* The data of GET /tables/{t}/schema for schema; also the "schema" of an ingest that created its table. */
+json_t *
+ps_rest_schema_json(const ps_schema *schema)
 {
-	ps_table_info info;
-	ps_schema  *schema;
-	ps_error	err;
 	json_t	   *cols;
 	json_t	   *key;
-	json_t	   *data;
 
-	if (ps_store_table_info(rq->rest->store, rq->table, &info, &schema, &err) != PS_OK)
-		return err.code == PS_ENOTFOUND ? ps_rest_respond_not_found(rq, conn) : ps_rest_respond_status(rq, conn, &err);
 	cols = json_array();
 	for (uint32_t i = 0; i < schema->ncolumns; i++)
 		json_array_append_new(cols, json_pack("{s:s, s:s, s:b, s:b}",
@@ -68,9 +63,22 @@ ps_rest_handle_schema(request *rq, struct MHD_Connection *conn)
 	key = json_array();
 	for (uint32_t k = 0; k < schema->nseries; k++)
 		json_array_append_new(key, json_string(schema->columns[schema->series[k]].name));
-	data = json_pack("{s:o, s:s, s:o}", "columns", cols,
+	return json_pack("{s:o, s:s, s:o}", "columns", cols,
 					 "timestamp_column", schema->columns[schema->time_index].name,
 					 "series_key", key);
+}
+
+enum MHD_Result
+ps_rest_handle_schema(request *rq, struct MHD_Connection *conn)
+{
+	ps_table_info info;
+	ps_schema  *schema;
+	ps_error	err;
+	json_t	   *data;
+
+	if (ps_store_table_info(rq->rest->store, rq->table, &info, &schema, &err) != PS_OK)
+		return err.code == PS_ENOTFOUND ? ps_rest_respond_not_found(rq, conn) : ps_rest_respond_status(rq, conn, &err);
+	data = ps_rest_schema_json(schema);
 	ps_schema_free(schema);
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, data, NULL);
 }

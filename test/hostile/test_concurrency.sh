@@ -27,7 +27,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 . "$ROOT/test/lib.sh"
-PY=$(command -v /usr/bin/python3 || command -v python3)
 SECONDS_RUN=${CONCURRENCY_SECONDS:-15}
 WRITERS=${CONCURRENCY_WRITERS:-3}
 READERS=${CONCURRENCY_READERS:-3}
@@ -39,8 +38,7 @@ ALL_WRITERS=$((WRITERS + SQL_WRITERS))
 TMP=$(mktemp -d /tmp/pulsora_concurrency_XXXXXX)
 WORKERS=()
 cleanup() {
-	touch "$TMP/state/writers_done" 2>/dev/null
-	for p in "${WORKERS[@]}"; do kill "$p" 2>/dev/null; done
+	end_helpers "$TMP/state/writers_done" "${WORKERS[@]}"
 	# The pid file names pulsorad itself, also when a wrapper (runuser) started it.
 	[ -n "${DIR:-}" ] && kill "$(cat "$DIR/pulsorad.pid" 2>/dev/null)" 2>/dev/null
 	kill "${OWNER_PID:-}" 2>/dev/null
@@ -116,10 +114,6 @@ check "the catalog's min/max are the first and last rows" "$ends" "$bounds"
 check "the export has each (writer, load, seq) once" 0 \
 	"$(tail -n +2 "$TMP/export.csv" | cut -d, -f2-4 | sort | uniq -d | wc -l)"
 
-kill -TERM "$(cat "$DIR/pulsorad.pid")"
-wait "$OWNER_PID"
-check "the owner stops cleanly" 0 "$?"
-if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/owner.stderr" "$DIR/pulsorad.log"; then
-	fail "sanitizer reports from pulsorad"; grep -hE -A5 'Sanitizer|runtime error' "$TMP/owner.stderr" | head -40
-else ok "no sanitizer report in pulsorad's stderr or log"; fi
+stops_cleanly "the owner stops cleanly" "$OWNER_PID" "$(cat "$DIR/pulsorad.pid")"
+no_sanitizer_report "$TMP/owner.stderr" "$DIR/pulsorad.log"
 finish

@@ -41,14 +41,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 . "$ROOT/test/lib.sh"
-PY=$(command -v /usr/bin/python3 || command -v python3)
 HERE="$ROOT/test/hostile"
 
 TMP=$(mktemp -d /tmp/pulsora_hostile_XXXXXX)
 HELPERS=()
 cleanup() {
-	touch "$TMP/state/stop" 2>/dev/null
-	for p in "${HELPERS[@]}"; do kill "$p" 2>/dev/null; done
+	end_helpers "$TMP/state/stop" "${HELPERS[@]}"
 	kill "${OWNER_PID:-}" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$TMP"
@@ -545,9 +543,7 @@ if start_owner "$DIR2" "$PORT2" 2>>"$TMP/owner.stderr"; then
 	HELPERS+=("$OWNER2_PID")
 	ok "a second owner starts with request_timeout_s = 2, max_connections = 16"
 	deadline_checks
-	kill -TERM "$OWNER2_PID"
-	wait "$OWNER2_PID"
-	check "the second owner stops cleanly" 0 "$?"
+	stops_cleanly "the second owner stops cleanly" "$OWNER2_PID"
 else
 	OWNER_PID=$MAIN_PID
 	fail "a second owner starts with request_timeout_s = 2"; tail -n 5 "$DIR2/pulsorad.log"
@@ -563,9 +559,7 @@ if closed_within "$got" 1 120; then ok "a silent client is disconnected by the o
 
 # ---------------------------------------------------------------- authentication on
 echo "# authentication on (${SECONDS}s)"
-kill -TERM "$OWNER_PID"
-wait "$OWNER_PID"
-check "SIGTERM stops the owner with status 0" 0 "$?"
+stops_cleanly "SIGTERM stops the owner with status 0" "$OWNER_PID"
 TOKEN_VALUE=hostile-$$-token
 if PULSORA_AUTH_TOKEN=$TOKEN_VALUE start_owner "$DIR" "$PORT" 2>>"$TMP/owner.stderr"; then
 	ok "the owner restarts with a token"
@@ -603,11 +597,7 @@ check "the right token still works" 200 "$STATUS"
 echo "# the end (${SECONDS}s)"
 check "the owner is alive and serving at the end" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/health")"
 unchanged "at the end"
-kill -TERM "$OWNER_PID"
-wait "$OWNER_PID"
-check "the owner stops cleanly at the end" 0 "$?"
-if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|ERROR SUMMARY: [1-9]' "$TMP/owner.stderr" "$DIR/pulsorad.log" \
-	"$DIR2/pulsorad.log"; then
-	fail "sanitizer reports from pulsorad"; grep -hE -A5 'Sanitizer|runtime error' "$TMP/owner.stderr" | head -40
-else ok "no sanitizer report in pulsorad's stderr or log"; fi
+stops_cleanly "the owner stops cleanly at the end" "$OWNER_PID"
+SANITIZER_RE="$SANITIZER_RE|ERROR SUMMARY: [1-9]" no_sanitizer_report "$TMP/owner.stderr" "$DIR/pulsorad.log" \
+	"$DIR2/pulsorad.log"
 finish

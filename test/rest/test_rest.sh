@@ -142,9 +142,26 @@ ts,symbol,price,size,note
 EOF
 req POST /tables/trades/ingest -H 'Content-Type: text/csv' --data-binary @"$TMP/trades.csv"
 check "ingest creates a table" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 4 && is "d[\"data\"][\"rows_rejected\"]" 0 && is "d[\"data\"][\"errors\"]" "[]" && is "type(d[\"data\"][\"processing_time_ms\"]).__name__" int'
+# The load that created the table answers the schema it inferred, as GET /tables/{t}/schema shows it.
+cp "$TMP/body" "$TMP/first_ingest.json"
+check "a load that creates its table answers the inferred schema" eval 'is "[(c[\"name\"], c[\"data_type\"], c[\"nullable\"], c[\"series\"]) for c in d[\"data\"][\"schema\"][\"columns\"]]" "[[\"ts\", \"Timestamp\", false, false], [\"symbol\", \"String\", true, true], [\"price\", \"Float\", true, false], [\"size\", \"Integer\", true, false], [\"note\", \"String\", true, false]]" && is "d[\"data\"][\"schema\"][\"timestamp_column\"]" ts && is "d[\"data\"][\"schema\"][\"series_key\"]" "[\"symbol\"]"'
 req POST /tables/trades/ingest -H 'Content-Type: text/csv; charset=utf-8' \
 	--data-binary $'ts,symbol,price,size\n2024-01-01T00:00:04Z,AAPL,151,1\n'
 check "ingest accepts text/csv with parameters, missing columns become NULL" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 1'
+check "a load into an existing table answers without \"schema\"" eval 'ok_envelope && is "sorted(d[\"data\"].keys())" "[\"errors\", \"processing_time_ms\", \"rows_inserted\", \"rows_rejected\"]"'
+req GET /tables/trades/schema
+check "the created table's \"schema\" is GET /schema's data" "$PY" -c '
+import json, sys
+first = json.load(open(sys.argv[1]))["data"]["schema"]
+now = json.load(open(sys.argv[2]))["data"]
+assert first == now, (first, now)
+' "$TMP/first_ingest.json" "$TMP/body"
+req POST '/tables/keyed/ingest?series_key=' -H 'Content-Type: text/csv' \
+	--data-binary $'when,venue,live,px\n2024-01-01T00:00:00Z,3,true,1.5\n'
+check "a created table's \"schema\": inferred types, series_key= gives []" eval 'ok_envelope && is "[(c[\"name\"], c[\"data_type\"]) for c in d[\"data\"][\"schema\"][\"columns\"]]" "[[\"when\", \"Timestamp\"], [\"venue\", \"Integer\"], [\"live\", \"Boolean\"], [\"px\", \"Float\"]]" && is "d[\"data\"][\"schema\"][\"timestamp_column\"]" when && is "d[\"data\"][\"schema\"][\"series_key\"]" "[]"'
+req POST '/tables/keyed/ingest?series_key=' -H 'Content-Type: text/csv' --data-binary $'when,venue,live,px\n'
+check "a header-only load into it answers 0 rows and no \"schema\"" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 0 && is "\"schema\" in d[\"data\"]" false'
+req DELETE /tables/keyed
 req POST /tables/trades/ingest -H 'Content-Type: application/json' --data-binary @"$TMP/trades.csv"
 check "ingest without text/csv is 400" error_is 400 "Content-Type: text/csv"
 req POST /tables/trades/ingest --data-binary @"$TMP/trades.csv"
@@ -226,6 +243,19 @@ check "CSV quoting, NULL vs empty string, NaN" [ "$(sed -n '4,5p' "$TMP/out.csv"
 check "CSV has every row" [ "$(wc -l <"$TMP/out.csv")" = 7 ]
 curl -s -H 'Accept: text/csv' -o "$TMP/out2.csv" "$BASE/tables/trades/query"
 check "Accept: text/csv selects CSV" cmp -s "$TMP/out.csv" "$TMP/out2.csv"
+# pulsora-cli prints floats with the owner's formatter: the same text as REST CSV.
+FLOATS='0.1 1e300 -0 NaN Infinity -Infinity 0.3333333333333333 0.30000000000000004 5e-324 1.7976931348623157e308 123456789012345680 -2.5e-7 100'
+WANT='0.1 1e+300 -0 NaN Infinity -Infinity 0.3333333333333333 0.30000000000000004 4.94065645841247e-324 1.7976931348623157e+308 1.2345678901234568e+17 -2.5e-07 100'
+{ echo ts,v; i=0; for f in $FLOATS; do echo "$((1704067200 + i)),$f"; i=$((i + 1)); done; } >"$TMP/floats.csv"
+req POST '/tables/floats/ingest?time_unit=s' -H 'Content-Type: text/csv' --data-binary @"$TMP/floats.csv"
+check "a table of tricky floats loads" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 13'
+curl -s -o "$TMP/floats_rest.csv" "$BASE/tables/floats/query?format=csv"
+"$BUILD/pulsora-cli" -D "$DIR" query floats >"$TMP/floats_cli.csv" 2>"$TMP/floats_cli.err"
+check "REST CSV prints the owner's float text" [ "$(tail -n +2 "$TMP/floats_rest.csv" | cut -d, -f2 | tr '\n' ' ')" = "$WANT " ]
+check "pulsora-cli query prints the same float text as REST CSV" \
+	[ "$(tail -n +2 "$TMP/floats_cli.csv" | cut -d, -f2 | tr '\n' ' ')" = "$WANT " ]
+check "pulsora-cli query and REST CSV give the same bytes" cmp -s "$TMP/floats_rest.csv" "$TMP/floats_cli.csv"
+req DELETE /tables/floats
 curl -s -o "$TMP/out.ndjson" "$BASE/tables/trades/query?format=ndjson&columns=size&time_format=ms"
 check "NDJSON: one JSON object per line" "$PY" -c '
 import json, sys
