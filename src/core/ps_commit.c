@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ps_load_int.h"
 
@@ -37,7 +38,10 @@ load_rollback(ps_load *ld)
 	 * last of them to leave frees it.
 	 */
 	if (ld->creates_table)
+	{
 		ld->table->doomed = true;
+		pthread_cond_broadcast(&st->created_cv);
+	}
 	if (ld->table->doomed && ld->table->ninflight == 0)
 		ps_tables_remove(st, ld->table);
 	pthread_mutex_unlock(&st->lock);
@@ -128,6 +132,39 @@ ps_status
 ps_load_commit(ps_load *ld, ps_error *err)
 {
 	return ps_load_commit_many(&ld, 1, err);
+}
+
+ps_status
+ps_load_commit_waiting(ps_load *ld, uint32_t wait_ms, ps_error *err)
+{
+	ps_store   *st = ld->st;
+	ps_table   *t = ld->table;
+	struct timespec deadline;
+	bool		doomed;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+	{
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	/* t stays allocated while ld is in flight on it, doomed or not. */
+	pthread_mutex_lock(&st->lock);
+	while (!ld->creates_table && !t->visible && !t->doomed &&
+		   pthread_cond_timedwait(&st->created_cv, &st->lock, &deadline) == 0)
+		;
+	doomed = t->doomed;
+	pthread_mutex_unlock(&st->lock);
+	if (doomed)
+	{
+		ps_error_set(err, PS_EBUSY, "the load that created table \"%s\" was rolled back", t->name);
+		ps_load_abort(ld);
+		return PS_EBUSY;
+	}
+	/* Still not created past the wait: the commit says so. */
+	return ps_load_commit(ld, err);
 }
 
 /* Everything appended is in RocksDB, or an error says why not. */
@@ -221,6 +258,8 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 					d.schema_load->schema = NULL;
 					t->ddl_busy = false;
 				}
+				if (!t->visible)
+					pthread_cond_broadcast(&st->created_cv);
 				t->visible = true;
 			}
 			ps_inflight_remove(t, lds[i]->seq);

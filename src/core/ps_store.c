@@ -219,6 +219,15 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 		st->opts.batch_size = 10000;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->merge_cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* ps_load_commit_waiting's deadline is on the monotonic clock. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&st->created_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	configure_rocksdb(st);
 	if (st->opts.decoded_cache_mb > 0 &&
 		(rc = ps_block_cache_new((size_t) st->opts.decoded_cache_mb << 20, &st->decoded,
@@ -298,6 +307,7 @@ ps_store_close(ps_store *st)
 		ps_table_free(st->tables[i]);
 	free(st->tables);
 	pthread_cond_destroy(&st->merge_cv);
+	pthread_cond_destroy(&st->created_cv);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

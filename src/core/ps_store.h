@@ -168,6 +168,13 @@ uint64_t	ps_load_rows(const ps_load *ld);	/* rows appended so far (dedup: new ro
 
 /* Commit: make every appended row visible at once.  Frees ld in all cases. */
 ps_status	ps_load_commit(ps_load *ld, ps_error *err);
+/*
+ * Commit a load into a table that another load is still creating (an open
+ * SQL transaction's) once that load has committed: wait up to wait_ms for
+ * it, then commit as ps_load_commit.  PS_EBUSY if the creator rolled back
+ * (ld's rows went with it) or has not committed by then.  Frees ld.
+ */
+ps_status	ps_load_commit_waiting(ps_load *ld, uint32_t wait_ms, ps_error *err);
 /* Commit several loads (any tables) atomically in one catalog write.  Frees all. */
 ps_status	ps_load_commit_many(ps_load **lds, size_t n, ps_error *err);
 /* Abort: delete everything the load wrote.  Frees ld.  NULL ok. */

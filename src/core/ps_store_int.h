@@ -107,6 +107,7 @@ struct ps_store {
 	atomic_uint_fast64_t open_scans;	/* scans holding a snapshot */
 	pthread_mutex_t lock;
 	pthread_cond_t merge_cv;	/* with lock: a table's `merging` went false */
+	pthread_cond_t created_cv;	/* with lock: a table being created became visible, or doomed */
 	/* The merge thread (ps_merge.c): merge_mu guards merge_stop. */
 	pthread_t	merge_thread;
 	bool		merge_running, merge_stop;

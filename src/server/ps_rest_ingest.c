@@ -146,7 +146,8 @@ ps_rest_ingest_end(request *rq, struct MHD_Connection *conn)
 		ps_error_set(&err, PS_ENOMEM, "out of memory");
 		return ps_rest_respond_status(rq, conn, &err);
 	}
-	if (ps_load_commit(ld, &err) != PS_OK)
+	/* A table an open SQL transaction is creating: wait for it, as long as a request may take. */
+	if (ps_load_commit_waiting(ld, (uint32_t) (rq->rest->deadline_ns / 1000000), &err) != PS_OK)
 	{
 		ps_schema_free(created);
 		return ps_rest_respond_status(rq, conn, &err);
