@@ -413,10 +413,16 @@ ps_store_activity_get(ps_store *st, ps_store_activity *out)
 {
 	out->open_scans = atomic_load_explicit(&st->open_scans, memory_order_relaxed);
 	out->open_loads = 0;
+	out->merge_backlog = 0;
 	pthread_mutex_lock(&st->lock);
 	for (size_t i = 0; i < st->ntables; i++)
+	{
 		out->open_loads += st->tables[i]->ninflight;
+		out->merge_backlog += st->tables[i]->ndirty;
+	}
 	pthread_mutex_unlock(&st->lock);
+	out->decoded_cache_bytes = st->decoded ? ps_block_cache_bytes(st->decoded) : 0;
+	out->decoded_cache_budget = st->decoded ? ps_block_cache_budget(st->decoded) : 0;
 }
 
 ps_status

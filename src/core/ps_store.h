@@ -97,6 +97,9 @@ ps_status	ps_store_table_info(ps_store *st, const char *table, ps_table_info *in
 typedef struct ps_store_activity {
 	uint64_t	open_scans;
 	uint64_t	open_loads;
+	uint64_t	merge_backlog;			/* partitions loads committed into, not merged yet */
+	uint64_t	decoded_cache_bytes;	/* in the cache of decoded blocks */
+	uint64_t	decoded_cache_budget;	/* its budget (0: no cache) */
 } ps_store_activity;
 void		ps_store_activity_get(ps_store *st, ps_store_activity *out);
 /* Committed blocks the table is stored in now (tests, metrics). */

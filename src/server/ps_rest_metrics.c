@@ -59,6 +59,7 @@ ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
 	size_t		n;
 	ps_error	err;
 	ps_status	st;
+	ps_store_activity act;
 
 	if (ps_store_list_tables(r->store, &tables, &n, &err) != PS_OK)
 		return ps_rest_respond_status(rq, conn, &err);
@@ -97,6 +98,30 @@ ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
 		st = ps_buf_printf(&out, "pulsora_table_rows{table=\"%s\"} %llu\n", tables[i].name,
 						   (unsigned long long) tables[i].row_count);
 	free(tables);
+	ps_store_activity_get(r->store, &act);
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_loads_in_progress Loads begun and not yet committed or "
+						   "aborted (REST, SQL, COPY, CLI).\n"
+						   "# TYPE pulsora_loads_in_progress gauge\n"
+						   "pulsora_loads_in_progress %llu\n"
+						   "# HELP pulsora_scans_open Scans holding a snapshot.\n"
+						   "# TYPE pulsora_scans_open gauge\n"
+						   "pulsora_scans_open %llu\n"
+						   "# HELP pulsora_merge_backlog_partitions Time partitions loads committed into "
+						   "that the background merge has not gone over yet.\n"
+						   "# TYPE pulsora_merge_backlog_partitions gauge\n"
+						   "pulsora_merge_backlog_partitions %llu\n"
+						   "# HELP pulsora_decoded_cache_bytes Bytes of decoded blocks cached for scans.\n"
+						   "# TYPE pulsora_decoded_cache_bytes gauge\n"
+						   "pulsora_decoded_cache_bytes %llu\n"
+						   "# HELP pulsora_decoded_cache_budget_bytes The decoded-block cache's budget "
+						   "([storage] decoded_cache_mb).\n"
+						   "# TYPE pulsora_decoded_cache_budget_bytes gauge\n"
+						   "pulsora_decoded_cache_budget_bytes %llu\n",
+						   (unsigned long long) act.open_loads, (unsigned long long) act.open_scans,
+						   (unsigned long long) act.merge_backlog,
+						   (unsigned long long) act.decoded_cache_bytes,
+						   (unsigned long long) act.decoded_cache_budget);
 	if (st == PS_OK)
 		st = ps_buf_printf(&out, "# HELP pulsora_data_bytes Bytes on disk of the store (SST and WAL).\n"
 						   "# TYPE pulsora_data_bytes gauge\n"

@@ -555,6 +555,12 @@ check "metrics count rows ingested" grep -q "^pulsora_rows_ingested_total [1-9][
 check "metrics show rows per table" grep -q "^pulsora_table_rows{table=\"ticks\"} $((ROWS + 1))\$" "$TMP/metrics"
 check "metrics show data bytes" grep -q '^pulsora_data_bytes [1-9]' "$TMP/metrics"
 check "metrics show resident memory" grep -q '^pulsora_process_resident_bytes [1-9]' "$TMP/metrics"
+check "metrics show no load in progress" grep -q '^pulsora_loads_in_progress 0$' "$TMP/metrics"
+check "metrics show the merge backlog" grep -q '^pulsora_merge_backlog_partitions [0-9]' "$TMP/metrics"
+check "metrics show the decoded-block cache in use, under its 256 MiB budget" eval \
+	'grep -q "^pulsora_decoded_cache_budget_bytes 268435456$" "$TMP/metrics" &&
+	 [ "$(sed -n "s/^pulsora_decoded_cache_bytes //p" "$TMP/metrics")" -gt 0 ] &&
+	 [ "$(sed -n "s/^pulsora_decoded_cache_bytes //p" "$TMP/metrics")" -le 268435456 ]'
 
 # ---------------------------------------------------------------- one owner per directory
 "$PULSORAD" -D "$DIR" --port "$(free_port)" >"$TMP/second.log" 2>&1
