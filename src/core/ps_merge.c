@@ -259,13 +259,18 @@ merge_partition(ps_store *st, ps_table *t, int32_t p, uint32_t max_runs, uint64_
 			pthread_mutex_unlock(&st->lock);
 			if (in_flight)
 				continue;
+			/*
+			 * Blocks overlap when one starts before another ends.  Blocks
+			 * that only touch (equal times across the boundary, as a
+			 * rewrite leaves them) are in order already.
+			 */
 			joins = n > 0 && n < MERGE_RUN_BLOCKS_MAX && mb.bk.series == run[0].bk.series &&
-				(mb.min_time <= run_max ||
+				(mb.min_time < run_max ||
 				 (run_rows < PS_BLOCK_ROWS && mb.rows < PS_BLOCK_ROWS));
 		}
 		if (joins)
 		{
-			overlap |= mb.min_time <= run_max;
+			overlap |= mb.min_time < run_max;
 			run[n++] = mb;
 			run_rows += mb.rows;
 			if (mb.max_time > run_max)

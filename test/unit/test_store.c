@@ -1202,6 +1202,23 @@ test_merge(void **state)
 	/* A load after the merge takes a sequence the merge did not use. */
 	load_series(f, "m", 10000, 1, 10);
 	assert_int_equal(count_all(f, "m"), n + 10);
+	/*
+	 * Equal times across a block boundary (3000 rows at one time: blocks
+	 * [t, t] that touch) are not an overlap: the merge leaves them, where
+	 * rewriting them would split them the same way again, for ever.
+	 */
+	{
+		ps_load    *ld = begin(f, "same", false);
+
+		for (int i = 0; i < 3000; i++)
+			append(ld, 5000, (double) i, "AAPL");
+		assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+		assert_int_equal(ps_store_merge_all(f->st, &runs, &err), PS_OK);
+		assert_int_equal(ps_store_merge_all(f->st, &runs, &err), PS_OK);
+		assert_int_equal(runs, 0);
+		assert_int_equal(blocks_of(f, "same"), 3);
+		assert_int_equal(count_all(f, "same"), 3000);
+	}
 
 	/* The background merge, every 10 ms: small loads get joined by themselves. */
 	f->o.merge_interval_ms = 10;
