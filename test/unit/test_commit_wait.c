@@ -20,32 +20,12 @@
 #include "core/ps_store.h"
 #include "store_dir.h"
 
-typedef struct fixture {
-	char		dir[STORE_DIR_MAX];
-	ps_store   *st;
-} fixture;
-
 static int
 setup(void **state)
 {
-	fixture    *f = calloc(1, sizeof(*f));
-	ps_store_options o;
+	fixture    *f = fixture_new("ps_test_commit_wait", 0);
 
-	ps_store_options_default(&o);
-	o.sync = false;
-	o.merge_interval_ms = 0;
-	f->st = store_dir_open(f->dir, "ps_test_commit_wait", &o);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture    *f = *state;
-
-	store_dir_remove(f->dir, f->st);
-	free(f);
 	return 0;
 }
 
@@ -176,9 +156,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_waits_for_the_creator, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_creator_rolls_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wait_runs_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_for_the_creator, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_creator_rolls_back, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_wait_runs_out, setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,33 +31,12 @@
 #include "core/ps_store.h"
 #include "store_dir.h"
 
-typedef struct fixture
-{
-	char		dir[STORE_DIR_MAX];
-	ps_store   *st;
-} fixture;
-
 static int
 setup(void **state)
 {
-	fixture    *f = calloc(1, sizeof(*f));
-	ps_store_options o;
+	fixture    *f = fixture_new("ps_test_csv", 50);	/* several batches per load of a few hundred rows */
 
-	ps_store_options_default(&o);
-	o.sync = false;
-	o.batch_size = 50;			/* loads of a few hundred rows write several batches */
-	f->st = store_dir_open(f->dir, "ps_test_csv", &o);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture    *f = *state;
-
-	store_dir_remove(f->dir, f->st);
-	free(f);
 	return 0;
 }
 
@@ -1712,7 +1691,7 @@ test_splitter(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options),
 		T(test_begin_rejects_bad_options),

@@ -31,11 +31,6 @@
 #define T0 (19723LL * DAY_NS)	/* 2024-01-01 */
 #define STEP (40LL * 1000000000LL)	/* 40 s: the rows span more than two days */
 
-typedef struct fixture {
-	char		dir[STORE_DIR_MAX];
-	ps_store   *st;
-} fixture;
-
 /* One row as both paths hand it out. */
 typedef struct row {
 	int64_t		time;
@@ -84,26 +79,11 @@ load(ps_store *st, int first, int n, int every)
 static int
 setup(void **state)
 {
-	fixture    *f = calloc(1, sizeof(*f));
-	ps_store_options o;
+	fixture    *f = fixture_new("ps_test_scan", 0);
 
-	ps_store_options_default(&o);
-	o.sync = false;
-	o.merge_interval_ms = 0;
-	f->st = store_dir_open(f->dir, "ps_test_scan", &o);
 	load(f->st, 0, NROWS, 1);
 	load(f->st, 1, NROWS / 2, 2);	/* odd rows again: overlapping blocks */
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture    *f = *state;
-
-	store_dir_remove(f->dir, f->st);
-	free(f);
 	return 0;
 }
 
@@ -427,10 +407,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_batches_give_the_rows_of_the_row_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unordered_and_wanted_columns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_estimates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cached_blocks_follow_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_give_the_rows_of_the_row_path, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unordered_and_wanted_columns, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_estimates, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_cached_blocks_follow_deletes, setup, fixture_teardown),
 		cmocka_unit_test(test_block_cache),
 	};
 

@@ -21,33 +21,12 @@
 #include "core/ps_store.h"
 #include "store_dir.h"
 
-typedef struct fixture {
-	char		dir[STORE_DIR_MAX];
-	ps_store   *st;
-	ps_store_options o;
-} fixture;
-
 static int
 setup(void **state)
 {
-	fixture    *f = calloc(1, sizeof(*f));
+	fixture    *f = fixture_new("ps_test_store", 100);	/* several batches per load */
 
-	ps_store_options_default(&f->o);
-	f->o.sync = false;
-	f->o.batch_size = 100;		/* several batches per load */
-	f->o.merge_interval_ms = 0;	/* merges only where a test asks for them */
-	f->st = store_dir_open(f->dir, "ps_test_store", &f->o);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fixture    *f = *state;
-
-	store_dir_remove(f->dir, f->st);
-	free(f);
 	return 0;
 }
 
@@ -1250,28 +1229,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_commit_scan_and_bounds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extreme_times_and_equal_times, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inflight_invisible_then_abort, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_new_table_invisible_until_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_rolls_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_range_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drop_and_recreate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_persists_schema_and_stats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_columns_and_mapping, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedup_retry_adds_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_many_atomic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_open_is_locked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_series_key_and_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_column_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limit_across_slices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_bounds_across_partitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_scan_and_bounds, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_extreme_times_and_equal_times, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_inflight_invisible_then_abort, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_new_table_invisible_until_commit, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_rolls_back, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_range_counts, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_drop_and_recreate, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_persists_schema_and_stats, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_add_columns_and_mapping, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_retry_adds_nothing, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_many_atomic, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_is_locked, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_series_key_and_filters, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blocks_partitions_and_deletes, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_want_and_filtered_limit, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_merge, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_two_column_key, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_limit_across_slices, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_bounds_across_partitions, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_large_load_commit_and_abort, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_large_crash_rolls_back, setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
