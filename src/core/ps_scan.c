@@ -200,6 +200,20 @@ add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, uint32_t rows, in
 	return PS_OK;
 }
 
+/* Keep the meta bytes of the block just added (ps_scan_keep_meta). */
+static ps_status
+keep_meta(ps_scan *sc, const char *v, size_t vlen, ps_error *err)
+{
+	block_ref  *ref = &sc->refs[sc->nrefs - 1];
+
+	if (sc->metas.len + vlen > UINT32_MAX)
+		return ps_error_set(err, PS_ETOOBIG, "block metadata of a partition exceeds 4 GB");
+	ref->meta_off = (uint32_t) sc->metas.len;
+	ref->meta_len = (uint32_t) vlen;
+	return ps_buf_append(&sc->metas, v, vlen) == PS_OK ? PS_OK
+		: ps_error_set(err, PS_ENOMEM, "out of memory");
+}
+
 /*
  * Add the blocks of partition p that may hold rows in [lo, hi]: of one
  * series (all_series false) or of every series.  Blocks of a series sort by
@@ -251,9 +265,13 @@ collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_erro
 			if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
 				return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
 									sc->table_id);
-			if (mx >= sc->lo && mn <= sc->hi && rows > 0 &&
-				(rc = add_ref(sc, k, &bk, rows, mn, mx, err)) != PS_OK)
-				return rc;
+			if (mx >= sc->lo && mn <= sc->hi && rows > 0)
+			{
+				if ((rc = add_ref(sc, k, &bk, rows, mn, mx, err)) != PS_OK)
+					return rc;
+				if (sc->keep_meta && (rc = keep_meta(sc, v, vlen, err)) != PS_OK)
+					return rc;
+			}
 		}
 		rocksdb_iter_next(it);
 	}
@@ -418,6 +436,7 @@ ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err)
 
 	sc->partition = p;
 	sc->nrefs = 0;
+	sc->metas.len = 0;
 	sc->next_ref = 0;
 	if (sc->all_series)
 		rc = collect_blocks(sc, p, 0, true, err);
@@ -476,83 +495,6 @@ admit_blocks(ps_scan *sc)
 		sift_up(sc, sc->nheap - 1);
 		sc->next_ref++;
 	}
-}
-
-/* The key tuple of a series, copied from the dictionary once per scan. */
-static ps_status
-series_tuple(ps_scan *sc, uint32_t series, uint32_t *off, uint32_t *len, ps_error *err)
-{
-	uint32_t	mask, i;
-
-	if (sc->ntuples * 2 + 2 > sc->ntuple_slots)
-	{
-		uint32_t	nslots = sc->ntuple_slots ? sc->ntuple_slots * 2 : 64;
-		uint32_t   *slots = calloc(nslots, sizeof(*slots));
-		uint32_t   *ids = realloc(sc->tuple_ids, (nslots / 2 + 1) * sizeof(uint32_t));
-		uint32_t   *offs;
-
-		if (ids)
-			sc->tuple_ids = ids;
-		offs = realloc(sc->tuple_offs, (nslots / 2 + 2) * sizeof(uint32_t));
-		if (offs)
-			sc->tuple_offs = offs;
-		if (!slots || !ids || !offs)
-		{
-			free(slots);
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		}
-		if (sc->ntuples == 0)
-			sc->tuple_offs[0] = 0;
-		for (uint32_t t = 0; t < sc->ntuples; t++)
-		{
-			for (i = (sc->tuple_ids[t] * 2654435761u) & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
-				;
-			slots[i] = t + 1;
-		}
-		free(sc->tuple_slots);
-		sc->tuple_slots = slots;
-		sc->ntuple_slots = nslots;
-	}
-	mask = sc->ntuple_slots - 1;
-	for (i = (series * 2654435761u) & mask; sc->tuple_slots[i]; i = (i + 1) & mask)
-	{
-		uint32_t	t = sc->tuple_slots[i] - 1;
-
-		if (sc->tuple_ids[t] == series)
-		{
-			*off = sc->tuple_offs[t];
-			*len = sc->tuple_offs[t + 1] - sc->tuple_offs[t];
-			return PS_OK;
-		}
-	}
-	{
-		ps_table   *t;
-		const uint8_t *p;
-		size_t		n = 0;
-		ps_status	rc = PS_OK;
-
-		pthread_mutex_lock(&sc->st->lock);
-		t = ps_table_by_id(sc->st, sc->table_id);
-		if (!t || series >= t->dict.n)
-			rc = ps_error_set(err, PS_ECORRUPT, "a block names series %u, unknown to table id %u",
-							  series, sc->table_id);
-		else
-		{
-			ps_series_dict_tuple(&t->dict, series, &p, &n);
-			if (ps_buf_append(&sc->tuples, p, n) != PS_OK)
-				rc = ps_error_set(err, PS_ENOMEM, "out of memory");
-		}
-		pthread_mutex_unlock(&sc->st->lock);
-		if (rc != PS_OK)
-			return rc;
-		sc->tuple_ids[sc->ntuples] = series;
-		sc->tuple_offs[sc->ntuples + 1] = (uint32_t) sc->tuples.len;
-		sc->tuple_slots[i] = sc->ntuples + 1;
-		*off = sc->tuple_offs[sc->ntuples];
-		*len = (uint32_t) n;
-		sc->ntuples++;
-	}
-	return PS_OK;
 }
 
 /*
@@ -614,7 +556,7 @@ decode_top(ps_scan *sc, ps_error *err)
 	if ((rc = load_block(sc, c, err)) != PS_OK)
 		return rc;
 	if (sc->schema->nseries > 0 &&
-		(rc = series_tuple(sc, c->ref->series, &c->tuple_off, &c->tuple_len, err)) != PS_OK)
+		(rc = ps_scan_series_tuple(sc, c->ref->series, &c->tuple_off, &c->tuple_len, err)) != PS_OK)
 		return rc;
 	rows = ps_block_reader_rows(c->r);
 	times = ps_block_reader_times(c->r);
@@ -683,8 +625,9 @@ next_slice(ps_scan *sc)
 	return true;
 }
 
-ps_status
-ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
+/* The top cursor, decoded unless !decode; NULL at the end. */
+static ps_status
+top(ps_scan *sc, bool decode, cursor **out, ps_error *err)
 {
 	ps_status	rc;
 
@@ -710,7 +653,7 @@ ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
 				return rc;
 			continue;
 		}
-		if (!sc->heap[0].r)
+		if (decode && !sc->heap[0].r)
 		{
 			if ((rc = decode_top(sc, err)) != PS_OK)
 				return rc;
@@ -720,6 +663,30 @@ ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
 		return PS_OK;
 	}
 	return PS_OK;
+}
+
+ps_status
+ps_scan_top(ps_scan *sc, cursor **out, ps_error *err)
+{
+	return top(sc, true, out, err);
+}
+
+ps_status
+ps_scan_peek(ps_scan *sc, cursor **out, ps_error *err)
+{
+	return top(sc, false, out, err);
+}
+
+void
+ps_scan_pass(ps_scan *sc)
+{
+	pop_top(sc);
+}
+
+void
+ps_scan_keep_meta(ps_scan *sc)
+{
+	sc->keep_meta = true;
 }
 
 uint32_t
@@ -826,6 +793,7 @@ ps_scan_close(ps_scan *sc)
 	ps_scan_vectors_free(&sc->vec, sc->schema ? sc->schema->ncolumns : 0);
 	ps_buf_free(&sc->out);
 	ps_buf_free(&sc->tuples);
+	ps_buf_free(&sc->metas);
 	free(sc->tuple_slots);
 	free(sc->tuple_ids);
 	free(sc->tuple_offs);

@@ -22,6 +22,7 @@ typedef struct block_ref {
 	uint32_t	series;
 	uint32_t	rows;
 	int64_t		min_time, max_time;
+	uint32_t	meta_off, meta_len;	/* in sc->metas, when the scan keeps them */
 } block_ref;
 
 typedef struct cursor {
@@ -93,6 +94,8 @@ struct ps_scan {
 	uint32_t	ntuple_slots, ntuples;
 	uint32_t   *tuple_ids, *tuple_offs;	/* per cached tuple */
 	rocksdb_pinnableslice_t *block_slice;
+	bool		keep_meta;		/* keep the partition's meta bytes (aggregates) */
+	ps_buf		metas;
 
 	/* handing rows out (ps_scan_batch.c) */
 	batch_vectors vec;
@@ -114,6 +117,23 @@ ps_status	ps_scan_top(ps_scan *sc, cursor **out, ps_error *err);
 uint32_t	ps_scan_run(const ps_scan *sc, const cursor *c, uint32_t max);
 /* Move the top cursor past n rows (at most those ps_scan_run allowed). */
 void		ps_scan_consume(ps_scan *sc, uint32_t n);
+
+/*
+ * Block by block, for aggregates (ps_agg.c), on an unordered scan: *out is
+ * the top cursor as ps_scan_top's but not decoded yet (c->r NULL) when its
+ * block is new; ps_scan_pass drops it unread (its rows answered from its
+ * metadata), or ps_scan_top decodes it.  After ps_scan_keep_meta, called
+ * before the first block, each ref's meta bytes are in sc->metas.
+ */
+ps_status	ps_scan_peek(ps_scan *sc, cursor **out, ps_error *err);
+void		ps_scan_pass(ps_scan *sc);
+void		ps_scan_keep_meta(ps_scan *sc);
+/*
+ * The key tuple of a series (ps_series.h) at sc->tuples[*off, *off + *len),
+ * copied from the table's dictionary once per scan.
+ */
+ps_status	ps_scan_series_tuple(ps_scan *sc, uint32_t series, uint32_t *off, uint32_t *len,
+								 ps_error *err);
 
 void		ps_scan_vectors_free(batch_vectors *v, uint32_t ncolumns);
 

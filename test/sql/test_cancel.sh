@@ -50,7 +50,13 @@ busy() {
 }
 # expect_busy NAME MARKER WHAT: check that busy NAME MARKER comes true.
 expect_busy() {
-	if wait_for 300 busy "$1" "$2"; then ok "$3"; else fail "$3"; pid=0; fi
+	if wait_for 300 busy "$1" "$2"; then ok "$3"; return; fi
+	fail "$3"
+	pid=0
+	# What the session was doing instead, for whoever reads the log.
+	q "SELECT state, now() - query_start, wait_event_type, wait_event, query
+	     FROM pg_stat_activity WHERE application_name = '$1'" | sed 's/^/#   activity: /'
+	tail -n 5 "$T/$1.out" | sed 's/^/#   output: /'
 }
 # expect_end LINE WHAT: check that the session prints LINE within 30 s
 # (it would hang if a wait ignored interrupts); says how long it took.

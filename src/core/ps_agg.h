@@ -1,0 +1,109 @@
+/*
+ * ps_agg.h — aggregates computed in the store (DESIGN §2, §5): count, sum,
+ * min, max, first and last over a time range and series filters, grouped
+ * by time bucket and by columns, for the FDW's aggregate pushdown and
+ * REST's /aggregate.
+ *
+ * ps_agg_run reads the range once, block by block with no merge, and keeps
+ * one state per (group, aggregate).  A block that lies wholly inside the
+ * range and inside one bucket, when the groups depend on nothing but the
+ * series and the bucket, is answered from its metadata (count, nulls,
+ * min, max, sum, first, last) without being read or decoded; other blocks
+ * are decoded (through the shared decoded-block cache) and aggregated on
+ * their column vectors, one bucket run at a time.
+ *
+ * Results come back as column vectors (ps_scan_batch, ps_store.h), one row
+ * per group, groups ordered by the group columns (NULLs last) and then the
+ * bucket.  Result columns, in order:
+ *   - the bucket's start (TIMESTAMP), when bucket_width > 0;
+ *   - each group column, with its own type;
+ *   - per aggregate: COUNT_ALL and COUNT an INTEGER; SUM of an INTEGER
+ *     column two INTEGER columns, the high and the low 64 bits of the exact
+ *     128-bit sum (NULL when the group has no non-NULL value); SUM of a
+ *     FLOAT column a FLOAT (added in no particular order, so it may differ
+ *     from another engine's in the last bits); MIN, MAX, FIRST and LAST the
+ *     column's type.
+ * FIRST and LAST give the value (NULL included) of the row with the
+ * smallest and largest time; among rows of equal time, which one wins is
+ * not defined.  MIN and MAX skip NULLs and order FLOATs as PostgreSQL does
+ * (NaN above every number).  MIN and MAX of STRING or BOOLEAN columns, and
+ * SUM of anything but INTEGER and FLOAT, are PS_EINVAL: PostgreSQL orders
+ * text by collation, which the store does not know.
+ *
+ * Memory: the groups and their states, capped at max_groups (PS_ETOOBIG
+ * past it), plus one decoded block at a time and one output batch.
+ */
+#ifndef PS_AGG_H
+#define PS_AGG_H
+
+#include "ps_store.h"
+
+#define PS_AGG_MAX_GROUPS 1000000u		/* default cap on groups */
+#define PS_AGG_MAX_ITEMS 256			/* aggregates per request */
+#define PS_AGG_MAX_GROUP_COLUMNS 32
+
+typedef enum ps_agg_fn {
+	PS_AGG_COUNT_ALL = 1,		/* count(*): column unused (NULL) */
+	PS_AGG_COUNT,				/* non-NULL values */
+	PS_AGG_SUM,
+	PS_AGG_MIN,
+	PS_AGG_MAX,
+	PS_AGG_FIRST,
+	PS_AGG_LAST
+} ps_agg_fn;
+
+/* "count", "sum", ... (REST field names); NULL when fn is not one. */
+const char *ps_agg_fn_name(ps_agg_fn fn);
+
+typedef struct ps_agg_item {
+	ps_agg_fn	fn;
+	const char *column;			/* any column, the time column included; NULL for COUNT_ALL */
+} ps_agg_item;
+
+/* Borrowed for ps_agg_run only. */
+typedef struct ps_agg_spec {
+	const char *table;
+	int64_t		lo, hi;			/* inclusive time bounds */
+	const ps_series_filter *filters;
+	uint32_t	nfilters;
+	/* Buckets: [origin + k * width, origin + (k + 1) * width); width 0 = none. */
+	int64_t		bucket_width;	/* ns, >= 0 */
+	int64_t		bucket_origin;	/* ns */
+	const char *const *group_by;	/* value columns (not the time column) */
+	uint32_t	ngroup;
+	const ps_agg_item *items;
+	uint32_t	nitems;			/* 1..PS_AGG_MAX_ITEMS */
+	uint64_t	max_groups;		/* 0 = PS_AGG_MAX_GROUPS */
+} ps_agg_spec;
+
+/* What a run did, for EXPLAIN ANALYZE, metrics and tests. */
+typedef struct ps_agg_stats {
+	uint64_t	blocks_from_meta;	/* answered from metadata */
+	uint64_t	blocks_decoded;
+	uint64_t	rows_read;			/* rows of decoded blocks in range */
+	uint64_t	groups;
+} ps_agg_stats;
+
+typedef struct ps_agg ps_agg;
+
+/*
+ * Compute the aggregates of spec on a consistent snapshot (committed rows
+ * only).  PS_ENOTFOUND for an unknown table, PS_EINVAL naming the column or
+ * aggregate at fault, PS_ETOOBIG past max_groups.  *out is owned by the
+ * caller (ps_agg_free).
+ */
+ps_status	ps_agg_run(ps_store *st, const ps_agg_spec *spec, ps_agg **out, ps_error *err);
+/* Result columns and their types (owned by a, valid until ps_agg_free). */
+uint32_t	ps_agg_ncolumns(const ps_agg *a);
+const ps_type *ps_agg_types(const ps_agg *a);
+void		ps_agg_stats_get(const ps_agg *a, ps_agg_stats *out);
+/*
+ * The next groups, at most max_rows (> 0), as column vectors (batch->times
+ * NULL; every column wanted).  *done when no group is left after these.
+ * The batch is owned by a and valid until its next call.
+ */
+ps_status	ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool *done,
+							  ps_error *err);
+void		ps_agg_free(ps_agg *a);	/* NULL ok */
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * test_agg.c — aggregates computed in the store (ps_agg.h), against a
+ * model computed here from the same generated rows.
+ *
+ * One table keyed by sym, three interleaved series, loaded twice with
+ * overlapping times (odd rows again: blocks of one series overlap), with
+ * NULL prices and notes, negative quantities and a stored venue column.
+ * Every combination of range, bucket width and grouping must give the
+ * model's groups and figures exactly (float sums within rounding); a
+ * whole-table aggregate must answer blocks from their metadata, and one
+ * bucketed finer than a block must decode them; bad requests fail with
+ * errors naming what is wrong.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ps_agg.h"
+#include "core/ps_store.h"
+#include "store_dir.h"
+
+#define NROWS 6000
+#define HOUR_NS (3600LL * 1000000000LL)
+#define T0 (19723LL * 24 * HOUR_NS)	/* 2024-01-01 */
+#define STEP (40LL * 1000000000LL)
+
+static const char *const syms[] = {"A", "B", "C"};
+
+static int64_t row_time(int i) { return T0 + i * STEP; }
+static bool price_null(int i) { return i % 7 == 0; }
+static double price_of(int i) { return i * 0.5; }
+static int64_t qty_of(int i) { return (int64_t) i - 2500; }
+static int64_t venue_of(int i) { return i % 4; }
+static bool note_null(int i) { return i % 5 == 0; }
+
+/* The items every case asks for, and where their results sit. */
+static const ps_agg_item items[] = {
+	{PS_AGG_COUNT_ALL, NULL}, {PS_AGG_COUNT, "price"}, {PS_AGG_SUM, "price"},
+	{PS_AGG_SUM, "qty"}, {PS_AGG_MIN, "price"}, {PS_AGG_MAX, "qty"}, {PS_AGG_MIN, "ts"},
+	{PS_AGG_MAX, "ts"}, {PS_AGG_FIRST, "price"}, {PS_AGG_LAST, "note"}, {PS_AGG_LAST, "sym"},
+	{PS_AGG_COUNT, "note"},
+};
+#define NITEMS (sizeof(items) / sizeof(items[0]))
+#define LAST_NOTE 9				/* the one item metadata cannot answer */
+
+/* The same without last(note): every figure is in block metadata. */
+static ps_agg_item meta_items[NITEMS - 1];
+
+static void
+load(ps_store *st, int first, int n, int every)
+{
+	const char *names[] = {"ts", "sym", "price", "qty", "venue", "note"};
+	ps_type		types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING, PS_TYPE_FLOAT, PS_TYPE_INTEGER,
+						   PS_TYPE_INTEGER, PS_TYPE_STRING};
+	ps_schema  *s;
+	ps_load_spec spec = {.table = "t", .series_key = "sym"};
+	ps_load    *ld;
+	ps_error	err;
+
+	assert_int_equal(ps_schema_new(names, types, 6, 0, &s, &err), PS_OK);
+	spec.input = s;
+	assert_int_equal(ps_load_begin(st, &spec, &ld, &err), PS_OK);
+	for (int i = first; i < first + n * every; i += every)
+	{
+		ps_value	v[6];
+		char		note[16];
+
+		memset(v, 0, sizeof(v));
+		snprintf(note, sizeof(note), "n%d", i % 97);
+		v[0].v.i = row_time(i);
+		v[1].v.s.ptr = syms[i % 3];
+		v[1].v.s.len = 1;
+		v[2].is_null = price_null(i);
+		v[2].v.f = price_of(i);
+		v[3].v.i = qty_of(i);
+		v[4].v.i = venue_of(i);
+		v[5].is_null = note_null(i);
+		v[5].v.s.ptr = note;
+		v[5].v.s.len = (uint32_t) strlen(note);
+		assert_int_equal(ps_load_append(ld, v, &err), PS_OK);
+	}
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	ps_schema_free(s);
+}
+
+static int
+setup(void **state)
+{
+	fixture    *f = fixture_new("ps_test_agg", 0);
+
+	for (size_t i = 0, j = 0; i < NITEMS; i++)
+		if (i != LAST_NOTE)
+			meta_items[j++] = items[i];
+
+	load(f->st, 0, NROWS, 1);
+	load(f->st, 1, NROWS / 2, 2);
+	*state = f;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the model */
+
+
+typedef struct model_group {
+	int64_t		bucket;
+	int			sym;			/* -1: not grouped */
+	int64_t		venue;			/* -1: not grouped */
+	uint64_t	count, count_price, count_note;
+	double		sum_price;
+	__int128	sum_qty;
+	double		min_price;
+	int64_t		max_qty, min_ts, max_ts;
+	int			first_row, last_row;	/* rows whose price / note and sym are first / last */
+} model_group;
+
+typedef struct agg_case {
+	int64_t		lo, hi, width;
+	bool		by_sym, by_venue;
+} agg_case;
+
+static size_t
+model(const agg_case *k, model_group *g, size_t max)
+{
+	size_t		n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = pass; i < NROWS; i += pass + 1)
+		{
+			int64_t		t = row_time(i), bucket = 0;
+			model_group *m = NULL;
+
+			if (t < k->lo || t > k->hi)
+				continue;
+			if (k->width)
+				bucket = (t / k->width - (t % k->width < 0)) * k->width;
+			for (size_t j = 0; j < n && !m; j++)
+				if (g[j].bucket == bucket && g[j].sym == (k->by_sym ? i % 3 : -1) &&
+					g[j].venue == (k->by_venue ? venue_of(i) : -1))
+					m = &g[j];
+			if (!m)
+			{
+				assert_true(n < max);
+				m = &g[n++];
+				memset(m, 0, sizeof(*m));
+				m->bucket = bucket;
+				m->sym = k->by_sym ? i % 3 : -1;
+				m->venue = k->by_venue ? venue_of(i) : -1;
+				m->min_price = INFINITY;
+				m->max_qty = INT64_MIN;
+				m->min_ts = INT64_MAX;
+				m->max_ts = INT64_MIN;
+				m->first_row = m->last_row = i;
+			}
+			m->count++;
+			if (!price_null(i))
+			{
+				m->count_price++;
+				m->sum_price += price_of(i);
+				m->min_price = fmin(m->min_price, price_of(i));
+			}
+			m->count_note += !note_null(i);
+			m->sum_qty += qty_of(i);
+			if (qty_of(i) > m->max_qty)
+				m->max_qty = qty_of(i);
+			if (t < m->min_ts)
+				m->min_ts = t;
+			if (t > m->max_ts)
+				m->max_ts = t;
+			if (t < row_time(m->first_row))
+				m->first_row = i;
+			if (t > row_time(m->last_row))
+				m->last_row = i;
+		}
+	return n;
+}
+
+/* Model groups in the store's output order: group columns, then bucket. */
+static int
+model_cmp(const void *pa, const void *pb)
+{
+	const model_group *a = pa, *b = pb;
+
+	if (a->sym != b->sym)
+		return a->sym - b->sym;
+	if (a->venue != b->venue)
+		return (a->venue > b->venue) - (a->venue < b->venue);
+	return (a->bucket > b->bucket) - (a->bucket < b->bucket);
+}
+
+static bool
+is_null(const ps_scan_vector *v, uint32_t r)
+{
+	return v->nulls && ((v->nulls[r / 8] >> (r % 8)) & 1);
+}
+
+static void
+check_string(const ps_scan_vector *v, uint32_t r, const char *want)
+{
+	size_t		len = v->str_off[r + 1] - v->str_off[r];
+
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(v->str_data + v->str_off[r], want, len);
+}
+
+/*
+ * Run case k through ps_agg in batches of max_rows, with every item or (not
+ * with_last_note) those metadata can answer; compare with the model.
+ */
+static ps_agg_stats
+check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note)
+{
+	static model_group want[NROWS * 2];
+	const char *group_by[2];
+	ps_agg_spec spec = {.table = "t", .lo = k->lo, .hi = k->hi, .bucket_width = k->width,
+		.items = with_last_note ? items : meta_items,
+		.nitems = with_last_note ? NITEMS : NITEMS - 1, .group_by = group_by};
+	size_t		nwant = model(k, want, NROWS * 2), seen = 0;
+	ps_agg	   *a;
+	ps_agg_stats stats;
+	ps_error	err;
+	bool		done = false;
+
+	if (k->by_sym)
+		group_by[spec.ngroup++] = "sym";
+	if (k->by_venue)
+		group_by[spec.ngroup++] = "venue";
+	qsort(want, nwant, sizeof(model_group), model_cmp);
+	if (nwant == 0 && !k->width && !k->by_sym && !k->by_venue)
+	{
+		/* No groups asked for: one group, of nothing. */
+		memset(want, 0, sizeof(want[0]));
+		want[0].sym = want[0].venue = -1;
+		want[0].first_row = -1;
+		nwant = 1;
+	}
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	assert_int_equal(ps_agg_ncolumns(a), (k->width > 0) + spec.ngroup + spec.nitems + 1);
+	while (!done)
+	{
+		const ps_scan_batch *b;
+
+		assert_int_equal(ps_agg_next_batch(a, max_rows, &b, &done, &err), PS_OK);
+		assert_true(b->rows <= max_rows);
+		for (uint32_t r = 0; r < b->rows; r++, seen++)
+		{
+			const ps_scan_vector *col = b->columns;
+			const model_group *m = &want[seen];
+			bool		empty = m->count == 0;
+			char		note[16];
+
+			assert_true(seen < nwant);
+			if (k->width)
+				assert_int_equal((col++)->i[r], m->bucket);
+			if (k->by_sym)
+				check_string(col++, r, syms[m->sym]);
+			if (k->by_venue)
+				assert_int_equal((col++)->i[r], m->venue);
+			assert_int_equal((col++)->i[r], m->count);
+			assert_int_equal((col++)->i[r], m->count_price);
+			assert_int_equal(is_null(col, r), m->count_price == 0);
+			if (m->count_price)
+				assert_true(fabs(col->f[r] - m->sum_price) <= 1e-9 * fabs(m->sum_price) + 1e-9);
+			col++;
+			assert_int_equal(is_null(col, r), empty);
+			assert_int_equal(is_null(col + 1, r), empty);
+			if (!empty)
+			{
+				__int128	sum = ((__int128) col[0].i[r] << 64) | (uint64_t) col[1].i[r];
+
+				assert_true(sum == m->sum_qty);
+			}
+			col += 2;
+			assert_int_equal(is_null(col, r), m->count_price == 0);
+			if (m->count_price)
+				assert_true(col->f[r] == m->min_price);
+			col++;
+			assert_int_equal(is_null(col, r), empty);
+			if (!empty)
+				assert_int_equal(col->i[r], m->max_qty);
+			col++;
+			if (!empty)
+			{
+				assert_int_equal(col[0].i[r], m->min_ts);
+				assert_int_equal(col[1].i[r], m->max_ts);
+			}
+			col += 2;
+			assert_int_equal(is_null(col, r), empty || price_null(m->first_row));
+			if (!empty && !price_null(m->first_row))
+				assert_true(col->f[r] == price_of(m->first_row));
+			col++;
+			if (with_last_note)
+			{
+				assert_int_equal(is_null(col, r), empty || note_null(m->last_row));
+				if (!empty && !note_null(m->last_row))
+				{
+					snprintf(note, sizeof(note), "n%d", m->last_row % 97);
+					check_string(col, r, note);
+				}
+				col++;
+			}
+			assert_int_equal(is_null(col, r), empty);
+			if (!empty)
+				check_string(col, r, syms[m->last_row % 3]);
+			col++;
+			assert_int_equal(col->i[r], m->count_note);
+		}
+	}
+	assert_int_equal(seen, nwant);
+	ps_agg_stats_get(a, &stats);
+	assert_int_equal(stats.groups, nwant);
+	ps_agg_free(a);
+	return stats;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void
+test_whole_table_from_metadata(void **state)
+{
+	fixture    *f = *state;
+	agg_case	all = {INT64_MIN, INT64_MAX, 0, false, false};
+	agg_case	by_sym = {INT64_MIN, INT64_MAX, 0, true, false};
+	agg_case	weeks = {INT64_MIN, INT64_MAX, 7 * 24 * HOUR_NS, true, false};
+	const agg_case *cases[] = {&all, &by_sym, &weeks};
+	ps_agg_stats s;
+
+	for (size_t i = 0; i < 3; i++)
+	{
+		/* With last(note), a STRING, every block is decoded... */
+		s = check_case(f, cases[i], 2, true);
+		assert_int_equal(s.blocks_from_meta, 0);
+		assert_int_equal(s.rows_read, NROWS + NROWS / 2);
+		/* ... without it, the same figures come from metadata alone. */
+		s = check_case(f, cases[i], 1, false);
+		assert_true(s.blocks_from_meta > 0);
+		assert_int_equal(s.blocks_decoded, 0);
+	}
+}
+
+static void
+test_metadata_answers_what_it_can(void **state)
+{
+	fixture    *f = *state;
+	static const ps_agg_item numeric[] = {
+		{PS_AGG_COUNT_ALL, NULL}, {PS_AGG_SUM, "qty"}, {PS_AGG_MIN, "price"}, {PS_AGG_LAST, "price"},
+		{PS_AGG_FIRST, "sym"}, {PS_AGG_MAX, "ts"},
+	};
+	const char *by[] = {"sym"};
+	ps_agg_spec spec = {.table = "t", .lo = INT64_MIN, .hi = INT64_MAX, .items = numeric,
+		.nitems = 6, .group_by = by, .ngroup = 1};
+	ps_agg	   *a;
+	ps_agg_stats s;
+	ps_error	err;
+
+	/* Numbers only: every block answered from its metadata. */
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	ps_agg_stats_get(a, &s);
+	assert_true(s.blocks_from_meta > 0);
+	assert_int_equal(s.blocks_decoded, 0);
+	assert_int_equal(s.rows_read, 0);
+	assert_int_equal(s.groups, 3);
+	ps_agg_free(a);
+	/* Buckets narrower than a block: blocks are decoded. */
+	spec.bucket_width = HOUR_NS;
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	ps_agg_stats_get(a, &s);
+	assert_true(s.blocks_decoded > 0);
+	assert_int_equal(s.rows_read, NROWS + NROWS / 2);
+	ps_agg_free(a);
+}
+
+static void
+test_ranges_buckets_and_groups(void **state)
+{
+	fixture    *f = *state;
+	int64_t		mid = row_time(NROWS / 3) + 7, end = row_time(2 * NROWS / 3) - 3;
+	const agg_case cases[] = {
+		{mid, end, 0, false, false},
+		{mid, end, HOUR_NS, false, false},
+		{mid, end, HOUR_NS, true, false},
+		{mid, end, 0, true, true},
+		{mid, end, 6 * HOUR_NS, false, true},
+		{row_time(10), row_time(10), 0, true, false},		/* one time, a row twice */
+		{row_time(NROWS) + 1, INT64_MAX, 0, false, false},	/* past the end: one empty group */
+		{row_time(NROWS) + 1, INT64_MAX, HOUR_NS, true, false},	/* ... or none */
+		{INT64_MIN, row_time(0) - 1, 0, true, true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		check_case(f, &cases[i], 1000, true);
+		check_case(f, &cases[i], 7, false);
+	}
+}
+
+static void
+test_bad_requests(void **state)
+{
+	fixture    *f = *state;
+	ps_agg_item item = {PS_AGG_SUM, "note"};
+	const char *by[] = {"ts"};
+	ps_agg_spec spec = {.table = "t", .lo = INT64_MIN, .hi = INT64_MAX, .items = &item, .nitems = 1};
+	ps_agg	   *a = NULL;
+	ps_error	err;
+
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
+	assert_non_null(strstr(err.message, "\"note\""));
+	assert_null(a);
+	item = (ps_agg_item) {PS_AGG_MIN, "sym"};
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
+	item = (ps_agg_item) {PS_AGG_MAX, "nope"};
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
+	assert_non_null(strstr(err.message, "\"nope\""));
+	item = (ps_agg_item) {PS_AGG_COUNT_ALL, NULL};
+	spec.group_by = by;
+	spec.ngroup = 1;
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
+	assert_non_null(strstr(err.message, "bucket"));
+	by[0] = "venue";
+	spec.max_groups = 3;
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_ETOOBIG);
+	assert_non_null(strstr(err.message, "3 groups"));
+	spec.max_groups = 4;
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	ps_agg_free(a);
+	spec.table = "missing";
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_ENOTFOUND);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_whole_table_from_metadata, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_metadata_answers_what_it_can, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ranges_buckets_and_groups, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, fixture_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
