@@ -11,7 +11,7 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 CLIENT_CORE_SRCS = src/core/ps_error.c src/core/ps_buf.c src/core/ps_types.c \
                    src/core/ps_time.c src/core/ps_row.c
 CLIENT_PROTO_SRCS = src/proto/ps_frame_io.c src/proto/ps_frame_prim.c src/proto/ps_frame_filter.c \
-                    src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c \
+                    src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c src/proto/ps_frame_agg.c \
                     src/proto/ps_client.c src/proto/ps_client_call.c src/proto/ps_client_catalog.c \
                     src/proto/ps_client_scan.c src/proto/ps_client_load.c
 

@@ -98,12 +98,13 @@ uint32_t	ps_agg_ncolumns(const ps_agg *a);
 const ps_type *ps_agg_types(const ps_agg *a);
 void		ps_agg_stats_get(const ps_agg *a, ps_agg_stats *out);
 /*
- * The next groups, at most max_rows (> 0), as column vectors (batch->times
- * NULL; every column wanted).  *done when no group is left after these.
- * The batch is owned by a and valid until its next call.
+ * The next groups, at most max_rows (> 0) and past about max_bytes no more
+ * (at least one), as column vectors (batch->times NULL; every column
+ * wanted).  *done when no group is left after these.  The batch is owned
+ * by a and valid until its next call.
  */
-ps_status	ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool *done,
-							  ps_error *err);
+ps_status	ps_agg_next_batch(ps_agg *a, uint32_t max_rows, size_t max_bytes,
+							  const ps_scan_batch **out, bool *done, ps_error *err);
 void		ps_agg_free(ps_agg *a);	/* NULL ok */
 
 #endif

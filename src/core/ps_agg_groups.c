@@ -476,9 +476,10 @@ output_state(ps_agg *a, uint32_t i, const agg_state *s, uint32_t *c, uint32_t r,
 }
 
 ps_status
-ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool *done,
-				  ps_error *err)
+ps_agg_next_batch(ps_agg *a, uint32_t max_rows, size_t max_bytes, const ps_scan_batch **out,
+				  bool *done, ps_error *err)
 {
+	size_t		bytes = 0;
 	uint32_t	n = a->groups.n - a->next_out;
 	ps_value	vals[PS_AGG_MAX_GROUP_COLUMNS];
 	ps_status	rc;
@@ -497,6 +498,12 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool 
 	for (uint32_t r = 0; r < n; r++)
 	{
 		uint32_t	g = a->order[a->next_out + r];
+
+		if (r > 0 && bytes >= max_bytes)
+		{
+			n = r;
+			break;
+		}
 		const agg_state *s = &a->states[(size_t) g * a->nitems];
 		int64_t		bucket;
 		uint32_t	c = 0;
@@ -515,6 +522,9 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool 
 		for (uint32_t i = 0; i < a->nitems; i++)
 			if ((rc = output_state(a, i, &s[i], &c, r, err)) != PS_OK)
 				return rc;
+		bytes = (size_t) (r + 1) * a->ncols * 8;
+		for (uint32_t k = 0; k < a->ncols; k++)
+			bytes += a->strings[k].len;
 	}
 	for (uint32_t c = 0; c < a->ncols; c++)
 		a->vec[c].str_data = (const char *) a->strings[c].data;
@@ -523,9 +533,7 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, const ps_scan_batch **out, bool 
 	a->batch.times = NULL;
 	a->batch.ncolumns = a->ncols;
 	a->batch.columns = a->vec;
-	a->batch.bytes = 0;
-	for (uint32_t c = 0; c < a->ncols; c++)
-		a->batch.bytes += (size_t) n * (a->types[c] == PS_TYPE_BOOLEAN ? 1 : 8) + a->strings[c].len;
+	a->batch.bytes = bytes;
 	*out = &a->batch;
 	*done = a->next_out == a->groups.n;
 	return PS_OK;

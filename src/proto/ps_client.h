@@ -189,6 +189,32 @@ ps_status	ps_client_estimate(ps_client *c, const ps_client_scan_spec *spec, uint
 /* Close early (frees the owner's iterator and snapshot).  NULL ok. */
 ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
 
+/*
+ * Aggregates computed by the owner (core/ps_agg.h): fns are ps_agg_fn
+ * codes, columns[i] NULL for count(*); group_by names value columns; a
+ * bucket_width of 0 means no bucket.  All borrowed for the call.
+ */
+typedef struct ps_client_agg_spec {
+	int64_t		bucket_width, bucket_origin;	/* ns */
+	const char *const *group_by;
+	uint32_t	ngroup;
+	const uint8_t *fns;
+	const char *const *columns;
+	uint32_t	nitems;
+} ps_client_agg_spec;
+
+/*
+ * Compute the aggregates of agg over spec's table, range and filters
+ * (spec's other fields must be unset, except first_rows and batch_bytes)
+ * and open their groups as a scan: one row per group, no times, columns
+ * as ps_agg.h lists them, their types in *types (owned by the scan) and
+ * their count in *ntypes.  The first batch comes with the answer; fetch
+ * and close as any scan.
+ */
+ps_status	ps_client_aggregate(ps_client *c, const ps_client_scan_spec *spec,
+								const ps_client_agg_spec *agg, ps_client_scan **out,
+								const ps_type **types, uint32_t *ntypes, ps_error *err);
+
 /* ---- loads ---- */
 
 typedef struct ps_client_load_result {

@@ -1,7 +1,8 @@
 /*
  * ps_client_scan.c — scans on the client side: opening (SCAN_OPEN, or
- * SCAN_START with the first batch in the same round trip), fetching with
- * read-ahead, reading the current batch, closing.
+ * SCAN_START with the first batch in the same round trip; AGGREGATE, whose
+ * groups are read as a scan's rows), fetching with read-ahead, reading the
+ * current batch, closing.
  *
  * Invariants:
  *  - A scan owns two buffers: the current batch, whose row pointers survive
@@ -86,14 +87,19 @@ start_scan_request(ps_client *c, uint8_t code, const ps_client_scan_spec *spec, 
 	return st == PS_OK ? PS_OK : ps_client_no_memory(err);
 }
 
-ps_status
-ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
-					ps_client_scan **out, const ps_type **types_out, ps_error *err)
+/*
+ * Open a scan (agg NULL) with SCAN_OPEN or SCAN_START, or an aggregate's
+ * groups with AGGREGATE, which always brings its first batch.
+ */
+static ps_status
+open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spec *agg,
+		  ps_client_scan **out, const ps_type **types_out, uint32_t *ntypes_out, ps_error *err)
 {
 	ps_client_scan *s;
 	ps_reader	payload;
 	ps_msg_scan_opened m;
-	bool		start = spec->first_rows > 0;
+	bool		start = spec->first_rows > 0 || agg != NULL;
+	uint8_t		code = agg ? PS_MSG_AGGREGATE : start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN;
 	uint32_t	batch_bytes = spec->batch_bytes == 0 ? PS_FRAME_BATCH_BYTES
 		: spec->batch_bytes < PS_FRAME_SCAN_BYTES_MAX ? spec->batch_bytes : PS_FRAME_SCAN_BYTES_MAX;
 	ps_status	st;
@@ -104,11 +110,18 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
-	if ((st = start_scan_request(c, start ? PS_MSG_SCAN_START : PS_MSG_SCAN_OPEN, spec,
-								 err)) != PS_OK)
+	if ((st = start_scan_request(c, code, spec, err)) != PS_OK)
 		return st;
-	if (start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows, batch_bytes) != PS_OK)
+	if (start && ps_msg_scan_start_put_batch(&c->out, spec->first_rows ? spec->first_rows : 1,
+											 batch_bytes) != PS_OK)
 		return ps_client_no_memory(err);
+	if (agg && (st = ps_msg_aggregate_put(&c->out, agg->bucket_width, agg->bucket_origin,
+										  agg->group_by, agg->ngroup, agg->fns, agg->columns,
+										  agg->nitems)) != PS_OK)
+		return st == PS_EINVAL ?
+			ps_error_set(err, PS_EINVAL, "an aggregate needs 1 to %d aggregates and at most %d group columns",
+						 PS_FRAME_MAX_AGG_ITEMS, PS_FRAME_MAX_AGG_GROUPS)
+			: ps_client_no_memory(err);
 	/*
 	 * Allocate before asking, so success on the owner cannot leak a handle,
 	 * and list the scan at once (holding no handle yet), so that the client
@@ -131,7 +144,8 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 		return st;
 	}
 	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_rows)
-		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK || m.ntypes != spec->ncolumns)
+		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK ||
+		(agg ? m.ntypes == 0 : m.ntypes != spec->ncolumns))
 	{
 		ps_msg_scan_opened_clear(&m);
 		ps_client_scan_free(s);
@@ -151,7 +165,27 @@ ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
 	*out = s;
 	if (types_out)
 		*types_out = s->types;
+	if (ntypes_out)
+		*ntypes_out = s->ntypes;
 	return PS_OK;
+}
+
+ps_status
+ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
+					ps_client_scan **out, const ps_type **types_out, ps_error *err)
+{
+	return open_scan(c, spec, NULL, out, types_out, NULL, err);
+}
+
+ps_status
+ps_client_aggregate(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spec *agg,
+					ps_client_scan **out, const ps_type **types, uint32_t *ntypes, ps_error *err)
+{
+	*out = NULL;
+	if (spec->ncolumns > 0 || spec->descending || spec->unordered || spec->no_times ||
+		spec->offset > 0 || spec->limit > 0)
+		return ps_error_set(err, PS_EINVAL, "an aggregate takes only the table, range and filters of its scan spec");
+	return open_scan(c, spec, agg, out, types, ntypes, err);
 }
 
 ps_status

@@ -35,6 +35,10 @@
  *  SCAN_FETCH     u32 handle, u32 max_rows, u32 max_bytes -> ROWS
  *  ESTIMATE       the fields of SCAN_OPEN, then u64 max_blocks (v5)
  *                                                     -> ESTIMATED
+ *  AGGREGATE      the fields of SCAN_START, then i64 bucket_width,
+ *                 i64 bucket_origin (ns), varint g, g x str column,
+ *                 varint n, n x (u8 aggregate, str column) (v6)
+ *                                                     -> SCAN_STARTED
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
  *                 u32 time_index, u8 add_columns,
@@ -108,6 +112,13 @@
  *    to be looked at.
  *  - SCAN_START is SCAN_OPEN and the first SCAN_FETCH in one round trip:
  *    its answer holds the first batch (done = 1: the handle is released).
+ *  - AGGREGATE computes aggregates in the owner (core/ps_agg.h: the
+ *    aggregate codes are ps_agg_fn, the column "" for count(*); columns
+ *    are group columns, the bucket width 0 means no bucket) and answers as
+ *    SCAN_START does, one row per group, the result columns of ps_agg.h as
+ *    the scan's columns, with no time vector; SCAN_FETCH and SCAN_CLOSE
+ *    then work on its handle.  Its SCAN_OPEN fields must have no columns,
+ *    flags, offset or limit.
  *  - LOAD_BEGIN's series_key ("a,b"; "" = none) is used only when the load
  *    creates the table (ps_load_spec.series_key); without it the owner
  *    infers the key from the column names.  TABLE's nseries counts the
@@ -144,9 +155,9 @@
  * 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity; 4: series keys
  * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
  * series); 5: ROWS as column vectors, scan flags unordered and no times,
- * ESTIMATE.
+ * ESTIMATE; 6: AGGREGATE.
  */
-#define PS_PROTO_VERSION 5
+#define PS_PROTO_VERSION 6
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -181,6 +192,7 @@ typedef enum ps_msg_code {
 	PS_MSG_SCAN_CLOSE = 0x12,
 	PS_MSG_SCAN_START = 0x13,
 	PS_MSG_ESTIMATE = 0x14,
+	PS_MSG_AGGREGATE = 0x15,
 	PS_MSG_LOAD_BEGIN = 0x20,
 	PS_MSG_LOAD_ROWS = 0x21,
 	PS_MSG_LOAD_CSV_BEGIN = 0x22,
@@ -375,6 +387,27 @@ ps_status	ps_msg_scan_start_put_batch(ps_buf *b, uint32_t max_rows, uint32_t max
 ps_status	ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m);
 /* ESTIMATE: the SCAN_OPEN fields (encoded as SCAN_OPEN), then u64 max_blocks. */
 ps_status	ps_msg_estimate_decode(ps_reader *r, ps_msg_scan_open *m, uint64_t *max_blocks);
+
+/* AGGREGATE's own fields (after those of SCAN_START), ps_frame_agg.c. */
+#define PS_FRAME_MAX_AGG_ITEMS 256		/* as PS_AGG_MAX_ITEMS */
+#define PS_FRAME_MAX_AGG_GROUPS 32		/* as PS_AGG_MAX_GROUP_COLUMNS */
+
+typedef struct ps_msg_aggregate {
+	int64_t		bucket_width, bucket_origin;
+	uint32_t	ngroup;
+	char	  **group_by;
+	uint32_t	nitems;
+	uint8_t    *fns;			/* ps_agg_fn */
+	char	  **columns;		/* "" for count(*) */
+} ps_msg_aggregate;
+
+/* Append AGGREGATE's own fields; PS_EINVAL (nothing appended) past the caps. */
+ps_status	ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
+								 const char *const *group_by, uint32_t ngroup,
+								 const uint8_t *fns, const char *const *columns, uint32_t nitems);
+/* The whole AGGREGATE payload: the SCAN_START fields into *scan, the rest into *m. */
+ps_status	ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *m);
+void		ps_msg_aggregate_clear(ps_msg_aggregate *m);
 
 typedef struct ps_msg_load_begin {
 	char	   *table;

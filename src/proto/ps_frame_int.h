@@ -3,7 +3,8 @@
  * The layer is split by job: ps_frame_io.c (frames over sockets),
  * ps_frame_prim.c (payload primitives), ps_frame_filter.c (SCAN_OPEN's
  * series filters), ps_frame_msg.c (message names and per-message encoders
- * and decoders) and ps_frame_rows.c (the ROWS column vectors).  Not a
+ * and decoders), ps_frame_agg.c (AGGREGATE) and ps_frame_rows.c (the ROWS
+ * column vectors).  Not a
  * public header; linked into the PostgreSQL extension with them.
  */
 #ifndef PS_FRAME_INT_H
@@ -30,5 +31,9 @@ ps_status	ps_frame_get_filters(ps_reader *r, ps_msg_scan_open *m);
 /* ps_frame_msg.c */
 /* Zeroed array of n elements (never NULL for n == 0, so "decoded" is clear). */
 void	   *ps_frame_alloc_array(uint32_t n, size_t size);
+/* Free v[0..n) (entries may be NULL) and v. */
+void		ps_frame_free_strings(char **v, uint32_t n);
+/* The SCAN_START fields (SCAN_OPEN's, then the batch caps), which AGGREGATE begins with. */
+ps_status	ps_frame_get_scan_start(ps_reader *r, ps_msg_scan_open *m);
 
 #endif

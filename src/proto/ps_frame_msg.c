@@ -37,6 +37,7 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_SCAN_CLOSE: return "SCAN_CLOSE";
 		case PS_MSG_SCAN_START: return "SCAN_START";
 		case PS_MSG_ESTIMATE: return "ESTIMATE";
+		case PS_MSG_AGGREGATE: return "AGGREGATE";
 		case PS_MSG_LOAD_BEGIN: return "LOAD_BEGIN";
 		case PS_MSG_LOAD_ROWS: return "LOAD_ROWS";
 		case PS_MSG_LOAD_CSV_BEGIN: return "LOAD_CSV_BEGIN";
@@ -68,8 +69,8 @@ ps_frame_alloc_array(uint32_t n, size_t size)
 	return calloc(n ? n : 1, size);
 }
 
-static void
-free_strings(char **v, uint32_t n)
+void
+ps_frame_free_strings(char **v, uint32_t n)
 {
 	if (v == NULL)
 		return;
@@ -156,7 +157,7 @@ ps_msg_scan_start_put_batch(ps_buf *b, uint32_t max_rows, uint32_t max_bytes)
 }
 
 ps_status
-ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m)
+ps_frame_get_scan_start(ps_reader *r, ps_msg_scan_open *m)
 {
 	ps_status	st;
 
@@ -164,6 +165,16 @@ ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m)
 		return st;
 	if (ps_frame_get_u32(r, &m->max_rows) != PS_OK || ps_frame_get_u32(r, &m->max_bytes) != PS_OK)
 		return PS_EPROTO;
+	return PS_OK;
+}
+
+ps_status
+ps_msg_scan_start_decode(ps_reader *r, ps_msg_scan_open *m)
+{
+	ps_status	st;
+
+	if ((st = ps_frame_get_scan_start(r, m)) != PS_OK)
+		return st;
 	return ps_frame_get_end(r);
 }
 
@@ -183,7 +194,7 @@ void
 ps_msg_scan_open_clear(ps_msg_scan_open *m)
 {
 	free(m->table);
-	free_strings(m->columns, m->ncolumns);
+	ps_frame_free_strings(m->columns, m->ncolumns);
 	if (m->filters != NULL)
 		for (uint32_t f = 0; f < m->nfilters; f++)
 		{
@@ -250,7 +261,7 @@ void
 ps_msg_load_begin_clear(ps_msg_load_begin *m)
 {
 	free(m->table);
-	free_strings(m->names, m->ncolumns);
+	ps_frame_free_strings(m->names, m->ncolumns);
 	free(m->types);
 	free(m->series_key);
 	memset(m, 0, sizeof *m);
@@ -294,8 +305,8 @@ void
 ps_msg_csv_begin_clear(ps_msg_csv_begin *m)
 {
 	free(m->table);
-	free_strings(m->keys, m->noptions);
-	free_strings(m->values, m->noptions);
+	ps_frame_free_strings(m->keys, m->noptions);
+	ps_frame_free_strings(m->values, m->noptions);
 	memset(m, 0, sizeof *m);
 }
 

@@ -112,6 +112,7 @@ dispatch(conn *cn, uint8_t code, ps_reader *r, ps_error *err)
 		case PS_MSG_SCAN_FETCH: return ps_proto_handle_scan_fetch(cn, r, err);
 		case PS_MSG_SCAN_CLOSE: return ps_proto_handle_scan_close(cn, r, err);
 		case PS_MSG_ESTIMATE: return ps_proto_handle_estimate(cn, r, err);
+		case PS_MSG_AGGREGATE: return ps_proto_handle_aggregate(cn, r, err);
 		case PS_MSG_LOAD_BEGIN: return ps_proto_handle_load_begin(cn, r, err);
 		case PS_MSG_LOAD_ROWS: return ps_proto_handle_load_rows(cn, r, err);
 		case PS_MSG_LOAD_CSV_BEGIN: return ps_proto_handle_load_csv_begin(cn, r, err);

@@ -24,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/ps_agg.h"
 #include "../core/ps_schema.h"
 #include "ps_frame_rows.h"
 
 struct scan_handle {
 	uint32_t	id;
-	ps_scan    *sc;
+	ps_scan    *sc;				/* a scan, or */
+	ps_agg	   *agg;			/* an aggregate's groups (AGGREGATE) */
 	uint32_t   *cols;			/* requested columns: schema indexes */
 	uint32_t	ncols;
 	bool		with_times;		/* ROWS carry the time vector */
@@ -42,6 +44,7 @@ static void
 scan_handle_free(scan_handle *h)
 {
 	ps_scan_close(h->sc);
+	ps_agg_free(h->agg);
 	free(h->cols);
 	free(h);
 }
@@ -155,8 +158,8 @@ filter_kind_name(uint8_t kind)
  * the store).  Columns the schema lacks are left for ps_scan_open to
  * refuse with its own message (not in the series key).
  */
-static ps_status
-filters_check(const ps_msg_scan_open *m, const ps_schema *schema, ps_error *err)
+ps_status
+ps_proto_filters_check(const ps_msg_scan_open *m, const ps_schema *schema, ps_error *err)
 {
 	for (uint32_t f = 0; f < m->nfilters; f++)
 	{
@@ -183,8 +186,9 @@ filters_check(const ps_msg_scan_open *m, const ps_schema *schema, ps_error *err)
  * the table's schema first; the store itself refuses columns outside the
  * series key.
  */
-static ps_status
-filters_prepare(ps_store *st, const ps_msg_scan_open *m, ps_series_filter *out, ps_error *err)
+ps_status
+ps_proto_filters_prepare(ps_store *st, const ps_msg_scan_open *m, ps_series_filter *out,
+						 ps_error *err)
 {
 	ps_schema  *schema = NULL;
 	ps_status	rc;
@@ -193,7 +197,7 @@ filters_prepare(ps_store *st, const ps_msg_scan_open *m, ps_series_filter *out, 
 		return PS_OK;
 	if ((rc = ps_store_table_info(st, m->table, NULL, &schema, err)) != PS_OK)
 		return rc;
-	rc = filters_check(m, schema, err);
+	rc = ps_proto_filters_check(m, schema, err);
 	ps_schema_free(schema);
 	if (rc != PS_OK)
 		return rc;
@@ -221,7 +225,11 @@ scan_fill(conn *cn, scan_handle *h, uint32_t max_rows, uint32_t max_bytes, bool 
 
 	if (max_bytes > PS_FRAME_SCAN_BYTES_MAX)
 		max_bytes = PS_FRAME_SCAN_BYTES_MAX;
-	if ((st = ps_scan_next_batch(h->sc, max_rows, max_bytes, &batch, done, err)) != PS_OK)
+	if (max_rows > PS_FRAME_ROWS_MAX)
+		max_rows = PS_FRAME_ROWS_MAX;
+	st = h->agg ? ps_agg_next_batch(h->agg, max_rows ? max_rows : 1, max_bytes, &batch, done, err)
+		: ps_scan_next_batch(h->sc, max_rows, max_bytes, &batch, done, err);
+	if (st != PS_OK)
 		return st;
 	if ((st = ps_frame_rows_encode(&cn->out, batch, h->cols, h->ncols, h->with_times,
 								   *done)) == PS_ENOMEM)
@@ -272,7 +280,7 @@ ps_proto_handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 		return ps_proto_decode_failed(st, code, err);
 	}
 	if ((st = ps_proto_room_for_handle(cn, err)) != PS_OK ||
-		(st = filters_prepare(cn->srv->st, &m, filters, err)) != PS_OK)
+		(st = ps_proto_filters_prepare(cn->srv->st, &m, filters, err)) != PS_OK)
 		goto done;
 	if ((h = calloc(1, sizeof *h)) == NULL ||
 		(types = calloc(m.ncolumns ? m.ncolumns : 1, sizeof(ps_type))) == NULL)
@@ -287,7 +295,7 @@ ps_proto_handle_scan_open(conn *cn, ps_reader *r, bool start, ps_error *err)
 	 * were checked: check them against the schema the scan reads, too.
 	 */
 	if ((st = ps_scan_open(cn->srv->st, &spec, &h->sc, err)) != PS_OK ||
-		(st = filters_check(&m, ps_scan_schema(h->sc), err)) != PS_OK ||
+		(st = ps_proto_filters_check(&m, ps_scan_schema(h->sc), err)) != PS_OK ||
 		(st = scan_resolve(h, &m, types, err)) != PS_OK)
 	{
 		scan_handle_free(h);
@@ -365,7 +373,7 @@ ps_proto_handle_estimate(conn *cn, ps_reader *r, ps_error *err)
 		ps_msg_scan_open_clear(&m);
 		return ps_proto_decode_failed(st, PS_MSG_ESTIMATE, err);
 	}
-	if ((st = filters_prepare(cn->srv->st, &m, filters, err)) == PS_OK)
+	if ((st = ps_proto_filters_prepare(cn->srv->st, &m, filters, err)) == PS_OK)
 	{
 		spec_from_msg(&m, filters, &spec);
 		st = ps_store_estimate(cn->srv->st, &spec, max_blocks, &rows, err);
@@ -375,5 +383,87 @@ ps_proto_handle_estimate(conn *cn, ps_reader *r, ps_error *err)
 		 ps_buf_append_u64be(&cn->out, (uint64_t) (rows + 0.5)) != PS_OK))
 		st = ps_proto_answer_memory(err);
 	ps_msg_scan_open_clear(&m);
+	return st;
+}
+
+/*
+ * AGGREGATE: compute the groups (ps_agg_run) and answer as SCAN_START, the
+ * groups as the rows of a handle that SCAN_FETCH and SCAN_CLOSE serve.
+ */
+ps_status
+ps_proto_handle_aggregate(conn *cn, ps_reader *r, ps_error *err)
+{
+	ps_msg_scan_open m;
+	ps_msg_aggregate am;
+	ps_series_filter filters[PS_FRAME_MAX_FILTERS];
+	ps_agg_item items[PS_FRAME_MAX_AGG_ITEMS];
+	ps_agg_spec spec;
+	scan_handle *h = NULL;
+	bool		done = false;
+	ps_status	st;
+
+	if ((st = ps_msg_aggregate_decode(r, &m, &am)) != PS_OK)
+	{
+		ps_msg_scan_open_clear(&m);
+		ps_msg_aggregate_clear(&am);
+		return ps_proto_decode_failed(st, PS_MSG_AGGREGATE, err);
+	}
+	if (m.ncolumns > 0 || m.flags != 0 || m.offset != 0 || m.limit != 0)
+	{
+		st = ps_error_set(err, PS_EINVAL, "AGGREGATE takes no scan columns, flags, offset or limit");
+		goto done;
+	}
+	if ((st = ps_proto_room_for_handle(cn, err)) != PS_OK ||
+		(st = ps_proto_filters_prepare(cn->srv->st, &m, filters, err)) != PS_OK)
+		goto done;
+	for (uint32_t i = 0; i < am.nitems; i++)
+	{
+		items[i].fn = (ps_agg_fn) am.fns[i];
+		items[i].column = am.columns[i][0] ? am.columns[i] : NULL;
+	}
+	memset(&spec, 0, sizeof spec);
+	spec.table = m.table;
+	spec.lo = m.lo;
+	spec.hi = m.hi;
+	spec.filters = filters;
+	spec.nfilters = m.nfilters;
+	spec.bucket_width = am.bucket_width;
+	spec.bucket_origin = am.bucket_origin;
+	spec.group_by = (const char *const *) am.group_by;
+	spec.ngroup = am.ngroup;
+	spec.items = items;
+	spec.nitems = am.nitems;
+	if ((h = calloc(1, sizeof *h)) == NULL)
+	{
+		st = ps_proto_answer_memory(err);
+		goto done;
+	}
+	if ((st = ps_agg_run(cn->srv->st, &spec, &h->agg, err)) != PS_OK)
+		goto done;
+	h->ncols = ps_agg_ncolumns(h->agg);
+	if ((h->cols = calloc(h->ncols, sizeof(uint32_t))) == NULL)
+	{
+		st = ps_proto_answer_memory(err);
+		goto done;
+	}
+	for (uint32_t c = 0; c < h->ncols; c++)
+		h->cols[c] = c;
+	h->id = ++cn->next_id;
+	h->deadline_ms = ps_proto_now_ms() + (int64_t) cn->srv->idle_timeout_s * 1000;
+	if (ps_frame_start(&cn->out, PS_MSG_SCAN_STARTED) != PS_OK ||
+		ps_msg_scan_opened_encode(&cn->out, h->id, ps_agg_types(h->agg), h->ncols) != PS_OK)
+		st = ps_proto_answer_memory(err);
+	else
+		st = scan_fill(cn, h, m.max_rows, m.max_bytes, &done, err);
+	if (st == PS_OK && !done)
+	{
+		cn->scans[cn->nscans++] = h;
+		h = NULL;
+	}
+done:
+	if (h)
+		scan_handle_free(h);
+	ps_msg_scan_open_clear(&m);
+	ps_msg_aggregate_clear(&am);
 	return st;
 }

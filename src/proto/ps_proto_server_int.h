@@ -101,6 +101,17 @@ ps_status	ps_proto_handle_scan_fetch(conn *cn, ps_reader *r, ps_error *err);
 ps_status	ps_proto_handle_scan_close(conn *cn, ps_reader *r, ps_error *err);
 /* ESTIMATE -> ESTIMATED */
 ps_status	ps_proto_handle_estimate(conn *cn, ps_reader *r, ps_error *err);
+/* AGGREGATE -> SCAN_STARTED */
+ps_status	ps_proto_handle_aggregate(conn *cn, ps_reader *r, ps_error *err);
+/*
+ * A scan's series filters for the store, borrowing m's columns and values,
+ * once their value kinds are checked against the table's schema
+ * (ps_proto_filters_check); the store refuses columns outside the key.
+ */
+ps_status	ps_proto_filters_prepare(ps_store *st, const ps_msg_scan_open *m,
+									 ps_series_filter *out, ps_error *err);
+ps_status	ps_proto_filters_check(const ps_msg_scan_open *m, const ps_schema *schema,
+								   ps_error *err);
 /* Close the scan in cn->scans[slot]; the last one moves into the slot. */
 void		ps_proto_scan_remove(conn *cn, uint32_t slot);
 /* Close the scans of cn whose idle deadline is at or before now. */

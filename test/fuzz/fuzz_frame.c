@@ -93,17 +93,21 @@ fuzz_handle(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool with_count
 }
 
 /*
- * SCAN_OPEN, or SCAN_START: the same fields, then the first batch's caps.
- * Decoded filters are re-encoded with their values' own kinds, which may
- * differ within a filter (the owner refuses those, not the decoder).
+ * SCAN_OPEN, or SCAN_START: the same fields, then the first batch's caps,
+ * or AGGREGATE: those of SCAN_START, then its own.  Decoded filters are
+ * re-encoded with their values' own kinds, which may differ within a
+ * filter (the owner refuses those, not the decoder).
  */
 static void
-fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool start)
+fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, uint8_t code)
 {
 	ps_msg_scan_open m;
+	ps_msg_aggregate am;
 	ps_filter_spec filters[PS_FRAME_MAX_FILTERS];
 	uint32_t	nvalues = 0;
-	ps_status	st = start ? ps_msg_scan_start_decode(r, &m) : ps_msg_scan_open_decode(r, &m);
+	bool		start = code != PS_MSG_SCAN_OPEN;
+	ps_status	st = code == PS_MSG_AGGREGATE ? ps_msg_aggregate_decode(r, &m, &am)
+		: start ? ps_msg_scan_start_decode(r, &m) : ps_msg_scan_open_decode(r, &m);
 
 	if (st == PS_OK)
 	{
@@ -128,11 +132,22 @@ fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, bool start)
 			  "encode");
 		if (start)
 			check(ps_msg_scan_start_put_batch(b, m.max_rows, m.max_bytes) == PS_OK, "encode");
-		check_same(b, p, n, start ? "SCAN_START" : "SCAN_OPEN");
+		if (code == PS_MSG_AGGREGATE)
+		{
+			check(am.nitems >= 1 && am.nitems <= PS_FRAME_MAX_AGG_ITEMS &&
+				  am.ngroup <= PS_FRAME_MAX_AGG_GROUPS, "aggregate counts capped");
+			check(ps_msg_aggregate_put(b, am.bucket_width, am.bucket_origin,
+									   (const char *const *) am.group_by, am.ngroup, am.fns,
+									   (const char *const *) am.columns, am.nitems) == PS_OK,
+				  "encode");
+		}
+		check_same(b, p, n, ps_msg_name(code));
 	}
 	else
 		check_failure(st);
 	ps_msg_scan_open_clear(&m);
+	if (code == PS_MSG_AGGREGATE)
+		ps_msg_aggregate_clear(&am);
 }
 
 /*
@@ -391,7 +406,8 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 			break;
 		case PS_MSG_SCAN_OPEN:
 		case PS_MSG_SCAN_START:
-			fuzz_scan_open(&r, p, n, &b, code == PS_MSG_SCAN_START);
+		case PS_MSG_AGGREGATE:
+			fuzz_scan_open(&r, p, n, &b, code);
 			break;
 		case PS_MSG_ESTIMATE:
 			{

@@ -246,8 +246,9 @@ check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note
 	{
 		const ps_scan_batch *b;
 
-		assert_int_equal(ps_agg_next_batch(a, max_rows, &b, &done, &err), PS_OK);
+		assert_int_equal(ps_agg_next_batch(a, max_rows, max_rows % 2 ? 64 : SIZE_MAX, &b, &done, &err), PS_OK);
 		assert_true(b->rows <= max_rows);
+		assert_true(b->rows > 0 || done);
 		for (uint32_t r = 0; r < b->rows; r++, seen++)
 		{
 			const ps_scan_vector *col = b->columns;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/ps_agg.h"
 #include "core/ps_row.h"
 #include "core/ps_time.h"
 #include "proto/ps_client.h"
@@ -1884,6 +1885,72 @@ test_owner_stops_cleanly(void **state)
 	ps_client_close(c);
 }
 
+/*
+ * AGGREGATE: groups computed by the owner arrive as a scan's rows, in
+ * batches, with the figures a client computes from the rows; a bad
+ * aggregate is an error that leaves the connection usable.
+ */
+static void
+test_aggregate_over_the_wire(void **state)
+{
+	ps_client  *c = connect_ok();
+	const char *by[] = {"sym"};
+	const uint8_t fns[] = {PS_AGG_COUNT_ALL, PS_AGG_SUM, PS_AGG_MAX, PS_AGG_LAST};
+	const char *cols[] = {NULL, "size", "price", "price"};
+	ps_client_agg_spec agg = {100 * SEC, T0, by, 1, fns, cols, 4};
+	ps_client_scan_spec spec = {"aggw", T0 + 10 * SEC, T0 + 989 * SEC, false, 0, 0, NULL, 0, 5, 0, NULL, 0, false, false};
+	ps_client_scan *s;
+	const ps_type *types;
+	uint32_t	ntypes, groups = 0;
+	bool		done = false;
+	int64_t		t;
+	ps_value	v[7];
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "aggw", 1000);
+	CHECK(ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, &e), e);
+	/* bucket, sym, count, sum (high, low), max, last */
+	assert_int_equal(ntypes, 7);
+	assert_int_equal(types[0], PS_TYPE_TIMESTAMP);
+	assert_int_equal(types[1], PS_TYPE_STRING);
+	while (!done)
+	{
+		CHECK(ps_client_scan_fetch(s, 5, &done, &e), e);
+		assert_true(ps_client_scan_rows(s)->count <= 5);
+		while (ps_client_scan_row(s, &t, v))
+		{
+			int64_t		bucket = v[0].v.i, count = 0, sum = 0, last = -1;
+			int			k = v[1].v.s.ptr[1] - '0';
+
+			for (int i = 10; i <= 989; i++)
+				if (i % 7 == k && T0 + (i / 100) * 100 * SEC == bucket)
+				{
+					count++;
+					sum += i;
+					last = i;
+				}
+			assert_int_equal(v[1].v.s.len, 2);
+			assert_int_equal(v[2].v.i, count);
+			assert_int_equal(v[3].v.i, 0);
+			assert_int_equal(v[4].v.i, sum);
+			assert_true(v[5].v.f == last + 0.5);	/* max(price) */
+			assert_true(v[6].v.f == last + 0.5);	/* last(price) */
+			groups++;
+		}
+	}
+	/* 7 symbols in each of the 10 buckets the range touches. */
+	assert_int_equal(groups, 70);
+	CHECK(ps_client_scan_close(s, &e), e);
+
+	cols[1] = "sym";
+	assert_int_equal(ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "sym"));
+	assert_false(ps_client_broken(c));
+	assert_int_equal(row_count(c, "aggw"), 1000);
+	ps_client_close(c);
+}
+
 int
 main(void)
 {
@@ -1917,6 +1984,7 @@ main(void)
 		cmocka_unit_test(test_garbage_frames),
 		cmocka_unit_test(test_series_malformed_frames),
 		cmocka_unit_test(test_bad_version_refused),
+		cmocka_unit_test(test_aggregate_over_the_wire),
 		cmocka_unit_test(test_owner_stops_cleanly),
 	};
 

@@ -1,0 +1,73 @@
+/*
+ * ps_frame_agg.c — the AGGREGATE request's own fields (ps_frame.h): bucket,
+ * group columns and aggregates, after the SCAN_START fields it shares with
+ * scans.  Counts are capped and checked against the bytes left before
+ * anything is allocated; aggregate codes are checked by the owner, which
+ * names the bad one.  Linked into the PostgreSQL extension.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ps_frame_int.h"
+
+ps_status
+ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
+					 const char *const *group_by, uint32_t ngroup, const uint8_t *fns,
+					 const char *const *columns, uint32_t nitems)
+{
+	if (ngroup > PS_FRAME_MAX_AGG_GROUPS || nitems == 0 || nitems > PS_FRAME_MAX_AGG_ITEMS)
+		return PS_EINVAL;
+	if (ps_frame_put_i64(b, bucket_width) != PS_OK ||
+		ps_frame_put_i64(b, bucket_origin) != PS_OK ||
+		ps_buf_append_varint(b, ngroup) != PS_OK)
+		return PS_ENOMEM;
+	for (uint32_t g = 0; g < ngroup; g++)
+		if (ps_frame_put_str(b, group_by[g]) != PS_OK)
+			return PS_ENOMEM;
+	if (ps_buf_append_varint(b, nitems) != PS_OK)
+		return PS_ENOMEM;
+	for (uint32_t i = 0; i < nitems; i++)
+		if (ps_buf_append_u8(b, fns[i]) != PS_OK ||
+			ps_frame_put_str(b, columns[i] ? columns[i] : "") != PS_OK)
+			return PS_ENOMEM;
+	return PS_OK;
+}
+
+ps_status
+ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *m)
+{
+	ps_status	st;
+
+	memset(m, 0, sizeof *m);
+	if ((st = ps_frame_get_scan_start(r, scan)) != PS_OK)
+		return st;
+	if (ps_frame_get_i64(r, &m->bucket_width) != PS_OK ||
+		ps_frame_get_i64(r, &m->bucket_origin) != PS_OK ||
+		ps_frame_get_count(r, MIN_STR, PS_FRAME_MAX_AGG_GROUPS, &m->ngroup) != PS_OK)
+		return PS_EPROTO;
+	if ((m->group_by = ps_frame_alloc_array(m->ngroup, sizeof(char *))) == NULL)
+		return PS_ENOMEM;
+	for (uint32_t g = 0; g < m->ngroup; g++)
+		if ((st = ps_frame_get_strdup(r, &m->group_by[g])) != PS_OK)
+			return st;
+	if (ps_frame_get_count(r, 1 + MIN_STR, PS_FRAME_MAX_AGG_ITEMS, &m->nitems) != PS_OK ||
+		m->nitems == 0)
+		return PS_EPROTO;
+	if ((m->fns = ps_frame_alloc_array(m->nitems, 1)) == NULL ||
+		(m->columns = ps_frame_alloc_array(m->nitems, sizeof(char *))) == NULL)
+		return PS_ENOMEM;
+	for (uint32_t i = 0; i < m->nitems; i++)
+		if (ps_frame_get_u8(r, &m->fns[i]) != PS_OK ||
+			(st = ps_frame_get_strdup(r, &m->columns[i])) != PS_OK)
+			return st == PS_OK ? PS_EPROTO : st;
+	return ps_frame_get_end(r);
+}
+
+void
+ps_msg_aggregate_clear(ps_msg_aggregate *m)
+{
+	ps_frame_free_strings(m->group_by, m->ngroup);
+	ps_frame_free_strings(m->columns, m->nitems);
+	free(m->fns);
+	memset(m, 0, sizeof *m);
+}
