@@ -127,8 +127,11 @@ EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY ts, qty LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT DISTINCT sym FROM ft LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT sym, count(*) FROM ft GROUP BY sym LIMIT 1;
 
--- only the columns a query uses travel
+-- only the columns a query uses travel (count(*) computed from the rows, not by the owner)
 EXPLAIN (VERBOSE, COSTS OFF) SELECT sym FROM ft WHERE qty > 5;
+SET pulsora.enable_aggregate_pushdown = off;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM ft WHERE ts < '2024-01-01 01:00:00+00';
+RESET pulsora.enable_aggregate_pushdown;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM ft WHERE ts < '2024-01-01 01:00:00+00';
 EXPLAIN (VERBOSE, COSTS OFF) SELECT ft FROM ft LIMIT 1;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

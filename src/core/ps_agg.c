@@ -21,17 +21,6 @@
 #include "ps_scan_int.h"
 #include "ps_series.h"
 
-static const char *const fn_names[] = {
-	[PS_AGG_COUNT_ALL] = "count", [PS_AGG_COUNT] = "count", [PS_AGG_SUM] = "sum",
-	[PS_AGG_MIN] = "min", [PS_AGG_MAX] = "max", [PS_AGG_FIRST] = "first", [PS_AGG_LAST] = "last",
-};
-
-const char *
-ps_agg_fn_name(ps_agg_fn fn)
-{
-	return fn >= PS_AGG_COUNT_ALL && fn <= PS_AGG_LAST ? fn_names[fn] : NULL;
-}
-
 /* ---------------------------------------------------------------- the request */
 
 /* Where column `name` of schema s comes from; PS_EINVAL naming it when unknown. */

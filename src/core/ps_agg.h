@@ -52,8 +52,17 @@ typedef enum ps_agg_fn {
 	PS_AGG_LAST
 } ps_agg_fn;
 
-/* "count", "sum", ... (REST field names); NULL when fn is not one. */
-const char *ps_agg_fn_name(ps_agg_fn fn);
+/* "count", "sum", ... (REST field names); NULL when fn is not one.  Inline: clients use it too. */
+static inline const char *
+ps_agg_fn_name(ps_agg_fn fn)
+{
+	static const char *const names[] = {
+		[PS_AGG_COUNT_ALL] = "count", [PS_AGG_COUNT] = "count", [PS_AGG_SUM] = "sum",
+		[PS_AGG_MIN] = "min", [PS_AGG_MAX] = "max", [PS_AGG_FIRST] = "first", [PS_AGG_LAST] = "last",
+	};
+
+	return fn >= PS_AGG_COUNT_ALL && fn <= PS_AGG_LAST ? names[fn] : NULL;
+}
 
 typedef struct ps_agg_item {
 	ps_agg_fn	fn;

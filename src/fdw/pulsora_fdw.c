@@ -59,6 +59,8 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
 PG_FUNCTION_INFO_V1(pulsora_fdw_handler);
 
 /* Cost model: one local-socket round trip to start, cheap per-row transfer. */
@@ -67,18 +69,6 @@ PG_FUNCTION_INFO_V1(pulsora_fdw_handler);
 /* Rough stored row size for ANALYZE's page estimate. */
 #define PULSORA_ROW_BYTES 64
 
-/* Planner state of one foreign relation (RelOptInfo.fdw_private). */
-typedef struct PulsoraRelInfo
-{
-	char	   *table;
-	PulsoraTableInfo info;
-	PulsoraColumnMap map;
-	Oid			time_type;		/* type of the time attribute, if any */
-	List	   *local_conds;	/* baserestrictinfo PostgreSQL must check */
-	double		fetched_rows;	/* rows the owner sends for the plain scan */
-	Cost		startup_cost;
-	Cost		total_cost;
-} PulsoraRelInfo;
 
 /*
  * The order a path asks of the owner: time order when the query's first
@@ -403,28 +393,16 @@ pulsoraGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntablei
 	add_parameterized_paths(root, baserel, fp);
 }
 
-static ForeignScan *
-pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
-					  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+void
+pulsora_plan_quals(PlannerInfo *root, RelOptInfo *baserel, List *clauses, PulsoraPlanQuals *out)
 {
 	PulsoraRelInfo *fp = baserel->fdw_private;
-	List	   *local_exprs = NIL;
-	List	   *fdw_exprs = NIL;
-	List	   *strategies = NIL;
-	List	   *operand_types = NIL;
 	List	   *series_exprs = NIL;
-	List	   *series_items = NIL;
 	int			budget = PS_FRAME_MAX_FILTER_VALUES;
-	List	   *columns = NIL;
-	List	   *attnos = NIL;
-	List	   *types = NIL;
-	List	   *fdw_private;
-	Bitmapset  *attrs_used = NULL;
-	bool		whole_row;
-	AttrNumber	time_attno;
 	ListCell   *lc;
 
-	foreach(lc, scan_clauses)
+	memset(out, 0, sizeof(*out));
+	foreach(lc, clauses)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 		PulsoraTimeQual q;
@@ -436,9 +414,9 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 		if (pulsora_time_qual(root, ri->clause, baserel->relid, fp->map.time_attno,
 							  fp->time_type, true, &q))
 		{
-			fdw_exprs = lappend(fdw_exprs, q.operand);
-			strategies = lappend_int(strategies, q.strategy);
-			operand_types = lappend_oid(operand_types, q.operand_type);
+			out->fdw_exprs = lappend(out->fdw_exprs, q.operand);
+			out->strategies = lappend_int(out->strategies, q.strategy);
+			out->operand_types = lappend_oid(out->operand_types, q.operand_type);
 			if (q.exact)
 				continue;
 		}
@@ -447,15 +425,36 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 				 (push = pulsora_series_take(&sq, &budget)) != PULSORA_SERIES_LOCAL)
 		{
 			series_exprs = lappend(series_exprs, sq.operand);
-			series_items = lappend(series_items,
-								   pulsora_series_private(&sq, fp->map.store_name[sq.attno - 1],
-														  fp->map.store_type[sq.attno - 1], push));
+			out->series_items = lappend(out->series_items,
+										pulsora_series_private(&sq, fp->map.store_name[sq.attno - 1],
+															   fp->map.store_type[sq.attno - 1], push));
 			if (push == PULSORA_SERIES_EXACT)
 				continue;
 		}
-		local_exprs = lappend(local_exprs, ri->clause);
+		out->local_exprs = lappend(out->local_exprs, ri->clause);
 	}
-	fdw_exprs = list_concat(fdw_exprs, series_exprs);
+	out->fdw_exprs = list_concat(out->fdw_exprs, series_exprs);
+}
+
+static ForeignScan *
+pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+					  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	PulsoraRelInfo *fp = baserel->fdw_private;
+	PulsoraPlanQuals pq;
+	List	   *local_exprs;
+	List	   *columns = NIL;
+	List	   *attnos = NIL;
+	List	   *types = NIL;
+	List	   *fdw_private;
+	Bitmapset  *attrs_used = NULL;
+	bool		whole_row;
+	AttrNumber	time_attno;
+
+	if (IS_UPPER_REL(baserel))
+		return pulsora_upper_plan(root, baserel, best_path, tlist, scan_clauses, outer_plan);
+	pulsora_plan_quals(root, baserel, scan_clauses, &pq);
+	local_exprs = pq.local_exprs;
 
 	/* Fetch only the columns used above the scan or by the quals left here. */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs_used);
@@ -484,51 +483,37 @@ pulsoraGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	fdw_private = list_make5(makeString(fp->table), columns, attnos, types,
 							 makeInteger(time_attno));
 	fdw_private = lappend(fdw_private, makeInteger((int) fp->time_type));
-	fdw_private = lappend(fdw_private, strategies);
-	fdw_private = lappend(fdw_private, operand_types);
+	fdw_private = lappend(fdw_private, pq.strategies);
+	fdw_private = lappend(fdw_private, pq.operand_types);
 	fdw_private = lappend(fdw_private, linitial(best_path->fdw_private));
 	fdw_private = lappend(fdw_private, lsecond(best_path->fdw_private));
-	fdw_private = lappend(fdw_private, series_items);
-	return make_foreignscan(tlist, local_exprs, baserel->relid, fdw_exprs, fdw_private,
+	fdw_private = lappend(fdw_private, pq.series_items);
+	return make_foreignscan(tlist, local_exprs, baserel->relid, pq.fdw_exprs, fdw_private,
 							NIL, NIL, outer_plan);
 }
 
 /* ================================================================ scanning */
 
-static bool
-contains_exec_param(Node *node, void *context)
+bool
+pulsora_contains_exec_param(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
 		return true;
-	return expression_tree_walker(node, contains_exec_param, context);
+	return expression_tree_walker(node, pulsora_contains_exec_param, context);
 }
 
 static void
 compute_range(ForeignScanState *node, PulsoraScanState *s)
 {
-	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	ListCell   *lc1,
-			   *lc2,
-			   *lc3;
-
-	pulsora_range_init(&s->range);
-	forthree(lc1, s->bound_states, lc2, s->strategies, lc3, s->operand_types)
-	{
-		bool		isnull;
-		Datum		value = ExecEvalExpr((ExprState *) lfirst(lc1), econtext, &isnull);
-
-		pulsora_range_apply(&s->range, s->time_type, lfirst_int(lc2), lfirst_oid(lc3),
-							value, isnull);
-	}
-	MemoryContextSwitchTo(old);
+	pulsora_range_compute(s->bound_states, s->strategies, s->operand_types, s->time_type,
+						  node->ss.ps.ps_ExprContext, &s->range);
 	s->range_known = true;
 }
 
 static void
-pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
+scan_BeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	List	   *priv = plan->fdw_private;
@@ -576,9 +561,9 @@ pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		/* Show the range and the filters when known without running anything. */
-		if (!contains_exec_param((Node *) time_exprs, NULL))
+		if (!pulsora_contains_exec_param((Node *) time_exprs, NULL))
 			compute_range(node, s);
-		if (s->series && !contains_exec_param((Node *) series_exprs, NULL))
+		if (s->series && !pulsora_contains_exec_param((Node *) series_exprs, NULL))
 			pulsora_series_compute(s->series, node->ss.ps.ps_ExprContext);
 		return;
 	}
@@ -586,7 +571,7 @@ pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
 }
 
 static TupleTableSlot *
-pulsoraIterateForeignScan(ForeignScanState *node)
+scan_IterateForeignScan(ForeignScanState *node)
 {
 	PulsoraScanState *s = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
@@ -638,7 +623,7 @@ close_reader(PulsoraScanState *s)
 }
 
 static void
-pulsoraReScanForeignScan(ForeignScanState *node)
+scan_ReScanForeignScan(ForeignScanState *node)
 {
 	PulsoraScanState *s = node->fdw_state;
 
@@ -648,7 +633,7 @@ pulsoraReScanForeignScan(ForeignScanState *node)
 }
 
 static void
-pulsoraEndForeignScan(ForeignScanState *node)
+scan_EndForeignScan(ForeignScanState *node)
 {
 	PulsoraScanState *s = node->fdw_state;
 
@@ -657,7 +642,7 @@ pulsoraEndForeignScan(ForeignScanState *node)
 }
 
 static void
-pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
+scan_ExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	PulsoraScanState *s = node->fdw_state;
 
@@ -686,6 +671,53 @@ pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze)
 		ExplainPropertyUInteger("Rows Fetched", NULL,
 								s->fetched + (s->reader ? pulsora_reader_fetched(s->reader) : 0), es);
+}
+
+/* ================================================================ dispatch */
+
+/* A ForeignScan of pushed aggregates has no scan relation (upper_exec.c). */
+#define IS_PUSHED_AGGREGATE(node) (((Scan *) (node)->ss.ps.plan)->scanrelid == 0)
+
+static void
+pulsoraBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	if (IS_PUSHED_AGGREGATE(node))
+		pulsora_upper_begin(node, eflags);
+	else
+		scan_BeginForeignScan(node, eflags);
+}
+
+static TupleTableSlot *
+pulsoraIterateForeignScan(ForeignScanState *node)
+{
+	return IS_PUSHED_AGGREGATE(node) ? pulsora_upper_next(node) : scan_IterateForeignScan(node);
+}
+
+static void
+pulsoraReScanForeignScan(ForeignScanState *node)
+{
+	if (IS_PUSHED_AGGREGATE(node))
+		pulsora_upper_rescan(node);
+	else
+		scan_ReScanForeignScan(node);
+}
+
+static void
+pulsoraEndForeignScan(ForeignScanState *node)
+{
+	if (IS_PUSHED_AGGREGATE(node))
+		pulsora_upper_end(node);
+	else
+		scan_EndForeignScan(node);
+}
+
+static void
+pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	if (IS_PUSHED_AGGREGATE(node))
+		pulsora_upper_explain(node, es);
+	else
+		scan_ExplainForeignScan(node, es);
 }
 
 /* ================================================================ ANALYZE */
@@ -783,6 +815,12 @@ pulsoraAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, Block
 
 /* ================================================================ handler */
 
+void
+_PG_init(void)
+{
+	pulsora_upper_define_gucs();
+}
+
 Datum
 pulsora_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -796,6 +834,7 @@ pulsora_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = pulsoraReScanForeignScan;
 	routine->EndForeignScan = pulsoraEndForeignScan;
 	routine->ExplainForeignScan = pulsoraExplainForeignScan;
+	routine->GetForeignUpperPaths = pulsoraGetForeignUpperPaths;
 	routine->AnalyzeForeignTable = pulsoraAnalyzeForeignTable;
 
 	routine->PlanForeignModify = pulsoraPlanForeignModify;

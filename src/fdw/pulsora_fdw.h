@@ -9,6 +9,8 @@
  * starting the owner itself when none runs (owner.c).  Files by job:
  *
  *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN, ANALYZE; the handler
+ *   upper_plan.c   aggregate pushdown: which GROUP BY queries the owner computes
+ *   upper_exec.c   running pushed aggregates: groups from the owner into tuples
  *   modify.c       FDW callbacks of INSERT and COPY FROM
  *   import.c       IMPORT FOREIGN SCHEMA
  *   option.c       option validator and option lookup
@@ -29,6 +31,7 @@
 #ifndef PULSORA_FDW_H
 #define PULSORA_FDW_H
 
+#include "commands/explain.h"
 #include "foreign/foreign.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
@@ -208,6 +211,13 @@ extern void pulsora_range_init(PulsoraRange *r);
 /* Intersect r with "column <strategy> value" (value of operand_type; NULL: empty). */
 extern void pulsora_range_apply(PulsoraRange *r, Oid time_type, int strategy,
 								Oid operand_type, Datum value, bool isnull);
+/*
+ * r = the intersection of "column <strategy> value" for every bound: each
+ * ExprState of bound_states evaluated in econtext, with the strategy and
+ * operand type at the same place in strategies and operand_types.
+ */
+extern void pulsora_range_compute(List *bound_states, List *strategies, List *operand_types,
+								  Oid time_type, ExprContext *econtext, PulsoraRange *r);
 /* Stored-ns bounds of r; false when no stored time can fall in it. */
 extern bool pulsora_range_to_ns(const PulsoraRange *r, int64 *lo_ns, int64 *hi_ns);
 /* Fraction (0..1) of the stored span [min_ns, max_ns] that r covers. */
@@ -390,5 +400,57 @@ extern List *pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serve
 
 /* True when server belongs to a foreign-data wrapper handled by this extension. */
 extern bool pulsora_is_own_server(ForeignServer *server);
+
+/* Planner state of one foreign relation (RelOptInfo.fdw_private). */
+typedef struct PulsoraRelInfo
+{
+	char	   *table;
+	PulsoraTableInfo info;
+	PulsoraColumnMap map;
+	Oid			time_type;		/* type of the time attribute, if any */
+	List	   *local_conds;	/* baserestrictinfo PostgreSQL must check */
+	double		fetched_rows;	/* rows the owner sends for the plain scan */
+	Cost		startup_cost;
+	Cost		total_cost;
+} PulsoraRelInfo;
+
+/*
+ * A scan's quals sorted for the owner: time-qual operands (with their
+ * btree strategy and type) and series-qual operands, in that order, as
+ * fdw_exprs; series_items the pulsora_series_private of each series
+ * operand; local_exprs what PostgreSQL must still check.
+ */
+typedef struct PulsoraPlanQuals
+{
+	List	   *fdw_exprs;
+	List	   *strategies;
+	List	   *operand_types;
+	List	   *series_items;
+	List	   *local_exprs;
+} PulsoraPlanQuals;
+
+/* Does node hold a PARAM_EXEC (known only at run time)?  An expression_tree_walker. */
+extern bool pulsora_contains_exec_param(Node *node, void *context);
+
+/* Sort clauses (RestrictInfos of baserel) as a scan pushes them. */
+extern void pulsora_plan_quals(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
+							   PulsoraPlanQuals *out);
+
+/* ---------------------------------------------------------------- upper_plan.c, upper_exec.c */
+
+/* GUC pulsora.enable_aggregate_pushdown */
+extern bool pulsora_enable_aggregate_pushdown;
+extern void pulsora_upper_define_gucs(void);
+extern void pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+										RelOptInfo *input_rel, RelOptInfo *output_rel,
+										void *extra);
+extern ForeignScan *pulsora_upper_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path,
+									   List *tlist, List *scan_clauses, Plan *outer_plan);
+/* The executor callbacks of a ForeignScan of pushed aggregates (scanrelid 0). */
+extern void pulsora_upper_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *pulsora_upper_next(ForeignScanState *node);
+extern void pulsora_upper_rescan(ForeignScanState *node);
+extern void pulsora_upper_end(ForeignScanState *node);
+extern void pulsora_upper_explain(ForeignScanState *node, ExplainState *es);
 
 #endif

@@ -30,6 +30,7 @@
 #include "access/stratnum.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
+#include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -371,4 +372,24 @@ pulsora_range_format(const PulsoraRange *r, Oid time_type)
 					format_bound(r->lo - r->lo_exclusive, time_type),
 					format_bound(r->hi + r->hi_exclusive, time_type),
 					r->hi_exclusive ? ')' : ']');
+}
+
+void
+pulsora_range_compute(List *bound_states, List *strategies, List *operand_types, Oid time_type,
+					  ExprContext *econtext, PulsoraRange *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	ListCell   *lc1,
+			   *lc2,
+			   *lc3;
+
+	pulsora_range_init(r);
+	forthree(lc1, bound_states, lc2, strategies, lc3, operand_types)
+	{
+		bool		isnull;
+		Datum		value = ExecEvalExpr((ExprState *) lfirst(lc1), econtext, &isnull);
+
+		pulsora_range_apply(r, time_type, lfirst_int(lc2), lfirst_oid(lc3), value, isnull);
+	}
+	MemoryContextSwitchTo(old);
 }

@@ -1,0 +1,119 @@
+-- pushdown: GROUP BY queries that the owner computes (upper_plan.c,
+-- upper_exec.c) give exactly what a heap table of the same rows gives and
+-- what PostgreSQL computes from the rows (pulsora.enable_aggregate_pushdown
+-- off); queries the owner cannot compute are aggregated locally, as before.
+-- Prices are multiples of 0.25, so float sums are exact in any order.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS pulsora_pushdown;
+CREATE DATABASE pulsora_pushdown;
+\c pulsora_pushdown
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+CREATE EXTENSION pulsora;
+CREATE SERVER s FOREIGN DATA WRAPPER pulsora OPTIONS (data_dir '/tmp/pulsora_regress/pushdown');
+
+CREATE TABLE heap (ts timestamptz, symbol text, venue bigint, px float8, qty bigint, note text,
+                   flag boolean);
+INSERT INTO heap
+SELECT '2023-12-29'::timestamptz + i * interval '7 seconds' + interval '123 microseconds',
+       (ARRAY['AAPL', 'IBM', 'MSFT', NULL])[1 + i % 4], i % 3,
+       CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 1000) * 0.25 END,
+       i - 50000, CASE WHEN i % 5 = 0 THEN NULL ELSE 'n' || (i % 13) END, i % 2 = 0
+  FROM generate_series(0, 99999) i;
+CREATE FOREIGN TABLE ticks (ts timestamptz, symbol text, venue bigint, px float8, qty bigint,
+                            note text, flag boolean)
+  SERVER s OPTIONS (series_key 'symbol');
+INSERT INTO ticks SELECT * FROM heap;
+
+-- check(q): whether the owner computed q (and PostgreSQL aggregated
+-- nothing itself), and the rows by which q differs from the same query
+-- on the heap table and from PostgreSQL's own aggregation of the rows.
+CREATE FUNCTION check_query(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+  pushed boolean := false;
+  local_agg boolean := false;
+  hq text := replace(q, 'ticks', 'heap');
+  vs_heap bigint;
+  vs_local bigint;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+    pushed := pushed OR line LIKE '%Pushed Aggregates%';
+    local_agg := local_agg OR line ~ 'Aggregate  |Aggregate$|GroupAggregate|HashAggregate';
+  END LOOP;
+  EXECUTE format('SELECT count(*) FROM (((%s) EXCEPT ALL (%s)) UNION ALL ((%s) EXCEPT ALL (%s))) d',
+                 q, hq, hq, q) INTO vs_heap;
+  EXECUTE format('CREATE TEMP TABLE pushed_rows AS %s', q);
+  PERFORM set_config('pulsora.enable_aggregate_pushdown', 'off', true);
+  EXECUTE format('CREATE TEMP TABLE local_rows AS %s', q);
+  PERFORM set_config('pulsora.enable_aggregate_pushdown', 'on', true);
+  SELECT count(*) INTO vs_local FROM
+    ((TABLE pushed_rows EXCEPT ALL TABLE local_rows) UNION ALL
+     (TABLE local_rows EXCEPT ALL TABLE pushed_rows)) d;
+  DROP TABLE pushed_rows;
+  DROP TABLE local_rows;
+  RETURN format('pushed %s, local aggregate %s, rows differing from the heap %s, from local %s',
+                pushed, local_agg, vs_heap, vs_local);
+END $$;
+
+-- Pushed: the whole table, ranges, series filters, buckets, groups, HAVING.
+SELECT check_query($q$SELECT count(*) AS n, count(px) AS n_px, count(note) AS n_note, sum(qty),
+  avg(qty), sum(px) AS sum_px, avg(px) AS avg_px, min(px) AS min_px, max(px) AS max_px,
+  min(qty) AS min_qty, max(qty) AS max_qty, min(ts) AS min_ts, max(ts) AS max_ts FROM ticks$q$);
+SELECT check_query($q$SELECT count(*), sum(qty), avg(px), min(ts), max(ts) FROM ticks
+  WHERE ts >= '2024-01-01' AND ts < '2024-01-02 03:00'$q$);
+SELECT check_query($q$SELECT symbol, count(*), sum(qty), avg(qty), max(px) FROM ticks GROUP BY symbol$q$);
+SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS bucket, first(px, ts) AS open,
+  max(px) AS high, min(px) AS low, last(px, ts) AS close, sum(qty) AS volume
+  FROM ticks GROUP BY symbol, bucket$q$);
+SELECT check_query($q$SELECT time_bucket('15 minutes', ts, '2024-01-01 00:07:30') AS b, count(*), sum(px)
+  FROM ticks WHERE symbol IN ('AAPL', 'IBM') AND ts < '2024-01-03' GROUP BY b$q$);
+SELECT check_query($q$SELECT date_bin('10 minutes', ts, '2023-12-30 00:03:00') AS b, symbol, count(*)
+  FROM ticks GROUP BY b, symbol$q$);
+SELECT check_query($q$SELECT symbol, sum(px) / nullif(sum(qty), 0) AS ratio, count(*) * 2 AS twice
+  FROM ticks GROUP BY symbol$q$);
+SELECT check_query($q$SELECT symbol, count(*) FROM ticks GROUP BY symbol HAVING sum(qty) > 0$q$);
+SELECT check_query($q$SELECT venue, symbol, count(*), last(note, ts) AS last_note,
+  first(flag, ts) AS first_flag, first(note, ts) AS first_note FROM ticks GROUP BY venue, symbol$q$);
+SELECT check_query($q$SELECT time_bucket('1 day', ts) + interval '1 day' AS next_day, count(*)
+  FROM ticks GROUP BY time_bucket('1 day', ts)$q$);
+-- an empty range: one group of nothing without GROUP BY, none with it
+SELECT check_query($q$SELECT count(*), sum(qty), avg(px), min(ts), last(px, ts) FROM ticks
+  WHERE ts < '1990-01-01'$q$);
+SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE ts < '1990-01-01' GROUP BY symbol$q$);
+SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE symbol = 'NONE' GROUP BY symbol$q$);
+
+-- Not pushed: a local qual, a month bucket, DISTINCT, FILTER, ORDER BY in
+-- the aggregate, grouping by the time column, an aggregate of an expression.
+SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE px > 100 GROUP BY symbol$q$);
+SELECT check_query($q$SELECT time_bucket('1 month', ts) AS m, count(*) FROM ticks GROUP BY m$q$);
+SELECT check_query($q$SELECT count(DISTINCT symbol) FROM ticks$q$);
+SELECT check_query($q$SELECT count(*) FILTER (WHERE flag) FROM ticks$q$);
+SELECT check_query($q$SELECT symbol, string_agg(note, ',' ORDER BY ts) IS NOT NULL FROM ticks GROUP BY symbol$q$);
+SELECT check_query($q$SELECT ts, count(*) FROM ticks WHERE ts < '2023-12-29 00:10' GROUP BY ts$q$);
+SELECT check_query($q$SELECT symbol, sum(qty * 2) FROM ticks GROUP BY symbol$q$);
+SELECT check_query($q$SELECT time_bucket('1 day', ts) AS d, sum(px * 1) FROM ticks GROUP BY d$q$);
+
+-- What EXPLAIN shows.
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT symbol, time_bucket('1 hour', ts) AS bucket, first(px, ts), last(px, ts), avg(qty)
+  FROM ticks WHERE ts >= '2024-01-01' AND ts < '2024-01-02' AND symbol IN ('AAPL', 'IBM')
+ GROUP BY symbol, bucket HAVING count(*) > 10 ORDER BY symbol, bucket;
+
+-- Parameters: a generic plan evaluates the range and filters per execution.
+SET plan_cache_mode = force_generic_plan;
+PREPARE bars(timestamptz, text) AS
+  SELECT time_bucket('6 hours', ts) AS b, count(*), sum(qty) FROM ticks
+   WHERE ts >= $1 AND symbol = $2 GROUP BY b ORDER BY b;
+EXPLAIN (COSTS OFF) EXECUTE bars('2024-01-05', 'IBM');
+EXECUTE bars('2024-01-05', 'IBM');
+EXECUTE bars('2024-01-06', 'MSFT');
+RESET plan_cache_mode;
+
+-- A few figures, to read: OHLC bars of one symbol.
+SELECT time_bucket('1 day', ts) AS day, first(px, ts) AS open, max(px) AS high, min(px) AS low,
+       last(px, ts) AS close, sum(qty) AS volume, avg(px) AS avg_px
+  FROM ticks WHERE symbol = 'AAPL' GROUP BY day ORDER BY day;
+
+DROP FOREIGN TABLE ticks;
+SELECT pulsora_drop_table('s', 'ticks');

@@ -1,0 +1,402 @@
+/*
+ * upper_exec.c — running a ForeignScan of pushed aggregates (planned by
+ * upper_plan.c): the time range and series filters are computed as for a
+ * scan, the owner computes the groups (AGGREGATE, ps_client_aggregate),
+ * and each group becomes a tuple of fdw_scan_tlist: GROUP BY values, the
+ * bucket start, and each aggregate in PostgreSQL's result type (count
+ * bigint, sum and avg of bigint numeric, of double precision double
+ * precision, min, max, first and last the column's type).
+ *
+ * Memory: one batch of groups at a time; text and numeric Datums live in a
+ * context reset before each fetch.  The owner-side handle is closed when
+ * the scan ends, and, should the query fail first, when the query's memory
+ * goes (a reset callback), unless the connection was replaced meanwhile,
+ * which already dropped the handle.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "core/ps_agg.h"
+#include "pulsora_fdw.h"
+#include "upper.h"
+
+#define UPPER_FETCH_ROWS 4096
+
+/* The owner-side groups, owned by a memory context whose reset closes them. */
+typedef struct UpperGroups
+{
+	PulsoraConn *conn;
+	uint64		generation;
+	ps_client_scan *scan;
+	MemoryContextCallback cb;
+} UpperGroups;
+
+typedef struct PulsoraUpperState
+{
+	PulsoraConn *conn;			/* NULL for EXPLAIN without ANALYZE */
+	ps_client_scan_spec spec;
+	ps_client_agg_spec agg;
+	Oid			time_type;
+	List	   *bound_states;
+	List	   *strategies;
+	List	   *operand_types;
+	bool		range_known;
+	PulsoraRange range;
+	PulsoraSeriesExec *series;
+	int			noutputs;
+	int		   *kinds, *col_a, *col_b, *col_c;
+	MemoryContext groups_cxt;	/* holds groups; deleted at the end of each (re)scan */
+	MemoryContext batch_cxt;
+	UpperGroups *groups;
+	const ps_type *types;		/* of the owner's result columns */
+	ps_value   *vals;			/* the current group, one value per result column */
+	bool		last_batch;		/* the current batch is the owner's last */
+	bool		finished;
+	uint64		fetched;
+} PulsoraUpperState;
+
+static void
+groups_cleanup(void *arg)
+{
+	UpperGroups *g = arg;
+
+	if (g->scan && pulsora_conn_generation(g->conn) == g->generation)
+		ps_client_scan_close(g->scan, NULL);
+	g->scan = NULL;
+}
+
+void
+pulsora_upper_begin(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	List	   *priv = plan->fdw_private;
+	PulsoraUpperState *s = palloc0(sizeof(PulsoraUpperState));
+	List	   *bucket = list_nth(priv, FdwUpperBucket);
+	List	   *groups = list_nth(priv, FdwUpperGroupColumns);
+	List	   *fns = list_nth(priv, FdwUpperFns);
+	List	   *fn_columns = list_nth(priv, FdwUpperFnColumns);
+	List	   *outputs = list_nth(priv, FdwUpperOutputs);
+	List	   *series_items = list_nth(priv, FdwUpperSeries);
+	int			ntime;
+	int			i;
+	const char **group_by = palloc(sizeof(char *) * (list_length(groups) + 1));
+	uint8	   *fn_codes = palloc(list_length(fns));
+	const char **columns = palloc(sizeof(char *) * list_length(fns));
+	ListCell   *lc;
+
+	node->fdw_state = s;
+	s->spec.table = strVal(list_nth(priv, FdwUpperTable));
+	s->time_type = (Oid) intVal(list_nth(priv, FdwUpperTimeType));
+	s->strategies = list_nth(priv, FdwUpperStrategies);
+	s->operand_types = list_nth(priv, FdwUpperOperandTypes);
+	ntime = list_length(s->strategies);
+	s->bound_states = ExecInitExprList(list_copy_head(plan->fdw_exprs, ntime), (PlanState *) node);
+	if (series_items != NIL)
+		s->series = pulsora_series_exec(series_items, list_copy_tail(plan->fdw_exprs, ntime),
+										(PlanState *) node);
+	if (bucket != NIL)
+	{
+		s->agg.bucket_width = DatumGetInt64(((Const *) linitial(bucket))->constvalue);
+		s->agg.bucket_origin = DatumGetInt64(((Const *) lsecond(bucket))->constvalue);
+	}
+	i = 0;
+	foreach(lc, groups)
+		group_by[i++] = strVal(lfirst(lc));
+	s->agg.group_by = group_by;
+	s->agg.ngroup = list_length(groups);
+	i = 0;
+	foreach(lc, fns)
+	{
+		fn_codes[i] = (uint8) lfirst_int(lc);
+		columns[i] = strVal(list_nth(fn_columns, i));
+		if (columns[i][0] == '\0')
+			columns[i] = NULL;
+		i++;
+	}
+	s->agg.fns = fn_codes;
+	s->agg.columns = columns;
+	s->agg.nitems = list_length(fns);
+	s->noutputs = list_length(outputs);
+	s->kinds = palloc(sizeof(int) * (s->noutputs + 1));
+	s->col_a = palloc(sizeof(int) * (s->noutputs + 1));
+	s->col_b = palloc(sizeof(int) * (s->noutputs + 1));
+	s->col_c = palloc(sizeof(int) * (s->noutputs + 1));
+	i = 0;
+	foreach(lc, outputs)
+	{
+		List	   *o = lfirst(lc);
+
+		s->kinds[i] = linitial_int(o);
+		s->col_a[i] = lsecond_int(o);
+		s->col_b[i] = lthird_int(o);
+		s->col_c[i] = lfourth_int(o);
+		i++;
+	}
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		/* Show the range and the filters when known without running anything. */
+		if (!pulsora_contains_exec_param((Node *) plan->fdw_exprs, NULL))
+		{
+			pulsora_range_compute(s->bound_states, s->strategies, s->operand_types,
+								  s->time_type, node->ss.ps.ps_ExprContext, &s->range);
+			s->range_known = true;
+			if (s->series)
+				pulsora_series_compute(s->series, node->ss.ps.ps_ExprContext);
+		}
+		return;
+	}
+	s->conn = pulsora_connect(GetForeignServer(plan->fs_server));
+}
+
+/* Ask the owner for the groups of this (re)scan. */
+static void
+upper_start(ForeignScanState *node, PulsoraUpperState *s)
+{
+	MemoryContext old;
+	UpperGroups *g;
+	ps_error	err;
+	ps_status	st;
+	uint32		ntypes;
+
+	pulsora_range_compute(s->bound_states, s->strategies, s->operand_types, s->time_type,
+						  node->ss.ps.ps_ExprContext, &s->range);
+	s->range_known = true;
+	if (s->series)
+	{
+		pulsora_series_compute(s->series, node->ss.ps.ps_ExprContext);
+		s->spec.filters = s->series->filters;
+		s->spec.nfilters = s->series->nfilters;
+	}
+	/* A contradiction: an empty range, which without groups still makes one group of nothing. */
+	if (!pulsora_range_to_ns(&s->range, &s->spec.lo, &s->spec.hi) ||
+		(s->series && s->series->empty))
+	{
+		s->spec.lo = 1;
+		s->spec.hi = 0;
+		s->spec.nfilters = 0;
+	}
+	s->spec.first_rows = UPPER_FETCH_ROWS;
+	s->groups_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt, "pulsora groups",
+										  ALLOCSET_SMALL_SIZES);
+	s->batch_cxt = AllocSetContextCreate(s->groups_cxt, "pulsora group batch",
+										 ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(s->groups_cxt);
+	g = palloc0(sizeof(UpperGroups));
+	MemoryContextSwitchTo(old);
+	g->conn = s->conn;
+	g->generation = pulsora_conn_generation(s->conn);
+	g->cb.func = groups_cleanup;
+	g->cb.arg = g;
+	MemoryContextRegisterResetCallback(s->groups_cxt, &g->cb);
+	s->groups = g;
+	for (;;)
+	{
+		st = ps_client_aggregate(pulsora_conn_client(s->conn), &s->spec, &s->agg, &g->scan,
+								 &s->types, &ntypes, &err);
+		if (st == PS_OK || !pulsora_reconnect(s->conn, st))
+			break;
+		g->generation = pulsora_conn_generation(s->conn);
+	}
+	if (st != PS_OK)
+		pulsora_report(s->conn, st, &err,
+					   psprintf("could not aggregate pulsora table \"%s\"", s->spec.table));
+	for (int i = 0; i < s->noutputs; i++)
+		if (Max(Max(s->col_a[i], s->col_b[i]), s->col_c[i]) >= (int) ntypes)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("pulsorad answered %u aggregate columns for pulsora table \"%s\", fewer than asked",
+							ntypes, s->spec.table)));
+	old = MemoryContextSwitchTo(s->groups_cxt);
+	s->vals = palloc0(sizeof(ps_value) * ntypes);
+	MemoryContextSwitchTo(old);
+}
+
+/* Signed 128-bit integer from its halves, as numeric. */
+static Datum
+int128_numeric(int64 hi, int64 lo)
+{
+	__int128	v = ((__int128) hi << 64) | (uint64) lo;
+	unsigned __int128 u = v < 0 ? -(unsigned __int128) v : (unsigned __int128) v;
+	char		buf[48];
+	char	   *p = buf + sizeof(buf) - 1;
+
+	*p = '\0';
+	do
+	{
+		*--p = (char) ('0' + (int) (u % 10));
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+/* A result value v of store type t as a Datum (text in the current context); false for NULL. */
+static bool
+plain_datum(ps_type t, const ps_value *v, Datum *out)
+{
+	if (v->is_null)
+		return false;
+	switch (t)
+	{
+		case PS_TYPE_INTEGER:
+			*out = Int64GetDatum(v->v.i);
+			break;
+		case PS_TYPE_FLOAT:
+			*out = Float8GetDatum(v->v.f);
+			break;
+		case PS_TYPE_BOOLEAN:
+			*out = BoolGetDatum(v->v.b);
+			break;
+		case PS_TYPE_TIMESTAMP:
+			*out = Int64GetDatum(pulsora_ns_to_pg(v->v.i));
+			break;
+		case PS_TYPE_STRING:
+			if (GetDatabaseEncoding() != PG_UTF8)
+				*out = CStringGetTextDatum(pg_any_to_server(v->v.s.ptr, (int) v->v.s.len, PG_UTF8));
+			else
+				*out = PointerGetDatum(cstring_to_text_with_len(v->v.s.ptr, (int) v->v.s.len));
+			break;
+	}
+	return true;
+}
+
+/* Output i of the group in s->vals (text and numeric in the current context). */
+static bool
+form_output(PulsoraUpperState *s, int i, Datum *value)
+{
+	const ps_value *a = &s->vals[s->col_a[i]];
+	int64		count;
+
+	switch (s->kinds[i])
+	{
+		case PULSORA_OUT_SUM_NUMERIC:
+			if (a->is_null)
+				return false;
+			*value = int128_numeric(a->v.i, s->vals[s->col_b[i]].v.i);
+			return true;
+		case PULSORA_OUT_AVG_NUMERIC:
+			if ((count = s->vals[s->col_c[i]].v.i) == 0)
+				return false;
+			*value = DirectFunctionCall2(numeric_div, int128_numeric(a->v.i, s->vals[s->col_b[i]].v.i),
+										 NumericGetDatum(int64_to_numeric(count)));
+			return true;
+		case PULSORA_OUT_AVG_FLOAT:
+			if ((count = s->vals[s->col_b[i]].v.i) == 0)
+				return false;
+			*value = Float8GetDatum(a->v.f / (double) count);
+			return true;
+		default:
+			return plain_datum(s->types[s->col_a[i]], a, value);
+	}
+}
+
+/* Drop this (re)scan's groups: the owner's handle goes with their context. */
+static void
+upper_release(PulsoraUpperState *s)
+{
+	if (s->groups_cxt)
+		MemoryContextDelete(s->groups_cxt);
+	s->groups_cxt = NULL;
+	s->batch_cxt = NULL;
+	s->groups = NULL;
+}
+
+TupleTableSlot *
+pulsora_upper_next(ForeignScanState *node)
+{
+	PulsoraUpperState *s = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext old;
+	int64_t		t;
+
+	ExecClearTuple(slot);
+	if (s->finished)
+		return slot;
+	if (s->groups == NULL)
+		upper_start(node, s);
+	while (!ps_client_scan_row(s->groups->scan, &t, s->vals))
+	{
+		ps_error	err;
+		ps_status	st;
+
+		if (s->last_batch)
+		{
+			/* All groups read: the owner has released the handle. */
+			s->finished = true;
+			upper_release(s);
+			return slot;
+		}
+		MemoryContextReset(s->batch_cxt);
+		st = ps_client_scan_fetch(s->groups->scan, UPPER_FETCH_ROWS, &s->last_batch, &err);
+		if (st != PS_OK)
+			pulsora_report(s->conn, st, &err,
+						   psprintf("could not aggregate pulsora table \"%s\"", s->spec.table));
+	}
+	old = MemoryContextSwitchTo(s->batch_cxt);
+	for (int i = 0; i < s->noutputs; i++)
+		slot->tts_isnull[i] = !form_output(s, i, &slot->tts_values[i]);
+	MemoryContextSwitchTo(old);
+	s->fetched++;
+	return ExecStoreVirtualTuple(slot);
+}
+
+void
+pulsora_upper_rescan(ForeignScanState *node)
+{
+	PulsoraUpperState *s = node->fdw_state;
+
+	/* Parameters may have changed: the next fetch asks the owner again. */
+	upper_release(s);
+	s->finished = false;
+	s->last_batch = false;
+}
+
+void
+pulsora_upper_end(ForeignScanState *node)
+{
+	PulsoraUpperState *s = node->fdw_state;
+
+	if (s != NULL)
+		upper_release(s);
+}
+
+void
+pulsora_upper_explain(ForeignScanState *node, ExplainState *es)
+{
+	PulsoraUpperState *s = node->fdw_state;
+	List	   *keys = NIL;
+	List	   *aggs = NIL;
+
+	ExplainPropertyText("Pulsora Table", s->spec.table, es);
+	if (s->bound_states != NIL)
+		ExplainPropertyText("Time Range",
+							s->range_known ? pulsora_range_format(&s->range, s->time_type)
+							: "computed at run time", es);
+	if (s->series)
+		ExplainPropertyText("Series Filter", pulsora_series_format(s->series), es);
+	if (s->agg.bucket_width > 0)
+		keys = lappend(keys, psprintf("bucket of %lld us",
+									  (long long) (s->agg.bucket_width / 1000)));
+	for (uint32 g = 0; g < s->agg.ngroup; g++)
+		keys = lappend(keys, unconstify(char *, s->agg.group_by[g]));
+	for (uint32 i = 0; i < s->agg.nitems; i++)
+	{
+		const char *name = ps_agg_fn_name((ps_agg_fn) s->agg.fns[i]);
+
+		aggs = lappend(aggs, psprintf("%s(%s)", name,
+									  s->agg.columns[i] ? s->agg.columns[i] : "*"));
+	}
+	if (keys != NIL)
+		ExplainPropertyList("Pushed Group Keys", keys, es);
+	ExplainPropertyList("Pushed Aggregates", aggs, es);
+	if (es->analyze)
+		ExplainPropertyUInteger("Groups Fetched", NULL, s->fetched, es);
+}

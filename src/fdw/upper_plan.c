@@ -1,0 +1,517 @@
+/*
+ * upper_plan.c — aggregate pushdown (DESIGN §5): GetForeignUpperPaths for
+ * UPPERREL_GROUP_AGG, as postgres_fdw does it, so that the owner computes
+ * GROUP BY queries on its column vectors and block metadata
+ * (core/ps_agg.h) and sends one row per group instead of every row.
+ *
+ * A query is pushed when all of these hold, else it is aggregated locally
+ * exactly as before:
+ *   - one pulsora foreign table, every WHERE clause of which the owner
+ *     applies exactly (time range and series filters: no local quals);
+ *   - no grouping sets, and each GROUP BY expression a column of the table
+ *     (not the time column) or one fixed-width bucket of the time column:
+ *     time_bucket(interval, time [, origin]) or date_bin(interval, time,
+ *     origin) with constant width and origin (a month bucket stays local);
+ *   - every aggregate, in the target list and in HAVING, one of count(*),
+ *     count(col), sum, avg, min and max of bigint or double precision
+ *     columns (min and max of timestamps too), first(col, time) and
+ *     last(col, time), with no DISTINCT, ORDER BY or FILTER; and outside
+ *     aggregates nothing but the GROUP BY expressions;
+ *   - fewer than PULSORA_UPPER_MAX_GROUPS groups estimated.
+ * HAVING is checked on the groups by the ForeignScan itself.  Arithmetic
+ * over aggregates (sum(a) / sum(b)) is computed from the pushed aggregates
+ * by the ForeignScan's projection.  avg asks the owner for sum and count.
+ *
+ * The plan's fdw_scan_tlist holds the GROUP BY expressions and the
+ * aggregates; fdw_private (enum FdwUpperPrivateIndex) says how each of its
+ * entries is made from the owner's result columns (ps_agg.h).
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_type.h"
+#include "foreign/foreign.h"
+#include "datatype/timestamp.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/tlist.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+#include "utils/timestamp.h"
+
+#include "core/ps_agg.h"
+#include "pulsora_fdw.h"
+#include "upper.h"
+
+/* Above this many estimated groups the owner's group table would be too big: aggregate locally. */
+#define PULSORA_UPPER_MAX_GROUPS (PS_AGG_MAX_GROUPS / 4)
+/* The owner's cost per row it aggregates (vectors, often metadata alone). */
+#define PULSORA_AGG_ROW_COST 0.0002
+/* TimescaleDB's default origin for fixed-width buckets: 2000-01-03, a Monday. */
+#define TIME_BUCKET_DEFAULT_ORIGIN (2 * USECS_PER_DAY)
+
+bool		pulsora_enable_aggregate_pushdown = true;
+
+/*
+ * The schema this extension's functions (time_bucket, first, last) live
+ * in: that of the handler of the foreign table's wrapper.
+ */
+static Oid
+extension_schema(RelOptInfo *rel)
+{
+	ForeignServer *server = GetForeignServer(rel->serverid);
+
+	return get_func_namespace(GetForeignDataWrapper(server->fdwid)->fdwhandler);
+}
+
+void
+pulsora_upper_define_gucs(void)
+{
+	DefineCustomBoolVariable("pulsora.enable_aggregate_pushdown",
+							 "Lets the owner compute GROUP BY queries on pulsora foreign tables.",
+							 "When off, every row is sent to PostgreSQL, which aggregates them.",
+							 &pulsora_enable_aggregate_pushdown, true, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+}
+
+/* What is being built while the query is checked. */
+typedef struct UpperBuild
+{
+	PlannerInfo *root;
+	RelOptInfo *input_rel;
+	PulsoraRelInfo *fp;
+	bool		ok;
+	List	   *tlist;			/* fdw_scan_tlist */
+	List	   *outputs;		/* per tlist entry: IntList (kind, a, b, c) with item/group refs */
+	List	   *group_exprs;	/* the GROUP BY expressions (for matching) */
+	List	   *group_columns;	/* String: store columns grouped by */
+	bool		has_bucket;
+	int64		width_ns, origin_ns;
+	List	   *fns;			/* IntList: ps_agg_fn per item */
+	List	   *fn_columns;		/* String per item ("" for count(*)) */
+	List	   *fn_types;		/* IntList: store type of each item's column */
+} UpperBuild;
+
+/* The Var of the input relation expr is (relabelling aside), or NULL. */
+static Var *
+rel_var(UpperBuild *b, Node *expr)
+{
+	while (expr && IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	if (expr == NULL || !IsA(expr, Var))
+		return NULL;
+	if (((Var *) expr)->varno != b->input_rel->relid || ((Var *) expr)->varlevelsup != 0 ||
+		((Var *) expr)->varattno <= 0 || ((Var *) expr)->varattno > b->fp->map.natts ||
+		b->fp->map.store_name[((Var *) expr)->varattno - 1] == NULL)
+		return NULL;
+	return (Var *) expr;
+}
+
+/* A constant (not NULL) interval of days and time only, in microseconds; false otherwise. */
+static bool
+fixed_interval(Node *n, int64 *us)
+{
+	Interval   *iv;
+
+	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
+		((Const *) n)->consttype != INTERVALOID)
+		return false;
+	iv = DatumGetIntervalP(((Const *) n)->constvalue);
+	if (iv->month != 0 || iv->day < 0 || iv->time < 0)
+		return false;
+	*us = (int64) iv->day * USECS_PER_DAY + iv->time;
+	return *us > 0 && *us <= PG_INT64_MAX / 1000;
+}
+
+/* A constant finite timestamp(tz) of the time column's type, in PostgreSQL us. */
+static bool
+const_time(UpperBuild *b, Node *n, int64 *us)
+{
+	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
+		((Const *) n)->consttype != b->fp->time_type)
+		return false;
+	*us = DatumGetInt64(((Const *) n)->constvalue);
+	return !TIMESTAMP_NOT_FINITE(*us);
+}
+
+/* Is expr a fixed-width bucket of the time column?  Sets b's bucket. */
+static bool
+bucket_expr(UpperBuild *b, Node *expr)
+{
+	FuncExpr   *f;
+	char	   *name;
+	int64		width_us, origin_us = TIME_BUCKET_DEFAULT_ORIGIN;
+	int			nargs;
+	Var		   *v;
+
+	if (!IsA(expr, FuncExpr) || b->has_bucket || b->fp->map.time_attno == 0)
+		return false;
+	f = (FuncExpr *) expr;
+	nargs = list_length(f->args);
+	if (nargs < 2 || nargs > 3 || !fixed_interval(linitial(f->args), &width_us) ||
+		(v = rel_var(b, lsecond(f->args))) == NULL || v->varattno != b->fp->map.time_attno)
+		return false;
+	if (f->funcid == F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ ||
+		f->funcid == F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP)
+	{
+		if (nargs != 3 || !const_time(b, lthird(f->args), &origin_us))
+			return false;
+	}
+	else
+	{
+		name = get_func_name(f->funcid);
+		if (name == NULL || strcmp(name, "time_bucket") != 0 ||
+			get_func_namespace(f->funcid) != extension_schema(b->input_rel) ||
+			(nargs == 3 && !const_time(b, lthird(f->args), &origin_us)))
+			return false;
+	}
+	b->has_bucket = true;
+	b->width_ns = width_us * 1000;
+	b->origin_ns = (origin_us + PULSORA_EPOCH_SHIFT_US) * 1000;
+	/* Origins outside the store's range cannot be expressed in ns. */
+	return origin_us > PG_INT64_MIN / 2000 && origin_us < PG_INT64_MAX / 2000;
+}
+
+/* Index of item (fn, column) in b, added if new. */
+static int
+add_item(UpperBuild *b, ps_agg_fn fn, const char *column, ps_type type)
+{
+	ListCell   *lc1,
+			   *lc2;
+	int			i = 0;
+
+	forboth(lc1, b->fns, lc2, b->fn_columns)
+	{
+		if (lfirst_int(lc1) == (int) fn && strcmp(strVal(lfirst(lc2)), column) == 0)
+			return i;
+		i++;
+	}
+	b->fns = lappend_int(b->fns, (int) fn);
+	b->fn_columns = lappend(b->fn_columns, makeString(pstrdup(column)));
+	b->fn_types = lappend_int(b->fn_types, (int) type);
+	return i;
+}
+
+static void
+add_output(UpperBuild *b, Expr *expr, Index sortgroupref, int kind, int x, int y, int z)
+{
+	TargetEntry *tle = makeTargetEntry(expr, list_length(b->tlist) + 1, NULL, false);
+
+	tle->ressortgroupref = sortgroupref;
+	b->tlist = lappend(b->tlist, tle);
+	b->outputs = lappend(b->outputs, list_make4_int(kind, x, y, z));
+}
+
+/* Record a supported aggregate as an output; false when it is not one. */
+static bool
+add_aggref(UpperBuild *b, Aggref *agg)
+{
+	Oid			fn = agg->aggfnoid;
+	Var		   *arg = NULL;
+	const char *column = "";
+	ps_type		type = PS_TYPE_INTEGER;
+	char	   *name;
+
+	if (agg->aggdistinct != NIL || agg->aggorder != NIL || agg->aggfilter != NULL ||
+		agg->aggkind != AGGKIND_NORMAL || agg->agglevelsup != 0 ||
+		agg->aggsplit != AGGSPLIT_SIMPLE || agg->aggvariadic)
+		return false;
+	if (!agg->aggstar)
+	{
+		if (agg->args == NIL ||
+			(arg = rel_var(b, (Node *) ((TargetEntry *) linitial(agg->args))->expr)) == NULL)
+			return false;
+		column = b->fp->map.store_name[arg->varattno - 1];
+		type = b->fp->map.store_type[arg->varattno - 1];
+		if (arg->varattno == b->fp->map.time_attno)
+			column = b->fp->info.column_names[b->fp->info.time_column];
+	}
+	switch (fn)
+	{
+		case F_COUNT_:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+					   add_item(b, PS_AGG_COUNT_ALL, "", PS_TYPE_INTEGER), 0, 0);
+			return true;
+		case F_COUNT_ANY:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+					   add_item(b, PS_AGG_COUNT, column, type), 0, 0);
+			return true;
+		case F_SUM_INT8:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_SUM_NUMERIC,
+					   add_item(b, PS_AGG_SUM, column, type), 0, 0);
+			return true;
+		case F_SUM_FLOAT8:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+					   add_item(b, PS_AGG_SUM, column, type), 0, 0);
+			return true;
+		case F_AVG_INT8:
+		case F_AVG_FLOAT8:
+			add_output(b, (Expr *) agg, 0,
+					   fn == F_AVG_INT8 ? PULSORA_OUT_AVG_NUMERIC : PULSORA_OUT_AVG_FLOAT,
+					   add_item(b, PS_AGG_SUM, column, type),
+					   add_item(b, PS_AGG_COUNT, column, type), 0);
+			return true;
+		case F_MIN_INT8:
+		case F_MIN_FLOAT8:
+		case F_MIN_TIMESTAMPTZ:
+		case F_MIN_TIMESTAMP:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+					   add_item(b, PS_AGG_MIN, column, type), 0, 0);
+			return true;
+		case F_MAX_INT8:
+		case F_MAX_FLOAT8:
+		case F_MAX_TIMESTAMPTZ:
+		case F_MAX_TIMESTAMP:
+			add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+					   add_item(b, PS_AGG_MAX, column, type), 0, 0);
+			return true;
+		default:
+			break;
+	}
+	/* first(value, time) and last(value, time) of this extension, by the table's time. */
+	name = get_func_name(fn);
+	if (name == NULL || (strcmp(name, "first") != 0 && strcmp(name, "last") != 0) ||
+		get_func_namespace(fn) != extension_schema(b->input_rel) || list_length(agg->args) != 2)
+		return false;
+	{
+		Var		   *t = rel_var(b, (Node *) ((TargetEntry *) lsecond(agg->args))->expr);
+
+		if (t == NULL || t->varattno != b->fp->map.time_attno)
+			return false;
+	}
+	add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+			   add_item(b, name[0] == 'f' ? PS_AGG_FIRST : PS_AGG_LAST, column, type), 0, 0);
+	return true;
+}
+
+/*
+ * Walk an expression above the grouping: GROUP BY expressions are outputs
+ * already, aggregates become outputs, and any other column is a failure.
+ */
+static bool
+collect_aggs(Node *node, UpperBuild *b)
+{
+	ListCell   *lc;
+
+	if (node == NULL || !b->ok)
+		return false;
+	foreach(lc, b->group_exprs)
+		if (equal(node, lfirst(lc)))
+			return false;
+	if (IsA(node, Aggref))
+	{
+		foreach(lc, b->tlist)
+			if (equal(node, ((TargetEntry *) lfirst(lc))->expr))
+				return false;
+		if (!add_aggref(b, (Aggref *) node))
+			b->ok = false;
+		return false;
+	}
+	if (IsA(node, Var) || IsA(node, PlaceHolderVar) || IsA(node, GroupingFunc) ||
+		IsA(node, WindowFunc) || IsA(node, SubPlan) || IsA(node, SubLink))
+	{
+		b->ok = false;
+		return false;
+	}
+	return expression_tree_walker(node, collect_aggs, b);
+}
+
+static bool
+grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
+{
+	Query	   *query = b->root->parse;
+	PathTarget *target = grouped_rel->reltarget;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (query->groupingSets != NIL || b->fp->local_conds != NIL ||
+		b->input_rel->reloptkind == RELOPT_JOINREL)
+		return false;
+	/* The GROUP BY expressions first, so that the walk over the rest can match them. */
+	foreach(lc, target->exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+		Index		sgref = get_pathtarget_sortgroupref(target, i++);
+		Var		   *v;
+
+		if (!sgref || !get_sortgroupref_clause_noerr(sgref, query->groupClause))
+			continue;
+		if ((v = rel_var(b, (Node *) expr)) != NULL && v->varattno != b->fp->map.time_attno)
+		{
+			add_output(b, expr, sgref, PULSORA_OUT_PLAIN, -1 - list_length(b->group_columns), 0, 0);
+			b->group_columns = lappend(b->group_columns,
+									   makeString(b->fp->map.store_name[v->varattno - 1]));
+		}
+		else if (bucket_expr(b, (Node *) expr))
+			add_output(b, expr, sgref, PULSORA_OUT_BUCKET, 0, 0, 0);
+		else
+			return false;
+		b->group_exprs = lappend(b->group_exprs, expr);
+	}
+	if (list_length(b->group_columns) > PS_AGG_MAX_GROUP_COLUMNS)
+		return false;
+	i = 0;
+	foreach(lc, target->exprs)
+	{
+		Index		sgref = get_pathtarget_sortgroupref(target, i++);
+
+		if (sgref && get_sortgroupref_clause_noerr(sgref, query->groupClause))
+			continue;
+		collect_aggs(lfirst(lc), b);
+	}
+	if (extra->havingQual)
+		collect_aggs(extra->havingQual, b);
+	return b->ok && b->fns != NIL && list_length(b->fns) <= PS_AGG_MAX_ITEMS;
+}
+
+/* Result column of the owner for an output reference: group -1 - g, or item i (part k). */
+static int
+result_column(const UpperBuild *b, int ref, int part)
+{
+	int			col = (b->has_bucket ? 1 : 0);
+	int			i = 0;
+	ListCell   *lc1,
+			   *lc2;
+
+	if (ref < 0)
+		return col + (-1 - ref);
+	col += list_length(b->group_columns);
+	forboth(lc1, b->fns, lc2, b->fn_types)
+	{
+		if (i++ == ref)
+			return col + part;
+		col += lfirst_int(lc1) == PS_AGG_SUM && lfirst_int(lc2) == PS_TYPE_INTEGER ? 2 : 1;
+	}
+	elog(ERROR, "pulsora: aggregate item %d out of range", ref);
+	return -1;
+}
+
+/* Outputs with references replaced by the owner's result columns (upper.h). */
+static List *
+resolve_outputs(const UpperBuild *b)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, b->outputs)
+	{
+		List	   *o = lfirst(lc);
+		int			kind = linitial_int(o);
+
+		switch (kind)
+		{
+			case PULSORA_OUT_BUCKET:
+				out = lappend(out, list_make4_int(kind, 0, 0, 0));
+				break;
+			case PULSORA_OUT_SUM_NUMERIC:
+				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0),
+												  result_column(b, lsecond_int(o), 1), 0));
+				break;
+			case PULSORA_OUT_AVG_NUMERIC:
+				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0),
+												  result_column(b, lsecond_int(o), 1),
+												  result_column(b, lthird_int(o), 0)));
+				break;
+			case PULSORA_OUT_AVG_FLOAT:
+				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0),
+												  result_column(b, lthird_int(o), 0), 0));
+				break;
+			default:
+				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0), 0, 0));
+				break;
+		}
+	}
+	return out;
+}
+
+void
+pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+							RelOptInfo *output_rel, void *extra)
+{
+	GroupPathExtraData *gextra = extra;
+	PulsoraRelInfo *fp = input_rel->fdw_private;
+	PulsoraUpperInfo *ui;
+	UpperBuild	b;
+	List	   *group_exprs;
+	double		groups;
+	Cost		startup, total;
+	ForeignPath *path;
+
+	if (stage != UPPERREL_GROUP_AGG || !pulsora_enable_aggregate_pushdown ||
+		output_rel->fdw_private != NULL || fp == NULL || IS_UPPER_REL(input_rel) ||
+		gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.root = root;
+	b.input_rel = input_rel;
+	b.fp = fp;
+	b.ok = true;
+	if (!grouping_ok(&b, output_rel, gextra))
+		return;
+	group_exprs = get_sortgrouplist_exprs(root->parse->groupClause, root->processed_tlist);
+	groups = group_exprs == NIL ? 1
+		: estimate_num_groups(root, group_exprs, fp->fetched_rows, NULL, NULL);
+	if (groups > PULSORA_UPPER_MAX_GROUPS)
+		return;
+
+	ui = palloc0(sizeof(PulsoraUpperInfo));
+	ui->input_rel = input_rel;
+	ui->tlist = b.tlist;
+	ui->outputs = resolve_outputs(&b);
+	ui->group_columns = b.group_columns;
+	ui->has_bucket = b.has_bucket;
+	ui->width_ns = b.width_ns;
+	ui->origin_ns = b.origin_ns;
+	ui->fns = b.fns;
+	ui->fn_columns = b.fn_columns;
+	ui->having = gextra->havingQual ? (List *) gextra->havingQual : NIL;
+	output_rel->fdw_private = ui;
+
+	/*
+	 * Half the scan's startup: computing the groups in the owner never costs
+	 * more than shipping the rows, and on a near-empty input the planner's
+	 * fuzzy comparison would otherwise keep a local sort and aggregate that
+	 * costs the same within 1%.
+	 */
+	startup = fp->startup_cost / 2 + fp->fetched_rows * PULSORA_AGG_ROW_COST;
+	total = startup + groups * cpu_tuple_cost;
+	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, groups,
+									 startup, total, NIL, NULL, NIL);
+	add_path(output_rel, (Path *) path);
+}
+
+ForeignScan *
+pulsora_upper_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlist,
+				   List *scan_clauses, Plan *outer_plan)
+{
+	PulsoraUpperInfo *ui = rel->fdw_private;
+	PulsoraRelInfo *fp = ui->input_rel->fdw_private;
+	PulsoraPlanQuals pq;
+	List	   *fdw_private;
+	List	   *bucket = NIL;
+
+	pulsora_plan_quals(root, ui->input_rel, ui->input_rel->baserestrictinfo, &pq);
+	if (pq.local_exprs != NIL)
+		elog(ERROR, "pulsora: pushed aggregate over quals the owner cannot apply");
+	if (ui->has_bucket)
+		bucket = list_make2(makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(ui->width_ns), false, true),
+							makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(ui->origin_ns), false, true));
+	/* In the order of enum FdwUpperPrivateIndex. */
+	fdw_private = list_make5(makeString(fp->table), makeInteger((int) fp->time_type),
+							 pq.strategies, pq.operand_types, pq.series_items);
+	fdw_private = lappend(fdw_private, bucket);
+	fdw_private = lappend(fdw_private, ui->group_columns);
+	fdw_private = lappend(fdw_private, ui->fns);
+	fdw_private = lappend(fdw_private, ui->fn_columns);
+	fdw_private = lappend(fdw_private, ui->outputs);
+	return make_foreignscan(tlist, ui->having, 0, pq.fdw_exprs, fdw_private, ui->tlist, NIL,
+							outer_plan);
+}
