@@ -254,7 +254,7 @@ say "series: $SYM1 over [$SYM30_LO, $SYM30_HI) and over all; $SYM1, $SYM2, $SYM3
 
 # The queries of figures 3-5 and 9, TABLE standing for the heap table, the
 # foreign table or DuckDB's: KEY and SQL, in the order they run.
-QUERY_KEYS=(full range latest sym30 symall sym3h)
+QUERY_KEYS=(full range latest sym30 symall sym3h ohlc lastpx)
 declare -A QUERY_SQL=(
 	[full]='SELECT count(*), sum(price) FROM TABLE'
 	[range]="SELECT count(*), sum(price) FROM TABLE WHERE \"timestamp\" >= '$HOUR_LO' AND \"timestamp\" < '$HOUR_HI'"
@@ -262,6 +262,13 @@ declare -A QUERY_SQL=(
 	[sym30]="SELECT count(*), sum(price) FROM TABLE WHERE symbol = '$SYM1' AND \"timestamp\" >= '$SYM30_LO' AND \"timestamp\" < '$SYM30_HI'"
 	[symall]="SELECT count(*), sum(price) FROM TABLE WHERE symbol = '$SYM1'"
 	[sym3h]="SELECT count(*), sum(price) FROM TABLE WHERE symbol IN ('$SYM1', '$SYM2', '$SYM3') AND \"timestamp\" >= '$SYM3H_LO' AND \"timestamp\" < '$SYM3H_HI'"
+	[ohlc]="SELECT count(*), sum(o + h + l + c + v) FROM (SELECT symbol, time_bucket('1 minute', \"timestamp\") AS b, first(price, \"timestamp\") AS o, max(price) AS h, min(price) AS l, last(price, \"timestamp\") AS c, sum(volume) AS v FROM TABLE GROUP BY 1, 2) bars"
+	[lastpx]="SELECT count(*), sum(p) FROM (SELECT symbol, last(price, \"timestamp\") AS p FROM TABLE GROUP BY symbol) latest"
+)
+# DuckDB's spelling where it differs: arg_min/arg_max for first/last.
+declare -A QUERY_DUCK=(
+	[ohlc]="SELECT count(*), sum(o + h + l + c + v) FROM (SELECT symbol, time_bucket(INTERVAL '1 minute', \"timestamp\") AS b, arg_min(price, \"timestamp\") AS o, max(price) AS h, min(price) AS l, arg_max(price, \"timestamp\") AS c, sum(volume) AS v FROM TABLE GROUP BY 1, 2) bars"
+	[lastpx]="SELECT count(*), sum(p) FROM (SELECT symbol, arg_max(price, \"timestamp\") AS p FROM TABLE GROUP BY symbol) latest"
 )
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -426,7 +433,7 @@ fi
 # load, its file size and all its queries (KEY_duck_ms, KEY_duck_result, or
 # error_duck / error_duck_KEY); nothing of it is fatal.
 duckdb_run() {
-	local dir=$HERE/duckdb want have out rc line ms key why
+	local dir=$HERE/duckdb want have out rc line ms key why sql
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 		missing duck "node and npm are missing (Node.js >= 20)"; return
 	fi
@@ -446,7 +453,8 @@ duckdb_run() {
 	note node_version "$(node --version)"; note duck_package "$want"
 	mkdir -p "$DUCKDIR"
 	for key in "${QUERY_KEYS[@]}"; do
-		printf '%s\t%s\n' "$key" "${QUERY_SQL[$key]//TABLE/ticks}"
+		sql=${QUERY_DUCK[$key]:-${QUERY_SQL[$key]}}
+		printf '%s\t%s\n' "$key" "${sql//TABLE/ticks}"
 	done >"$DUCKDIR/queries.tsv"
 	out=$(node "$HERE/duckdb_bench.mjs" "$DUCKDIR/ticks.duckdb" "$CSV" "$DUCKDIR/queries.tsv" \
 		"$RUNS" "$DUCK_THREADS" 2>&1)
@@ -516,6 +524,10 @@ say "9. series: $SYM1 over the whole table, count(*), sum(price)"
 query_pair symall
 say "9. series: $SYM1, $SYM2, $SYM3 over 3 hours, count(*), sum(price)"
 query_pair sym3h
+say "10. OHLC 1-minute bars per symbol (first, max, min, last, sum)"
+query_pair ohlc
+say "10. last price per symbol"
+query_pair lastpx
 
 say "8. backend peak RSS during the full scan"
 note mem_idle_kb "$(backend_hwm 'SELECT 1')"
@@ -691,6 +703,13 @@ add("one symbol, whole table: `count(*), sum(price)` (ms)", num("symall_heap_ms"
 add("three symbols, 3 hours: `count(*), sum(price)` (ms)", num("sym3h_heap_ms"), num("sym3h_fdw_ms"),
     num("sym3h_duck_ms"), "{:,.1f}", [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")],
     "3 symbols\t3 hours", key="sym3h")
+add("OHLC 1-minute bars per symbol, `time_bucket`, `first`, `last` (ms)", num("ohlc_heap_ms"),
+    num("ohlc_fdw_ms"), num("ohlc_duck_ms"), "{:,.1f}",
+    [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")], "OHLC bars\t1 minute", key="ohlc")
+add("last price per symbol, `last(price, timestamp) GROUP BY symbol` (ms)", num("lastpx_heap_ms"),
+    num("lastpx_fdw_ms"), num("lastpx_duck_ms"), "{:,.1f}",
+    [T("pg", 1.0, "<=", "≤ 1× PG"), T("duck", 2.0, "<=", "≤ 2× DuckDB")], "last price\tper symbol",
+    key="lastpx")
 add("small ranges, pgbench, %s clients (TPS)" % r["clients"], num("tps_heap"), num("tps_fdw"), NONE,
     "{:,.0f}", [T("pg", 0.8, ">=", "≥ 0.8× PG")], "small ranges\tpgbench")
 add("small ranges over REST, wrk (req/s) vs heap pgbench TPS", num("tps_heap"), num("rps_rest"), NONE,
