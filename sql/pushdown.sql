@@ -77,6 +77,10 @@ SELECT check_query($q$SELECT venue, symbol, count(*), last(note, ts) AS last_not
   first(flag, ts) AS first_flag, first(note, ts) AS first_note FROM ticks GROUP BY venue, symbol$q$);
 SELECT check_query($q$SELECT time_bucket('1 day', ts) + interval '1 day' AS next_day, count(*)
   FROM ticks GROUP BY time_bucket('1 day', ts)$q$);
+-- Grafana's $__timeGroupAlias(ts, 1m) and $__timeGroup(ts, 5m)
+SELECT check_query($q$SELECT floor(extract(epoch from ts)/60)*60 AS "time", symbol, avg(px) AS px
+  FROM ticks WHERE ts >= '2024-01-02' AND ts < '2024-01-02 06:00' GROUP BY 1, 2$q$);
+SELECT check_query($q$SELECT floor(extract(epoch from ts)/300)*300 AS t, count(*) FROM ticks GROUP BY 1$q$);
 -- an empty range: one group of nothing without GROUP BY, none with it
 SELECT check_query($q$SELECT count(*), sum(qty), avg(px), min(ts), last(px, ts) FROM ticks
   WHERE ts < '1990-01-01'$q$);
@@ -93,6 +97,23 @@ SELECT check_query($q$SELECT symbol, string_agg(note, ',' ORDER BY ts) IS NOT NU
 SELECT check_query($q$SELECT ts, count(*) FROM ticks WHERE ts < '2023-12-29 00:10' GROUP BY ts$q$);
 SELECT check_query($q$SELECT symbol, sum(qty * 2) FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT time_bucket('1 day', ts) AS d, sum(px * 1) FROM ticks GROUP BY d$q$);
+
+-- Partitionwise: each foreign partition computes its own groups (checked
+-- against local aggregation; the heap comparison is of the query with itself).
+CREATE TABLE parted (ts timestamptz, symbol text, px float8, qty bigint) PARTITION BY LIST (symbol);
+CREATE FOREIGN TABLE parted_a PARTITION OF parted FOR VALUES IN ('AAPL', 'IBM')
+  SERVER s OPTIONS (table 'parted_a', series_key 'symbol');
+CREATE FOREIGN TABLE parted_b PARTITION OF parted FOR VALUES IN ('MSFT')
+  SERVER s OPTIONS (table 'parted_b', series_key 'symbol');
+INSERT INTO parted_a SELECT ts, symbol, px, qty FROM heap WHERE symbol IN ('AAPL', 'IBM');
+INSERT INTO parted_b SELECT ts, symbol, px, qty FROM heap WHERE symbol = 'MSFT';
+SET enable_partitionwise_aggregate = on;
+EXPLAIN (COSTS OFF)
+SELECT symbol, time_bucket('1 day', ts) AS d, count(*), sum(qty), last(px, ts) FROM parted
+ WHERE ts < '2024-01-03' GROUP BY symbol, d;
+SELECT check_query($q$SELECT symbol, time_bucket('1 day', ts) AS d, count(*), sum(qty), last(px, ts) AS l
+  FROM parted WHERE ts < '2024-01-03' GROUP BY symbol, d$q$);
+RESET enable_partitionwise_aggregate;
 
 -- What EXPLAIN shows.
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -116,4 +137,5 @@ SELECT time_bucket('1 day', ts) AS day, first(px, ts) AS open, max(px) AS high, 
   FROM ticks WHERE symbol = 'AAPL' GROUP BY day ORDER BY day;
 
 DROP FOREIGN TABLE ticks;
-SELECT pulsora_drop_table('s', 'ticks');
+DROP TABLE parted;
+SELECT pulsora_drop_table('s', t) FROM unnest(ARRAY['ticks', 'parted_a', 'parted_b']) t;

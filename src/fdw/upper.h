@@ -12,6 +12,7 @@ typedef enum PulsoraOutputKind
 {
 	PULSORA_OUT_PLAIN,			/* column a, converted as a column of its store type */
 	PULSORA_OUT_BUCKET,			/* the bucket start, column 0 */
+	PULSORA_OUT_EPOCH,			/* the bucket start in epoch seconds (numeric), column 0 */
 	PULSORA_OUT_SUM_NUMERIC,	/* an exact sum: high 64 bits in a, low in b; numeric */
 	PULSORA_OUT_AVG_NUMERIC,	/* sum (a, b) / count c, as numeric */
 	PULSORA_OUT_AVG_FLOAT		/* sum a / count b, as double precision */

@@ -288,6 +288,10 @@ form_output(PulsoraUpperState *s, int i, Datum *value)
 			*value = DirectFunctionCall2(numeric_div, int128_numeric(a->v.i, s->vals[s->col_b[i]].v.i),
 										 NumericGetDatum(int64_to_numeric(count)));
 			return true;
+		case PULSORA_OUT_EPOCH:
+			/* Whole seconds from the Unix epoch (the width is whole seconds, the origin 0). */
+			*value = NumericGetDatum(int64_to_numeric(a->v.i / INT64CONST(1000000000)));
+			return true;
 		case PULSORA_OUT_AVG_FLOAT:
 			if ((count = s->vals[s->col_b[i]].v.i) == 0)
 				return false;

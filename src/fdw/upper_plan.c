@@ -11,7 +11,8 @@
  *   - no grouping sets, and each GROUP BY expression a column of the table
  *     (not the time column) or one fixed-width bucket of the time column:
  *     time_bucket(interval, time [, origin]) or date_bin(interval, time,
- *     origin) with constant width and origin (a month bucket stays local);
+ *     origin) with constant width and origin (a month bucket stays local),
+ *     or Grafana's $__timeGroup form floor(extract(epoch from time) / N) * N;
  *   - every aggregate, in the target list and in HAVING, one of count(*),
  *     count(col), sum, avg, min and max of bigint or double precision
  *     columns (min and max of timestamps too), first(col, time) and
@@ -28,11 +29,14 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <errno.h>
+
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_type.h"
-#include "foreign/foreign.h"
 #include "datatype/timestamp.h"
+#include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
@@ -178,6 +182,71 @@ bucket_expr(UpperBuild *b, Node *expr)
 	b->origin_ns = (origin_us + PULSORA_EPOCH_SHIFT_US) * 1000;
 	/* Origins outside the store's range cannot be expressed in ns. */
 	return origin_us > PG_INT64_MIN / 2000 && origin_us < PG_INT64_MAX / 2000;
+}
+
+/* A numeric constant holding a positive whole number of seconds (at most a year). */
+static bool
+const_seconds(Node *n, int64 *seconds)
+{
+	char	   *text;
+	char	   *end;
+	long long	v;
+
+	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
+		((Const *) n)->consttype != NUMERICOID)
+		return false;
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, ((Const *) n)->constvalue));
+	if (!isdigit((unsigned char) text[0]))
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || (*end != '\0' && strspn(end, ".0") != strlen(end)) || v <= 0 ||
+		v > 366LL * 86400)
+		return false;
+	*seconds = v;
+	return true;
+}
+
+/*
+ * Is expr the form Grafana's PostgreSQL data source writes for
+ * $__timeGroup(time, N): floor(extract(epoch from time) / N) * N?  Then
+ * it is a bucket of N seconds counted from the Unix epoch, whose value is
+ * its start in epoch seconds (numeric).
+ */
+static bool
+epoch_bucket_expr(UpperBuild *b, Node *expr)
+{
+	OpExpr	   *mul, *div;
+	FuncExpr   *fl, *ex;
+	Var		   *v;
+	int64		n1, n2;
+	Const	   *field;
+
+	if (!IsA(expr, OpExpr) || b->has_bucket || b->fp->map.time_attno == 0)
+		return false;
+	mul = (OpExpr *) expr;
+	if (get_opcode(mul->opno) != F_NUMERIC_MUL || list_length(mul->args) != 2 ||
+		!const_seconds(lsecond(mul->args), &n2) || !IsA(linitial(mul->args), FuncExpr))
+		return false;
+	fl = linitial(mul->args);
+	if (fl->funcid != F_FLOOR_NUMERIC || list_length(fl->args) != 1 || !IsA(linitial(fl->args), OpExpr))
+		return false;
+	div = linitial(fl->args);
+	if (get_opcode(div->opno) != F_NUMERIC_DIV || list_length(div->args) != 2 ||
+		!const_seconds(lsecond(div->args), &n1) || n1 != n2 || !IsA(linitial(div->args), FuncExpr))
+		return false;
+	ex = linitial(div->args);
+	if ((ex->funcid != F_EXTRACT_TEXT_TIMESTAMPTZ && ex->funcid != F_EXTRACT_TEXT_TIMESTAMP) ||
+		list_length(ex->args) != 2 || !IsA(linitial(ex->args), Const))
+		return false;
+	field = linitial(ex->args);
+	if (field->constisnull || pg_strcasecmp(TextDatumGetCString(field->constvalue), "epoch") != 0 ||
+		(v = rel_var(b, lsecond(ex->args))) == NULL || v->varattno != b->fp->map.time_attno)
+		return false;
+	b->has_bucket = true;
+	b->width_ns = n1 * INT64CONST(1000000000);
+	b->origin_ns = 0;
+	return true;
 }
 
 /* Index of item (fn, column) in b, added if new. */
@@ -352,6 +421,8 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 		}
 		else if (bucket_expr(b, (Node *) expr))
 			add_output(b, expr, sgref, PULSORA_OUT_BUCKET, 0, 0, 0);
+		else if (epoch_bucket_expr(b, (Node *) expr))
+			add_output(b, expr, sgref, PULSORA_OUT_EPOCH, 0, 0, 0);
 		else
 			return false;
 		b->group_exprs = lappend(b->group_exprs, expr);
@@ -409,6 +480,7 @@ resolve_outputs(const UpperBuild *b)
 		switch (kind)
 		{
 			case PULSORA_OUT_BUCKET:
+			case PULSORA_OUT_EPOCH:
 				out = lappend(out, list_make4_int(kind, 0, 0, 0));
 				break;
 			case PULSORA_OUT_SUM_NUMERIC:
