@@ -221,7 +221,7 @@ upper_start(ForeignScanState *node, PulsoraUpperState *s)
 static Datum
 int128_numeric(int64 hi, int64 lo)
 {
-	__int128	v = ((__int128) hi << 64) | (uint64) lo;
+	__int128	v = (__int128) (((unsigned __int128) (uint64) hi << 64) | (uint64) lo);
 	unsigned __int128 u = v < 0 ? -(unsigned __int128) v : (unsigned __int128) v;
 	char		buf[48];
 	char	   *p = buf + sizeof(buf) - 1;

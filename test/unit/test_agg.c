@@ -273,7 +273,7 @@ check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note
 			assert_int_equal(is_null(col + 1, r), empty);
 			if (!empty)
 			{
-				__int128	sum = ((__int128) col[0].i[r] << 64) | (uint64_t) col[1].i[r];
+				__int128	sum = (__int128) (((unsigned __int128) (uint64_t) col[0].i[r] << 64) | (uint64_t) col[1].i[r]);
 
 				assert_true(sum == m->sum_qty);
 			}
