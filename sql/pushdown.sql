@@ -73,6 +73,9 @@ SELECT check_query($q$SELECT date_bin('10 minutes', ts, '2023-12-30 00:03:00') A
 SELECT check_query($q$SELECT symbol, sum(px) / nullif(sum(qty), 0) AS ratio, count(*) * 2 AS twice
   FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT symbol, count(*) FROM ticks GROUP BY symbol HAVING sum(qty) > 0$q$);
+-- VWAP: sum(price * size) / sum(size), the product summed by the owner
+SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS h,
+  sum(px * qty) / nullif(sum(qty), 0) AS vwap, sum(px * px) AS sq FROM ticks GROUP BY 1, 2$q$);
 SELECT check_query($q$SELECT venue, symbol, count(*), last(note, ts) AS last_note,
   first(flag, ts) AS first_flag, first(note, ts) AS first_note FROM ticks GROUP BY venue, symbol$q$);
 SELECT check_query($q$SELECT time_bucket('1 day', ts) + interval '1 day' AS next_day, count(*)
@@ -96,6 +99,7 @@ SELECT check_query($q$SELECT count(*) FILTER (WHERE flag) FROM ticks$q$);
 SELECT check_query($q$SELECT symbol, string_agg(note, ',' ORDER BY ts) IS NOT NULL FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT ts, count(*) FROM ticks WHERE ts < '2023-12-29 00:10' GROUP BY ts$q$);
 SELECT check_query($q$SELECT symbol, sum(qty * 2) FROM ticks GROUP BY symbol$q$);
+SELECT check_query($q$SELECT symbol, sum(px * 2) FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT time_bucket('1 day', ts) AS d, sum(px * 1) FROM ticks GROUP BY d$q$);
 
 -- Partitionwise: each foreign partition computes its own groups (checked

@@ -68,6 +68,18 @@ resolve_item(ps_agg *a, const ps_scan *sc, uint32_t i, const ps_agg_item *item, 
 	}
 	if ((rc = resolve_column(sc, item->column, col, err)) != PS_OK)
 		return rc;
+	if (item->fn == PS_AGG_SUM_PRODUCT)
+	{
+		agg_col    *col2 = &a->item_cols2[i];
+
+		if ((rc = resolve_column(sc, item->column2, col2, err)) != PS_OK)
+			return rc;
+		if ((col->type != PS_TYPE_INTEGER && col->type != PS_TYPE_FLOAT) ||
+			(col2->type != PS_TYPE_INTEGER && col2->type != PS_TYPE_FLOAT))
+			return ps_error_set(err, PS_EINVAL, "sum(%s * %s): both factors must be numbers",
+								item->column, item->column2 ? item->column2 : "");
+		return PS_OK;
+	}
 	if (item->fn == PS_AGG_SUM && col->type != PS_TYPE_INTEGER && col->type != PS_TYPE_FLOAT)
 		return ps_error_set(err, PS_EINVAL, "sum(%s): column \"%s\" is of type %s, not a number",
 							item->column, item->column, ps_type_name(col->type));
@@ -99,13 +111,18 @@ resolve(ps_agg *a, ps_scan *sc, const ps_agg_spec *spec, ps_error *err)
 	a->max_groups = spec->max_groups ? spec->max_groups : PS_AGG_MAX_GROUPS;
 	if (!(a->fns = calloc(a->nitems, sizeof(ps_agg_fn))) ||
 		!(a->item_cols = calloc(a->nitems, sizeof(agg_col))) ||
+		!(a->item_cols2 = calloc(a->nitems, sizeof(agg_col))) ||
 		!(a->group_cols = calloc(a->ngroup + 1, sizeof(agg_col))) ||
 		!(want = calloc(sc->schema->ncolumns, sizeof(bool))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < a->nitems && rc == PS_OK; i++)
-		if ((rc = resolve_item(a, sc, i, &spec->items[i], err)) == PS_OK &&
-			a->item_cols[i].src == AGG_SRC_BLOCK)
-			want[a->item_cols[i].schema] = true;
+		if ((rc = resolve_item(a, sc, i, &spec->items[i], err)) == PS_OK)
+		{
+			if (a->item_cols[i].src == AGG_SRC_BLOCK)
+				want[a->item_cols[i].schema] = true;
+			if (a->fns[i] == PS_AGG_SUM_PRODUCT && a->item_cols2[i].src == AGG_SRC_BLOCK)
+				want[a->item_cols2[i].schema] = true;
+		}
 	for (uint32_t c = 0; c < a->ngroup && rc == PS_OK; c++)
 	{
 		agg_col    *col = &a->group_cols[c];
@@ -232,6 +249,19 @@ column_value(const block_rows *b, const agg_col *col, uint32_t row, ps_value *ou
 	}
 }
 
+/* A numeric column's value at row as a double; false when NULL. */
+static bool
+factor_at(const block_rows *b, const agg_col *col, uint32_t row, double *out)
+{
+	ps_value	v;
+
+	column_value(b, col, row, &v);
+	if (v.is_null)
+		return false;
+	*out = col->type == PS_TYPE_FLOAT ? v.v.f : (double) v.v.i;
+	return true;
+}
+
 /* Aggregate rows [lo, hi) of a decoded block into the states s of one group. */
 static ps_status
 update_rows(const ps_agg *a, agg_state *states, const block_rows *b, uint32_t lo, uint32_t hi,
@@ -308,6 +338,18 @@ update_rows(const ps_agg *a, agg_state *states, const block_rows *b, uint32_t lo
 					}
 				}
 				break;
+			case PS_AGG_SUM_PRODUCT:
+				for (uint32_t r = lo; r < hi; r++)
+				{
+					double		x, y;
+
+					if (factor_at(b, col, r, &x) && factor_at(b, &a->item_cols2[i], r, &y))
+					{
+						s->sum_f += x * y;
+						s->count++;
+					}
+				}
+				break;
 			case PS_AGG_FIRST:
 			case PS_AGG_LAST:
 				{
@@ -334,6 +376,8 @@ meta_usable(const ps_agg *a, const ps_block_meta *m)
 	{
 		const agg_col *col = &a->item_cols[i];
 
+		if (a->fns[i] == PS_AGG_SUM_PRODUCT)
+			return false;		/* a per-row product */
 		if (col->src != AGG_SRC_BLOCK || col->block >= m->ncols)
 			continue;			/* (past ncols: the block predates the column) */
 		if ((a->fns[i] == PS_AGG_FIRST || a->fns[i] == PS_AGG_LAST) &&
@@ -396,6 +440,8 @@ update_meta(const ps_agg *a, agg_state *states, const ps_block_meta *m, const ps
 					v.is_null = true;
 				minmax_put(s, a->fns[i], col->type, &v, nonnull);
 				break;
+			case PS_AGG_SUM_PRODUCT:
+				break;			/* (meta_usable refuses blocks for it) */
 			case PS_AGG_FIRST:
 			case PS_AGG_LAST:
 				{

@@ -21,7 +21,10 @@
  *     column two INTEGER columns, the high and the low 64 bits of the exact
  *     128-bit sum (NULL when the group has no non-NULL value); SUM of a
  *     FLOAT column a FLOAT (added in no particular order, so it may differ
- *     from another engine's in the last bits); MIN, MAX, FIRST and LAST the
+ *     from another engine's in the last bits); SUM_PRODUCT a FLOAT: the sum
+ *     over rows where neither factor is NULL of their product, each factor
+ *     an INTEGER or FLOAT column taken as a double (NULL when there is no
+ *     such row; never answered from metadata); MIN, MAX, FIRST and LAST the
  *     column's type.
  * FIRST and LAST give the value (NULL included) of the row with the
  * smallest and largest time; among rows of equal time, which one wins is
@@ -49,7 +52,8 @@ typedef enum ps_agg_fn {
 	PS_AGG_MIN,
 	PS_AGG_MAX,
 	PS_AGG_FIRST,
-	PS_AGG_LAST
+	PS_AGG_LAST,
+	PS_AGG_SUM_PRODUCT			/* sum of column * column2 (VWAP's numerator) */
 } ps_agg_fn;
 
 /* "count", "sum", ... (REST field names); NULL when fn is not one.  Inline: clients use it too. */
@@ -59,14 +63,16 @@ ps_agg_fn_name(ps_agg_fn fn)
 	static const char *const names[] = {
 		[PS_AGG_COUNT_ALL] = "count", [PS_AGG_COUNT] = "count", [PS_AGG_SUM] = "sum",
 		[PS_AGG_MIN] = "min", [PS_AGG_MAX] = "max", [PS_AGG_FIRST] = "first", [PS_AGG_LAST] = "last",
+		[PS_AGG_SUM_PRODUCT] = "sum",
 	};
 
-	return fn >= PS_AGG_COUNT_ALL && fn <= PS_AGG_LAST ? names[fn] : NULL;
+	return fn >= PS_AGG_COUNT_ALL && fn <= PS_AGG_SUM_PRODUCT ? names[fn] : NULL;
 }
 
 typedef struct ps_agg_item {
 	ps_agg_fn	fn;
 	const char *column;			/* any column, the time column included; NULL for COUNT_ALL */
+	const char *column2;		/* SUM_PRODUCT's second factor; unused otherwise */
 } ps_agg_item;
 
 /* Borrowed for ps_agg_run only. */

@@ -312,6 +312,9 @@ agg_finish(ps_agg *a, ps_error *err)
 				if (a->item_cols[i].type == PS_TYPE_INTEGER)
 					a->types[n++] = PS_TYPE_INTEGER;
 				break;
+			case PS_AGG_SUM_PRODUCT:
+				a->types[n++] = PS_TYPE_FLOAT;
+				break;
 			default:
 				a->types[n++] = a->item_cols[i].type;
 				break;
@@ -462,6 +465,10 @@ output_state(ps_agg *a, uint32_t i, const agg_state *s, uint32_t *c, uint32_t r,
 				v.v.f = s->sum_f;
 			v.is_null = s->count == 0;
 			break;
+		case PS_AGG_SUM_PRODUCT:
+			v.v.f = s->sum_f;
+			v.is_null = s->count == 0;
+			break;
 		case PS_AGG_MIN:
 		case PS_AGG_MAX:
 			if (s->count > 0)
@@ -583,6 +590,7 @@ ps_agg_free(ps_agg *a)
 	free(a->states);
 	free(a->fns);
 	free(a->item_cols);
+	free(a->item_cols2);
 	free(a->group_cols);
 	free(a->types);
 	free(a->order);

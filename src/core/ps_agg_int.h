@@ -60,6 +60,7 @@ struct ps_agg {
 	uint32_t	nitems;
 	ps_agg_fn  *fns;
 	agg_col    *item_cols;
+	agg_col    *item_cols2;		/* SUM_PRODUCT's second factor */
 	uint32_t	ngroup;
 	agg_col    *group_cols;
 	uint32_t	nseries_group;	/* group columns that are series-key columns */

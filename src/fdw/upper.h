@@ -30,6 +30,7 @@ enum FdwUpperPrivateIndex
 	FdwUpperGroupColumns,		/* List of String: store columns grouped by */
 	FdwUpperFns,				/* IntList: ps_agg_fn per aggregate asked of the owner */
 	FdwUpperFnColumns,			/* List of String: its column ("" for count(*)) */
+	FdwUpperFnColumns2,			/* List of String: SUM_PRODUCT's second factor, else "" */
 	FdwUpperOutputs				/* List of IntList (kind, a, b, c) per fdw_scan_tlist entry */
 };
 
@@ -44,6 +45,7 @@ typedef struct PulsoraUpperInfo
 	int64		width_ns, origin_ns;
 	List	   *fns;
 	List	   *fn_columns;
+	List	   *fn_columns2;
 	List	   *having;			/* HAVING, checked by the ForeignScan on each group */
 } PulsoraUpperInfo;
 

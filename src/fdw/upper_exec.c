@@ -81,6 +81,7 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	List	   *groups = list_nth(priv, FdwUpperGroupColumns);
 	List	   *fns = list_nth(priv, FdwUpperFns);
 	List	   *fn_columns = list_nth(priv, FdwUpperFnColumns);
+	List	   *fn_columns2 = list_nth(priv, FdwUpperFnColumns2);
 	List	   *outputs = list_nth(priv, FdwUpperOutputs);
 	List	   *series_items = list_nth(priv, FdwUpperSeries);
 	int			ntime;
@@ -88,6 +89,7 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	const char **group_by = palloc(sizeof(char *) * (list_length(groups) + 1));
 	uint8	   *fn_codes = palloc(list_length(fns));
 	const char **columns = palloc(sizeof(char *) * list_length(fns));
+	const char **columns2 = palloc(sizeof(char *) * list_length(fns));
 	ListCell   *lc;
 
 	node->fdw_state = s;
@@ -115,12 +117,14 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	{
 		fn_codes[i] = (uint8) lfirst_int(lc);
 		columns[i] = strVal(list_nth(fn_columns, i));
+		columns2[i] = strVal(list_nth(fn_columns2, i));
 		if (columns[i][0] == '\0')
 			columns[i] = NULL;
 		i++;
 	}
 	s->agg.fns = fn_codes;
 	s->agg.columns = columns;
+	s->agg.columns2 = columns2;
 	s->agg.nitems = list_length(fns);
 	s->noutputs = list_length(outputs);
 	s->kinds = palloc(sizeof(int) * (s->noutputs + 1));
@@ -395,8 +399,11 @@ pulsora_upper_explain(ForeignScanState *node, ExplainState *es)
 	{
 		const char *name = ps_agg_fn_name((ps_agg_fn) s->agg.fns[i]);
 
-		aggs = lappend(aggs, psprintf("%s(%s)", name,
-									  s->agg.columns[i] ? s->agg.columns[i] : "*"));
+		if (s->agg.fns[i] == PS_AGG_SUM_PRODUCT)
+			aggs = lappend(aggs, psprintf("sum(%s * %s)", s->agg.columns[i], s->agg.columns2[i]));
+		else
+			aggs = lappend(aggs, psprintf("%s(%s)", name,
+										  s->agg.columns[i] ? s->agg.columns[i] : "*"));
 	}
 	if (keys != NIL)
 		ExplainPropertyList("Pushed Group Keys", keys, es);

@@ -15,7 +15,8 @@
  *     or Grafana's $__timeGroup form floor(extract(epoch from time) / N) * N;
  *   - every aggregate, in the target list and in HAVING, one of count(*),
  *     count(col), sum, avg, min and max of bigint or double precision
- *     columns (min and max of timestamps too), first(col, time) and
+ *     columns (min and max of timestamps too), sum(x * y) of two such
+ *     columns (VWAP's numerator), first(col, time) and
  *     last(col, time), with no DISTINCT, ORDER BY or FILTER; and outside
  *     aggregates nothing but the GROUP BY expressions;
  *   - fewer than PULSORA_UPPER_MAX_GROUPS groups estimated.
@@ -101,6 +102,7 @@ typedef struct UpperBuild
 	int64		width_ns, origin_ns;
 	List	   *fns;			/* IntList: ps_agg_fn per item */
 	List	   *fn_columns;		/* String per item ("" for count(*)) */
+	List	   *fn_columns2;	/* String per item: SUM_PRODUCT's second factor, else "" */
 	List	   *fn_types;		/* IntList: store type of each item's column */
 } UpperBuild;
 
@@ -249,24 +251,71 @@ epoch_bucket_expr(UpperBuild *b, Node *expr)
 	return true;
 }
 
-/* Index of item (fn, column) in b, added if new. */
+/* Index of item (fn, column, column2) in b, added if new; column2 "" but for SUM_PRODUCT. */
 static int
-add_item(UpperBuild *b, ps_agg_fn fn, const char *column, ps_type type)
+add_item2(UpperBuild *b, ps_agg_fn fn, const char *column, const char *column2, ps_type type)
 {
 	ListCell   *lc1,
-			   *lc2;
+			   *lc2,
+			   *lc3;
 	int			i = 0;
 
-	forboth(lc1, b->fns, lc2, b->fn_columns)
+	forthree(lc1, b->fns, lc2, b->fn_columns, lc3, b->fn_columns2)
 	{
-		if (lfirst_int(lc1) == (int) fn && strcmp(strVal(lfirst(lc2)), column) == 0)
+		if (lfirst_int(lc1) == (int) fn && strcmp(strVal(lfirst(lc2)), column) == 0 &&
+			strcmp(strVal(lfirst(lc3)), column2) == 0)
 			return i;
 		i++;
 	}
 	b->fns = lappend_int(b->fns, (int) fn);
 	b->fn_columns = lappend(b->fn_columns, makeString(pstrdup(column)));
+	b->fn_columns2 = lappend(b->fn_columns2, makeString(pstrdup(column2)));
 	b->fn_types = lappend_int(b->fn_types, (int) type);
 	return i;
+}
+
+static int
+add_item(UpperBuild *b, ps_agg_fn fn, const char *column, ps_type type)
+{
+	return add_item2(b, fn, column, "", type);
+}
+
+static void add_output(UpperBuild *b, Expr *expr, Index sortgroupref, int kind, int x, int y, int z);
+
+/* A double precision factor: a bigint or double precision column, cast or not; else NULL. */
+static Var *
+factor_var(UpperBuild *b, Node *n)
+{
+	Var		   *v;
+
+	if (n && IsA(n, FuncExpr) && ((FuncExpr *) n)->funcid == F_FLOAT8_INT8 &&
+		list_length(((FuncExpr *) n)->args) == 1)
+		n = linitial(((FuncExpr *) n)->args);
+	if ((v = rel_var(b, n)) == NULL || v->varattno == b->fp->map.time_attno ||
+		(b->fp->map.store_type[v->varattno - 1] != PS_TYPE_FLOAT &&
+		 b->fp->map.store_type[v->varattno - 1] != PS_TYPE_INTEGER))
+		return NULL;
+	return v;
+}
+
+/* sum(x * y) of two numeric columns (VWAP's numerator), as one owner item. */
+static bool
+add_sum_product(UpperBuild *b, Aggref *agg, Node *arg)
+{
+	OpExpr	   *op;
+	Var		   *x, *y;
+
+	if (!IsA(arg, OpExpr) || get_opcode(((OpExpr *) arg)->opno) != F_FLOAT8MUL ||
+		list_length(((OpExpr *) arg)->args) != 2)
+		return false;
+	op = (OpExpr *) arg;
+	if ((x = factor_var(b, linitial(op->args))) == NULL ||
+		(y = factor_var(b, lsecond(op->args))) == NULL)
+		return false;
+	add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
+			   add_item2(b, PS_AGG_SUM_PRODUCT, b->fp->map.store_name[x->varattno - 1],
+						 b->fp->map.store_name[y->varattno - 1], PS_TYPE_FLOAT), 0, 0);
+	return true;
 }
 
 static void
@@ -295,9 +344,11 @@ add_aggref(UpperBuild *b, Aggref *agg)
 		return false;
 	if (!agg->aggstar)
 	{
-		if (agg->args == NIL ||
-			(arg = rel_var(b, (Node *) ((TargetEntry *) linitial(agg->args))->expr)) == NULL)
+		if (agg->args == NIL)
 			return false;
+		if ((arg = rel_var(b, (Node *) ((TargetEntry *) linitial(agg->args))->expr)) == NULL)
+			return fn == F_SUM_FLOAT8 &&
+				add_sum_product(b, agg, (Node *) ((TargetEntry *) linitial(agg->args))->expr);
 		column = b->fp->map.store_name[arg->varattno - 1];
 		type = b->fp->map.store_type[arg->varattno - 1];
 		if (arg->varattno == b->fp->map.time_attno)
@@ -544,6 +595,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	ui->origin_ns = b.origin_ns;
 	ui->fns = b.fns;
 	ui->fn_columns = b.fn_columns;
+	ui->fn_columns2 = b.fn_columns2;
 	ui->having = gextra->havingQual ? (List *) gextra->havingQual : NIL;
 	output_rel->fdw_private = ui;
 
@@ -583,6 +635,7 @@ pulsora_upper_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, L
 	fdw_private = lappend(fdw_private, ui->group_columns);
 	fdw_private = lappend(fdw_private, ui->fns);
 	fdw_private = lappend(fdw_private, ui->fn_columns);
+	fdw_private = lappend(fdw_private, ui->fn_columns2);
 	fdw_private = lappend(fdw_private, ui->outputs);
 	return make_foreignscan(tlist, ui->having, 0, pq.fdw_exprs, fdw_private, ui->tlist, NIL,
 							outer_plan);

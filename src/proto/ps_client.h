@@ -200,6 +200,7 @@ typedef struct ps_client_agg_spec {
 	uint32_t	ngroup;
 	const uint8_t *fns;
 	const char *const *columns;
+	const char *const *columns2;	/* SUM_PRODUCT's second factors (NULL: none) */
 	uint32_t	nitems;
 } ps_client_agg_spec;
 

@@ -117,7 +117,7 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 		return ps_client_no_memory(err);
 	if (agg && (st = ps_msg_aggregate_put(&c->out, agg->bucket_width, agg->bucket_origin,
 										  agg->group_by, agg->ngroup, agg->fns, agg->columns,
-										  agg->nitems)) != PS_OK)
+										  agg->columns2, agg->nitems)) != PS_OK)
 		return st == PS_EINVAL ?
 			ps_error_set(err, PS_EINVAL, "an aggregate needs 1 to %d aggregates and at most %d group columns",
 						 PS_FRAME_MAX_AGG_ITEMS, PS_FRAME_MAX_AGG_GROUPS)

@@ -37,7 +37,8 @@
  *                                                     -> ESTIMATED
  *  AGGREGATE      the fields of SCAN_START, then i64 bucket_width,
  *                 i64 bucket_origin (ns), varint g, g x str column,
- *                 varint n, n x (u8 aggregate, str column) (v6)
+ *                 varint n, n x (u8 aggregate, str column, and for
+ *                 PS_AGG_SUM_PRODUCT str column2) (v6)
  *                                                     -> SCAN_STARTED
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
@@ -399,12 +400,17 @@ typedef struct ps_msg_aggregate {
 	uint32_t	nitems;
 	uint8_t    *fns;			/* ps_agg_fn */
 	char	  **columns;		/* "" for count(*) */
+	char	  **columns2;		/* SUM_PRODUCT's second factor, else NULL */
 } ps_msg_aggregate;
 
-/* Append AGGREGATE's own fields; PS_EINVAL (nothing appended) past the caps. */
+/*
+ * Append AGGREGATE's own fields (columns2 may be NULL when no aggregate is
+ * a SUM_PRODUCT); PS_EINVAL (nothing appended) past the caps.
+ */
 ps_status	ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 								 const char *const *group_by, uint32_t ngroup,
-								 const uint8_t *fns, const char *const *columns, uint32_t nitems);
+								 const uint8_t *fns, const char *const *columns,
+								 const char *const *columns2, uint32_t nitems);
 /* The whole AGGREGATE payload: the SCAN_START fields into *scan, the rest into *m. */
 ps_status	ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *m);
 void		ps_msg_aggregate_clear(ps_msg_aggregate *m);

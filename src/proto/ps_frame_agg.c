@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/ps_agg.h"
 #include "ps_frame_int.h"
 
 ps_status
 ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 					 const char *const *group_by, uint32_t ngroup, const uint8_t *fns,
-					 const char *const *columns, uint32_t nitems)
+					 const char *const *columns, const char *const *columns2, uint32_t nitems)
 {
 	if (ngroup > PS_FRAME_MAX_AGG_GROUPS || nitems == 0 || nitems > PS_FRAME_MAX_AGG_ITEMS)
 		return PS_EINVAL;
@@ -27,9 +28,14 @@ ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 	if (ps_buf_append_varint(b, nitems) != PS_OK)
 		return PS_ENOMEM;
 	for (uint32_t i = 0; i < nitems; i++)
+	{
 		if (ps_buf_append_u8(b, fns[i]) != PS_OK ||
 			ps_frame_put_str(b, columns[i] ? columns[i] : "") != PS_OK)
 			return PS_ENOMEM;
+		if (fns[i] == PS_AGG_SUM_PRODUCT &&
+			ps_frame_put_str(b, columns2 && columns2[i] ? columns2[i] : "") != PS_OK)
+			return PS_ENOMEM;
+	}
 	return PS_OK;
 }
 
@@ -54,12 +60,18 @@ ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *
 		m->nitems == 0)
 		return PS_EPROTO;
 	if ((m->fns = ps_frame_alloc_array(m->nitems, 1)) == NULL ||
-		(m->columns = ps_frame_alloc_array(m->nitems, sizeof(char *))) == NULL)
+		(m->columns = ps_frame_alloc_array(m->nitems, sizeof(char *))) == NULL ||
+		(m->columns2 = ps_frame_alloc_array(m->nitems, sizeof(char *))) == NULL)
 		return PS_ENOMEM;
 	for (uint32_t i = 0; i < m->nitems; i++)
-		if (ps_frame_get_u8(r, &m->fns[i]) != PS_OK ||
-			(st = ps_frame_get_strdup(r, &m->columns[i])) != PS_OK)
-			return st == PS_OK ? PS_EPROTO : st;
+	{
+		if (ps_frame_get_u8(r, &m->fns[i]) != PS_OK)
+			return PS_EPROTO;
+		if ((st = ps_frame_get_strdup(r, &m->columns[i])) != PS_OK ||
+			(m->fns[i] == PS_AGG_SUM_PRODUCT &&
+			 (st = ps_frame_get_strdup(r, &m->columns2[i])) != PS_OK))
+			return st;
+	}
 	return ps_frame_get_end(r);
 }
 
@@ -68,6 +80,7 @@ ps_msg_aggregate_clear(ps_msg_aggregate *m)
 {
 	ps_frame_free_strings(m->group_by, m->ngroup);
 	ps_frame_free_strings(m->columns, m->nitems);
+	ps_frame_free_strings(m->columns2, m->nitems);
 	free(m->fns);
 	memset(m, 0, sizeof *m);
 }

@@ -420,6 +420,7 @@ ps_proto_handle_aggregate(conn *cn, ps_reader *r, ps_error *err)
 	{
 		items[i].fn = (ps_agg_fn) am.fns[i];
 		items[i].column = am.columns[i][0] ? am.columns[i] : NULL;
+		items[i].column2 = am.columns2[i];
 	}
 	memset(&spec, 0, sizeof spec);
 	spec.table = m.table;

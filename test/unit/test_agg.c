@@ -42,16 +42,19 @@ static bool note_null(int i) { return i % 5 == 0; }
 
 /* The items every case asks for, and where their results sit. */
 static const ps_agg_item items[] = {
-	{PS_AGG_COUNT_ALL, NULL}, {PS_AGG_COUNT, "price"}, {PS_AGG_SUM, "price"},
-	{PS_AGG_SUM, "qty"}, {PS_AGG_MIN, "price"}, {PS_AGG_MAX, "qty"}, {PS_AGG_MIN, "ts"},
-	{PS_AGG_MAX, "ts"}, {PS_AGG_FIRST, "price"}, {PS_AGG_LAST, "note"}, {PS_AGG_LAST, "sym"},
-	{PS_AGG_COUNT, "note"},
+	{PS_AGG_COUNT_ALL, NULL, NULL}, {PS_AGG_COUNT, "price", NULL}, {PS_AGG_SUM, "price", NULL},
+	{PS_AGG_SUM, "qty", NULL}, {PS_AGG_MIN, "price", NULL}, {PS_AGG_MAX, "qty", NULL},
+	{PS_AGG_MIN, "ts", NULL}, {PS_AGG_MAX, "ts", NULL}, {PS_AGG_FIRST, "price", NULL},
+	{PS_AGG_LAST, "note", NULL}, {PS_AGG_LAST, "sym", NULL}, {PS_AGG_COUNT, "note", NULL},
+	{PS_AGG_SUM_PRODUCT, "price", "qty"},
 };
 #define NITEMS (sizeof(items) / sizeof(items[0]))
-#define LAST_NOTE 9				/* the one item metadata cannot answer */
+/* The items metadata cannot answer: last(note), a STRING, and sum(price * qty). */
+#define LAST_NOTE 9
+#define SUM_PRODUCT 12
 
-/* The same without last(note): every figure is in block metadata. */
-static ps_agg_item meta_items[NITEMS - 1];
+/* The others: every figure is in block metadata. */
+static ps_agg_item meta_items[NITEMS - 2];
 
 static void
 load(ps_store *st, int first, int n, int every)
@@ -96,7 +99,7 @@ setup(void **state)
 	fixture    *f = fixture_new("ps_test_agg", 0);
 
 	for (size_t i = 0, j = 0; i < NITEMS; i++)
-		if (i != LAST_NOTE)
+		if (i != LAST_NOTE && i != SUM_PRODUCT)
 			meta_items[j++] = items[i];
 
 	load(f->st, 0, NROWS, 1);
@@ -113,7 +116,7 @@ typedef struct model_group {
 	int			sym;			/* -1: not grouped */
 	int64_t		venue;			/* -1: not grouped */
 	uint64_t	count, count_price, count_note;
-	double		sum_price;
+	double		sum_price, sum_product;	/* of price, and of price * qty */
 	__int128	sum_qty;
 	double		min_price;
 	int64_t		max_qty, min_ts, max_ts;
@@ -163,6 +166,7 @@ model(const agg_case *k, model_group *g, size_t max)
 			{
 				m->count_price++;
 				m->sum_price += price_of(i);
+				m->sum_product += price_of(i) * (double) qty_of(i);
 				m->min_price = fmin(m->min_price, price_of(i));
 			}
 			m->count_note += !note_null(i);
@@ -211,16 +215,16 @@ check_string(const ps_scan_vector *v, uint32_t r, const char *want)
 
 /*
  * Run case k through ps_agg in batches of max_rows, with every item or (not
- * with_last_note) those metadata can answer; compare with the model.
+ * all_items) those metadata can answer; compare with the model.
  */
 static ps_agg_stats
-check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note)
+check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool all_items)
 {
 	static model_group want[NROWS * 2];
 	const char *group_by[2];
 	ps_agg_spec spec = {.table = "t", .lo = k->lo, .hi = k->hi, .bucket_width = k->width,
-		.items = with_last_note ? items : meta_items,
-		.nitems = with_last_note ? NITEMS : NITEMS - 1, .group_by = group_by};
+		.items = all_items ? items : meta_items,
+		.nitems = all_items ? NITEMS : NITEMS - 2, .group_by = group_by};
 	size_t		nwant = model(k, want, NROWS * 2), seen = 0;
 	ps_agg	   *a;
 	ps_agg_stats stats;
@@ -241,6 +245,7 @@ check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note
 		nwant = 1;
 	}
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	/* (sum(qty) takes two columns) */
 	assert_int_equal(ps_agg_ncolumns(a), (k->width > 0) + spec.ngroup + spec.nitems + 1);
 	while (!done)
 	{
@@ -296,7 +301,7 @@ check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note
 			if (!empty && !price_null(m->first_row))
 				assert_true(col->f[r] == price_of(m->first_row));
 			col++;
-			if (with_last_note)
+			if (all_items)
 			{
 				assert_int_equal(is_null(col, r), empty || note_null(m->last_row));
 				if (!empty && !note_null(m->last_row))
@@ -311,6 +316,13 @@ check_case(fixture *f, const agg_case *k, uint32_t max_rows, bool with_last_note
 				check_string(col, r, syms[m->last_row % 3]);
 			col++;
 			assert_int_equal(col->i[r], m->count_note);
+			col++;
+			if (all_items)
+			{
+				assert_int_equal(is_null(col, r), m->count_price == 0);
+				if (m->count_price)
+					assert_true(fabs(col->f[r] - m->sum_product) <= 1e-9 * fabs(m->sum_product) + 1e-9);
+			}
 		}
 	}
 	assert_int_equal(seen, nwant);
@@ -350,8 +362,8 @@ test_metadata_answers_what_it_can(void **state)
 {
 	fixture    *f = *state;
 	static const ps_agg_item numeric[] = {
-		{PS_AGG_COUNT_ALL, NULL}, {PS_AGG_SUM, "qty"}, {PS_AGG_MIN, "price"}, {PS_AGG_LAST, "price"},
-		{PS_AGG_FIRST, "sym"}, {PS_AGG_MAX, "ts"},
+		{PS_AGG_COUNT_ALL, NULL, NULL}, {PS_AGG_SUM, "qty", NULL}, {PS_AGG_MIN, "price", NULL},
+		{PS_AGG_LAST, "price", NULL}, {PS_AGG_FIRST, "sym", NULL}, {PS_AGG_MAX, "ts", NULL},
 	};
 	const char *by[] = {"sym"};
 	ps_agg_spec spec = {.table = "t", .lo = INT64_MIN, .hi = INT64_MAX, .items = numeric,
@@ -405,7 +417,7 @@ static void
 test_bad_requests(void **state)
 {
 	fixture    *f = *state;
-	ps_agg_item item = {PS_AGG_SUM, "note"};
+	ps_agg_item item = {PS_AGG_SUM, "note", NULL};
 	const char *by[] = {"ts"};
 	ps_agg_spec spec = {.table = "t", .lo = INT64_MIN, .hi = INT64_MAX, .items = &item, .nitems = 1};
 	ps_agg	   *a = NULL;
@@ -414,12 +426,15 @@ test_bad_requests(void **state)
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
 	assert_non_null(strstr(err.message, "\"note\""));
 	assert_null(a);
-	item = (ps_agg_item) {PS_AGG_MIN, "sym"};
+	item = (ps_agg_item) {PS_AGG_MIN, "sym", NULL};
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
-	item = (ps_agg_item) {PS_AGG_MAX, "nope"};
+	item = (ps_agg_item) {PS_AGG_MAX, "nope", NULL};
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
 	assert_non_null(strstr(err.message, "\"nope\""));
-	item = (ps_agg_item) {PS_AGG_COUNT_ALL, NULL};
+	item = (ps_agg_item) {PS_AGG_SUM_PRODUCT, "price", "note"};
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);
+	assert_non_null(strstr(err.message, "note"));
+	item = (ps_agg_item) {PS_AGG_COUNT_ALL, NULL, NULL};
 	spec.group_by = by;
 	spec.ngroup = 1;
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_EINVAL);

@@ -1897,7 +1897,7 @@ test_aggregate_over_the_wire(void **state)
 	const char *by[] = {"sym"};
 	const uint8_t fns[] = {PS_AGG_COUNT_ALL, PS_AGG_SUM, PS_AGG_MAX, PS_AGG_LAST};
 	const char *cols[] = {NULL, "size", "price", "price"};
-	ps_client_agg_spec agg = {100 * SEC, T0, by, 1, fns, cols, 4};
+	ps_client_agg_spec agg = {100 * SEC, T0, by, 1, fns, cols, NULL, 4};
 	ps_client_scan_spec spec = {"aggw", T0 + 10 * SEC, T0 + 989 * SEC, false, 0, 0, NULL, 0, 5, 0, NULL, 0, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
