@@ -53,7 +53,7 @@ UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 
 PGBIN = $(shell $(PG_CONFIG) --bindir 2>/dev/null)
 
-.PHONY: all deps build ext ext-install install check unit run stop bench fuzz soak clean
+.PHONY: all deps build ext ext-install install deb check unit run stop bench fuzz soak clean
 all: build ext
 
 build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks $(BUILD)/test/bench_block
@@ -96,6 +96,12 @@ ext-install: ext $(BUILD)/pulsorad
 	install -m 0755 $(BUILD)/pulsorad $(PGBIN)/pulsorad
 
 install: ext-install
+
+# The Debian package postgresql-15-pulsora_VERSION_amd64.deb, into $(BUILD)
+# (packaging/build-deb.sh).  Like ext-install, it takes pulsora.so from the
+# source tree.
+deb: ext $(BUILD)/pulsorad $(BUILD)/pulsora-cli
+	@PG_CONFIG=$(PG_CONFIG) sh packaging/build-deb.sh $(BUILD)
 
 deps:
 	@sh test/deps.sh

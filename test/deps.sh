@@ -5,6 +5,7 @@ set -e
 PKGS="gcc make pkg-config python3 curl procps
 postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-common
 librocksdb-dev libcsv-dev liblz4-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
+dpkg-dev lintian systemd
 clang libclang-rt-14-dev valgrind wrk gnuplot-nox"
 missing=""
 for p in $PKGS; do
