@@ -99,6 +99,10 @@ SELECT check_query($q$SELECT count(*) FILTER (WHERE flag) FROM ticks$q$);
 SELECT check_query($q$SELECT symbol, string_agg(note, ',' ORDER BY ts) IS NOT NULL FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT ts, count(*) FROM ticks WHERE ts < '2023-12-29 00:10' GROUP BY ts$q$);
 SELECT check_query($q$SELECT symbol, sum(qty * 2) FROM ticks GROUP BY symbol$q$);
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE FOREIGN TABLE nocase_ft (ts timestamptz, symbol text COLLATE nocase, qty bigint)
+  SERVER s OPTIONS (table 'ticks');
+SELECT check_query($q$SELECT lower(symbol), count(*) FROM nocase_ft GROUP BY symbol$q$);
 SELECT check_query($q$SELECT symbol, sum(px * 2) FROM ticks GROUP BY symbol$q$);
 SELECT check_query($q$SELECT time_bucket('1 day', ts) AS d, sum(px * 1) FROM ticks GROUP BY d$q$);
 
@@ -140,6 +144,6 @@ SELECT time_bucket('1 day', ts) AS day, first(px, ts) AS open, max(px) AS high, 
        last(px, ts) AS close, sum(qty) AS volume, avg(px) AS avg_px
   FROM ticks WHERE symbol = 'AAPL' GROUP BY day ORDER BY day;
 
-DROP FOREIGN TABLE ticks;
+DROP FOREIGN TABLE ticks, nocase_ft;
 DROP TABLE parted;
 SELECT pulsora_drop_table('s', t) FROM unnest(ARRAY['ticks', 'parted_a', 'parted_b']) t;

@@ -464,6 +464,10 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 
 		if (!sgref || !get_sortgroupref_clause_noerr(sgref, query->groupClause))
 			continue;
+		/* The owner groups equal bytes: not what a nondeterministic collation calls equal. */
+		if (OidIsValid(exprCollation((Node *) expr)) &&
+			!get_collation_isdeterministic(exprCollation((Node *) expr)))
+			return false;
 		if ((v = rel_var(b, (Node *) expr)) != NULL && v->varattno != b->fp->map.time_attno)
 		{
 			add_output(b, expr, sgref, PULSORA_OUT_PLAIN, -1 - list_length(b->group_columns), 0, 0);
