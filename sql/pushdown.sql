@@ -90,6 +90,25 @@ SELECT check_query($q$SELECT count(*), sum(qty), avg(px), min(ts), last(px, ts) 
 SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE ts < '1990-01-01' GROUP BY symbol$q$);
 SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE symbol = 'NONE' GROUP BY symbol$q$);
 
+-- Times before 1970 (negative in the store), buckets and origins around
+-- them and across day partitions, and DESC orders with LIMIT over groups.
+CREATE TABLE old_heap (ts timestamptz, symbol text, px float8, qty bigint);
+INSERT INTO old_heap SELECT '1969-12-30 22:00'::timestamptz + i * interval '13 minutes 7 seconds',
+       (ARRAY['A', 'B'])[1 + i % 2], CASE WHEN i % 9 = 0 THEN NULL ELSE i * 0.5 END, i - 100
+  FROM generate_series(0, 999) i;
+CREATE FOREIGN TABLE old_ticks (ts timestamptz, symbol text, px float8, qty bigint)
+  SERVER s OPTIONS (series_key 'symbol');
+INSERT INTO old_ticks SELECT * FROM old_heap;
+SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS b, count(*), sum(qty),
+  first(px, ts) AS f, last(px, ts) AS l FROM old_ticks GROUP BY 1, 2$q$);
+SELECT check_query($q$SELECT date_bin('25 minutes', ts, '1970-01-01 00:10') AS b, count(*),
+  min(ts), max(ts) FROM old_ticks GROUP BY 1$q$);
+SELECT check_query($q$SELECT time_bucket('7 hours', ts, '1969-12-31 03:00') AS b, avg(qty) AS q, avg(px) AS p
+  FROM old_ticks WHERE ts >= '1969-12-31 01:00' GROUP BY 1$q$);
+SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS b, sum(qty) FROM old_ticks
+  GROUP BY 1, 2 ORDER BY b DESC, symbol DESC LIMIT 5$q$);
+SELECT check_query($q$SELECT symbol, max(px) AS m FROM old_ticks GROUP BY 1 ORDER BY m DESC LIMIT 1$q$);
+
 -- Not pushed: a local qual, a month bucket, DISTINCT, FILTER, ORDER BY in
 -- the aggregate, grouping by the time column, an aggregate of an expression.
 SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE px > 100 GROUP BY symbol$q$);
@@ -144,6 +163,6 @@ SELECT time_bucket('1 day', ts) AS day, first(px, ts) AS open, max(px) AS high, 
        last(px, ts) AS close, sum(qty) AS volume, avg(px) AS avg_px
   FROM ticks WHERE symbol = 'AAPL' GROUP BY day ORDER BY day;
 
-DROP FOREIGN TABLE ticks, nocase_ft;
+DROP FOREIGN TABLE ticks, nocase_ft, old_ticks;
 DROP TABLE parted;
-SELECT pulsora_drop_table('s', t) FROM unnest(ARRAY['ticks', 'parted_a', 'parted_b']) t;
+SELECT pulsora_drop_table('s', t) FROM unnest(ARRAY['ticks', 'parted_a', 'parted_b', 'old_ticks']) t;
