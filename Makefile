@@ -9,7 +9,7 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 
 # Sources shared by the owner and the extension: no RocksDB, no PostgreSQL.
 CLIENT_CORE_SRCS = src/core/ps_error.c src/core/ps_buf.c src/core/ps_types.c \
-                   src/core/ps_time.c src/core/ps_row.c
+                   src/core/ps_time.c src/core/ps_time_format.c src/core/ps_tz.c src/core/ps_row.c
 CLIENT_PROTO_SRCS = src/proto/ps_frame_io.c src/proto/ps_frame_prim.c src/proto/ps_frame_filter.c \
                     src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c src/proto/ps_frame_agg.c \
                     src/proto/ps_client.c src/proto/ps_client_call.c src/proto/ps_client_catalog.c \
@@ -44,7 +44,7 @@ LIBS = -lrocksdb -lcsv -llz4 -lmicrohttpd -ljansson -lpthread -lm
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 PROTO_SRCS = $(sort $(wildcard src/proto/*.c))
-SERVER_SRCS = $(filter-out src/server/cli_main.c,$(sort $(wildcard src/server/*.c)))
+SERVER_SRCS = $(filter-out src/server/cli_%.c,$(sort $(wildcard src/server/*.c)))
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 
 CORE_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS) $(PROTO_SRCS))
@@ -56,7 +56,8 @@ PGBIN = $(shell $(PG_CONFIG) --bindir 2>/dev/null)
 .PHONY: all deps build ext ext-install install deb check unit run stop bench fuzz soak clean
 all: build ext
 
-build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks $(BUILD)/test/bench_block
+build: $(BUILD)/pulsorad $(BUILD)/pulsora-cli $(UNIT_BINS) $(BUILD)/test/gen_ticks $(BUILD)/test/bench_block \
+       $(BUILD)/test/bench_time_format
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -72,7 +73,10 @@ $(BUILD)/libpulsora_server.a: $(filter-out $(BUILD)/src/server/main.o,$(SERVER_O
 $(BUILD)/pulsorad: $(SERVER_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $(SERVER_OBJS) $(BUILD)/libpulsora.a $(LIBS)
 
-$(BUILD)/pulsora-cli: $(BUILD)/src/server/cli_main.o $(BUILD)/libpulsora.a
+# The CLI's aggregate and latest use REST's parsers and writers (pure modules).
+CLI_OBJS = $(patsubst %.c,$(BUILD)/%.o,src/server/cli_main.c src/server/cli_groups.c \
+           src/server/ps_rest_params.c src/server/ps_rest_format.c src/server/ps_rest_groups.c)
+$(BUILD)/pulsora-cli: $(CLI_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)
 
 $(BUILD)/test/gen_ticks: test/bench/gen_ticks.c
@@ -80,6 +84,10 @@ $(BUILD)/test/gen_ticks: test/bench/gen_ticks.c
 	$(CC) $(CFLAGS_BASE) -o $@ $< -lm
 
 $(BUILD)/test/bench_block: test/bench/bench_block.c $(BUILD)/libpulsora.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a -lm
+
+$(BUILD)/test/bench_time_format: test/bench/bench_time_format.c $(BUILD)/libpulsora.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(LDFLAGS_SAN) -o $@ $< $(BUILD)/libpulsora.a -lm
 

@@ -6,7 +6,7 @@ PKGS="gcc make pkg-config python3 curl procps
 postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-common
 librocksdb-dev libcsv-dev liblz4-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
 dpkg-dev lintian systemd
-clang libclang-rt-14-dev valgrind wrk gnuplot-nox"
+clang libclang-rt-14-dev valgrind wrk gnuplot-nox tzdata"
 missing=""
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -6,7 +6,10 @@
  *
  * Table record (version 2): u8 version | u32 id | u8 dedup | u32 next load
  * sequence | u64 rows | i64 min time | i64 max time | i64 max block span
- * | schema (ps_schema.h).
+ * | schema (ps_schema.h).  Version 3, written only for a table with load
+ * defaults (so a store without any still opens in older owners), adds after
+ * the span: u32 length | time_format bytes | u32 length | timezone bytes.
+ * Both versions are read.
  * Marker: u8 version | u8 flags (PS_MARKER_*) | u8 has_schema | schema.
  */
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "ps_store_int.h"
 
 #define TABLE_RECORD_VERSION 2
+#define TABLE_RECORD_VERSION_DEFAULTS 3
 #define MARKER_VERSION 2
 
 ps_table   *
@@ -129,6 +133,31 @@ table_key(ps_buf *k, const char *name)
 	return PS_OK;
 }
 
+/* u32 length | bytes. */
+static ps_status
+append_text(ps_buf *v, const char *s)
+{
+	size_t		n = strlen(s);
+
+	if (ps_buf_append_u32be(v, (uint32_t) n))
+		return PS_ENOMEM;
+	return ps_buf_append(v, s, n);
+}
+
+/* What append_text wrote, into out[0..size) NUL-terminated; false if it does not fit or holds a NUL. */
+static bool
+read_text(ps_reader *r, char *out, size_t size)
+{
+	uint32_t	n;
+	const uint8_t *p;
+
+	if (ps_read_u32be(r, &n) || n >= size || ps_read_bytes(r, n, &p) || memchr(p, '\0', n))
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
 ps_status
 ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 					 const ps_schema *schema, uint64_t row_count, int64_t min_time,
@@ -136,9 +165,10 @@ ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 {
 	ps_buf		k = PS_BUF_INIT, v = PS_BUF_INIT;
 	ps_status	rc = PS_OK;
+	bool		defaults = t->time_format[0] != '\0' || t->timezone[0] != '\0';
 
 	if (table_key(&k, t->name) ||
-		ps_buf_append_u8(&v, TABLE_RECORD_VERSION) ||
+		ps_buf_append_u8(&v, defaults ? TABLE_RECORD_VERSION_DEFAULTS : TABLE_RECORD_VERSION) ||
 		ps_buf_append_u32be(&v, t->id) ||
 		ps_buf_append_u8(&v, t->dedup ? 1 : 0) ||
 		ps_buf_append_u32be(&v, next_load_seq) ||
@@ -146,6 +176,7 @@ ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
 		ps_buf_append_u64be(&v, (uint64_t) min_time) ||
 		ps_buf_append_u64be(&v, (uint64_t) max_time) ||
 		ps_buf_append_u64be(&v, (uint64_t) max_span) ||
+		(defaults && (append_text(&v, t->time_format) || append_text(&v, t->timezone))) ||
 		ps_schema_serialize(schema, &v))
 		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
 	else
@@ -186,11 +217,15 @@ table_record_decode(const char *name, size_t namelen, const void *p, size_t n, p
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	memcpy(t->name, name, namelen);
 	ps_reader_init(&r, p, n);
-	if (ps_read_u8(&r, &version) || version != TABLE_RECORD_VERSION ||
+	if (ps_read_u8(&r, &version) ||
+		(version != TABLE_RECORD_VERSION && version != TABLE_RECORD_VERSION_DEFAULTS) ||
 		ps_read_u32be(&r, &t->id) || ps_read_u8(&r, &dedup) ||
 		ps_read_u32be(&r, &t->next_load_seq) || ps_read_u64be(&r, &count) ||
 		ps_read_u64be(&r, &mn) || ps_read_u64be(&r, &mx) || ps_read_u64be(&r, &span) ||
 		(int64_t) span < 0 ||
+		(version == TABLE_RECORD_VERSION_DEFAULTS &&
+		 (!read_text(&r, t->time_format, sizeof t->time_format) ||
+		  !read_text(&r, t->timezone, sizeof t->timezone))) ||
 		ps_schema_deserialize(r.p, ps_reader_left(&r), &t->schema, err) != PS_OK)
 	{
 		ps_table_free(t);

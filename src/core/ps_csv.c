@@ -195,6 +195,7 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 			 ps_csv_load **out, ps_error *err)
 {
 	ps_csv_load *cl;
+	ps_table_info info;
 	ps_error	e;
 	ps_status	rc;
 
@@ -246,8 +247,10 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 	csv_set_quote(&cl->parser, (unsigned char) o->quote);
 	csv_set_space_func(&cl->parser, ps_csv_no_space);
 
-	rc = ps_store_table_info(st, table, NULL, &cl->table_schema, &e);
-	if (rc != PS_OK && rc != PS_ENOTFOUND)
+	rc = ps_store_table_info(st, table, &info, &cl->table_schema, &e);
+	if (rc == PS_OK || rc == PS_ENOTFOUND)
+		rc = ps_csv_time_setup(cl, rc == PS_OK ? &info : NULL, &e);
+	if (rc != PS_OK)
 	{
 		ps_csv_abort(cl);
 		if (err)
@@ -368,6 +371,8 @@ ps_csv_abort(ps_csv_load *cl)
 	ps_buf_free(&cl->row);
 	free(cl->fields);
 	ps_schema_free(cl->table_schema);
+	ps_time_format_free(cl->format);
+	ps_tz_free(cl->tz);
 	for (uint32_t i = 0; cl->names != NULL && i < cl->ncols; i++)
 		free(cl->names[i]);
 	free(cl->names);

@@ -76,7 +76,15 @@ typedef struct ps_csv_options {
 	char		delimiter;		/* default ',' */
 	char		quote;			/* default '"' */
 	char		time_column[PS_MAX_NAME + 1];	/* "" = infer */
-	ps_time_options time;		/* unit, timezone offset */
+	ps_time_options time;		/* unit, timezone offset; the load sets its tz and format */
+	/*
+	 * time_format and timezone as the load named them; "" = not named, so
+	 * the table's defaults apply (ps_table_info), if it has any.  A load that
+	 * creates its table keeps the ones it named as those defaults.
+	 * time_format "iso" (any case) means no pattern: ISO-8601 or epoch.
+	 */
+	char		time_format[PS_TIME_FORMAT_MAX + 1];
+	char		timezone[PS_TZ_NAME_MAX + 1];
 	ps_on_error on_error;
 	bool		add_columns;
 	bool		dedup;
@@ -99,9 +107,12 @@ void		ps_csv_options_default(ps_csv_options *o);
 
 /*
  * Set one option from its text form, as given in a REST query parameter or a
- * jsonb key: header, delimiter, quote, time_column, time_unit, timezone,
- * on_error, add_columns, dedup, series_key.  Unknown keys and bad values are PS_EINVAL
- * with a message naming the option.
+ * jsonb key: header, delimiter, quote, time_column, time_unit, time_format,
+ * timezone, on_error, add_columns, dedup, series_key.  Unknown keys and bad
+ * values are PS_EINVAL with a message naming the option: a time_format that
+ * does not compile (ps_time_format.h), a timezone that is neither UTC, an
+ * offset nor an IANA zone with a file under PS_TZ_DIR (which is read here
+ * to check it, and again by the load).
  */
 ps_status	ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_error *err);
 

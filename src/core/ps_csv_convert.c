@@ -39,6 +39,8 @@ ps_csv_begin_load(ps_csv_load *cl)
 	spec.add_columns = cl->opt.add_columns;
 	spec.dedup = cl->opt.dedup;
 	spec.series_key = cl->opt.series_key_set ? cl->opt.series_key : NULL;
+	spec.time_format = cl->opt.time_format;
+	spec.timezone = cl->opt.timezone;
 	if (ps_load_begin(cl->st, &spec, &cl->ld, &e) != PS_OK)
 	{
 		ps_schema_free(input);

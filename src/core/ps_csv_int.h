@@ -92,6 +92,10 @@ struct ps_csv_load
 	/* the table as it was at ps_csv_begin: NULL when it did not exist */
 	ps_schema  *table_schema;
 
+	/* the compiled time_format and IANA zone opt.time points at (owned; NULL: none) */
+	ps_time_format *format;
+	ps_tz	   *tz;
+
 	/* input columns */
 	uint32_t	ncols;
 	char	  **names;			/* ncols malloc'd names */
@@ -154,6 +158,13 @@ bool		ps_csv_grow(void **p, size_t *alloc, size_t need, size_t elem);
 /* ps_csv_options.c */
 /* Delimiter and quote: exactly one byte, never a line end or NUL. */
 bool		ps_csv_char_valid(char c);
+/*
+ * Compile the load's time_format and timezone, or where it named none the
+ * table's defaults (table NULL: a new table), into cl->format and cl->tz,
+ * and point cl->opt.time at them.  PS_EINVAL when a default no longer
+ * resolves (its zone file gone), naming it.
+ */
+ps_status	ps_csv_time_setup(ps_csv_load *cl, const ps_table_info *table, ps_error *err);
 
 /* ps_csv_errors.c */
 /* Record a fatal error: the load moves to stage FAILED. */

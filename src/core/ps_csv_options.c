@@ -1,20 +1,26 @@
 /*
  * ps_csv_options.c — the options of CSV loads: their defaults, and setting
  * one from its text form (a REST query parameter, a jsonb key of the SQL
- * functions, a field of the native protocol).
+ * functions, a field of the native protocol), and compiling a load's
+ * time_format and timezone (or its table's defaults) once, at ps_csv_begin.
  *
  * Invariants: a failed ps_csv_option_set leaves the options unchanged and
  * words an error that names the option (and, for an unknown one, lists the
  * valid ones); values are checked here only as far as each alone can be
- * (ps_csv_begin checks how they combine).
+ * (ps_csv_begin checks how they combine).  time_format and timezone are
+ * compiled here to check them and kept as text: the load compiles them
+ * again for itself, and a load creating a table keeps the text.
  */
 #include "ps_csv_int.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #define CSV_VALID_OPTIONS \
-	"header, delimiter, quote, time_column, time_unit, timezone, on_error, add_columns, dedup, series_key"
+	"header, delimiter, quote, time_column, time_unit, time_format, timezone, on_error, " \
+	"add_columns, dedup, series_key"
+#define TIMEZONE_HINT "expected UTC, an offset like -05:00 or an IANA name like America/New_York"
 
 void
 ps_csv_options_default(ps_csv_options *o)
@@ -56,6 +62,60 @@ bool
 ps_csv_char_valid(char c)
 {
 	return c != '\0' && c != '\r' && c != '\n';
+}
+
+/* A time_format value into *out; "iso" is none (*out NULL). */
+static ps_status
+compile_time_format(const char *value, ps_time_format **out, ps_error *err)
+{
+	*out = NULL;
+	if (strlen(value) == 3 && ps_ascii_equal_ci(value, "iso", 3))
+		return PS_OK;
+	return ps_time_format_compile(value, out, err);
+}
+
+/*
+ * A timezone value: UTC or an offset into *offset_s (*out NULL), else an
+ * IANA zone into *out.  On failure err says why, after `what`.
+ */
+static ps_status
+resolve_timezone(const char *what, const char *value, int32_t *offset_s, ps_tz **out,
+				 ps_error *err)
+{
+	ps_error	why;
+	ps_status	rc;
+
+	*out = NULL;
+	if (ps_time_parse_offset(value, strlen(value), offset_s) == PS_OK)
+		return PS_OK;
+	if ((rc = ps_tz_load(value, out, &why)) != PS_OK)
+		return ps_error_set(err, rc, "%s: %s (" TIMEZONE_HINT ")", what, why.message);
+	return PS_OK;
+}
+
+ps_status
+ps_csv_time_setup(ps_csv_load *cl, const ps_table_info *table, ps_error *err)
+{
+	const char *format = cl->opt.time_format[0] ? cl->opt.time_format
+		: table ? table->time_format : "";
+	const char *zone = cl->opt.timezone[0] ? cl->opt.timezone : table ? table->timezone : "";
+	char		what[PS_MAX_NAME + 64];
+	ps_error	why;
+	ps_status	rc;
+
+	if (cl->opt.timezone[0] != '\0')
+		snprintf(what, sizeof what, "option timezone");
+	else
+		snprintf(what, sizeof what, "default timezone of table \"%s\"", cl->table);
+	if (format[0] != '\0' && compile_time_format(format, &cl->format, &why) != PS_OK)
+		return ps_error_set(err, why.code, "%s%s", cl->opt.time_format[0] ? "" : "default ",
+							why.message);
+	if (zone[0] != '\0' &&
+		(rc = resolve_timezone(what, zone, &cl->opt.time.default_offset_s, &cl->tz, err)) != PS_OK)
+		return rc;
+	cl->opt.time.format = cl->format;
+	cl->opt.time.tz = cl->tz;
+	return PS_OK;
 }
 
 ps_status
@@ -119,10 +179,31 @@ ps_csv_option_set(ps_csv_options *o, const char *key, const char *value, ps_erro
 			return BAD_VALUE("expected s, ms, us, ns or auto");
 		return PS_OK;
 	}
+	if (strcmp(key, "time_format") == 0)
+	{
+		ps_time_format *f;
+		ps_error	why;
+		ps_status	rc;
+
+		if ((rc = compile_time_format(value, &f, &why)) != PS_OK)
+			return ps_error_set(err, rc, "option %s", why.message);
+		ps_time_format_free(f);
+		/* compile_time_format took at most PS_TIME_FORMAT_MAX bytes */
+		memcpy(o->time_format, value, strlen(value) + 1);
+		return PS_OK;
+	}
 	if (strcmp(key, "timezone") == 0)
 	{
-		if (ps_time_parse_offset(value, strlen(value), &o->time.default_offset_s) != PS_OK)
-			return BAD_VALUE("expected UTC or an offset like -05:00");
+		int32_t		offset = o->time.default_offset_s;
+		ps_tz	   *tz;
+		ps_status	rc;
+
+		if ((rc = resolve_timezone("option timezone", value, &offset, &tz, err)) != PS_OK)
+			return rc;
+		ps_tz_free(tz);
+		o->time.default_offset_s = offset;
+		/* An offset is at most 6 bytes, a zone name PS_TZ_NAME_MAX (ps_tz_name_valid). */
+		memcpy(o->timezone, value, strlen(value) + 1);
 		return PS_OK;
 	}
 	if (strcmp(key, "on_error") == 0)

@@ -263,6 +263,9 @@ ps_csv_end_sample(ps_csv_load *cl)
 		if (!cl->infer[i])
 			continue;
 		ps_infer_init(&inf[i]);
+		/* With a time_format, time columns are the ones whose samples match it. */
+		if (cl->opt.time.format != NULL)
+			inf[i].time = &cl->opt.time;
 		for (size_t r = 0; r < cl->sample_rows; r++)
 		{
 			const csv_field *f = &cl->sample_fields[r * cl->ncols + i];
@@ -273,7 +276,7 @@ ps_csv_end_sample(ps_csv_load *cl)
 	}
 	if (cl->time_field == CSV_NO_TIME)
 	{
-		/* A new table whose header named no time column: the first all-ISO one. */
+		/* A new table whose header named no time column: the first all-ISO (or time_format) one. */
 		for (uint32_t i = 0; i < cl->ncols && cl->time_field == CSV_NO_TIME; i++)
 			if (ps_infer_all_iso(&inf[i]))
 				cl->time_field = i;

@@ -192,6 +192,9 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 	if (!spec->input || spec->input->ncolumns == 0 || spec->input->time_index >= spec->input->ncolumns ||
 		spec->input->columns[spec->input->time_index].type != PS_TYPE_TIMESTAMP)
 		return ps_error_set(err, PS_EINVAL, "a load needs a timestamp time column");
+	if ((spec->time_format && strlen(spec->time_format) > PS_TIME_FORMAT_MAX) ||
+		(spec->timezone && strlen(spec->timezone) > PS_TZ_NAME_MAX))
+		return ps_error_set(err, PS_EINVAL, "time_format or timezone too long to keep as a table default");
 	if (!(ld = calloc(1, sizeof(*ld))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	ld->st = st;
@@ -253,6 +256,10 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 		snprintf(created->name, sizeof(created->name), "%s", spec->table);
 		created->id = st->next_table_id;
 		created->dedup = spec->dedup;
+		snprintf(created->time_format, sizeof(created->time_format), "%s",
+				 spec->time_format ? spec->time_format : "");
+		snprintf(created->timezone, sizeof(created->timezone), "%s",
+				 spec->timezone ? spec->timezone : "");
 		created->next_load_seq = 1;
 		if (!(created->schema = ps_schema_copy(ld->schema)))
 		{

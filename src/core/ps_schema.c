@@ -657,6 +657,7 @@ ps_infer_init(ps_infer *inf)
 {
 	inf->seen = 0;
 	inf->can_bool = inf->can_int = inf->can_float = inf->can_iso = true;
+	inf->time = NULL;
 }
 
 void
@@ -675,7 +676,8 @@ ps_infer_feed(ps_infer *inf, const char *s, size_t len)
 	if (inf->can_float)
 		inf->can_float = parse_float(s, len, &d) == PARSE_OK;
 	if (inf->can_iso)
-		inf->can_iso = ps_time_is_iso(s, len);
+		inf->can_iso = inf->time != NULL ? ps_time_parse(s, len, inf->time, &i, NULL) == PS_OK
+			: ps_time_is_iso(s, len);
 }
 
 ps_type

@@ -83,7 +83,8 @@ bool		ps_column_name_valid(const char *name, size_t len);
  * non-NULL sample with ps_infer_feed, then ps_infer_result.  The lattice:
  * a column is BOOLEAN if every sample is a boolean literal, INTEGER if every
  * sample is an int64, FLOAT if every sample is a number (incl. NaN/Infinity),
- * TIMESTAMP if every sample is ISO-8601 (ps_time_is_iso), else STRING.  A
+ * TIMESTAMP if every sample is ISO-8601 (ps_time_is_iso) or, when `time` is
+ * set (a load's time_format), parses with those options, else STRING.  A
  * column with only NULLs is STRING.  Only the words true/false/t/f/yes/no
  * (any case) count as boolean literals here, although ps_value_from_text
  * also takes y/n/on/off/1/0: a column of 0s and 1s is more likely a count or
@@ -93,6 +94,7 @@ bool		ps_column_name_valid(const char *name, size_t len);
 typedef struct ps_infer {
 	uint64_t	seen;
 	bool		can_bool, can_int, can_float, can_iso;
+	const ps_time_options *time;	/* NULL (ps_infer_init): ISO-8601; borrowed */
 } ps_infer;
 
 void		ps_infer_init(ps_infer *inf);

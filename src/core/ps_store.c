@@ -326,6 +326,8 @@ info_from_table(const ps_table *t, ps_table_info *info)
 	info->max_time = t->max_time;
 	info->dedup = t->dedup;
 	info->nseries = t->schema->nseries > 0 ? t->dict.ncommitted : 0;
+	memcpy(info->time_format, t->time_format, sizeof info->time_format);
+	memcpy(info->timezone, t->timezone, sizeof info->timezone);
 }
 
 static int

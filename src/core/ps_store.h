@@ -35,7 +35,9 @@
 #include <stdint.h>
 #include "ps_error.h"
 #include "ps_schema.h"
+#include "ps_time_format.h"
 #include "ps_types.h"
+#include "ps_tz.h"
 
 typedef struct ps_store ps_store;
 typedef struct ps_load ps_load;
@@ -82,6 +84,12 @@ typedef struct ps_table_info {
 	int64_t		max_time;
 	bool		dedup;
 	uint64_t	nseries;		/* distinct series-key values (0 without a key) */
+	/*
+	 * Defaults for later loads that do not name these options, as the load
+	 * that created the table named them ("" = none).
+	 */
+	char		time_format[PS_TIME_FORMAT_MAX + 1];
+	char		timezone[PS_TZ_NAME_MAX + 1];
 } ps_table_info;
 
 /* All committed tables, sorted by name.  *out is one malloc'd array (free()). */
@@ -145,6 +153,14 @@ typedef struct ps_load_spec {
 	 * NULL to infer it (ps_series_key_infer).  Borrowed for ps_load_begin.
 	 */
 	const char *series_key;
+	/*
+	 * Only used when the load creates the table: the time_format and
+	 * timezone options the load named, kept as the table's defaults
+	 * (ps_table_info); NULL or "" = none.  At most PS_TIME_FORMAT_MAX and
+	 * PS_TZ_NAME_MAX bytes (longer is PS_EINVAL).  Borrowed for ps_load_begin.
+	 */
+	const char *time_format;
+	const char *timezone;
 } ps_load_spec;
 
 ps_status	ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *err);

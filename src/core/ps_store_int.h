@@ -72,6 +72,9 @@ typedef struct ps_table {
 	bool		doomed;			/* its creating load aborted while others ran */
 	bool		deleting;		/* a delete_range works on it without the lock */
 	ps_schema  *schema;
+	/* Load defaults the creating load named ("" = none): catalog record version 3. */
+	char		time_format[PS_TIME_FORMAT_MAX + 1];
+	char		timezone[PS_TZ_NAME_MAX + 1];
 	uint64_t	row_count;
 	int64_t		min_time, max_time;
 	/*

@@ -8,9 +8,13 @@
  * days-from-civil arithmetic: no libc time functions, no locale, no heap, no
  * global state, hence thread-safe and independent of TZ.  Error messages
  * (the only costly part) are built only on failure and only when the caller
- * asked for them.
+ * asked for them.  ISO-8601 text and time_format patterns (ps_time_format.c)
+ * both end in ps_time_from_fields, which checks the fields and applies the
+ * offset or the IANA zone (ps_tz.c), so the two agree on every rule.
  */
 #include "ps_time.h"
+#include "ps_time_format.h"
+#include "ps_tz.h"
 
 #include <string.h>
 
@@ -26,6 +30,8 @@ ps_time_options_default(ps_time_options *o)
 	o->unit = PS_UNIT_AUTO;
 	o->default_offset_s = 0;
 	o->allow_epoch = true;
+	o->tz = NULL;
+	o->format = NULL;
 }
 
 int64_t
@@ -88,18 +94,20 @@ ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
 }
 
-/* s[0..len) equals the lower-case word, ignoring ASCII case. */
+bool
+ps_ascii_equal_ci(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ascii_lower(a[i]) != ascii_lower(b[i]))
+			return false;
+	return true;
+}
+
+/* s[0..len) equals word, ignoring ASCII case. */
 static bool
 equals_word(const char *s, size_t len, const char *word)
 {
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-	{
-		if (word[i] == '\0' || ascii_lower(s[i]) != word[i])
-			return false;
-	}
-	return word[len] == '\0';
+	return strlen(word) == len && ps_ascii_equal_ci(s, word, len);
 }
 
 /* Read exactly n digits at s[*pos] into *value, advancing *pos. */
@@ -134,39 +142,49 @@ read_char(const char *s, size_t len, size_t *pos, char c)
 	return true;
 }
 
-/*
- * The whole of s[0..len) as Z|z|±hh:mm|±hhmm|±hh, at most ±18:00 — shared by
- * the offset suffix of a date-time and the `timezone` option.
- */
-static bool
-parse_offset_text(const char *s, size_t len, int32_t *offset_s)
+size_t
+ps_time_scan_offset(const char *s, size_t len, int32_t *offset_s)
 {
 	size_t		pos = 1;
+	size_t		after_minutes;
 	unsigned	hours;
 	unsigned	minutes = 0;
 	int32_t		total;
 
-	if (len == 1 && (s[0] == 'Z' || s[0] == 'z'))
+	if (len >= 1 && (s[0] == 'Z' || s[0] == 'z'))
 	{
 		*offset_s = 0;
-		return true;
+		return 1;
 	}
 	if (len == 0 || (s[0] != '+' && s[0] != '-'))
-		return false;
+		return 0;
 	if (!read_digits(s, len, &pos, 2, &hours))
-		return false;
-	if (pos < len)
-	{
-		(void) read_char(s, len, &pos, ':');	/* ±hh:mm or ±hhmm */
-		if (!read_digits(s, len, &pos, 2, &minutes) || pos != len)
-			return false;
-	}
+		return 0;
+	after_minutes = pos;
+	(void) read_char(s, len, &after_minutes, ':');	/* ±hh:mm or ±hhmm */
+	if (read_digits(s, len, &after_minutes, 2, &minutes))
+		pos = after_minutes;
 	if (minutes > 59)
-		return false;
+		return 0;
 	total = (int32_t) (hours * 3600 + minutes * 60);
 	if (total > MAX_OFFSET_S)
-		return false;
+		return 0;
 	*offset_s = s[0] == '-' ? -total : total;
+	return pos;
+}
+
+/*
+ * The whole of s[0..len) as an offset — shared by the offset suffix of a
+ * date-time and the `timezone` option.
+ */
+static bool
+parse_offset_text(const char *s, size_t len, int32_t *offset_s)
+{
+	int32_t		offset;
+
+	if (ps_time_scan_offset(s, len, &offset) != len || len == 0)
+		return false;
+	*offset_s = offset;
 	return true;
 }
 
@@ -249,42 +267,68 @@ days_in_month(unsigned y, unsigned m)
 	return (m == 2 && is_leap_year(y)) ? 29 : days[m - 1];
 }
 
+ps_status
+ps_time_from_fields(const ps_time_fields *f, const ps_time_options *o, int64_t *out_ns,
+					const char **reason)
+{
+	int64_t		secs;
+
+	*reason = NULL;
+	if (f->year > 9999)
+		*reason = "year out of range 0000..9999";
+	else if (f->month < 1 || f->month > 12)
+		*reason = "month out of range 01..12";
+	else if (f->day < 1 || f->day > days_in_month(f->year, f->month))
+		*reason = "day out of range for the month";
+	else if (f->hour > 23)
+		*reason = "hour out of range 00..23";
+	else if (f->minute > 59)
+		*reason = "minute out of range 00..59";
+	else if (f->second > 59)
+		*reason = "second out of range 00..59 (leap seconds are not supported)";
+	if (*reason != NULL)
+		return PS_EINVAL;
+
+	/* At most ~3.2e11 s for years 0000..9999: no overflow before combining. */
+	secs = ps_days_from_civil(f->year, f->month, f->day) * SECONDS_PER_DAY +
+		(int64_t) f->hour * 3600 + (int64_t) f->minute * 60 + (int64_t) f->second;
+	if (f->has_offset)
+		secs -= f->offset_s;
+	else if (o->tz != NULL)
+		secs = ps_tz_local_to_utc(o->tz, secs);
+	else
+		secs -= o->default_offset_s;
+	return combine_seconds(secs, f->frac_ns, out_ns) ? PS_OK : PS_ETIME;
+}
+
 /*
  * A date or date-time (see ps_time.h for the grammar).  On failure returns
  * the status and sets *reason to a short explanation for the message, or to
  * NULL when the text does not have the shape of a date at all.
  */
 static ps_status
-parse_iso(const char *s, size_t len, int32_t default_offset_s, int64_t *out_ns,
+parse_iso(const char *s, size_t len, const ps_time_options *o, int64_t *out_ns,
 		  const char **reason)
 {
 	size_t		pos = 0;
-	unsigned	year;
-	unsigned	month;
-	unsigned	day;
-	unsigned	hour = 0;
-	unsigned	minute = 0;
-	unsigned	second = 0;
-	int64_t		frac_ns = 0;
-	int32_t		offset_s = default_offset_s;
-	int64_t		secs;
+	ps_time_fields f = {0};
 
 	*reason = NULL;
-	if (!read_digits(s, len, &pos, 4, &year) || !read_char(s, len, &pos, '-') ||
-		!read_digits(s, len, &pos, 2, &month) || !read_char(s, len, &pos, '-') ||
-		!read_digits(s, len, &pos, 2, &day))
+	if (!read_digits(s, len, &pos, 4, &f.year) || !read_char(s, len, &pos, '-') ||
+		!read_digits(s, len, &pos, 2, &f.month) || !read_char(s, len, &pos, '-') ||
+		!read_digits(s, len, &pos, 2, &f.day))
 		return PS_EINVAL;
 	if (pos < len)
 	{
 		if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')
 			return PS_EINVAL;
 		pos++;
-		if (!read_digits(s, len, &pos, 2, &hour) || !read_char(s, len, &pos, ':') ||
-			!read_digits(s, len, &pos, 2, &minute))
+		if (!read_digits(s, len, &pos, 2, &f.hour) || !read_char(s, len, &pos, ':') ||
+			!read_digits(s, len, &pos, 2, &f.minute))
 			return PS_EINVAL;
 		if (read_char(s, len, &pos, ':'))
 		{
-			if (!read_digits(s, len, &pos, 2, &second))
+			if (!read_digits(s, len, &pos, 2, &f.second))
 				return PS_EINVAL;
 			if (read_char(s, len, &pos, '.'))
 			{
@@ -299,7 +343,7 @@ parse_iso(const char *s, size_t len, int32_t default_offset_s, int64_t *out_ns,
 						return PS_EINVAL;
 					}
 					scale /= 10;
-					frac_ns += (s[pos++] - '0') * scale;
+					f.frac_ns += (s[pos++] - '0') * scale;
 				}
 				if (digits == 0)
 					return PS_EINVAL;
@@ -309,31 +353,15 @@ parse_iso(const char *s, size_t len, int32_t default_offset_s, int64_t *out_ns,
 		{
 			if (s[pos] != 'Z' && s[pos] != 'z' && s[pos] != '+' && s[pos] != '-')
 				return PS_EINVAL;
-			if (!parse_offset_text(s + pos, len - pos, &offset_s))
+			if (!parse_offset_text(s + pos, len - pos, &f.offset_s))
 			{
 				*reason = "invalid UTC offset (expected Z, ±hh:mm, ±hhmm or ±hh, at most ±18:00)";
 				return PS_EINVAL;
 			}
+			f.has_offset = true;
 		}
 	}
-	if (month < 1 || month > 12)
-		*reason = "month out of range 01..12";
-	else if (day < 1 || day > days_in_month(year, month))
-		*reason = "day out of range for the month";
-	else if (hour > 23)
-		*reason = "hour out of range 00..23";
-	else if (minute > 59)
-		*reason = "minute out of range 00..59";
-	else if (second > 59)
-		*reason = "second out of range 00..59 (leap seconds are not supported)";
-	if (*reason != NULL)
-		return PS_EINVAL;
-
-	/* At most ~3.2e11 s for years 0000..9999: no overflow before combining. */
-	secs = ps_days_from_civil(year, month, day) * SECONDS_PER_DAY +
-		(int64_t) hour * 3600 + (int64_t) minute * 60 + (int64_t) second -
-		(int64_t) offset_s;
-	return combine_seconds(secs, frac_ns, out_ns) ? PS_OK : PS_ETIME;
+	return ps_time_from_fields(&f, o, out_ns, reason);
 }
 
 /* s[0..len) is '-'? digit+ — the only shape treated as an epoch number. */
@@ -389,21 +417,30 @@ parse_epoch(const char *s, size_t len, ps_time_unit unit, int64_t *out_ns)
 	return true;
 }
 
+ps_status
+ps_time_range_error(ps_error *err, const char *s, size_t len)
+{
+	char		quoted[PS_ERROR_QUOTE_MAX];
+
+	if (err == NULL)
+		return PS_ETIME;
+	return ps_error_set(err, PS_ETIME, "time %s out of range: representable "
+						"times are 1677-09-21T00:12:43.145224192Z .. "
+						"2262-04-11T23:47:16.854775807Z", ps_error_quote(s, len, quoted));
+}
+
 /* Report a failed parse of s; reason NULL means out of range (PS_ETIME). */
 static ps_status
 fail(ps_error *err, ps_status code, const char *s, size_t len, const char *reason)
 {
 	char		quoted[PS_ERROR_QUOTE_MAX];
 
-	if (err == NULL)
-		return code;
-	ps_error_quote(s, len, quoted);
 	/* Only range errors come without a reason. */
 	if (reason == NULL)
-		return ps_error_set(err, code, "time %s out of range: representable "
-							"times are 1677-09-21T00:12:43.145224192Z .. "
-							"2262-04-11T23:47:16.854775807Z", quoted);
-	return ps_error_set(err, code, "invalid time %s: %s", quoted, reason);
+		return ps_time_range_error(err, s, len);
+	if (err == NULL)
+		return code;
+	return ps_error_set(err, code, "invalid time %s: %s", ps_error_quote(s, len, quoted), reason);
 }
 
 ps_status
@@ -421,6 +458,8 @@ ps_time_parse(const char *s, size_t len, const ps_time_options *o,
 	}
 	if (s == NULL)
 		len = 0;
+	if (o->format != NULL)
+		return ps_time_format_parse(o->format, s, len, o, out_ns, err);
 	if (is_epoch_number(s, len))
 	{
 		if (!o->allow_epoch)
@@ -430,7 +469,7 @@ ps_time_parse(const char *s, size_t len, const ps_time_options *o,
 			return fail(err, PS_ETIME, s, len, NULL);
 		return PS_OK;
 	}
-	status = parse_iso(s, len, o->default_offset_s, out_ns, &reason);
+	status = parse_iso(s, len, o, out_ns, &reason);
 	if (status == PS_OK)
 		return PS_OK;
 	/* A text of no known shape may have been meant as a number: name both. */
@@ -442,7 +481,7 @@ ps_time_parse(const char *s, size_t len, const ps_time_options *o,
 bool
 ps_time_is_iso(const char *s, size_t len)
 {
-	static const ps_time_options iso_only = {PS_UNIT_AUTO, 0, false};
+	static const ps_time_options iso_only = {PS_UNIT_AUTO, 0, false, NULL, NULL};
 	int64_t		ignored;
 
 	return ps_time_parse(s, len, &iso_only, &ignored, NULL) == PS_OK;

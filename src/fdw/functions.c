@@ -44,7 +44,7 @@
  * series_key (a string "a,b", or an array of column names).
  */
 static const char *const csv_option_keys[] = {
-	"header", "delimiter", "quote", "time_column", "time_unit", "timezone",
+	"header", "delimiter", "quote", "time_column", "time_unit", "time_format", "timezone",
 	"on_error", "add_columns", "dedup", "series_key", NULL
 };
 

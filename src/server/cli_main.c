@@ -8,6 +8,8 @@
  *   pulsora-cli -D DIR count TABLE
  *   pulsora-cli -D DIR query TABLE [--start S] [--end E] [--desc] [--limit N]
  *                                  [--offset N] [--columns a,b] [--series COL=VALUE ...]
+ *   pulsora-cli -D DIR aggregate TABLE --fields F [--bucket W] [--by a,b] ... (cli_groups.c)
+ *   pulsora-cli -D DIR latest TABLE [--by a,b] ...                         (cli_groups.c)
  *   pulsora-cli -D DIR load TABLE FILE|- [--opt key=value ...]
  *   pulsora-cli -D DIR delete TABLE START END
  *   pulsora-cli -D DIR drop TABLE
@@ -15,7 +17,9 @@
  *
  * Times are ISO-8601 (a date alone, or date and time with an optional
  * offset) or epoch numbers; ranges are [start, end), as in the SQL
- * functions.  Output is CSV on stdout (times as ISO-8601 UTC, NULL as an
+ * functions.  `load` passes every --opt to the owner as a load option
+ * (time_format, timezone and the rest, as the SQL functions take them).
+ * Output is CSV on stdout (times as ISO-8601 UTC, NULL as an
  * empty field, the empty string as ""); errors go to stderr with a non-zero
  * exit status: 1 for a failed command, 2 for bad usage.  `--series COL=VALUE`
  * keeps the rows whose series-key column COL equals VALUE; repeated for one
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_int.h"
 #include "core/ps_row.h"
 #include "core/ps_time.h"
 #include "proto/ps_client.h"
@@ -53,15 +58,22 @@ usage(FILE *out)
 			"              [--columns a,b] [--series COL=VALUE ...]\n"
 			"                               rows in [S, E) as CSV; --series (repeatable) keeps\n"
 			"                               rows whose series-key column COL is VALUE\n"
+			"  aggregate TABLE --fields count(),max(price)... [--bucket 1m] [--by a,b]\n"
+			"              [--start S] [--end E] [--series COL=VALUE ...] [--format csv|json|ndjson]\n"
+			"                               groups as GET /tables/TABLE/aggregate answers them\n"
+			"  latest TABLE [--by a,b] [--start S] [--end E] [--series COL=VALUE ...]\n"
+			"              [--format csv|json|ndjson]\n"
+			"                               the last row of each group, as GET .../latest\n"
 			"  load TABLE FILE|- [--opt key=value ...]\n"
-			"                               load CSV (options as in pulsora_load_csv)\n"
+			"                               load CSV (options as in pulsora_load_csv, e.g.\n"
+			"                               --opt 'time_format=%%b %%e %%Y' --opt timezone=Europe/London)\n"
 			"  delete TABLE START END       delete rows in [START, END)\n"
 			"  drop TABLE                   drop a table\n"
 			"  status                       owner pid, kind, REST address, version, size, activity\n",
 			progname);
 }
 
-static int
+int
 fail(const ps_error *err)
 {
 	if (err->line > 0 && err->column > 0)
@@ -293,22 +305,6 @@ choose_columns(const char *table, char *list, const ps_client_column *cols, size
 	return 0;
 }
 
-/* One --series COL=VALUE argument, split at the first '='. */
-typedef struct series_arg {
-	const char *column;
-	const char *value;
-} series_arg;
-
-typedef struct query_args {
-	const char *table;
-	const char *start, *end;
-	bool		desc;
-	uint64_t	limit, offset;
-	char	   *columns;
-	series_arg *series;			/* argc entries at most */
-	uint32_t	nseries;
-} query_args;
-
 /* A --series value as a value of a column of type t; false if it is not one. */
 static bool
 parse_series_value(const char *text, ps_type t, ps_value *v)
@@ -345,7 +341,7 @@ parse_series_value(const char *text, ps_type t, ps_value *v)
  * in its series key.  *values is one malloc'd array that the filters point
  * into.
  */
-static int
+int
 build_filters(const query_args *q, const ps_client_column *cols, size_t ncols,
 			  ps_filter_spec *filters, uint32_t *nfilters, ps_value **values)
 {
@@ -647,7 +643,7 @@ command_arity(const char *cmd)
 {
 	static const struct { const char *name; int args; } table[] = {
 		{"tables", 0}, {"status", 0}, {"schema", 1}, {"count", 1}, {"drop", 1},
-		{"query", 1}, {"load", 2}, {"delete", 3}
+		{"query", 1}, {"aggregate", 1}, {"latest", 1}, {"load", 2}, {"delete", 3}
 	};
 
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -706,6 +702,16 @@ main(int argc, char **argv)
 			else
 				q.columns = argv[++i];
 		}
+		else if (strcmp(a, "--bucket") == 0 || strcmp(a, "--by") == 0 ||
+				 strcmp(a, "--fields") == 0 || strcmp(a, "--format") == 0)
+		{
+			const char **v = a[3] == 'u' ? &q.bucket : a[3] == 'y' ? &q.by :
+				a[3] == 'i' ? &q.fields : &q.format;
+
+			if (!has_value)
+				return bad_usage("%s needs a value", a);
+			*v = argv[++i];
+		}
 		else if (strcmp(a, "--limit") == 0 || strcmp(a, "--offset") == 0)
 		{
 			if (!has_value || !parse_u64_arg(argv[i + 1], a[2] == 'l' ? &q.limit : &q.offset))
@@ -751,9 +757,8 @@ main(int argc, char **argv)
 		return bad_usage("unknown command %s", cmd);
 	if (npos != arity)
 		return bad_usage("wrong number of arguments for %s", cmd);
-	if ((q.start || q.end || q.desc || q.limit || q.offset || q.columns || q.nseries) &&
-		strcmp(cmd, "query") != 0)
-		return bad_usage("query options given to %s", cmd);
+	if (cli_misplaced_option(cmd, &q) != NULL)
+		return bad_usage("%s is no option of this command", cli_misplaced_option(cmd, &q));
 	if (nopts > 0 && strcmp(cmd, "load") != 0)
 		return bad_usage("--opt given to %s", cmd);
 
@@ -773,6 +778,10 @@ main(int argc, char **argv)
 		rc = cmd_drop(c, pos[0]);
 	else if (strcmp(cmd, "query") == 0)
 		rc = cmd_query(c, &q);
+	else if (strcmp(cmd, "aggregate") == 0)
+		rc = cli_aggregate(c, &q);
+	else if (strcmp(cmd, "latest") == 0)
+		rc = cli_latest(c, &q);
 	else if (strcmp(cmd, "load") == 0)
 		rc = cmd_load(c, pos[0], pos[1], keys, values, nopts);
 	else

@@ -1,8 +1,8 @@
 /*
  * ps_float_text.h — the text of a FLOAT value in CSV output, one formatter
- * for the owner's REST CSV (ps_rest_query.c) and pulsora-cli (cli_main.c),
- * so both print the same bytes for the same double.  Header only: the CLI
- * links none of the owner's modules.
+ * for the owner's REST answers (ps_rest_format.c) and pulsora-cli (cli_main.c),
+ * so both print the same bytes for the same double.  Header only: `query`
+ * in the CLI needs none of the owner's modules for it.
  *
  * Finite values: ps_format_double (ps_types.h), the first of %.15g, %.16g,
  * %.17g that reads back exactly ("0.1", "1e+300", "-0").  NaN and the

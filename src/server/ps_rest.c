@@ -13,12 +13,12 @@
  * MHD's callbacks; the other modules share ps_rest_int.h:
  *   ps_rest_respond.c  responses: the envelope, errors and their statuses;
  *   ps_rest_tables.c   the routes answered at once (health, tables, schema,
- *                      count, query, row deletes, drop);
+ *                      count, query, aggregate, latest, row deletes, drop);
  *   ps_rest_ingest.c   POST /tables/{t}/ingest, fed to the CSV loader;
  *   ps_rest_metrics.c  request counters and GET /metrics;
  *   ps_rest_watch.c    the slow-client watchdog;
- * and ps_rest_query.c builds query responses, ps_rest_params.c parses
- * query strings.
+ * and ps_rest_query.c, ps_rest_aggregate.c and ps_rest_latest.c build
+ * query, aggregate and latest responses, ps_rest_params.c parses query strings.
  *
  * Invariants:
  *  - Every response except /metrics and CSV/NDJSON exports is the envelope
@@ -155,6 +155,10 @@ resolve_route(const char *url, method_id m, char *table, bool *method_ok, table_
 	}
 	if (strcmp(slash, "query") == 0)
 		return ROUTE_QUERY;
+	if (strcmp(slash, "aggregate") == 0)
+		return ROUTE_AGGREGATE;
+	if (strcmp(slash, "latest") == 0)
+		return ROUTE_LATEST;
 	if (strcmp(slash, "schema") == 0)
 		return ROUTE_SCHEMA;
 	if (strcmp(slash, "count") == 0)
@@ -185,6 +189,8 @@ dispatch(request *rq, struct MHD_Connection *conn)
 		case ROUTE_TABLES: return ps_rest_handle_tables(rq, conn);
 		case ROUTE_INGEST: return ps_rest_ingest_begin(rq, conn);
 		case ROUTE_QUERY: return ps_rest_handle_query(rq, conn);
+		case ROUTE_AGGREGATE: return ps_rest_handle_aggregate(rq, conn);
+		case ROUTE_LATEST: return ps_rest_handle_latest(rq, conn);
 		case ROUTE_SCHEMA: return ps_rest_handle_schema(rq, conn);
 		case ROUTE_COUNT: return ps_rest_handle_count(rq, conn);
 		case ROUTE_DELETE_ROWS: return ps_rest_handle_delete_rows(rq, conn);

@@ -169,7 +169,11 @@ ps_rest_ingest_end(request *rq, struct MHD_Connection *conn)
 					 "errors", errors);
 	if (created != NULL)
 	{
-		json_object_set_new(data, "schema", ps_rest_schema_json(created));
+		/* Its load defaults are the options this load named, kept by the commit. */
+		ps_table_info info;
+		bool		have_info = ps_store_table_info(rq->rest->store, rq->table, &info, NULL, NULL) == PS_OK;
+
+		json_object_set_new(data, "schema", ps_rest_schema_json(created, have_info ? &info : NULL));
 		ps_schema_free(created);
 	}
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, data, NULL);

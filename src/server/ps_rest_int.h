@@ -26,6 +26,8 @@ typedef enum route_id {
 	ROUTE_TABLES,
 	ROUTE_INGEST,
 	ROUTE_QUERY,
+	ROUTE_AGGREGATE,
+	ROUTE_LATEST,
 	ROUTE_SCHEMA,
 	ROUTE_COUNT,
 	ROUTE_DELETE_ROWS,
@@ -146,8 +148,14 @@ enum MHD_Result ps_rest_handle_count(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_drop(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_delete_rows(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_handle_query(request *rq, struct MHD_Connection *conn);
-/* GET /tables/{t}/schema's data for schema (columns, timestamp_column, series_key); a new JSON object. */
-json_t	   *ps_rest_schema_json(const ps_schema *schema);
+enum MHD_Result ps_rest_handle_aggregate(request *rq, struct MHD_Connection *conn);
+enum MHD_Result ps_rest_handle_latest(request *rq, struct MHD_Connection *conn);
+/*
+ * GET /tables/{t}/schema's data for schema (columns, timestamp_column,
+ * series_key) and the table's load defaults from info (time_format,
+ * timezone: null when none, or info NULL); a new JSON object.
+ */
+json_t	   *ps_rest_schema_json(const ps_schema *schema, const ps_table_info *info);
 
 /* ps_rest_ingest.c: POST /tables/{t}/ingest */
 /* First call: check what can be checked before the body, then begin the load. */

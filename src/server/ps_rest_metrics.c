@@ -19,7 +19,8 @@
 
 /* Route labels of pulsora_http_requests_total. */
 const char *const ps_rest_route_labels[NROUTES] = {
-	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/schema",
+	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/aggregate",
+	"/tables/{t}/latest", "/tables/{t}/schema",
 	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "unknown"
 };
 

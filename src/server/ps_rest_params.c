@@ -1,6 +1,7 @@
 /*
  * ps_rest_params.c — REST query-string parameters: collection by key, time
- * values, limits, formats, the columns list, series filters, %HH decoding.
+ * values, limits, formats, the columns list, series filters, an
+ * aggregate's bucket, by and fields, %HH decoding.
  *
  * Invariants: nothing here allocates or keeps a pointer past the call
  * (ps_rest_args keeps borrowed ones, see the header); every input, however
@@ -28,6 +29,24 @@ static const char *const query_keys[] = {
 	"start", "end", "limit", "offset", "order", "columns", "time_format", "format"
 };
 static const char *const delete_rows_keys[] = {"start", "end"};
+/* An aggregate's own parameters; as for a query, every other key is a series filter. */
+static const char *const aggregate_keys[] = {
+	"start", "end", "bucket", "by", "fields", "format", "time_format"
+};
+/* GET /tables/{t}/latest's; every other key is a series filter too. */
+static const char *const latest_keys[] = {"start", "end", "by", "columns", "format", "time_format"};
+
+/* The keys of each ps_rest_args_kind, and whether other keys may be series filters. */
+static const struct {
+	const char *const *keys;
+	size_t		nkeys;
+	bool		others_allowed;
+}			kinds[] = {
+	[PS_REST_ARGS_QUERY] = {query_keys, sizeof query_keys / sizeof query_keys[0], true},
+	[PS_REST_ARGS_DELETE_ROWS] = {delete_rows_keys, sizeof delete_rows_keys / sizeof delete_rows_keys[0], false},
+	[PS_REST_ARGS_AGGREGATE] = {aggregate_keys, sizeof aggregate_keys / sizeof aggregate_keys[0], true},
+	[PS_REST_ARGS_LATEST] = {latest_keys, sizeof latest_keys / sizeof latest_keys[0], true},
+};
 
 /* Names of ps_rest_time_format, in its order. */
 static const char *const time_format_names[] = {"iso", "s", "ms", "us", "ns"};
@@ -37,17 +56,9 @@ void
 ps_rest_args_init(ps_rest_args *a, ps_rest_args_kind kind)
 {
 	memset(a, 0, sizeof *a);
-	if (kind == PS_REST_ARGS_QUERY)
-	{
-		a->keys = query_keys;
-		a->nkeys = sizeof query_keys / sizeof query_keys[0];
-		a->others_allowed = true;
-	}
-	else
-	{
-		a->keys = delete_rows_keys;
-		a->nkeys = sizeof delete_rows_keys / sizeof delete_rows_keys[0];
-	}
+	a->keys = kinds[kind].keys;
+	a->nkeys = kinds[kind].nkeys;
+	a->others_allowed = kinds[kind].others_allowed;
 	ps_error_clear(&a->error);
 }
 
@@ -166,32 +177,60 @@ parse_format(const char *v, const char *accept, ps_rest_format *format, ps_error
 	return PS_OK;
 }
 
-ps_status
-ps_rest_query_parse(const ps_rest_args *a, const char *accept, ps_rest_query *q, ps_error *err)
+/* start= and end= (exclusive) as the inclusive range [*lo, *hi], *empty when they are equal. */
+static ps_status
+parse_range(const ps_rest_args *a, int64_t *lo, int64_t *hi, bool *empty, ps_error *err)
 {
 	const char *v;
 	int64_t		end;
 	ps_status	st;
 
-	memset(q, 0, sizeof q[0]);
-	q->lo = PS_TIME_MIN;
-	q->hi = PS_TIME_MAX;
-	if ((st = args_error(a, err)) != PS_OK ||
-		(st = parse_format(ps_rest_args_get(a, "format"), accept, &q->format, err)) != PS_OK)
-		return st;
+	*lo = PS_TIME_MIN;
+	*hi = PS_TIME_MAX;
+	*empty = false;
 	if ((v = ps_rest_args_get(a, "start")) != NULL &&
-		(st = ps_rest_time_parse("start", v, &q->lo, err)) != PS_OK)
+		(st = ps_rest_time_parse("start", v, lo, err)) != PS_OK)
 		return st;
 	if ((v = ps_rest_args_get(a, "end")) != NULL)
 	{
 		if ((st = ps_rest_time_parse("end", v, &end, err)) != PS_OK)
 			return st;
-		if (end < q->lo)
+		if (end < *lo)
 			return ps_error_set(err, PS_EINVAL, "parameter \"end\" is before \"start\"");
 		/* [start, end): end is exclusive. */
-		q->empty = (end == q->lo);
-		q->hi = end - (end > PS_TIME_MIN);
+		*empty = (end == *lo);
+		*hi = end - (end > PS_TIME_MIN);
 	}
+	return PS_OK;
+}
+
+static ps_status
+parse_time_format(const char *v, ps_rest_time_format *out, ps_error *err)
+{
+	size_t		i = 0;
+
+	*out = PS_REST_TIME_ISO;
+	if (v == NULL)
+		return PS_OK;
+	while (i < NTIME_FORMATS && strcmp(v, time_format_names[i]) != 0)
+		i++;
+	if (i == NTIME_FORMATS)
+		return ps_error_set(err, PS_EINVAL, "parameter \"time_format\" must be iso, s, ms, us or ns");
+	*out = (ps_rest_time_format) i;
+	return PS_OK;
+}
+
+ps_status
+ps_rest_query_parse(const ps_rest_args *a, const char *accept, ps_rest_query *q, ps_error *err)
+{
+	const char *v;
+	ps_status	st;
+
+	memset(q, 0, sizeof q[0]);
+	if ((st = args_error(a, err)) != PS_OK ||
+		(st = parse_format(ps_rest_args_get(a, "format"), accept, &q->format, err)) != PS_OK ||
+		(st = parse_range(a, &q->lo, &q->hi, &q->empty, err)) != PS_OK)
+		return st;
 	if ((v = ps_rest_args_get(a, "limit")) != NULL)
 	{
 		bool		json = (q->format == PS_REST_FORMAT_JSON);
@@ -214,17 +253,8 @@ ps_rest_query_parse(const ps_rest_args *a, const char *accept, ps_rest_query *q,
 			return ps_error_set(err, PS_EINVAL, "parameter \"order\" must be asc or desc");
 		q->descending = (strcmp(v, "desc") == 0);
 	}
-	if ((v = ps_rest_args_get(a, "time_format")) != NULL)
-	{
-		size_t		i = 0;
-
-		while (i < NTIME_FORMATS && strcmp(v, time_format_names[i]) != 0)
-			i++;
-		if (i == NTIME_FORMATS)
-			return ps_error_set(err, PS_EINVAL,
-								"parameter \"time_format\" must be iso, s, ms, us or ns");
-		q->time_format = (ps_rest_time_format) i;
-	}
+	if ((st = parse_time_format(ps_rest_args_get(a, "time_format"), &q->time_format, err)) != PS_OK)
+		return st;
 	q->columns = ps_rest_args_get(a, "columns");
 	return PS_OK;
 }
@@ -317,6 +347,253 @@ ps_rest_filters_parse(const ps_schema *s, const char *table, const ps_rest_arg *
 		if ((st = filter_value(s, k, &args[i], &values[start[k] + filled[k]++], err)) != PS_OK)
 			return st;
 	}
+	return PS_OK;
+}
+
+/* ---------------------------------------------------------------- aggregates */
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* s[0..*len) without the blanks at either end: the new start, *len its length. */
+static const char *
+trim(const char *s, size_t *len)
+{
+	while (*len > 0 && is_blank(*s))
+	{
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && is_blank(s[*len - 1]))
+		(*len)--;
+	return s;
+}
+
+/*
+ * The next item of the comma-separated list at *p, less blanks at either
+ * end, in *item[0..*len); *p moves past it (NULL after the last item).
+ * False once the list is done.
+ */
+static bool
+next_item(const char **p, const char **item, size_t *len)
+{
+	size_t		raw;
+
+	if (*p == NULL)
+		return false;
+	raw = strcspn(*p, ",");
+	*len = raw;
+	*item = trim(*p, len);
+	*p = (*p)[raw] == '\0' ? NULL : *p + raw + 1;
+	return true;
+}
+
+ps_status
+ps_rest_bucket_parse(const char *s, int64_t *ns, ps_error *err)
+{
+	static const struct {
+		const char *name;
+		int64_t		ns;
+	}			units[] = {
+		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", PS_NS_PER_SEC},
+		{"m", 60 * PS_NS_PER_SEC}, {"h", 3600 * PS_NS_PER_SEC}, {"d", 86400 * PS_NS_PER_SEC},
+	};
+	size_t		digits = strspn(s, "0123456789");
+	const char *unit = s + digits;
+	uint64_t	n = 0;
+	bool		over = false;
+	size_t		u = 0;
+
+	for (size_t i = 0; i < digits; i++)
+	{
+		uint64_t	d = (uint64_t) (s[i] - '0');
+
+		over = over || n > ((uint64_t) INT64_MAX - d) / 10;
+		n = n * 10 + d;
+	}
+	while (u < sizeof units / sizeof units[0] && strcmp(unit, units[u].name) != 0)
+		u++;
+	if (digits > 0 && (strncasecmp(unit, "mo", 2) == 0 || strcmp(unit, "M") == 0 ||
+					   unit[0] == 'y' || unit[0] == 'Y'))
+		return ps_error_set(err, PS_EINVAL, "parameter \"bucket\": months and years have no "
+							"fixed width; give ns, us, ms, s, m, h or d");
+	if (digits == 0 || u == sizeof units / sizeof units[0])
+		return ps_error_set(err, PS_EINVAL, "parameter \"bucket\" must be a whole number and a "
+							"unit, ns, us, ms, s, m, h or d (500ms, 1m, 1d)");
+	if (n == 0)
+		return ps_error_set(err, PS_EINVAL, "parameter \"bucket\" must be above zero");
+	if (over || n > (uint64_t) (INT64_MAX / units[u].ns))
+		return ps_error_set(err, PS_EINVAL, "parameter \"bucket\" is wider than %lld ns",
+							(long long) INT64_MAX);
+	*ns = (int64_t) n * units[u].ns;
+	return PS_OK;
+}
+
+ps_status
+ps_rest_by_parse(const char *list, char (*cols)[PS_MAX_NAME + 1], uint32_t *n, ps_error *err)
+{
+	char		q[PS_ERROR_QUOTE_MAX];
+	const char *name;
+	size_t		len;
+
+	*n = 0;
+	for (const char *p = list; next_item(&p, &name, &len);)
+	{
+		if (len == 0)
+			return ps_error_set(err, PS_EINVAL, "parameter \"by\": empty column name");
+		if (len > PS_MAX_NAME)
+			return ps_error_set(err, PS_EINVAL, "parameter \"by\": column name %s is too long",
+								ps_error_quote(name, len, q));
+		if (*n == PS_AGG_MAX_GROUP_COLUMNS)
+			return ps_error_set(err, PS_EINVAL, "parameter \"by\": at most %d columns",
+								PS_AGG_MAX_GROUP_COLUMNS);
+		memcpy(cols[*n], name, len);
+		cols[*n][len] = '\0';
+		for (uint32_t i = 0; i < *n; i++)
+			if (strcmp(cols[i], cols[*n]) == 0)
+				return ps_error_set(err, PS_EINVAL, "parameter \"by\": column %s listed twice",
+									ps_error_quote(name, len, q));
+		(*n)++;
+	}
+	return PS_OK;
+}
+
+static ps_status
+bad_field(const char *item, size_t len, const char *why, ps_error *err)
+{
+	char		q[PS_ERROR_QUOTE_MAX];
+
+	return ps_error_set(err, PS_EINVAL, "parameter \"fields\": bad field %s: %s",
+						ps_error_quote(item, len, q), why);
+}
+
+/* One item of fields=, item[0..len) (not empty, no blanks at either end). */
+static ps_status
+parse_field(const char *item, size_t len, ps_rest_agg_field *f, ps_error *err)
+{
+	static const struct {
+		const char *name;
+		ps_rest_agg_fn fn;
+	}			fns[] = {
+		{"count", PS_REST_AGG_COUNT}, {"sum", PS_REST_AGG_SUM}, {"avg", PS_REST_AGG_AVG},
+		{"min", PS_REST_AGG_MIN}, {"max", PS_REST_AGG_MAX}, {"first", PS_REST_AGG_FIRST},
+		{"last", PS_REST_AGG_LAST},
+	};
+	const char *open = memchr(item, '(', len);
+	size_t		name_len;
+	size_t		col_len;
+	const char *col;
+	size_t		i = 0;
+
+	f->key = item;
+	f->key_len = len;
+	if (open == NULL || item[len - 1] != ')')
+		return bad_field(item, len, "expected a function and a column in parentheses, as "
+						 "max(price) or count()", err);
+	name_len = (size_t) (open - item);
+	trim(item, &name_len);
+	while (i < sizeof fns / sizeof fns[0] &&
+		   (strlen(fns[i].name) != name_len || strncasecmp(fns[i].name, item, name_len) != 0))
+		i++;
+	if (i == sizeof fns / sizeof fns[0])
+		return bad_field(item, len, "unknown function (count, sum, avg, min, max, first and "
+						 "last are known)", err);
+	f->fn = fns[i].fn;
+	col_len = (size_t) (item + len - 1 - (open + 1));
+	col = trim(open + 1, &col_len);
+	if (f->fn == PS_REST_AGG_COUNT && (col_len == 0 || (col_len == 1 && col[0] == '*')))
+	{
+		f->fn = PS_REST_AGG_COUNT_ALL;
+		f->column[0] = '\0';
+		return PS_OK;
+	}
+	if (col_len == 0)
+		return bad_field(item, len, "a column is required", err);
+	if (col_len > PS_MAX_NAME)
+		return bad_field(item, len, "the column name is too long", err);
+	memcpy(f->column, col, col_len);
+	f->column[col_len] = '\0';
+	return PS_OK;
+}
+
+ps_status
+ps_rest_fields_parse(const char *list, ps_rest_agg_field *fields, uint32_t *n, ps_error *err)
+{
+	const char *text;
+	size_t		len;
+	ps_status	st;
+
+	*n = 0;
+	for (const char *p = list; next_item(&p, &text, &len);)
+	{
+		if (len == 0)
+			return ps_error_set(err, PS_EINVAL, "parameter \"fields\": empty field");
+		if (*n == PS_REST_AGG_MAX_FIELDS)
+			return ps_error_set(err, PS_EINVAL, "parameter \"fields\": at most %d fields",
+								PS_REST_AGG_MAX_FIELDS);
+		if ((st = parse_field(text, len, &fields[*n], err)) != PS_OK)
+			return st;
+		/* Keys are the output's: one of them twice would make an object with a repeated key. */
+		for (uint32_t i = 0; i < *n; i++)
+			if (fields[i].key_len == len && memcmp(fields[i].key, text, len) == 0)
+				return bad_field(text, len, "listed twice", err);
+		(*n)++;
+	}
+	return PS_OK;
+}
+
+ps_status
+ps_rest_aggregate_parse(const ps_rest_args *a, const char *accept, ps_rest_aggregate *q,
+						ps_error *err)
+{
+	const char *v;
+	ps_status	st;
+
+	q->bucket = 0;
+	q->nby = 0;
+	q->nfields = 0;
+	if ((st = args_error(a, err)) != PS_OK ||
+		(st = parse_format(ps_rest_args_get(a, "format"), accept, &q->format, err)) != PS_OK ||
+		(st = parse_range(a, &q->lo, &q->hi, &q->empty, err)) != PS_OK ||
+		(st = parse_time_format(ps_rest_args_get(a, "time_format"), &q->time_format, err)) != PS_OK)
+		return st;
+	if ((v = ps_rest_args_get(a, "bucket")) != NULL &&
+		(st = ps_rest_bucket_parse(v, &q->bucket, err)) != PS_OK)
+		return st;
+	if ((v = ps_rest_args_get(a, "by")) != NULL)
+	{
+		if ((st = ps_rest_by_parse(v, q->by, &q->nby, err)) != PS_OK)
+			return st;
+		for (uint32_t i = 0; i < q->nby && q->bucket > 0; i++)
+			if (strcmp(q->by[i], "bucket") == 0)
+				return ps_error_set(err, PS_EINVAL, "parameter \"by\": a column named \"bucket\" "
+									"cannot be grouped by with a bucket (the key is the bucket's)");
+	}
+	if ((v = ps_rest_args_get(a, "fields")) == NULL)
+		return ps_error_set(err, PS_EINVAL, "parameter \"fields\" is required "
+							"(e.g. fields=count(),max(price))");
+	return ps_rest_fields_parse(v, q->fields, &q->nfields, err);
+}
+
+ps_status
+ps_rest_latest_parse(const ps_rest_args *a, const char *accept, ps_rest_latest *q, ps_error *err)
+{
+	const char *v;
+	ps_status	st;
+
+	q->nby = 0;
+	if ((st = args_error(a, err)) != PS_OK ||
+		(st = parse_format(ps_rest_args_get(a, "format"), accept, &q->format, err)) != PS_OK ||
+		(st = parse_range(a, &q->lo, &q->hi, &q->empty, err)) != PS_OK ||
+		(st = parse_time_format(ps_rest_args_get(a, "time_format"), &q->time_format, err)) != PS_OK)
+		return st;
+	if ((v = ps_rest_args_get(a, "by")) != NULL &&
+		(st = ps_rest_by_parse(v, q->by, &q->nby, err)) != PS_OK)
+		return st;
+	q->columns = ps_rest_args_get(a, "columns");
 	return PS_OK;
 }
 

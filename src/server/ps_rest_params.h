@@ -1,8 +1,10 @@
 /*
  * ps_rest_params.h — parsing of pulsorad's REST query-string parameters
- * (DESIGN §5): the arguments of GET /tables/{t}/query and
- * DELETE /tables/{t}/rows, time values, limits, the columns list, the
- * output format, the time format and the series filters of a query.
+ * (DESIGN §5): the arguments of GET /tables/{t}/query,
+ * GET /tables/{t}/aggregate, /latest and DELETE /tables/{t}/rows, time values,
+ * limits, the columns list, the output format, the time format, the
+ * series filters of a query or aggregate, and an aggregate's bucket, by
+ * and fields.
  *
  * Pure functions: no HTTP library, no store, no allocation.  ps_rest.c feeds
  * them what libmicrohttpd decoded; the fuzz target test/fuzz/fuzz_rest_params.c
@@ -12,8 +14,8 @@
  *
  * Ownership: a ps_rest_args borrows the key and value strings handed to
  * ps_rest_args_add (libmicrohttpd keeps them for the whole request), and
- * ps_rest_query.columns and the string values of series filters point into
- * them; nothing here is freed.
+ * ps_rest_query.columns, the keys of ps_rest_agg_field and the string
+ * values of series filters point into them; nothing here is freed.
  */
 #ifndef PS_REST_PARAMS_H
 #define PS_REST_PARAMS_H
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/ps_agg.h"
 #include "core/ps_error.h"
 #include "core/ps_schema.h"
 #include "core/ps_store.h"
@@ -48,7 +51,9 @@ typedef enum ps_rest_time_format {
 /* Which route's arguments a ps_rest_args collects (its accepted keys). */
 typedef enum ps_rest_args_kind {
 	PS_REST_ARGS_QUERY,			/* start end limit offset order columns time_format format */
-	PS_REST_ARGS_DELETE_ROWS	/* start end */
+	PS_REST_ARGS_DELETE_ROWS,	/* start end */
+	PS_REST_ARGS_AGGREGATE,		/* start end bucket by fields format time_format */
+	PS_REST_ARGS_LATEST			/* start end by columns format time_format */
 } ps_rest_args_kind;
 
 /* The arguments of one request, as given (values borrowed, NULL when absent). */
@@ -66,8 +71,8 @@ void		ps_rest_args_init(ps_rest_args *a, ps_rest_args_kind kind);
  * Record one argument; value NULL (a key without '=') counts as "".  A
  * repeated key of the route, and for DELETE /rows any other key, is
  * remembered in a->error (the first one only); collecting goes on so the
- * caller needs no early exit.  For a query, any other key may name a
- * series-key column (a series filter, repeatable): it is only counted in
+ * caller needs no early exit.  For a query or an aggregate, any other key
+ * may name a series-key column (a series filter, repeatable): it is only counted in
  * a->nothers, and the caller keeps it for ps_rest_filters_parse, which
  * knows the table's schema and refuses unknown ones.  Returns whether key
  * is one of the route's own keys.
@@ -118,10 +123,11 @@ typedef struct ps_rest_arg {
  * a value that does not convert is PS_EINVAL naming the parameter.  The
  * first bad argument in request order is the one reported.
  *
- * A series-key column named like one of the query's own parameters (start,
- * end, limit, offset, order, columns, time_format, format) cannot be
- * filtered on here: ps_rest_args_add takes such a key as that parameter,
- * which keeps the meaning of every existing URL.
+ * A series-key column named like one of the route's own parameters (for a
+ * query start, end, limit, offset, order, columns, time_format, format;
+ * for an aggregate start, end, bucket, by, fields, format, time_format)
+ * cannot be filtered on here: ps_rest_args_add takes such a key as that
+ * parameter, which keeps the meaning of every existing URL.
  *
  * filters must have room for PS_MAX_SERIES_COLUMNS entries and values for
  * n; on success filters[0..*nfilters) come in series-key order, each with
@@ -132,6 +138,104 @@ typedef struct ps_rest_arg {
 ps_status	ps_rest_filters_parse(const ps_schema *s, const char *table, const ps_rest_arg *args,
 								  size_t n, ps_series_filter *filters, uint32_t *nfilters,
 								  ps_value *values, ps_error *err);
+
+/* ---- GET /tables/{t}/aggregate */
+
+/* Each field asks the store for at most two aggregates (avg: sum and count). */
+#define PS_REST_AGG_MAX_FIELDS (PS_AGG_MAX_ITEMS / 2)
+
+typedef enum ps_rest_agg_fn {
+	PS_REST_AGG_COUNT_ALL,		/* count() or count(*) */
+	PS_REST_AGG_COUNT,
+	PS_REST_AGG_SUM,
+	PS_REST_AGG_AVG,
+	PS_REST_AGG_MIN,
+	PS_REST_AGG_MAX,
+	PS_REST_AGG_FIRST,
+	PS_REST_AGG_LAST
+} ps_rest_agg_fn;
+
+/* One item of fields=. */
+typedef struct ps_rest_agg_field {
+	ps_rest_agg_fn fn;
+	const char *key;			/* the item as written, less surrounding blanks (borrowed) */
+	size_t		key_len;
+	char		column[PS_MAX_NAME + 1];	/* "" for PS_REST_AGG_COUNT_ALL */
+} ps_rest_agg_field;
+
+/* A parsed GET /tables/{t}/aggregate (some 25 KB: keep it off small stacks). */
+typedef struct ps_rest_aggregate {
+	int64_t		lo, hi;			/* inclusive time range */
+	bool		empty;			/* start == end: nothing matches */
+	int64_t		bucket;			/* width in ns, aligned to the Unix epoch; 0 = none */
+	ps_rest_format format;
+	ps_rest_time_format time_format;
+	uint32_t	nby;
+	char		by[PS_AGG_MAX_GROUP_COLUMNS][PS_MAX_NAME + 1];
+	uint32_t	nfields;
+	ps_rest_agg_field fields[PS_REST_AGG_MAX_FIELDS];
+} ps_rest_aggregate;
+
+/*
+ * Parse an aggregate's arguments (a from PS_REST_ARGS_AGGREGATE): start,
+ * end, format (or accept) and time_format as for a query, bucket
+ * (ps_rest_bucket_parse), by (ps_rest_by_parse; no column named "bucket"
+ * when bucketed, as that key is the bucket's) and fields
+ * (ps_rest_fields_parse), which is required.  *q is filled on success and
+ * undefined on failure.
+ */
+ps_status	ps_rest_aggregate_parse(const ps_rest_args *a, const char *accept,
+									ps_rest_aggregate *q, ps_error *err);
+
+/*
+ * A bucket width: a whole number above zero and a unit, ns, us, ms, s, m
+ * (minutes), h or d ("500ms", "1m", "1d"), at most INT64_MAX ns.  Calendar
+ * units (months, years) are refused.  *ns written only on success.
+ */
+ps_status	ps_rest_bucket_parse(const char *s, int64_t *ns, ps_error *err);
+
+/*
+ * The columns of by=: comma-separated names, blanks around each ignored;
+ * 1..PS_AGG_MAX_GROUP_COLUMNS of them, none empty, over PS_MAX_NAME bytes
+ * or repeated.  Whether they exist is the store's business.  cols must
+ * have room for PS_AGG_MAX_GROUP_COLUMNS names.  Outputs undefined on failure.
+ */
+ps_status	ps_rest_by_parse(const char *list, char (*cols)[PS_MAX_NAME + 1], uint32_t *n,
+							 ps_error *err);
+
+/*
+ * The items of fields=, comma-separated: count(), count(*), count(col),
+ * sum(col), avg(col), min(col), max(col), first(col), last(col); function
+ * names in any case, blanks around items, names and columns ignored.
+ * 1..PS_REST_AGG_MAX_FIELDS items, none repeated (as written).  A column
+ * named with a comma cannot be given.  fields must have room for
+ * PS_REST_AGG_MAX_FIELDS entries; their keys point into list.  Outputs
+ * undefined on failure.
+ */
+ps_status	ps_rest_fields_parse(const char *list, ps_rest_agg_field *fields, uint32_t *n,
+								 ps_error *err);
+
+/* ---- GET /tables/{t}/latest */
+
+/* A parsed GET /tables/{t}/latest (some 4 KB). */
+typedef struct ps_rest_latest {
+	int64_t		lo, hi;			/* inclusive time range */
+	bool		empty;			/* start == end: nothing matches */
+	ps_rest_format format;
+	ps_rest_time_format time_format;
+	uint32_t	nby;			/* 0: the whole table is one group */
+	char		by[PS_AGG_MAX_GROUP_COLUMNS][PS_MAX_NAME + 1];
+	const char *columns;		/* the columns= list as given (borrowed), NULL = all */
+} ps_rest_latest;
+
+/*
+ * Parse a latest's arguments (a from PS_REST_ARGS_LATEST): start, end,
+ * format (or accept), time_format and columns as for a query, by as for
+ * an aggregate (optional here).  *q is filled on success and undefined on
+ * failure.
+ */
+ps_status	ps_rest_latest_parse(const ps_rest_args *a, const char *accept, ps_rest_latest *q,
+								 ps_error *err);
 
 /*
  * Parse DELETE /tables/{t}/rows's arguments (a from PS_REST_ARGS_DELETE_ROWS):

@@ -1,8 +1,10 @@
 /*
  * ps_rest_tables.c — the routes of pulsorad's REST API that are answered at
  * once, from the store: GET /health, /tables, /tables/{t}/schema,
- * /tables/{t}/count and /tables/{t}/query (built by ps_rest_query.c, queued
- * here), DELETE /tables/{t}/rows and DELETE /tables/{t}.
+ * /tables/{t}/count, /tables/{t}/query, /tables/{t}/aggregate and
+ * /tables/{t}/latest (built by ps_rest_query.c, ps_rest_aggregate.c and
+ * ps_rest_latest.c, queued here),
+ * DELETE /tables/{t}/rows and DELETE /tables/{t}.
  *
  * Invariants: each handler is called by ps_rest.c's dispatch once the
  * request is authenticated, its method fits and its table name (where it
@@ -18,6 +20,8 @@
 #include "core/ps_time.h"
 #include "core/ps_types.h"
 #include "ps_log.h"
+#include "ps_rest_aggregate.h"
+#include "ps_rest_latest.h"
 #include "ps_rest_query.h"
 
 enum MHD_Result
@@ -45,9 +49,16 @@ ps_rest_handle_tables(request *rq, struct MHD_Connection *conn)
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, names, NULL);
 }
 
+/* A load default of a table: null when it has none (NULL or ""). */
+static json_t *
+default_or_null(const char *value)
+{
+	return value != NULL && value[0] != '\0' ? json_string(value) : json_null();
+}
+
 /* The data of GET /tables/{t}/schema for schema; also the "schema" of an ingest that created its table. */
 json_t *
-ps_rest_schema_json(const ps_schema *schema)
+ps_rest_schema_json(const ps_schema *schema, const ps_table_info *info)
 {
 	json_t	   *cols;
 	json_t	   *key;
@@ -63,9 +74,11 @@ ps_rest_schema_json(const ps_schema *schema)
 	key = json_array();
 	for (uint32_t k = 0; k < schema->nseries; k++)
 		json_array_append_new(key, json_string(schema->columns[schema->series[k]].name));
-	return json_pack("{s:o, s:s, s:o}", "columns", cols,
+	return json_pack("{s:o, s:s, s:o, s:o, s:o}", "columns", cols,
 					 "timestamp_column", schema->columns[schema->time_index].name,
-					 "series_key", key);
+					 "series_key", key,
+					 "time_format", default_or_null(info ? info->time_format : NULL),
+					 "timezone", default_or_null(info ? info->timezone : NULL));
 }
 
 enum MHD_Result
@@ -78,7 +91,7 @@ ps_rest_handle_schema(request *rq, struct MHD_Connection *conn)
 
 	if (ps_store_table_info(rq->rest->store, rq->table, &info, &schema, &err) != PS_OK)
 		return err.code == PS_ENOTFOUND ? ps_rest_respond_not_found(rq, conn) : ps_rest_respond_status(rq, conn, &err);
-	data = ps_rest_schema_json(schema);
+	data = ps_rest_schema_json(schema, &info);
 	ps_schema_free(schema);
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, data, NULL);
 }
@@ -135,6 +148,19 @@ ps_rest_handle_delete_rows(request *rq, struct MHD_Connection *conn)
 									json_pack("{s:I}", "rows_deleted", (json_int_t) removed), NULL);
 }
 
+/* Queue an answer built elsewhere, or the error that came instead. */
+static enum MHD_Result
+queue_answer(request *rq, struct MHD_Connection *conn, const ps_rest_answer *answer)
+{
+	if (answer->response != NULL)
+		return ps_rest_queue(rq, conn, MHD_HTTP_OK, answer->response, answer->content_type);
+	if (answer->error.code == PS_OK)
+		return MHD_NO;
+	if (answer->error.code == PS_ENOTFOUND)
+		return ps_rest_respond_not_found(rq, conn);
+	return ps_rest_respond_status(rq, conn, &answer->error);
+}
+
 /* GET /tables/{t}/query: built by ps_rest_query.c, queued here. */
 enum MHD_Result
 ps_rest_handle_query(request *rq, struct MHD_Connection *conn)
@@ -142,11 +168,25 @@ ps_rest_handle_query(request *rq, struct MHD_Connection *conn)
 	ps_rest_answer answer;
 
 	ps_rest_query_answer(rq->rest->store, rq->table, conn, &answer);
-	if (answer.response != NULL)
-		return ps_rest_queue(rq, conn, MHD_HTTP_OK, answer.response, answer.content_type);
-	if (answer.error.code == PS_OK)
-		return MHD_NO;
-	if (answer.error.code == PS_ENOTFOUND)
-		return ps_rest_respond_not_found(rq, conn);
-	return ps_rest_respond_status(rq, conn, &answer.error);
+	return queue_answer(rq, conn, &answer);
+}
+
+/* GET /tables/{t}/aggregate: built by ps_rest_aggregate.c, queued here. */
+enum MHD_Result
+ps_rest_handle_aggregate(request *rq, struct MHD_Connection *conn)
+{
+	ps_rest_answer answer;
+
+	ps_rest_aggregate_answer(rq->rest->store, rq->table, conn, &answer);
+	return queue_answer(rq, conn, &answer);
+}
+
+/* GET /tables/{t}/latest: built by ps_rest_latest.c, queued here. */
+enum MHD_Result
+ps_rest_handle_latest(request *rq, struct MHD_Connection *conn)
+{
+	ps_rest_answer answer;
+
+	ps_rest_latest_answer(rq->rest->store, rq->table, conn, &answer);
+	return queue_answer(rq, conn, &answer);
 }

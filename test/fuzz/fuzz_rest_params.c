@@ -6,7 +6,7 @@
  * header.  The query string is split as libmicrohttpd splits it ('&'
  * between arguments, the first '=' between key and value, '+' read as a
  * space, then %HH decoding by ps_rest_unescape) and fed to the collectors of
- * both routes; the parsed query's columns= list is resolved against a fixed
+ * the three routes; the parsed query's columns= list is resolved against a fixed
  * schema whose time column is not the first, and the query's other
  * arguments are parsed as series filters against that schema, whose series
  * key is sym (text), qty (integer), "a b" (boolean) and order (text, named
@@ -26,7 +26,20 @@
  *  - parsed series filters are series-key columns in key order, never one
  *    named like a parameter of the route, whose values (one per argument,
  *    none lost) equal each argument converted alone, in request order;
- *  - ps_rest_parse_u64 succeeds exactly on digit strings in range.
+ *  - ps_rest_parse_u64 succeeds exactly on digit strings in range;
+ *  - the aggregate collector counts exactly the arguments that are not its
+ *    own keys (its series filters);
+ *    a parsed aggregate has a known format and time format, lo <= hi, a
+ *    bucket of 0 exactly when none is given, by and fields as their own
+ *    parsers give them, and no by column named "bucket" when bucketed;
+ *  - ps_rest_bucket_parse (fed the raw first line too) succeeds exactly on
+ *    a whole number above zero and a unit (ns us ms s m h d) whose product
+ *    fits in int64, and returns that product;
+ *  - ps_rest_by_parse and ps_rest_fields_parse (fed the raw first line
+ *    too) give one item per comma-separated part, each trimmed of blanks,
+ *    non-empty, at most PS_MAX_NAME bytes of column, and unique; a field's
+ *    key lies inside the list and ends with ')', its column is empty
+ *    exactly for count() and count(*).
  *
  * Build and run: `make fuzz` (all targets), or
  *   make build/fuzz/fuzz_rest_params
@@ -51,6 +64,10 @@ static ps_schema *schema;
 static ps_rest_arg others[MAX_INPUT + 1];
 static size_t nothers;
 static ps_value values[MAX_INPUT + 1];
+/* Parsed aggregates and lists (some 25 KB each: not on the stack). */
+static ps_rest_aggregate agg;
+static ps_rest_agg_field fields[PS_REST_AGG_MAX_FIELDS];
+static char by_cols[PS_AGG_MAX_GROUP_COLUMNS][PS_MAX_NAME + 1];
 
 static void
 check(int ok, const char *what)
@@ -95,9 +112,11 @@ check_error(const ps_error *err)
 
 /* Split like libmicrohttpd and unescape each key and value in place. */
 static void
-collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args)
+collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args,
+		ps_rest_args *agg_args)
 {
 	char	   *p = query;
+	size_t		agg_others = 0;
 
 	while (*p != '\0')
 	{
@@ -142,6 +161,10 @@ collect(char *query, ps_rest_args *query_args, ps_rest_args *delete_args)
 			check(ps_rest_args_add(delete_args, p, value) ||
 				  delete_args->error.code == PS_EINVAL, "delete refuses other keys");
 			check(own == (ps_rest_args_get(query_args, p) != NULL), "own keys read back");
+			own = ps_rest_args_add(agg_args, p, value);
+			agg_others += !own;
+			check(agg_args->nothers == agg_others, "the aggregate counts the arguments it does not take");
+			check(own == (ps_rest_args_get(agg_args, p) != NULL), "the aggregate's own keys read back");
 		}
 		p = next;
 	}
@@ -273,6 +296,141 @@ check_delete(const ps_rest_args *a)
 		  alone == end, "end parses alone to the same time");
 }
 
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t
+commas(const char *s)
+{
+	size_t		n = 0;
+
+	for (; *s; s++)
+		n += *s == ',';
+	return n;
+}
+
+static void
+check_bucket(const char *s)
+{
+	static const char *const units[] = {"ns", "us", "ms", "s", "m", "h", "d"};
+	static const int64_t mult[] = {1, 1000, 1000000, INT64_C(1000000000), INT64_C(60000000000),
+								   INT64_C(3600000000000), INT64_C(86400000000000)};
+	size_t		digits = strspn(s, "0123456789");
+	unsigned __int128 v = 0;
+	bool		huge = false;
+	int			u = -1;
+	int64_t		ns = 0;
+	bool		want;
+	ps_error	err;
+
+	for (size_t i = 0; i < digits && !huge; i++)
+	{
+		v = v * 10 + (unsigned) (s[i] - '0');
+		huge = v > INT64_MAX;
+	}
+	for (int i = 0; i < 7; i++)
+		if (strcmp(s + digits, units[i]) == 0)
+			u = i;
+	want = digits > 0 && u >= 0 && !huge && v > 0 && v * (unsigned __int128) mult[u] <= INT64_MAX;
+	if (ps_rest_bucket_parse(s, &ns, &err) == PS_OK)
+		check(want && (unsigned __int128) ns == v * (unsigned __int128) mult[u],
+			  "bucket accepts exactly a positive whole number of a unit within int64, as its product");
+	else
+	{
+		check(!want, "bucket refuses only what is not a positive whole number of a unit within int64");
+		check_error(&err);
+		check(strstr(err.message, "\"bucket\"") != NULL, "bucket errors name bucket");
+	}
+}
+
+static void
+check_by_list(const char *list, const char (*cols)[PS_MAX_NAME + 1], uint32_t n)
+{
+	check(n >= 1 && n <= PS_AGG_MAX_GROUP_COLUMNS && n == commas(list) + 1,
+		  "by: one column per comma-separated part");
+	for (uint32_t i = 0; i < n; i++)
+	{
+		size_t		len = strlen(cols[i]);
+
+		check(len > 0 && len <= PS_MAX_NAME && !blank(cols[i][0]) && !blank(cols[i][len - 1]) &&
+			  strchr(cols[i], ',') == NULL, "by: names trimmed, non-empty, bounded");
+		for (uint32_t j = 0; j < i; j++)
+			check(strcmp(cols[i], cols[j]) != 0, "by: no column twice");
+	}
+}
+
+static void
+check_field_list(const char *list, const ps_rest_agg_field *f, uint32_t n)
+{
+	size_t		list_len = strlen(list);
+
+	check(n >= 1 && n <= PS_REST_AGG_MAX_FIELDS && n == commas(list) + 1,
+		  "fields: one field per comma-separated part");
+	for (uint32_t i = 0; i < n; i++)
+	{
+		size_t		clen = strlen(f[i].column);
+
+		check(f[i].key >= list && f[i].key_len > 0 && f[i].key + f[i].key_len <= list + list_len,
+			  "fields: keys point into the list");
+		check(!blank(f[i].key[0]) && f[i].key[f[i].key_len - 1] == ')' &&
+			  memchr(f[i].key, ',', f[i].key_len) == NULL, "fields: keys trimmed, end with )");
+		check(f[i].fn <= PS_REST_AGG_LAST, "fields: function known");
+		check((clen == 0) == (f[i].fn == PS_REST_AGG_COUNT_ALL), "fields: a column unless count()");
+		check(clen <= PS_MAX_NAME && (clen == 0 || (!blank(f[i].column[0]) &&
+													 !blank(f[i].column[clen - 1]))),
+			  "fields: columns trimmed, bounded");
+		for (uint32_t j = 0; j < i; j++)
+			check(f[i].key_len != f[j].key_len || memcmp(f[i].key, f[j].key, f[i].key_len) != 0,
+				  "fields: no key twice");
+	}
+}
+
+/* The raw text as a by= and a fields= list. */
+static void
+check_lists(const char *s)
+{
+	uint32_t	n = 0;
+	ps_error	err;
+
+	if (ps_rest_by_parse(s, by_cols, &n, &err) == PS_OK)
+		check_by_list(s, (const char (*)[PS_MAX_NAME + 1]) by_cols, n);
+	else
+		check_error(&err);
+	if (ps_rest_fields_parse(s, fields, &n, &err) == PS_OK)
+		check_field_list(s, fields, n);
+	else
+		check_error(&err);
+}
+
+static void
+check_aggregate(const ps_rest_args *a, const char *accept)
+{
+	const char *by = ps_rest_args_get(a, "by");
+	ps_error	err;
+
+	if (ps_rest_aggregate_parse(a, accept, &agg, &err) != PS_OK)
+	{
+		check_error(&err);
+		return;
+	}
+	check(a->error.code == PS_OK, "collection errors fail the aggregate's parse");
+	check(agg.format <= PS_REST_FORMAT_NDJSON && agg.time_format <= PS_REST_TIME_NS,
+		  "aggregate: formats known");
+	check(agg.lo <= agg.hi || agg.empty, "aggregate: lo <= hi");
+	check((agg.bucket > 0) == (ps_rest_args_get(a, "bucket") != NULL) && agg.bucket >= 0,
+		  "aggregate: a bucket exactly when given");
+	check((agg.nby > 0) == (by != NULL), "aggregate: by columns exactly when given");
+	if (by != NULL)
+		check_by_list(by, (const char (*)[PS_MAX_NAME + 1]) agg.by, agg.nby);
+	for (uint32_t i = 0; i < agg.nby && agg.bucket > 0; i++)
+		check(strcmp(agg.by[i], "bucket") != 0, "aggregate: no by column named bucket with a bucket");
+	check(ps_rest_args_get(a, "fields") != NULL, "aggregate: fields required");
+	check_field_list(ps_rest_args_get(a, "fields"), agg.fields, agg.nfields);
+}
+
 static void
 check_u64(const char *s)
 {
@@ -294,7 +452,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		text[MAX_INPUT + 1];
 	char		copy[MAX_INPUT + 1];
 	char	   *accept;
-	ps_rest_args query_args, delete_args;
+	ps_rest_args query_args, delete_args, agg_args;
 
 	if (size > MAX_INPUT)
 		return 0;
@@ -307,15 +465,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*accept++ = '\0';
 	memcpy(copy, text, strlen(text) + 1);
 	check_u64(copy);
+	check_bucket(copy);
+	check_lists(copy);
 
 	ps_rest_args_init(&query_args, PS_REST_ARGS_QUERY);
 	ps_rest_args_init(&delete_args, PS_REST_ARGS_DELETE_ROWS);
+	ps_rest_args_init(&agg_args, PS_REST_ARGS_AGGREGATE);
 	nothers = 0;
-	collect(text, &query_args, &delete_args);
+	collect(text, &query_args, &delete_args, &agg_args);
 	check(ps_rest_args_get(&query_args, "nosuch") == NULL, "unknown keys read as absent");
 	check_query(&query_args, accept);
 	check_filters();
 	check_delete(&delete_args);
+	check_aggregate(&agg_args, accept);
 	check(ps_rest_accept_has(accept, "text/csv") == ps_rest_accept_has(accept, "TEXT/CSV"),
 		  "Accept types are case-insensitive");
 	return 0;

@@ -5,7 +5,10 @@
 #
 # Covers every route and every error status but 500 (400, 401, 404, 405,
 # 409, 413), authentication on and off,
-# CSV/NDJSON streaming export, a 1M-row ingest streamed from a generator
+# CSV/NDJSON streaming export, aggregates checked against figures computed
+# from their CSV (test/rest/aggregate.sh), time_format patterns and IANA
+# time zones (DST gaps and repeats, bad patterns and rows, a table's
+# defaults, also through pulsora-cli), a 1M-row ingest streamed from a generator
 # through a pipe (curl -T -, chunked) while pulsorad's VmRSS is sampled
 # (must stay < 300 MB) and its table count is read concurrently (must not
 # move before the ingest's body has ended), the single-owner rule, config
@@ -277,6 +280,67 @@ check "count of an unknown table is 404" error_is 404 nosuch
 req GET /tables
 check "GET /tables lists the table" is 'd["data"]' '["trades"]'
 
+# ---------------------------------------------------------------- time_format and time zones
+# Patterns are URL-encoded here: %25 is '%', %20 a space.
+MONTHLY=$'date,close\nJan  1 2000,10\nfeb 29 2000,11\nMARCH 3 2000,12\n'
+req POST '/tables/monthly/ingest?time_format=%25b%20%25e%20%25Y' -H 'Content-Type: text/csv' --data-binary "$MONTHLY"
+check "time_format: English month names in any case load" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 3 && is "d[\"data\"][\"schema\"][\"time_format\"]" "%b %e %Y" && is "d[\"data\"][\"schema\"][\"timezone\"]" null'
+req GET /tables/monthly/query
+check "... as the dates they name (UTC)" is '[r["date"] for r in d["data"]]' '["2000-01-01T00:00:00Z", "2000-02-29T00:00:00Z", "2000-03-03T00:00:00Z"]'
+req POST '/tables/monthly/ingest?time_format=%25Y-%25Q' -H 'Content-Type: text/csv' --data-binary "$MONTHLY"
+check "a bad time_format is 400 naming the option and the directive" eval 'error_is 400 "option time_format" && js "d[\"error\"]" | grep -qF "unknown directive \"%Q\""'
+req POST '/tables/monthly/ingest?time_format=%25m/%25d' -H 'Content-Type: text/csv' --data-binary "$MONTHLY"
+check "a time_format without a year is 400" error_is 400 "needs a year"
+BADDATES=$'date,close\nApr 1 2000,13\n2000-04-02,14\nApr 31 2000,15\nApr 4 2000,16\n'
+req POST /tables/monthly/ingest -H 'Content-Type: text/csv' --data-binary "$BADDATES"
+check "a row that does not match is 400 naming line, column and pattern" \
+	error_is 400 'line 3, column 1 (date): time "2000-04-02" does not match time_format "%b %e %Y": expected an English month name (%b) at character 1'
+req GET /tables/monthly/count
+check "... and the load stored nothing" is 'd["data"]["count"]' 3
+req POST '/tables/monthly/ingest?on_error=skip' -H 'Content-Type: text/csv' --data-binary "$BADDATES"
+check "on_error=skip loads the rows that match and reports the others" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 2 && is "d[\"data\"][\"rows_rejected\"]" 2 && is "[(e[\"line\"], e[\"column\"]) for e in d[\"data\"][\"errors\"]]" "[[3, 1], [4, 1]]" && js "d[\"data\"][\"errors\"][1][\"message\"]" | grep -qF "invalid time \"Apr 31 2000\" for time_format \"%b %e %Y\": day out of range for the month"'
+# New York: the spring gap reads with the offset before it (02:30 EST = 03:30 EDT),
+# the autumn repeat takes the later hour (01:30 EST), as PostgreSQL does.
+DST=$'ts,n\n2024-03-10 01:59,1\n2024-03-10 02:30,2\n2024-03-10 03:00,3\n2024-11-03 00:59,4\n2024-11-03 01:30,5\n2024-11-03 02:00,6\n2040-03-11 02:30,7\n2040-11-04 01:30,8\n'
+req POST '/tables/nyc/ingest?time_format=%25Y-%25m-%25d%20%25H:%25M&timezone=America/New_York' -H 'Content-Type: text/csv' --data-binary "$DST"
+check "timezone=America/New_York loads" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 8 && is "d[\"data\"][\"schema\"][\"timezone\"]" America/New_York'
+req GET /tables/nyc/query
+check "... local times across both DST changes, and past 2037, as UTC" is '[r["ts"] for r in d["data"]]' '["2024-03-10T06:59:00Z", "2024-03-10T07:00:00Z", "2024-03-10T07:30:00Z", "2024-11-03T04:59:00Z", "2024-11-03T06:30:00Z", "2024-11-03T07:00:00Z", "2040-03-11T07:30:00Z", "2040-11-04T06:30:00Z"]'
+req POST '/tables/london/ingest?timezone=Europe/London' -H 'Content-Type: text/csv' \
+	--data-binary $'ts,n\n2024-03-31 01:30:00,1\n2024-07-01T12:00:00,2\n2024-10-27 01:30:00,3\n2024-12-01 12:00:00+01:00,4\n'
+req GET /tables/london/query
+check "timezone=Europe/London: ISO text without an offset is London time" is '[r["ts"] for r in d["data"]]' '["2024-03-31T01:30:00Z", "2024-07-01T11:00:00Z", "2024-10-27T01:30:00Z", "2024-12-01T11:00:00Z"]'
+req POST '/tables/tokyo/ingest?timezone=Asia/Tokyo' -H 'Content-Type: text/csv' --data-binary $'ts,n\n2024-07-01 09:00:00,1\n'
+req GET /tables/tokyo/query
+check "timezone=Asia/Tokyo: nine hours ahead" is '[r["ts"] for r in d["data"]]' '["2024-07-01T00:00:00Z"]'
+req POST '/tables/nyc/ingest?timezone=Mars/Olympus' -H 'Content-Type: text/csv' --data-binary "$DST"
+check "an unknown zone is 400 naming it" error_is 400 'option timezone: unknown time zone "Mars/Olympus"'
+req POST '/tables/nyc/ingest?timezone=../../etc/localtime' -H 'Content-Type: text/csv' --data-binary "$DST"
+check "a zone name that climbs out of the zone directory is 400" error_is 400 'invalid time zone name "../../etc/localtime"'
+# The table keeps the time_format and timezone of the load that created it.
+req GET /tables/nyc/schema
+check "GET /schema shows the table's time_format and timezone" eval 'ok_envelope && is "d[\"data\"][\"time_format\"]" "%Y-%m-%d %H:%M" && is "d[\"data\"][\"timezone\"]" America/New_York'
+req GET /tables/trades/schema
+check "... null for a table created without them" eval 'is "d[\"data\"][\"time_format\"]" null && is "d[\"data\"][\"timezone\"]" null'
+req POST /tables/nyc/ingest -H 'Content-Type: text/csv' --data-binary $'ts,n\n2024-07-04 12:00,9\n'
+check "a later load naming neither uses the table's" eval 'ok_envelope && is "d[\"data\"][\"rows_inserted\"]" 1'
+req GET '/tables/nyc/query?start=2024-07-01&end=2024-08-01'
+check "... so 12:00 in New York on July 4 is 16:00Z" is '[r["ts"] for r in d["data"]]' '["2024-07-04T16:00:00Z"]'
+req POST '/tables/nyc/ingest?timezone=UTC' -H 'Content-Type: text/csv' --data-binary $'ts,n\n2024-07-05 12:00,10\n'
+req GET '/tables/nyc/query?start=2024-07-05&end=2024-07-06'
+check "a later load naming a timezone uses it, with the table's time_format" is '[r["ts"] for r in d["data"]]' '["2024-07-05T12:00:00Z"]'
+req GET /tables/nyc/schema
+check "... and the table's defaults stay" is 'd["data"]["timezone"]' America/New_York
+printf 'ts,n\n07/06/2024 12:00 PM,11\n' >"$TMP/cli_dates.csv"
+"$BUILD/pulsora-cli" -D "$DIR" load nyc "$TMP/cli_dates.csv" --opt 'time_format=%m/%d/%Y %I:%M %p' >"$TMP/cli_load.out" 2>&1
+req GET '/tables/nyc/query?start=2024-07-06&end=2024-07-07'
+check "pulsora-cli load --opt time_format=... (the table's timezone)" eval 'grep -q "rows_loaded=1" "$TMP/cli_load.out" && is "[r[\"ts\"] for r in d[\"data\"]]" "[\"2024-07-06T16:00:00Z\"]"'
+"$BUILD/pulsora-cli" -D "$DIR" load nyc "$TMP/cli_dates.csv" --opt 'time_format=%m/%d/%Y %I:%M %p' --opt timezone=Nowhere/Atlantis >"$TMP/cli_load.out" 2>&1
+check "pulsora-cli load names an unknown zone" grep -qF 'unknown time zone "Nowhere/Atlantis"' "$TMP/cli_load.out"
+for t in monthly nyc london tokyo; do req DELETE "/tables/$t"; done
+req GET /tables
+check "the time_format tables are gone" is 'd["data"]' '["trades"]'
+
 # ---------------------------------------------------------------- series keys
 # Table quotes: symbol inferred as its series key.  Every expected figure is
 # computed by Python from the test's own CSV (exp), never written by hand.
@@ -431,6 +495,10 @@ check "... and sorts" is '[r["order"] for r in d["data"]]' '["sell", "buy"]'
 for t in quotes venues nokey clash; do req DELETE "/tables/$t"; done
 check "series test tables dropped" ok_envelope
 
+# ---------------------------------------------------------------- aggregate
+. "$ROOT/test/rest/aggregate.sh"
+aggregate_tests
+
 # ---------------------------------------------------------------- delete rows, drop
 req DELETE '/tables/trades/rows?start=2024-01-01'
 check "delete without end is 400" error_is 400 end
@@ -545,6 +613,7 @@ req GET /tables/ticks/query
 check "JSON query defaults to 1000 rows" is 'len(d["data"])' 1000
 req GET '/tables/ticks/query?limit=10000'
 check "JSON query allows 10000 rows" is 'len(d["data"])' 10000
+aggregate_big_tests
 
 # ---------------------------------------------------------------- metrics
 curl -s -D "$TMP/headers" -o "$TMP/metrics" "$BASE/metrics"

@@ -1,8 +1,9 @@
 /*
  * test_rest_params.c — the REST parameter parser (src/server/ps_rest_params.c):
  * which arguments a route takes as its own, query parsing, the columns list,
- * and the series filters of a query (a parameter named after a series-key
- * column, repeatable).  test/fuzz/fuzz_rest_params.c checks the same
+ * the series filters of a query (a parameter named after a series-key
+ * column, repeatable), and an aggregate's bucket, by and fields.
+ * test/fuzz/fuzz_rest_params.c checks the same
  * functions' invariants on arbitrary input; test/rest/test_rest.sh the
  * routes end to end.
  */
@@ -10,10 +11,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "core/ps_series.h"
+#include "core/ps_time.h"
 #include "server/ps_rest_params.h"
 
 #define assert_message(err, fragment) \
@@ -246,6 +249,248 @@ test_filter_errors(void **state)
 	}
 }
 
+static void
+test_bucket(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t		ns;
+	}			good[] = {
+		{"1ns", 1}, {"500ms", INT64_C(500000000)}, {"1s", INT64_C(1000000000)},
+		{"1m", INT64_C(60000000000)}, {"5m", INT64_C(300000000000)},
+		{"1h", INT64_C(3600000000000)}, {"1d", INT64_C(86400000000000)},
+		{"250us", INT64_C(250000)}, {"0007s", INT64_C(7000000000)},
+		{"9223372036854775807ns", INT64_MAX}, {"106751d", INT64_C(106751) * INT64_C(86400000000000)},
+	};
+	static const struct {
+		const char *text;
+		const char *fragment;
+	}			bad[] = {
+		{"0s", "above zero"}, {"0ns", "above zero"}, {"", "whole number and a unit"},
+		{"m", "whole number and a unit"}, {"5", "whole number and a unit"},
+		{"-5m", "whole number and a unit"}, {"1.5s", "whole number and a unit"},
+		{"5 m", "whole number and a unit"}, {"5min", "whole number and a unit"},
+		{"1S", "whole number and a unit"}, {"1w", "whole number and a unit"},
+		{"1mo", "months and years"}, {"3months", "months and years"}, {"1M", "months and years"},
+		{"1y", "months and years"},
+		{"9223372036854775808ns", "wider than"}, {"106752d", "wider than"},
+		{"99999999999999999999999s", "wider than"},
+	};
+	ps_error	err;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+	{
+		int64_t		ns = 0;
+
+		assert_int_equal(ps_rest_bucket_parse(good[i].text, &ns, &err), PS_OK);
+		assert_int_equal(ns, good[i].ns);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+	{
+		int64_t		ns = 42;
+
+		if (ps_rest_bucket_parse(bad[i].text, &ns, &err) != PS_EINVAL)
+			fail_msg("bucket \"%s\" parsed", bad[i].text);
+		assert_message(&err, "parameter \"bucket\"");
+		assert_message(&err, bad[i].fragment);
+		assert_int_equal(ns, 42);
+	}
+}
+
+static void
+test_by(void **state)
+{
+	char		cols[PS_AGG_MAX_GROUP_COLUMNS][PS_MAX_NAME + 1];
+	char		many[PS_AGG_MAX_GROUP_COLUMNS * 4 + 8] = "";
+	char		long_name[PS_MAX_NAME + 2];
+	uint32_t	n = 0;
+	ps_error	err;
+
+	(void) state;
+	assert_int_equal(ps_rest_by_parse("symbol", cols, &n, &err), PS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(cols[0], "symbol");
+	/* Blanks around names go; inner ones stay (column names may hold spaces). */
+	assert_int_equal(ps_rest_by_parse(" venue ,\ta b\t, live", cols, &n, &err), PS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(cols[0], "venue");
+	assert_string_equal(cols[1], "a b");
+	assert_string_equal(cols[2], "live");
+	assert_int_equal(ps_rest_by_parse("", cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"by\": empty column name");
+	assert_int_equal(ps_rest_by_parse("a,,b", cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "empty column name");
+	assert_int_equal(ps_rest_by_parse("a, ", cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "empty column name");
+	assert_int_equal(ps_rest_by_parse("a,b, a", cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "column \"a\" listed twice");
+	memset(long_name, 'x', PS_MAX_NAME + 1);
+	long_name[PS_MAX_NAME + 1] = '\0';
+	assert_int_equal(ps_rest_by_parse(long_name, cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "too long");
+	long_name[PS_MAX_NAME] = '\0';
+	assert_int_equal(ps_rest_by_parse(long_name, cols, &n, &err), PS_OK);
+	/* PS_AGG_MAX_GROUP_COLUMNS names pass, one more does not. */
+	for (int i = 0; i < PS_AGG_MAX_GROUP_COLUMNS; i++)
+		sprintf(many + strlen(many), "%sc%d", i > 0 ? "," : "", i);
+	assert_int_equal(ps_rest_by_parse(many, cols, &n, &err), PS_OK);
+	assert_int_equal(n, PS_AGG_MAX_GROUP_COLUMNS);
+	strcat(many, ",extra");
+	assert_int_equal(ps_rest_by_parse(many, cols, &n, &err), PS_EINVAL);
+	assert_message(&err, "at most");
+}
+
+static void
+expect_field(const ps_rest_agg_field *f, ps_rest_agg_fn fn, const char *key, const char *column)
+{
+	assert_int_equal(f->fn, fn);
+	assert_int_equal(f->key_len, strlen(key));
+	assert_memory_equal(f->key, key, f->key_len);
+	assert_string_equal(f->column, column);
+}
+
+static void
+test_fields(void **state)
+{
+	static ps_rest_agg_field f[PS_REST_AGG_MAX_FIELDS];
+	static const struct {
+		const char *list;
+		const char *fragment;
+	}			bad[] = {
+		{"", "empty field"}, {"count(),", "empty field"}, {" , count()", "empty field"},
+		{"count", "bad field \"count\": expected a function"},
+		{"sum(qty", "bad field \"sum(qty\""}, {"(qty)", "unknown function"},
+		{"median(qty)", "bad field \"median(qty)\": unknown function"},
+		{"sum()", "bad field \"sum()\": a column is required"},
+		{"avg( )", "a column is required"},
+		{"max(price) x", "expected a function"},
+		{"count(),max(price),count()", "bad field \"count()\": listed twice"},
+	};
+	uint32_t	n = 0;
+	ps_error	err;
+	char		list[PS_REST_AGG_MAX_FIELDS * 12 + 16] = "";
+
+	(void) state;
+	assert_int_equal(ps_rest_fields_parse("count(),count(*),count(price),sum(qty),avg(qty),"
+										  "min(price),max(price),first(note),last(note)",
+										  f, &n, &err), PS_OK);
+	assert_int_equal(n, 9);
+	expect_field(&f[0], PS_REST_AGG_COUNT_ALL, "count()", "");
+	expect_field(&f[1], PS_REST_AGG_COUNT_ALL, "count(*)", "");
+	expect_field(&f[2], PS_REST_AGG_COUNT, "count(price)", "price");
+	expect_field(&f[3], PS_REST_AGG_SUM, "sum(qty)", "qty");
+	expect_field(&f[4], PS_REST_AGG_AVG, "avg(qty)", "qty");
+	expect_field(&f[5], PS_REST_AGG_MIN, "min(price)", "price");
+	expect_field(&f[6], PS_REST_AGG_MAX, "max(price)", "price");
+	expect_field(&f[7], PS_REST_AGG_FIRST, "first(note)", "note");
+	expect_field(&f[8], PS_REST_AGG_LAST, "last(note)", "note");
+	/* Blanks around items and inside the parentheses; any case; keys as written, less outer blanks. */
+	assert_int_equal(ps_rest_fields_parse(" count( ) ,\tMAX ( a b )\t,Sum(f(x))", f, &n, &err),
+					 PS_OK);
+	assert_int_equal(n, 3);
+	expect_field(&f[0], PS_REST_AGG_COUNT_ALL, "count( )", "");
+	expect_field(&f[1], PS_REST_AGG_MAX, "MAX ( a b )", "a b");
+	expect_field(&f[2], PS_REST_AGG_SUM, "Sum(f(x))", "f(x)");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+	{
+		if (ps_rest_fields_parse(bad[i].list, f, &n, &err) != PS_EINVAL)
+			fail_msg("fields \"%s\" parsed", bad[i].list);
+		assert_message(&err, "parameter \"fields\"");
+		assert_message(&err, bad[i].fragment);
+	}
+	/* PS_REST_AGG_MAX_FIELDS fields pass, one more does not. */
+	for (int i = 0; i < PS_REST_AGG_MAX_FIELDS; i++)
+		sprintf(list + strlen(list), "%smax(c%d)", i > 0 ? "," : "", i);
+	assert_int_equal(ps_rest_fields_parse(list, f, &n, &err), PS_OK);
+	assert_int_equal(n, PS_REST_AGG_MAX_FIELDS);
+	strcat(list, ",count()");
+	assert_int_equal(ps_rest_fields_parse(list, f, &n, &err), PS_EINVAL);
+	assert_message(&err, "at most");
+}
+
+/* Collect kv for an aggregate and parse it; the others (series filters) are counted. */
+static ps_status
+parse_aggregate(const char *const *kv, const char *accept, ps_rest_aggregate *q, size_t *nothers,
+				ps_error *err)
+{
+	char		buf[8][64];
+	ps_rest_args a;
+
+	ps_rest_args_init(&a, PS_REST_ARGS_AGGREGATE);
+	for (size_t i = 0; kv[i] != NULL; i++)
+	{
+		char	   *eq;
+
+		strcpy(buf[i], kv[i]);
+		eq = strchr(buf[i], '=');
+		*eq = '\0';
+		ps_rest_args_add(&a, buf[i], eq + 1);
+	}
+	*nothers = a.nothers;
+	return ps_rest_aggregate_parse(&a, accept, q, err);
+}
+
+static void
+test_aggregate_parse(void **state)
+{
+	static ps_rest_aggregate q;
+	static const char *const full[] = {"start=2024-01-01", "end=2024-01-02", "bucket=5m",
+	"by=symbol,venue", "fields=count(),last(price)", "symbol=AAPL", "time_format=ms", NULL};
+	static const char *const plain[] = {"fields=sum(qty)", NULL};
+	static const char *const empty[] = {"fields=count()", "start=2024-01-01", "end=2024-01-01", NULL};
+	static const char *const no_fields[] = {"by=symbol", NULL};
+	static const char *const by_bucket[] = {"by=bucket", "bucket=1s", "fields=count()", NULL};
+	static const char *const by_bucket_alone[] = {"by=bucket", "fields=count()", NULL};
+	static const char *const bad_format[] = {"fields=count()", "format=xml", NULL};
+	static const char *const twice[] = {"fields=count()", "bucket=1s", "bucket=1m", NULL};
+	static const char *const backwards[] = {"fields=count()", "start=2024-01-02", "end=2024-01-01", NULL};
+	static const char *const no_limit[] = {"fields=count()", "limit=5", NULL};
+	size_t		nothers;
+	ps_error	err;
+
+	(void) state;
+	assert_int_equal(parse_aggregate(full, NULL, &q, &nothers, &err), PS_OK);
+	assert_int_equal(nothers, 1);
+	assert_int_equal(q.hi - q.lo + 1, INT64_C(86400000000000));
+	assert_false(q.empty);
+	assert_int_equal(q.bucket, INT64_C(300000000000));
+	assert_int_equal(q.nby, 2);
+	assert_string_equal(q.by[0], "symbol");
+	assert_string_equal(q.by[1], "venue");
+	assert_int_equal(q.nfields, 2);
+	expect_field(&q.fields[1], PS_REST_AGG_LAST, "last(price)", "price");
+	assert_int_equal(q.format, PS_REST_FORMAT_JSON);
+	assert_int_equal(q.time_format, PS_REST_TIME_MS);
+
+	/* Defaults: the whole time line, no bucket, no groups; Accept chooses the format. */
+	assert_int_equal(parse_aggregate(plain, "text/csv", &q, &nothers, &err), PS_OK);
+	assert_int_equal(q.lo, PS_TIME_MIN);
+	assert_int_equal(q.hi, PS_TIME_MAX);
+	assert_int_equal(q.bucket, 0);
+	assert_int_equal(q.nby, 0);
+	assert_int_equal(q.format, PS_REST_FORMAT_CSV);
+	assert_int_equal(q.time_format, PS_REST_TIME_ISO);
+	assert_int_equal(parse_aggregate(empty, NULL, &q, &nothers, &err), PS_OK);
+	assert_true(q.empty);
+	/* A column called bucket is fine unless the bucket's own key is there. */
+	assert_int_equal(parse_aggregate(by_bucket_alone, NULL, &q, &nothers, &err), PS_OK);
+
+	assert_int_equal(parse_aggregate(no_fields, NULL, &q, &nothers, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"fields\" is required");
+	assert_int_equal(parse_aggregate(by_bucket, NULL, &q, &nothers, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"by\"");
+	assert_int_equal(parse_aggregate(bad_format, NULL, &q, &nothers, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"format\"");
+	assert_int_equal(parse_aggregate(twice, NULL, &q, &nothers, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"bucket\" given twice");
+	assert_int_equal(parse_aggregate(backwards, NULL, &q, &nothers, &err), PS_EINVAL);
+	assert_message(&err, "parameter \"end\"");
+	/* limit is a query's, not an aggregate's: it is left to the filters, which refuse it. */
+	assert_int_equal(parse_aggregate(no_limit, NULL, &q, &nothers, &err), PS_OK);
+	assert_int_equal(nothers, 1);
+}
+
 int
 main(void)
 {
@@ -255,6 +500,10 @@ main(void)
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_filter_errors),
+		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_by),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_aggregate_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,58 @@
+/*
+ * cli_int.h — what pulsora-cli's modules share: cli_main.c (options,
+ * the catalog, query and load commands) and cli_groups.c (the aggregate
+ * and latest commands, which mirror REST's GET /tables/{t}/aggregate and
+ * /latest).  Not a public header.
+ *
+ * Every option of the command line lands in one query_args (strings
+ * borrowed from argv); each command takes the options it documents, and
+ * main refuses the others (cli_misplaced_option).
+ */
+#ifndef CLI_INT_H
+#define CLI_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ps_error.h"
+#include "proto/ps_client.h"
+#include "proto/ps_frame.h"
+
+/* One --series COL=VALUE argument, split at the first '='. */
+typedef struct series_arg {
+	const char *column;
+	const char *value;
+} series_arg;
+
+typedef struct query_args {
+	const char *table;
+	const char *start, *end;
+	bool		desc;
+	uint64_t	limit, offset;
+	char	   *columns;
+	series_arg *series;			/* argc entries at most */
+	uint32_t	nseries;
+	/* aggregate and latest (REST's parameters of the same names) */
+	const char *bucket, *by, *fields, *format;
+} query_args;
+
+/* Report err on stderr; returns 1 (a failed command's exit status). */
+int			fail(const ps_error *err);
+
+/*
+ * q's --series arguments as one filter per column, typed by the table's
+ * columns cols[0..ncols), into filters (room for PS_FRAME_MAX_FILTERS);
+ * *values (malloc'd, freed by the caller) holds their values.  Nonzero,
+ * with a message on stderr, when one is bad.
+ */
+int			build_filters(const query_args *q, const ps_client_column *cols, size_t ncols,
+						  ps_filter_spec *filters, uint32_t *nfilters, ps_value **values);
+
+/* The first option given that cmd does not take ("--bucket"), or NULL. */
+const char *cli_misplaced_option(const char *cmd, const query_args *q);
+
+/* pulsora-cli aggregate TABLE ... and latest TABLE ...: the exit status. */
+int			cli_aggregate(ps_client *c, const query_args *q);
+int			cli_latest(ps_client *c, const query_args *q);
+
+#endif
