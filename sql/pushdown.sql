@@ -109,6 +109,21 @@ SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS b, sum(qty) FR
   GROUP BY 1, 2 ORDER BY b DESC, symbol DESC LIMIT 5$q$);
 SELECT check_query($q$SELECT symbol, max(px) AS m FROM old_ticks GROUP BY 1 ORDER BY m DESC LIMIT 1$q$);
 
+-- DISTINCT ON: the newest (oldest) row of each group, computed by the owner.
+SELECT check_query($q$SELECT DISTINCT ON (symbol) symbol, ts, px, note, flag FROM ticks
+  ORDER BY symbol, ts DESC$q$);
+SELECT check_query($q$SELECT DISTINCT ON (symbol) symbol, ts, qty FROM ticks
+  WHERE ts < '2024-01-02' AND symbol IN ('IBM', 'MSFT') ORDER BY symbol, ts$q$);
+SELECT check_query($q$SELECT DISTINCT ON (venue, symbol) px, venue, symbol FROM ticks
+  ORDER BY symbol, venue, ts DESC$q$);
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT ON (symbol) symbol, ts, px FROM ticks ORDER BY symbol, ts DESC;
+-- not pushed: another key after the time, a local qual
+SELECT check_query($q$SELECT DISTINCT ON (symbol) symbol, ts, px FROM ticks
+  ORDER BY symbol, ts DESC, px$q$);
+SELECT check_query($q$SELECT DISTINCT ON (symbol) symbol, ts FROM ticks WHERE px > 10
+  ORDER BY symbol, ts DESC$q$);
+
 -- Not pushed: a local qual, a month bucket, DISTINCT, FILTER, ORDER BY in
 -- the aggregate, grouping by the time column, an aggregate of an expression.
 SELECT check_query($q$SELECT symbol, count(*) FROM ticks WHERE px > 100 GROUP BY symbol$q$);

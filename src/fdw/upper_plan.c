@@ -20,7 +20,10 @@
  *     last(col, time), with no DISTINCT, ORDER BY or FILTER; and outside
  *     aggregates nothing but the GROUP BY expressions;
  *   - fewer than PULSORA_UPPER_MAX_GROUPS groups estimated.
- * HAVING is checked on the groups by the ForeignScan itself.  Arithmetic
+ * HAVING is checked on the groups by the ForeignScan itself.  SELECT
+ * DISTINCT ON (columns) ... ORDER BY those, time DESC (the latest row of
+ * each symbol) is pushed too, as the groups of those columns with the last
+ * value of each other column (distinct_on_ok).  Arithmetic
  * over aggregates (sum(a) / sum(b)) is computed from the pushed aggregates
  * by the ForeignScan's projection.  avg asks the owner for sum and count.
  *
@@ -498,6 +501,93 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 	return b->ok && b->fns != NIL && list_length(b->fns) <= PS_AGG_MAX_ITEMS;
 }
 
+/*
+ * SELECT DISTINCT ON (series columns) ... ORDER BY those, time DESC (or
+ * ASC): the newest (oldest) row of each group, which the owner gives as
+ * groups of those columns with MAX(time) (MIN) and LAST (FIRST) of every
+ * other column the query reads: all of one group's LAST values come from
+ * one row (ps_agg.h).  Rows of equal time: which one wins is not defined,
+ * as in PostgreSQL (its sort is not stable).  More ORDER BY keys after the
+ * time decide among equal times: such queries stay local.
+ */
+static bool
+distinct_on_ok(UpperBuild *b)
+{
+	Query	   *query = b->root->parse;
+	PathTarget *target = b->input_rel->reltarget;
+	int			ndistinct = list_length(query->distinctClause);
+	SortGroupClause *time_key;
+	TargetEntry *tle;
+	Var		   *v;
+	bool		reverse = false;
+	bool		newest;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (!query->hasDistinctOn || query->groupClause || query->hasAggs || query->groupingSets ||
+		b->root->hasHavingQual || query->hasWindowFuncs || query->hasTargetSRFs ||
+		b->fp->local_conds != NIL || b->fp->map.time_attno == 0 ||
+		b->input_rel->reloptkind != RELOPT_BASEREL ||
+		list_length(query->sortClause) != ndistinct + 1)
+		return false;
+	/* ORDER BY: the DISTINCT ON columns (any order), then the time column. */
+	foreach(lc, query->sortClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+
+		if (i++ < ndistinct && !list_member_ptr(query->distinctClause, sgc) &&
+			!get_sortgroupref_clause_noerr(sgc->tleSortGroupRef, query->distinctClause))
+			return false;
+	}
+	time_key = llast(query->sortClause);
+	tle = get_sortgroupclause_tle(time_key, query->targetList);
+	if ((v = rel_var(b, (Node *) tle->expr)) == NULL || v->varattno != b->fp->map.time_attno ||
+		!OidIsValid(get_equality_op_for_ordering_op(time_key->sortop, &reverse)))
+		return false;
+	newest = reverse;
+	/* The DISTINCT ON columns become the groups, in the owner's terms. */
+	foreach(lc, query->distinctClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *expr = get_sortgroupclause_tle(sgc, query->targetList)->expr;
+
+		if ((v = rel_var(b, (Node *) expr)) == NULL || v->varattno == b->fp->map.time_attno ||
+			(OidIsValid(exprCollation((Node *) expr)) &&
+			 !get_collation_isdeterministic(exprCollation((Node *) expr))))
+			return false;
+		b->group_exprs = lappend(b->group_exprs, expr);
+	}
+	/* Every column the query reads: a group column, the time, or a value of the row. */
+	i = 0;
+	foreach(lc, target->exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+		Index		sgref = get_pathtarget_sortgroupref(target, i++);
+		int			g;
+
+		if ((v = rel_var(b, (Node *) expr)) == NULL)
+			return false;
+		g = list_member(b->group_exprs, expr) ? list_length(b->group_columns) : -1;
+		if (g >= 0)
+		{
+			add_output(b, expr, sgref, PULSORA_OUT_PLAIN, -1 - g, 0, 0);
+			b->group_columns = lappend(b->group_columns,
+									   makeString(b->fp->map.store_name[v->varattno - 1]));
+		}
+		else if (v->varattno == b->fp->map.time_attno)
+			add_output(b, expr, sgref, PULSORA_OUT_PLAIN,
+					   add_item(b, newest ? PS_AGG_MAX : PS_AGG_MIN,
+								b->fp->info.column_names[b->fp->info.time_column], PS_TYPE_TIMESTAMP), 0, 0);
+		else
+			add_output(b, expr, sgref, PULSORA_OUT_PLAIN,
+					   add_item(b, newest ? PS_AGG_LAST : PS_AGG_FIRST,
+								b->fp->map.store_name[v->varattno - 1],
+								b->fp->map.store_type[v->varattno - 1]), 0, 0);
+	}
+	/* (Each DISTINCT ON column must be read, to be a group.) */
+	return list_length(b->group_columns) == ndistinct && b->fns != NIL;
+}
+
 /* Result column of the owner for an output reference: group -1 - g, or item i (part k). */
 static int
 result_column(const UpperBuild *b, int ref, int part)
@@ -563,27 +653,31 @@ void
 pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
 							RelOptInfo *output_rel, void *extra)
 {
-	GroupPathExtraData *gextra = extra;
+	GroupPathExtraData *gextra = stage == UPPERREL_GROUP_AGG ? extra : NULL;
 	PulsoraRelInfo *fp = input_rel->fdw_private;
 	PulsoraUpperInfo *ui;
 	UpperBuild	b;
 	List	   *group_exprs;
+	PathTarget *target;
 	double		groups;
 	Cost		startup, total;
 	ForeignPath *path;
 
-	if (stage != UPPERREL_GROUP_AGG || !pulsora_enable_aggregate_pushdown ||
-		output_rel->fdw_private != NULL || fp == NULL || IS_UPPER_REL(input_rel) ||
-		gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL)
+	if ((stage != UPPERREL_GROUP_AGG && stage != UPPERREL_DISTINCT) ||
+		!pulsora_enable_aggregate_pushdown || output_rel->fdw_private != NULL || fp == NULL ||
+		IS_UPPER_REL(input_rel) || (gextra && gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL))
 		return;
 	memset(&b, 0, sizeof(b));
 	b.root = root;
 	b.input_rel = input_rel;
 	b.fp = fp;
 	b.ok = true;
-	if (!grouping_ok(&b, output_rel, gextra))
+	if (gextra ? !grouping_ok(&b, output_rel, gextra) : !distinct_on_ok(&b))
 		return;
-	group_exprs = get_sortgrouplist_exprs(root->parse->groupClause, root->processed_tlist);
+	/* DISTINCT's own target is not set yet: its input's is what it outputs. */
+	target = gextra ? output_rel->reltarget : input_rel->reltarget;
+	group_exprs = gextra ? get_sortgrouplist_exprs(root->parse->groupClause, root->processed_tlist)
+		: b.group_exprs;
 	groups = group_exprs == NIL ? 1
 		: estimate_num_groups(root, group_exprs, fp->fetched_rows, NULL, NULL);
 	if (groups > PULSORA_UPPER_MAX_GROUPS)
@@ -600,7 +694,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	ui->fns = b.fns;
 	ui->fn_columns = b.fn_columns;
 	ui->fn_columns2 = b.fn_columns2;
-	ui->having = gextra->havingQual ? (List *) gextra->havingQual : NIL;
+	ui->having = gextra && gextra->havingQual ? (List *) gextra->havingQual : NIL;
 	output_rel->fdw_private = ui;
 
 	/*
@@ -611,7 +705,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	 */
 	startup = fp->startup_cost / 2 + fp->fetched_rows * PULSORA_AGG_ROW_COST;
 	total = startup + groups * cpu_tuple_cost;
-	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, groups,
+	path = create_foreign_upper_path(root, output_rel, target, groups,
 									 startup, total, NIL, NULL, NIL);
 	add_path(output_rel, (Path *) path);
 }
