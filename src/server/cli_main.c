@@ -659,7 +659,8 @@ main(int argc, char **argv)
 	const char *cmd = NULL;
 	const char *pos[3] = {NULL, NULL, NULL};
 	int			npos = 0, arity;
-	query_args	q;
+	/* Static: lives as long as the process (its series array is never freed, whichever way main returns). */
+	static query_args q;
 	const char *keys[PS_FRAME_MAX_OPTIONS], *values[PS_FRAME_MAX_OPTIONS];
 	uint32_t	nopts = 0;
 	ps_client  *c;
