@@ -9,7 +9,8 @@
  * crash recovery), ps_scan.c (the block read path), ps_series_match.c
  * (which series a filter selects), ps_delete.c
  * (delete_range, drop), ps_merge.c (the background merge), ps_upgrade.c
- * (format 1 to 2); blocks themselves are ps_block.c.
+ * (format 1 to 2), ps_backup.c (backups and restore); blocks themselves
+ * are ps_block.c.
  */
 #include "ps_store.h"
 

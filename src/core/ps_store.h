@@ -305,4 +305,50 @@ void		ps_scan_close(ps_scan *sc);	/* NULL ok */
 ps_status	ps_store_estimate(ps_store *st, const ps_scan_spec *spec, uint64_t max_blocks,
 							  double *rows, ps_error *err);
 
+/* ---- backups (ps_backup.c) ---- */
+
+/* The file that makes a backup directory a complete backup; written last. */
+#define PS_BACKUP_MARKER "PULSORA_BACKUP"
+/* The settings file's name inside a backup (and in the data directory). */
+#define PS_BACKUP_CONFIG_NAME "pulsora.toml"
+
+typedef struct ps_backup_spec {
+	const char *parent;			/* directory holding the backups; created 0700 if absent */
+	const char *config_path;	/* copied into the backup when it exists; NULL = none */
+	uint32_t	keep;			/* after a backup, keep only the newest keep; 0 = all */
+} ps_backup_spec;
+
+typedef struct ps_backup_info {
+	char		name[48];		/* UTC time, 20261204T110503Z, "-2" etc. when taken twice in a second */
+	char		path[4096];		/* parent/name */
+	uint64_t	bytes;			/* apparent size of its files (hard links counted in full) */
+	int64_t		created_ns;		/* UTC, when it was started */
+	double		elapsed_ms;		/* how long taking it took */
+} ps_backup_info;
+
+/*
+ * Take an online backup of st into spec->parent/<UTC time>: a RocksDB
+ * checkpoint in its db/ (hard links where the filesystem allows) and a copy
+ * of spec->config_path.  Loads, scans and merges go on meanwhile; loads in
+ * flight are removed when a store opens on it, so it holds exactly the
+ * loads committed at one instant (see ps_backup.c).  Then prunes to
+ * spec->keep.  *out describes the new backup (a plain value).
+ */
+ps_status	ps_store_backup(ps_store *st, const ps_backup_spec *spec, ps_backup_info *out,
+							ps_error *err);
+/*
+ * The complete backups in parent, oldest first (none when parent does not
+ * exist).  *out is one malloc'd array (free()), NULL when *n is 0.
+ */
+ps_status	ps_backup_list(const char *parent, ps_backup_info **out, size_t *n, ps_error *err);
+/*
+ * Copy the backup at path backup into newdir (absent, then created 0700, or
+ * an empty directory), open it once so crash recovery removes loads that
+ * were in flight, and close it: `pulsorad -D newdir` then starts on it.
+ * PS_ENOTFOUND when backup is not a complete backup, PS_EEXISTS when newdir
+ * is not empty; on failure newdir is left as it was found.  No store may be
+ * open on newdir.
+ */
+ps_status	ps_backup_restore(const char *backup, const char *newdir, ps_error *err);
+
 #endif

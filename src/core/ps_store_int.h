@@ -4,7 +4,7 @@
  * others.  Not a public header: only the store's own modules include it
  * (ps_store.c, ps_catalog.c, ps_series_dict.c, ps_load.c, ps_commit.c,
  * ps_dedup.c, ps_rollback.c, ps_scan.c, ps_series_match.c, ps_delete.c, ps_merge.c,
- * ps_upgrade.c).
+ * ps_upgrade.c, ps_backup.c).
  *
  * Store format 2 (DIR/db).  Column families:
  *   catalog  "F"                          format version (u32 BE) = 2

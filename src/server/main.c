@@ -4,6 +4,7 @@
  *   pulsorad -D DIR [-c FILE] [--host H] [--port P] [--no-rest]
  *            [--postmaster-pid PID] [--log-file PATH]
  *   pulsorad -D DIR --compact | --upgrade
+ *   pulsorad --restore BACKUP -D NEWDIR
  *
  * Start-up order is what makes "one owner per directory" hold: create DIR
  * (0700), read or create its pulsora.toml, take an exclusive lock on
@@ -22,6 +23,10 @@
  * wakes every second to check that the postmaster (if any) still exists.  So
  * no code runs in signal context at all.  SIGPIPE is ignored: a vanished
  * client is an EPIPE on its own connection.
+ *
+ * --restore copies a backup (ps_backup_restore) into NEWDIR, which must be
+ * empty or absent, before anything else is done: no settings are read or
+ * written and no lock is taken there, as an empty directory has no owner.
  *
  * Shutdown: stop REST, stop the protocol server, remove the socket and the
  * pid file, close the store.  The two files go while the lock is still held,
@@ -63,6 +68,7 @@ typedef struct options {
 	const char *log_file;
 	bool		compact;		/* compact the store and exit */
 	bool		upgrade;		/* convert a format-1 store and exit */
+	const char *restore;		/* restore this backup into dir and exit */
 } options;
 
 static void
@@ -81,6 +87,7 @@ usage(FILE *out)
 			"      --log-file PATH       append stdout and stderr to PATH\n"
 			"      --compact             compact the store fully and exit (no owner may run)\n"
 			"      --upgrade             convert a store of Pulsora 0.1 in place and exit\n"
+			"      --restore BACKUP      copy the backup BACKUP into DIR (empty or absent) and exit\n"
 			"  -h, --help                this help\n"
 			"  -V, --version             print the version\n");
 }
@@ -104,7 +111,7 @@ static int
 parse_options(int argc, char **argv, options *o)
 {
 	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE, OPT_COMPACT,
-	OPT_UPGRADE };
+	OPT_UPGRADE, OPT_RESTORE };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'D'},
 		{"config", required_argument, NULL, 'c'},
@@ -115,6 +122,7 @@ parse_options(int argc, char **argv, options *o)
 		{"log-file", required_argument, NULL, OPT_LOG_FILE},
 		{"compact", no_argument, NULL, OPT_COMPACT},
 		{"upgrade", no_argument, NULL, OPT_UPGRADE},
+		{"restore", required_argument, NULL, OPT_RESTORE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -157,6 +165,7 @@ parse_options(int argc, char **argv, options *o)
 			case OPT_LOG_FILE: o->log_file = optarg; break;
 			case OPT_COMPACT: o->compact = true; break;
 			case OPT_UPGRADE: o->upgrade = true; break;
+			case OPT_RESTORE: o->restore = optarg; break;
 			case 'h': usage(stdout); return 1;
 			case 'V': printf("pulsorad %s\n", PULSORA_VERSION); return 1;
 			default: usage(stderr); return 2;
@@ -473,6 +482,7 @@ main(int argc, char **argv)
 	char		config_path[PATH_MAX];
 	char		socket_path[PATH_MAX];
 	char		pid_path[PATH_MAX];
+	char		backup_dir[PATH_MAX];
 	char		rest_address[PS_CONFIG_HOST_MAX + 16] = "";
 	const char *token;
 	bool		autostart;
@@ -488,6 +498,17 @@ main(int argc, char **argv)
 		return 1;
 	autostart = o.postmaster_pid > 0;
 	umask(077);
+	if (o.restore != NULL)
+	{
+		if (ps_backup_restore(o.restore, o.dir, &err) != PS_OK)
+		{
+			ps_log(PS_LOG_ERROR, "cannot restore backup %s into %s: %s", o.restore, o.dir, err.message);
+			return 1;
+		}
+		ps_log(PS_LOG_INFO, "restored backup %s into %s; start it with: pulsorad -D %s", o.restore,
+			   o.dir, o.dir);
+		return 0;
+	}
 
 	/* Before any thread exists, so every thread inherits the mask. */
 	sigemptyset(&signals);
@@ -568,6 +589,16 @@ main(int argc, char **argv)
 			.version = PULSORA_VERSION,
 		};
 
+		if (!ps_config_backup_dir(&cfg, dir, backup_dir, sizeof backup_dir))
+		{
+			ps_log(PS_LOG_ERROR, "[storage] backup_dir \"%s\" makes too long a path", cfg.backup_dir);
+			unlink(pid_path);
+			ps_store_close(store);
+			return 1;
+		}
+		rc_rest.backup.parent = backup_dir;
+		rc_rest.backup.config_path = config_path;
+		rc_rest.backup.keep = cfg.backup_keep;
 		ps_csv_options_default(&rc_rest.csv);
 		rc_rest.csv.batch_size = cfg.batch_size;
 		rc_rest.csv.max_field_bytes = (uint64_t) cfg.max_field_mb * MIB;

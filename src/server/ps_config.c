@@ -82,6 +82,11 @@ static const config_key config_keys[] = {
 	{"storage", "bottommost_compression", KEY_CHOICE, FIELD(bottommost_compression), 0, 0,
 	 compression_names,
 	 "Compression of the last level, where compaction leaves most rows (smaller, slower)."},
+	{"storage", "backup_dir", KEY_TEXT, FIELD(backup_dir), 0, PS_CONFIG_PATH_MAX, NULL,
+	 "Directory of the online backups (POST /backups, pulsora-cli backup); \"\" = DIR/backups,\n"
+	 "# a relative path is relative to the data directory."},
+	{"storage", "backup_keep", KEY_UINT, FIELD(backup_keep), 0, 1000000, NULL,
+	 "Backups kept: after a new one the oldest beyond this many are removed (0 = keep all)."},
 	{"ingestion", "batch_size", KEY_UINT, FIELD(batch_size), 1, 1000000, NULL,
 	 "Rows per write batch (and rows sampled to infer a new table's schema)."},
 	{"ingestion", "max_field_mb", KEY_UINT, FIELD(max_field_mb), 1, 1024, NULL,
@@ -117,6 +122,18 @@ ps_config_default(ps_config *c, bool rest)
 	c->batch_size = 10000;
 	c->max_field_mb = 16;
 	c->log_level = PS_LOG_INFO;
+}
+
+bool
+ps_config_backup_dir(const ps_config *c, const char *dir, char *out, size_t len)
+{
+	int			n;
+
+	if (c->backup_dir[0] == '/')
+		n = snprintf(out, len, "%s", c->backup_dir);
+	else
+		n = snprintf(out, len, "%s/%s", dir, c->backup_dir[0] != '\0' ? c->backup_dir : "backups");
+	return n >= 0 && (size_t) n < len;
 }
 
 /* ---------------------------------------------------------------- reading */

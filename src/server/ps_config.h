@@ -18,7 +18,7 @@
  *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections,
  *               request_timeout_s, protocol_max_connections, scan_idle_timeout_s
  *   [storage]   sync, write_buffer_size_mb, block_cache_mb, decoded_cache_mb,
- *               compression, bottommost_compression
+ *               compression, bottommost_compression, backup_dir, backup_keep
  *   [ingestion] batch_size, max_field_mb
  *   [logging]   level
  * Keys absent from the file keep their defaults.  Command-line flags and
@@ -41,6 +41,7 @@
 #define PS_CONFIG_FILE_MAX (1024 * 1024)
 #define PS_CONFIG_HOST_MAX 255
 #define PS_CONFIG_TOKEN_MAX 512
+#define PS_CONFIG_PATH_MAX 1024
 
 typedef enum ps_compression {
 	PS_COMPRESSION_NONE = 0,	/* values match ps_store_options.compression */
@@ -66,6 +67,8 @@ typedef struct ps_config {
 	uint32_t	decoded_cache_mb;
 	ps_compression compression;
 	ps_compression bottommost_compression;
+	char		backup_dir[PS_CONFIG_PATH_MAX + 1];	/* "" = DIR/backups; relative to DIR */
+	uint32_t	backup_keep;				/* 0 = keep every backup */
 	/* [ingestion] */
 	uint32_t	batch_size;
 	uint32_t	max_field_mb;
@@ -87,6 +90,13 @@ void		ps_config_default(ps_config *c, bool rest);
  */
 ps_status	ps_config_parse(const char *text, size_t len, const char *name, ps_config *c,
 							ps_error *err);
+
+/*
+ * The directory backups go in, for data directory dir (absolute): backup_dir
+ * when absolute, dir/backup_dir when relative, dir/backups when "".  false
+ * when that is longer than len - 1 bytes.
+ */
+bool		ps_config_backup_dir(const ps_config *c, const char *dir, char *out, size_t len);
 
 /* Read and parse the file at path over *c (PS_ENOTFOUND if it does not exist). */
 ps_status	ps_config_load(const char *path, ps_config *c, ps_error *err);

@@ -16,6 +16,7 @@
  *                      count, query, aggregate, latest, row deletes, drop);
  *   ps_rest_ingest.c   POST /tables/{t}/ingest, fed to the CSV loader;
  *   ps_rest_metrics.c  request counters and GET /metrics;
+ *   ps_rest_backup.c   POST and GET /backups;
  *   ps_rest_watch.c    the slow-client watchdog;
  * and ps_rest_query.c, ps_rest_aggregate.c and ps_rest_latest.c build
  * query, aggregate and latest responses, ps_rest_params.c parses query strings.
@@ -118,6 +119,11 @@ resolve_route(const char *url, method_id m, char *table, bool *method_ok, table_
 		return ROUTE_METRICS;
 	if (strcmp(url, "/tables") == 0)
 		return ROUTE_TABLES;
+	if (strcmp(url, "/backups") == 0)
+	{
+		*method_ok = (m == M_GET || m == M_POST);
+		return ROUTE_BACKUPS;
+	}
 	if (strncmp(url, "/tables/", 8) != 0)
 		return ROUTE_UNKNOWN;
 	rest = url + 8;
@@ -196,6 +202,7 @@ dispatch(request *rq, struct MHD_Connection *conn)
 		case ROUTE_DELETE_ROWS: return ps_rest_handle_delete_rows(rq, conn);
 		case ROUTE_DROP: return ps_rest_handle_drop(rq, conn);
 		case ROUTE_METRICS: return ps_rest_handle_metrics(rq, conn);
+		case ROUTE_BACKUPS: return ps_rest_handle_backups(rq, conn);
 		case ROUTE_UNKNOWN:
 		case NROUTES:
 			break;
@@ -431,8 +438,15 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 	r->version = strdup(cfg->version != NULL ? cfg->version : "");
 	if (cfg->auth_token != NULL && cfg->auth_token[0] != '\0')
 		r->auth_token = strdup(cfg->auth_token);
+	r->backup.keep = cfg->backup.keep;
+	if (cfg->backup.parent != NULL)
+		r->backup.parent = strdup(cfg->backup.parent);
+	if (cfg->backup.config_path != NULL)
+		r->backup.config_path = strdup(cfg->backup.config_path);
 	if (r->version == NULL || (cfg->auth_token != NULL && cfg->auth_token[0] != '\0' &&
-							   r->auth_token == NULL))
+							   r->auth_token == NULL) ||
+		(cfg->backup.parent != NULL && r->backup.parent == NULL) ||
+		(cfg->backup.config_path != NULL && r->backup.config_path == NULL))
 	{
 		ps_rest_stop(r);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
@@ -501,5 +515,7 @@ ps_rest_stop(ps_rest *r)
 	free(r->free_slots);
 	free(r->auth_token);
 	free(r->version);
+	free((char *) r->backup.parent);
+	free((char *) r->backup.config_path);
 	free(r);
 }

@@ -53,6 +53,11 @@ typedef struct ps_rest_config {
 	const char *version;			/* reported by /health */
 	/* Base options of every ingest (batch size, field limit); query params refine them. */
 	ps_csv_options csv;
+	/*
+	 * Where POST /backups writes: parent (absolute; NULL = backups are not
+	 * served), config_path (copied into each backup), keep.
+	 */
+	ps_backup_spec backup;
 } ps_rest_config;
 
 /*

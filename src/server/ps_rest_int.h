@@ -3,7 +3,8 @@
  * server and request structs, the routes, and the functions one module
  * offers the others.  Not a public header: only ps_rest.c (life cycle,
  * routing, MHD's callbacks), ps_rest_respond.c, ps_rest_tables.c,
- * ps_rest_ingest.c, ps_rest_metrics.c and ps_rest_watch.c include it.
+ * ps_rest_ingest.c, ps_rest_metrics.c, ps_rest_backup.c and ps_rest_watch.c
+ * include it.
  */
 #ifndef PS_REST_INT_H
 #define PS_REST_INT_H
@@ -33,6 +34,7 @@ typedef enum route_id {
 	ROUTE_DELETE_ROWS,
 	ROUTE_DROP,
 	ROUTE_METRICS,
+	ROUTE_BACKUPS,
 	ROUTE_UNKNOWN,
 	NROUTES
 } route_id;
@@ -76,6 +78,7 @@ struct ps_rest {
 	uint64_t	max_body_bytes;
 	char	   *version;
 	ps_csv_options csv;
+	ps_backup_spec backup;			/* its strings are ours (copied at start) */
 	atomic_uint_fast64_t requests[NROUTES][NSTATUSES];
 	atomic_uint_fast64_t rows_ingested;
 	atomic_uint_fast64_t slow_closed[NSLOW];
@@ -164,6 +167,9 @@ enum MHD_Result ps_rest_ingest_begin(request *rq, struct MHD_Connection *conn);
 enum MHD_Result ps_rest_ingest_data(request *rq, const char *data, size_t *size);
 /* The end of the body: commit and answer, or answer the failure. */
 enum MHD_Result ps_rest_ingest_end(request *rq, struct MHD_Connection *conn);
+
+/* ps_rest_backup.c: POST /backups (take one), GET /backups (list them) */
+enum MHD_Result ps_rest_handle_backups(request *rq, struct MHD_Connection *conn);
 
 /* ps_rest_metrics.c */
 /* Count a finished request for /metrics. */

@@ -21,7 +21,7 @@
 const char *const ps_rest_route_labels[NROUTES] = {
 	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/aggregate",
 	"/tables/{t}/latest", "/tables/{t}/schema",
-	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "unknown"
+	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "/backups", "unknown"
 };
 
 /* Labels of pulsora_http_slow_clients_closed_total, by slow_kind. */

@@ -12,7 +12,8 @@
 # through a pipe (curl -T -, chunked) while pulsorad's VmRSS is sampled
 # (must stay < 300 MB) and its table count is read concurrently (must not
 # move before the ingest's body has ended), the single-owner rule, config
-# errors, autostart behaviour and clean SIGTERM shutdown.
+# errors, autostart behaviour and clean SIGTERM shutdown; online backups
+# taken during concurrent loads and restored (test/rest/backup.sh).
 #
 # Nothing here depends on timing: the concurrent reads are synchronised with
 # the generator by files (it pauses halfway until a read has been made), and
@@ -715,6 +716,10 @@ check "... and nothing was stored" error_is 404 lim
 AUTH=()
 kill -TERM "$OWNER"
 wait_for gone "$OWNER"
+
+# ---------------------------------------------------------------- backups and restore
+. "$ROOT/test/rest/backup.sh"
+backup_tests
 
 # ======================================================================
 echo "# start-up errors"
