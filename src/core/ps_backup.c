@@ -160,34 +160,6 @@ copy_file(const char *from, const char *to, ps_error *err)
 	return rc;
 }
 
-/* Apparent bytes of the regular files under path (a backup is two levels deep). */
-static uint64_t
-tree_bytes(const char *path, int depth)
-{
-	DIR		   *d = opendir(path);
-	struct dirent *e;
-	uint64_t	total = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-	{
-		char		child[PATH_MAX];
-		struct stat sb;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-			snprintf(child, sizeof child, "%s/%s", path, e->d_name) >= (int) sizeof child ||
-			lstat(child, &sb) != 0)
-			continue;
-		if (S_ISDIR(sb.st_mode) && depth < 2)
-			total += tree_bytes(child, depth + 1);
-		else if (S_ISREG(sb.st_mode))
-			total += (uint64_t) sb.st_size;
-	}
-	closedir(d);
-	return total;
-}
-
 static int
 remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -411,7 +383,7 @@ ps_store_backup(ps_store *st, const ps_backup_spec *spec, ps_backup_info *out, p
 
 		snprintf(out->name, sizeof out->name, "%s", base + 1);
 		snprintf(out->path, sizeof out->path, "%s", path);
-		out->bytes = tree_bytes(path, 0);
+		out->bytes = ps_dir_bytes(path, 2, true);	/* a backup is two levels deep */
 		out->elapsed_ms = monotonic_ms() - t0;
 		rc = write_marker(path, out, err);
 	}

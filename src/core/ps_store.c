@@ -382,8 +382,8 @@ ps_store_table_info(ps_store *st, const char *table, ps_table_info *info, ps_sch
 	return rc;
 }
 
-static uint64_t
-dir_size(const char *path, int depth)
+uint64_t
+ps_dir_bytes(const char *path, int max_depth, bool apparent)
 {
 	DIR		   *d = opendir(path);
 	struct dirent *e;
@@ -402,10 +402,10 @@ dir_size(const char *path, int depth)
 			continue;
 		if (lstat(child, &sb) != 0)
 			continue;
-		if (S_ISDIR(sb.st_mode) && depth < 4)
-			total += dir_size(child, depth + 1);
+		if (S_ISDIR(sb.st_mode) && max_depth > 0)
+			total += ps_dir_bytes(child, max_depth - 1, apparent);
 		else if (S_ISREG(sb.st_mode))
-			total += (uint64_t) sb.st_blocks * 512;
+			total += apparent ? (uint64_t) sb.st_size : (uint64_t) sb.st_blocks * 512;
 	}
 	closedir(d);
 	return total;
@@ -463,7 +463,7 @@ ps_store_disk_size(ps_store *st)
 
 	if (snprintf(path, sizeof(path), "%s/db", st->dir) >= (int) sizeof(path))
 		return 0;
-	return dir_size(path, 0);
+	return ps_dir_bytes(path, 4, false);
 }
 
 ps_status

@@ -135,6 +135,11 @@ uint32_t	ps_get_u32be(const uint8_t *p);
 ps_table   *ps_table_find(ps_store *st, const char *name);
 ps_table   *ps_table_find_visible(ps_store *st, const char *name, ps_error *err);
 ps_table   *ps_table_by_id(ps_store *st, uint32_t id);
+/*
+ * Bytes of the regular files under path, descending max_depth levels of
+ * directories: their sizes (apparent) or the disk blocks they take.
+ */
+uint64_t	ps_dir_bytes(const char *path, int max_depth, bool apparent);
 void		ps_table_free(ps_table *t);
 ps_status	ps_tables_add(ps_store *st, ps_table *t, ps_error *err);
 void		ps_tables_remove(ps_store *st, ps_table *t);	/* frees t */
