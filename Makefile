@@ -12,8 +12,9 @@ CLIENT_CORE_SRCS = src/core/ps_error.c src/core/ps_buf.c src/core/ps_types.c \
                    src/core/ps_time.c src/core/ps_time_format.c src/core/ps_tz.c src/core/ps_row.c
 CLIENT_PROTO_SRCS = src/proto/ps_frame_io.c src/proto/ps_frame_prim.c src/proto/ps_frame_filter.c \
                     src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c src/proto/ps_frame_agg.c \
+                    src/proto/ps_frame_ops.c \
                     src/proto/ps_client.c src/proto/ps_client_call.c src/proto/ps_client_catalog.c \
-                    src/proto/ps_client_scan.c src/proto/ps_client_load.c
+                    src/proto/ps_client_scan.c src/proto/ps_client_load.c src/proto/ps_client_ops.c
 
 ifdef PULSORA_PGXS
 # ---------------------------------------------------------------- extension
@@ -74,7 +75,7 @@ $(BUILD)/pulsorad: $(SERVER_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $(SERVER_OBJS) $(BUILD)/libpulsora.a $(LIBS)
 
 # The CLI's aggregate and latest use REST's parsers and writers (pure modules).
-CLI_OBJS = $(patsubst %.c,$(BUILD)/%.o,src/server/cli_main.c src/server/cli_groups.c \
+CLI_OBJS = $(patsubst %.c,$(BUILD)/%.o,src/server/cli_main.c src/server/cli_groups.c src/server/cli_ops.c \
            src/server/ps_rest_params.c src/server/ps_rest_format.c src/server/ps_rest_groups.c)
 $(BUILD)/pulsora-cli: $(CLI_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)

@@ -1,5 +1,5 @@
 -- privileges: EXECUTE is revoked from PUBLIC; loads and reads need USAGE on
--- the server, delete and drop need its ownership, file loads need
+-- the server, delete, drop and backups need its ownership, file loads need
 -- pg_read_server_files; foreign tables need SELECT/INSERT as usual
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS pulsora_privileges;
@@ -27,7 +27,8 @@ RESET ROLE;
 -- EXECUTE alone is not enough: the functions check USAGE on the server
 GRANT EXECUTE ON FUNCTION pulsora_tables(name), pulsora_schema(name, text), pulsora_status(name),
   pulsora_ingest_csv(name, text, text, jsonb), pulsora_load_csv(name, text, text, jsonb),
-  pulsora_delete_range(name, text, timestamptz, timestamptz), pulsora_drop_table(name, text)
+  pulsora_delete_range(name, text, timestamptz, timestamptz), pulsora_drop_table(name, text),
+  pulsora_backup(name), pulsora_backups(name), pulsora_loads(name)
   TO pulsora_priv_user;
 SET ROLE pulsora_priv_user;
 SELECT * FROM pulsora_tables('s');
@@ -44,6 +45,10 @@ SELECT rows_loaded FROM pulsora_ingest_csv('s', 't', E'ts,v\n2024-01-04T00:00:00
 SELECT * FROM pulsora_load_csv('s', 't', '/tmp/pulsora_regress/privileges/t.csv');
 SELECT pulsora_delete_range('s', 't', '-infinity', 'infinity');
 SELECT pulsora_drop_table('s', 't');
+-- loads in progress are visible (none runs now); backups are not
+SELECT count(*) FROM pulsora_loads('s');
+SELECT * FROM pulsora_backup('s');
+SELECT * FROM pulsora_backups('s');
 -- the foreign table itself still needs its own privileges
 SELECT * FROM t;
 -- nor may it alter the server
@@ -67,6 +72,16 @@ SET ROLE pulsora_priv_user;
 ALTER SERVER s OPTIONS (SET data_dir '/tmp');
 SELECT pulsora_delete_range('s', 't', '2024-01-05', 'infinity');
 SELECT count(*) FROM t;
+-- and backups, into the owner's backup directory, listed oldest first
+SELECT path LIKE '/tmp/pulsora_regress/privileges/store/backups/2%' AS in_backup_dir,
+       bytes > 0 AS has_bytes, elapsed_ms > 0 AS timed
+  FROM pulsora_backup('s');
+SELECT path AS second_path FROM pulsora_backup('s') \gset
+SELECT count(*) AS backups, bool_and(path = '/tmp/pulsora_regress/privileges/store/backups/' || name)
+         AS named_by_path,
+       bool_and(bytes > 0 AND elapsed_ms > 0 AND created > now() - interval '1 hour') AS figures,
+       max(n) FILTER (WHERE path = :'second_path') = 2 AS newest_last
+  FROM pulsora_backups('s') WITH ORDINALITY AS b(name, path, bytes, created, elapsed_ms, n);
 SELECT pulsora_drop_table('s', 't');
 SELECT count(*) FROM pulsora_tables('s');
 RESET ROLE;

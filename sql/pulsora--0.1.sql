@@ -1,7 +1,7 @@
 /*
  * pulsora--0.1.sql — objects of the extension pulsora (DESIGN §5): the
  * foreign-data wrapper and the SQL functions.  EXECUTE on the functions
- * that reach a store (pulsora_load_csv ... pulsora_status) is revoked from
+ * that reach a store (pulsora_load_csv ... pulsora_loads) is revoked from
  * PUBLIC; they check USAGE or ownership of the server on top of that, and
  * pulsora_load_csv the right to read server files.  time_bucket, first and
  * last (and the aggregates' support functions) are plain functions of any
@@ -70,6 +70,27 @@ RETURNS TABLE (pid integer, kind text, rest_address text, version text,
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
 
+-- Take an online backup into the owner's [storage] backup_dir (operations.c).
+CREATE FUNCTION pulsora_backup(server name)
+RETURNS TABLE (path text, bytes bigint, elapsed_ms double precision)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+-- The complete backups in the owner's backup_dir, oldest first.
+CREATE FUNCTION pulsora_backups(server name)
+RETURNS TABLE (name text, path text, bytes bigint, created timestamptz,
+               elapsed_ms double precision)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+-- The loads in progress on the owner, whoever runs them (rest, sql, copy,
+-- insert, cli), oldest first.
+CREATE FUNCTION pulsora_loads(server name)
+RETURNS TABLE (id bigint, table_name text, source text, rows bigint, bytes bigint,
+               started timestamptz, rows_per_second double precision)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
 REVOKE EXECUTE ON FUNCTION pulsora_load_csv(name, text, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_ingest_csv(name, text, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_tables(name) FROM PUBLIC;
@@ -77,6 +98,9 @@ REVOKE EXECUTE ON FUNCTION pulsora_schema(name, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_delete_range(name, text, timestamptz, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_drop_table(name, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pulsora_status(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_backup(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_backups(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pulsora_loads(name) FROM PUBLIC;
 
 -- Time buckets and first/last, with TimescaleDB's names and semantics
 -- (time_bucket.c, first_last.c): plain functions usable on any table, so

@@ -261,6 +261,12 @@ ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 	return PS_OK;
 }
 
+void
+ps_csv_set_progress(ps_csv_load *cl, ps_progress *p)
+{
+	cl->progress = p;
+}
+
 ps_status
 ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err)
 {
@@ -268,6 +274,7 @@ ps_csv_feed(ps_csv_load *cl, const void *data, size_t len, ps_error *err)
 
 	if (cl->stage == CSV_STAGE_FAILED)
 		return csv_fatal_status(cl, err);
+	ps_progress_add_bytes(cl->progress, len);
 	if (!cl->bom_checked)
 	{
 		/* Hold back what could still be a BOM, across chunk boundaries. */

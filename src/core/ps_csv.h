@@ -136,6 +136,12 @@ typedef struct ps_csv_load ps_csv_load;
 ps_status	ps_csv_begin(ps_store *st, const char *table, const ps_csv_options *o,
 						 ps_csv_load **out, ps_error *err);
 /*
+ * Report the load's progress into p (ps_store.h): the bytes fed and, once
+ * the load has begun, its rows.  Call before the first feed; p must outlive
+ * the load's commit or abort (ps_csv_finish_detached hands the load on).
+ */
+void		ps_csv_set_progress(ps_csv_load *cl, ps_progress *p);
+/*
  * Feed the next chunk.  On a fatal error (abort mode bad row, storage error,
  * schema mismatch) returns it; the caller must then call ps_csv_abort.  In a
  * large load a bad value found by the converter thread is returned by a

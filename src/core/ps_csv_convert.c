@@ -41,6 +41,7 @@ ps_csv_begin_load(ps_csv_load *cl)
 	spec.series_key = cl->opt.series_key_set ? cl->opt.series_key : NULL;
 	spec.time_format = cl->opt.time_format;
 	spec.timezone = cl->opt.timezone;
+	spec.progress = cl->progress;
 	if (ps_load_begin(cl->st, &spec, &cl->ld, &e) != PS_OK)
 	{
 		ps_schema_free(input);

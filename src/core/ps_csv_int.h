@@ -114,6 +114,7 @@ struct ps_csv_load
 
 	/* the load */
 	ps_load    *ld;
+	ps_progress *progress;		/* ps_csv_set_progress: bytes fed, and the load's rows */
 	const uint32_t *target;		/* input index -> table column (owned by ld) */
 	ps_value   *values;			/* one row in table order; unmapped stay NULL */
 	uint32_t	nvalues;		/* the table's columns */

@@ -198,6 +198,7 @@ ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *e
 	if (!(ld = calloc(1, sizeof(*ld))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	ld->st = st;
+	ld->progress = spec->progress;
 	ld->min_time = INT64_MAX;
 	ld->max_time = INT64_MIN;
 
@@ -606,6 +607,7 @@ ps_load_append(ps_load *ld, const ps_value *values, ps_error *err)
 	s->bytes = ps_block_builder_bytes(s->b);
 	ld->open_bytes += s->bytes;
 	ld->rows++;
+	ps_progress_set_rows(ld->progress, ld->rows);
 	if (time < ld->min_time)
 		ld->min_time = time;
 	if (time > ld->max_time)

@@ -40,6 +40,7 @@ struct ps_load {
 	size_t		open_bytes;		/* sum of the builders' bytes */
 
 	uint64_t	rows;			/* rows appended (dedup: new rows only) */
+	ps_progress *progress;		/* ps_load_spec.progress: told rows as they come */
 	int64_t		min_time, max_time;
 	int64_t		max_span;		/* widest block written */
 	uint32_t	next_block_no;

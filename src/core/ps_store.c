@@ -1,7 +1,7 @@
 /*
  * ps_store.c — opening and closing a store (RocksDB with its four column
  * families, see ps_store_int.h), its options, and the read-only catalog
- * calls: list tables, table info, activity, size, compaction.
+ * calls: list tables, table info, activity, sizes, compaction.
  *
  * The rest of the engine is split by job: ps_catalog.c (catalog records),
  * ps_series_dict.c (series dictionaries), ps_load.c (loads), ps_commit.c
@@ -219,6 +219,7 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 	if (st->opts.batch_size == 0)
 		st->opts.batch_size = 10000;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->progress_mu, NULL);
 	pthread_cond_init(&st->merge_cv, NULL);
 	{
 		pthread_condattr_t ca;
@@ -310,6 +311,7 @@ ps_store_close(ps_store *st)
 	pthread_cond_destroy(&st->merge_cv);
 	pthread_cond_destroy(&st->created_cv);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->progress_mu);
 	free(st->dir);
 	free(st);
 }
@@ -464,6 +466,32 @@ ps_store_disk_size(ps_store *st)
 	if (snprintf(path, sizeof(path), "%s/db", st->dir) >= (int) sizeof(path))
 		return 0;
 	return ps_dir_bytes(path, 4, false);
+}
+
+uint64_t
+ps_store_table_bytes(ps_store *st, uint32_t table_id)
+{
+	/* A table's keys in data, meta and dedup all start with its id (ps_store_int.h). */
+	rocksdb_column_family_handle_t *cfs[3] = {st->cf_data, st->cf_meta, st->cf_dedup};
+	uint8_t		lo[4], hi[4];
+	const char *los[1] = {(const char *) lo}, *his[1] = {(const char *) hi};
+	const size_t lens[1] = {4};
+	uint64_t	total = 0;
+
+	ps_put_u32be(lo, table_id);
+	ps_put_u32be(hi, table_id + 1);	/* table ids stay below UINT32_MAX */
+	for (int i = 0; i < 3; i++)
+	{
+		uint64_t	size = 0;
+		char	   *rerr = NULL;
+
+		rocksdb_approximate_sizes_cf(st->db, cfs[i], 1, los, lens, his, lens, &size, &rerr);
+		/* It fails only on bad arguments: then this family counts nothing. */
+		if (!rerr)
+			total += size;
+		free(rerr);
+	}
+	return total;
 }
 
 ps_status

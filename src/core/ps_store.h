@@ -41,6 +41,7 @@
 
 typedef struct ps_store ps_store;
 typedef struct ps_load ps_load;
+typedef struct ps_progress ps_progress;
 typedef struct ps_scan ps_scan;
 
 typedef struct ps_store_options {
@@ -115,6 +116,14 @@ ps_status	ps_store_table_blocks(ps_store *st, const char *table, uint64_t *block
 /* Approximate bytes on disk (SST + WAL) of the store. */
 uint64_t	ps_store_disk_size(ps_store *st);
 /*
+ * Approximate bytes of one table (by ps_table_info.id) in the store's
+ * flushed files: its blocks, block metadata and dedup entries.  Rows still
+ * in the memtable count once flushed (RocksDB sizes SST files only), and
+ * the estimate goes by RocksDB's data blocks (32 KiB for ours), so a table
+ * smaller than one that shares a file with others may show 0.
+ */
+uint64_t	ps_store_table_bytes(ps_store *st, uint32_t table_id);
+/*
  * Compact both column families fully, the last level included, so every
  * row ends up with the bottommost codec (pulsorad --compact, benchmarks).
  */
@@ -161,6 +170,11 @@ typedef struct ps_load_spec {
 	 */
 	const char *time_format;
 	const char *timezone;
+	/*
+	 * Where the load reports the rows it has taken (ps_progress_set_rows),
+	 * or NULL.  Borrowed: it must outlive the load's commit or abort.
+	 */
+	ps_progress *progress;
 } ps_load_spec;
 
 ps_status	ps_load_begin(ps_store *st, const ps_load_spec *spec, ps_load **out, ps_error *err);
@@ -198,6 +212,38 @@ ps_status	ps_load_commit_waiting(ps_load *ld, uint32_t wait_ms, ps_error *err);
 ps_status	ps_load_commit_many(ps_load **lds, size_t n, ps_error *err);
 /* Abort: delete everything the load wrote.  Frees ld.  NULL ok. */
 void		ps_load_abort(ps_load *ld);
+
+/*
+ * ---- loads in progress (ps_progress.c) ----
+ *
+ * The register GET /loads and pulsora_loads() list.  Whoever runs a load
+ * registers it when its input starts and ends the entry after the commit or
+ * abort; the load sets the rows (ps_load_spec.progress) and the reader of
+ * the input adds the bytes.  Entries must be ended before ps_store_close.
+ */
+#define PS_PROGRESS_SOURCE_MAX 15
+
+typedef struct ps_progress_info {
+	uint64_t	id;				/* unique in this process, from 1 */
+	char		table[PS_MAX_NAME + 1];
+	char		source[PS_PROGRESS_SOURCE_MAX + 1];	/* rest, sql, copy, insert, cli... */
+	uint64_t	rows;			/* taken so far (dedup: new rows) */
+	uint64_t	bytes;			/* input bytes read so far */
+	int64_t		started_ns;		/* wall clock, ns since the epoch */
+} ps_progress_info;
+
+/* Register a load into table from source (truncated to PS_PROGRESS_SOURCE_MAX; "" = unknown). */
+ps_status	ps_progress_begin(ps_store *st, const char *table, const char *source,
+							  ps_progress **out, ps_error *err);
+/* Both take any thread, without a lock; NULL p is a no-op. */
+void		ps_progress_add_bytes(ps_progress *p, uint64_t n);
+void		ps_progress_set_rows(ps_progress *p, uint64_t rows);
+uint64_t	ps_progress_rows(const ps_progress *p);
+uint64_t	ps_progress_bytes(const ps_progress *p);
+/* Unregister and free.  NULL ok. */
+void		ps_progress_end(ps_progress *p);
+/* The loads registered now, by id.  *out is one malloc'd array (free()), even when *n is 0. */
+ps_status	ps_store_loads(ps_store *st, ps_progress_info **out, size_t *n, ps_error *err);
 
 /* ---- scans ---- */
 

@@ -4,7 +4,7 @@
  * others.  Not a public header: only the store's own modules include it
  * (ps_store.c, ps_catalog.c, ps_series_dict.c, ps_load.c, ps_commit.c,
  * ps_dedup.c, ps_rollback.c, ps_scan.c, ps_series_match.c, ps_delete.c, ps_merge.c,
- * ps_upgrade.c, ps_backup.c).
+ * ps_upgrade.c, ps_backup.c, ps_progress.c).
  *
  * Store format 2 (DIR/db).  Column families:
  *   catalog  "F"                          format version (u32 BE) = 2
@@ -119,6 +119,10 @@ struct ps_store {
 	ps_table  **tables;
 	size_t		ntables, tables_cap;
 	uint32_t	next_table_id;
+	/* Loads in progress (ps_progress.c), under progress_mu. */
+	pthread_mutex_t progress_mu;
+	ps_progress *progress;
+	uint64_t	progress_last_id;
 };
 
 /* ---- ps_store.c ---- */

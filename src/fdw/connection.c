@@ -495,7 +495,8 @@ pulsora_forget_table_info(PulsoraConn *conn)
 ps_client_load *
 pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 					const char *const *names, const ps_type *types,
-					uint32 ncolumns, uint32 time_index, const char *series_key)
+					uint32 ncolumns, uint32 time_index, const char *series_key,
+					const char *source)
 {
 	SubTransactionId subid = GetCurrentSubTransactionId();
 	PulsoraXactLoad *xl;
@@ -518,6 +519,7 @@ pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 						conn->data_dir),
 				 errdetail("Each (foreign table, subtransaction) pair is a separate load; at most %d commit together.",
 						   PS_FRAME_MAX_HANDLES)));
+	ps_client_set_load_source(conn->client, source);
 	st = ps_client_load_begin(conn->client, table, names, types, ncolumns, time_index,
 							  false, series_key, &load, &err);
 	if (st != PS_OK)

@@ -1,7 +1,8 @@
 /*
  * functions.c — the SQL functions of the extension (DESIGN §5): CSV loads
  * (a server-side file or text sent by the client), the catalog, deleting a
- * time range, dropping a table, the owner's status.
+ * time range, dropping a table, the owner's status (backups and loads in
+ * progress are in operations.c).
  *
  * Privileges, checked here on top of EXECUTE (revoked from PUBLIC by the
  * install script): USAGE on the server for loads and reads; ownership of
@@ -56,15 +57,9 @@ PG_FUNCTION_INFO_V1(pulsora_delete_range);
 PG_FUNCTION_INFO_V1(pulsora_drop_table);
 PG_FUNCTION_INFO_V1(pulsora_status);
 
-typedef enum ServerRight
-{
-	SERVER_USAGE,
-	SERVER_OWNER
-} ServerRight;
-
 /* The named pulsora server, after checking the caller's right on it. */
-static ForeignServer *
-server_for_call(Name name, ServerRight right)
+ForeignServer *
+pulsora_server_for_call(Name name, PulsoraServerRight right)
 {
 	ForeignServer *server = GetForeignServerByName(NameStr(*name), false);
 
@@ -280,6 +275,7 @@ csv_load(FunctionCallInfo fcinfo, ForeignServer *server, const char *table, Json
 
 	for (int attempt = 0;; attempt++)
 	{
+		ps_client_set_load_source(pulsora_conn_client(conn), "sql");
 		st = ps_client_load_csv_begin(pulsora_conn_client(conn), table, opts.keys, opts.values,
 									  (uint32) opts.n, (ps_client_load **) &load, &err);
 		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
@@ -347,7 +343,7 @@ csv_load(FunctionCallInfo fcinfo, ForeignServer *server, const char *table, Json
 Datum
 pulsora_load_csv(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Jsonb	   *options = PG_GETARG_JSONB_P(3);
@@ -381,7 +377,7 @@ pulsora_load_csv(PG_FUNCTION_ARGS)
 Datum
 pulsora_ingest_csv(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	text	   *csv = PG_GETARG_TEXT_PP(2);
 	Jsonb	   *options = PG_GETARG_JSONB_P(3);
@@ -422,7 +418,7 @@ compare_table_names(const void *a, const void *b)
 Datum
 pulsora_tables(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PulsoraConn *conn;
 	ps_client_table *tables = NULL;
@@ -475,7 +471,7 @@ pulsora_tables(PG_FUNCTION_ARGS)
 Datum
 pulsora_schema(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PulsoraTableInfo info;
@@ -500,7 +496,7 @@ pulsora_schema(PG_FUNCTION_ARGS)
 Datum
 pulsora_delete_range(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_OWNER);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_OWNER);
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	PulsoraConn *conn = pulsora_connect(server);
 	PulsoraRange range;
@@ -539,7 +535,7 @@ pulsora_delete_range(PG_FUNCTION_ARGS)
 Datum
 pulsora_drop_table(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_OWNER);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_OWNER);
 	char	   *table = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	PulsoraConn *conn = pulsora_connect(server);
 	ps_error	err;
@@ -561,7 +557,7 @@ pulsora_drop_table(PG_FUNCTION_ARGS)
 Datum
 pulsora_status(PG_FUNCTION_ARGS)
 {
-	ForeignServer *server = server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
+	ForeignServer *server = pulsora_server_for_call(PG_GETARG_NAME(0), SERVER_USAGE);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PulsoraConn *conn;
 	ps_client_status status;

@@ -39,6 +39,7 @@ typedef struct PulsoraInsertState
 	AttrNumber *attnos;
 	uint32		time_index;		/* index of the time column among them */
 	char	   *series_key;		/* option series_key, for a table the load creates */
+	const char *source;			/* "copy" or "insert": how the owner lists the load */
 	ps_type    *value_types;	/* the other columns, in order */
 	ps_value   *values;
 	ps_buf		buf;			/* encoded row, reused */
@@ -124,7 +125,7 @@ check_series_key(Relation rel, const PulsoraInsertState *s)
 }
 
 static PulsoraInsertState *
-insert_begin(Relation rel)
+insert_begin(Relation rel, const char *source)
 {
 	Oid			relid = RelationGetRelid(rel);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -202,6 +203,7 @@ insert_begin(Relation rel)
 	if (s->series_key != NULL && !table_exists)
 		check_series_key(rel, s);
 
+	s->source = source;
 	s->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
 	s->load_subid = InvalidSubTransactionId;
 	s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pulsora insert row",
@@ -218,13 +220,16 @@ pulsoraBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List 
 {
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
+	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc, "insert");
 }
 
+/* COPY FROM (whose ModifyTableState has no plan), or INSERT routed through a partitioned table. */
 void
 pulsoraBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
-	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc);
+	bool		copy = mtstate == NULL || mtstate->ps.plan == NULL;
+
+	rinfo->ri_FdwState = insert_begin(rinfo->ri_RelationDesc, copy ? "copy" : "insert");
 }
 
 TupleTableSlot *
@@ -305,7 +310,8 @@ pulsoraExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *s
 	if (s->load == NULL || s->load_subid != GetCurrentSubTransactionId())
 	{
 		s->load = pulsora_insert_load(s->conn, s->relid, s->table, s->names, s->types,
-									  (uint32) s->ncolumns, s->time_index, s->series_key);
+									  (uint32) s->ncolumns, s->time_index, s->series_key,
+									  s->source);
 		s->load_subid = GetCurrentSubTransactionId();
 	}
 	st = ps_client_load_row(s->load, time_ns, s->buf.data, s->buf.len, &err);

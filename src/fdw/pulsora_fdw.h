@@ -88,12 +88,13 @@ extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
  * finished and committed with all of the transaction's other loads at
  * PRE_COMMIT, and aborted when its subtransaction or transaction aborts.
  * The handle is valid until then; callers may cache it together with the
- * subtransaction id they got it in.
+ * subtransaction id they got it in.  source ("copy", "insert") is how the
+ * owner lists a load begun here among its loads in progress.
  */
 extern ps_client_load *pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 										   const char *const *names, const ps_type *types,
 										   uint32 ncolumns, uint32 time_index,
-										   const char *series_key);
+										   const char *series_key, const char *source);
 
 /*
  * Catalog of one store table, copied into palloc'd memory.  Returns false
@@ -391,6 +392,21 @@ extern TupleTableSlot *pulsoraExecForeignInsert(EState *estate, ResultRelInfo *r
 												TupleTableSlot *slot, TupleTableSlot *planSlot);
 extern void pulsoraEndForeignModify(EState *estate, ResultRelInfo *rinfo);
 extern int	pulsoraIsForeignRelUpdatable(Relation rel);
+
+/* ---------------------------------------------------------------- functions.c */
+
+typedef enum PulsoraServerRight
+{
+	SERVER_USAGE,
+	SERVER_OWNER
+} PulsoraServerRight;
+
+/*
+ * The pulsora server named by a SQL function's argument, once the caller
+ * has the right on it (USAGE, or ownership, which superusers always have);
+ * errors otherwise, and for a server of another wrapper.
+ */
+extern ForeignServer *pulsora_server_for_call(Name name, PulsoraServerRight right);
 
 /* ---------------------------------------------------------------- import.c */
 

@@ -111,6 +111,7 @@ ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *a
 		return st;
 	}
 	ps_client_set_wait_check(c, check, arg);
+	ps_client_set_load_source(c, "client");
 	/* The listener's backlog takes the connect: the handshake waits for the owner. */
 	if (connect(c->fd, (struct sockaddr *) &sa, sizeof sa) < 0)
 		st = ps_error_set(err, PS_ECONN, "no pulsora owner is listening on %s: %s",

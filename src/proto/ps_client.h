@@ -270,5 +270,29 @@ ps_status	ps_client_load_finish(ps_client_load *l, ps_client_load_result *res, p
 ps_status	ps_client_load_commit(ps_client_load **loads, size_t n, ps_error *err);
 /* Abort (any state); frees the handle.  NULL ok. */
 void		ps_client_load_abort(ps_client_load *l);
+/*
+ * The rows and input bytes the owner had taken when it last answered one of
+ * the load's data frames (the answers arrive one frame behind the sending;
+ * after finish, everything sent).
+ */
+void		ps_client_load_progress(const ps_client_load *l, uint64_t *rows, uint64_t *bytes);
+/*
+ * Who runs the loads this client begins from now on, as the owner's list
+ * of loads in progress shows it: "sql", "copy", "insert", "cli"...  At most
+ * 15 bytes (longer is cut); "client" until set.
+ */
+void		ps_client_set_load_source(ps_client *c, const char *source);
+
+/* ---- operations (ps_client_ops.c) ---- */
+
+/*
+ * Take an online backup into the owner's backup directory (PS_ENOTFOUND
+ * when it has none).  *out is owned by the caller: ps_msg_backup_clear.
+ */
+ps_status	ps_client_backup(ps_client *c, ps_msg_backup *out, ps_error *err);
+/* The complete backups, oldest first; ps_msg_backup_list_clear. */
+ps_status	ps_client_backups(ps_client *c, ps_msg_backup_list *out, ps_error *err);
+/* The loads in progress on the owner (every client's), by id; ps_msg_load_list_clear. */
+ps_status	ps_client_loads(ps_client *c, ps_msg_load_list *out, ps_error *err);
 
 #endif

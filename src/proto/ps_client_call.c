@@ -144,7 +144,8 @@ settle_load(ps_client *c, ps_error *err)
 		l->failure = owner_err;
 		return PS_OK;
 	}
-	if (code != PS_MSG_OK || ps_frame_get_end(&payload) != PS_OK)
+	if (code != PS_MSG_LOAD_PROGRESS ||
+		ps_msg_load_progress_decode(&payload, &l->owner_rows, &l->owner_bytes) != PS_OK)
 		return ps_client_break(c, err, "unexpected answer to a load data frame");
 	return PS_OK;
 }

@@ -3,7 +3,8 @@
  * connection, scan and load structs, and the functions one module offers
  * the others.  Not a public header: only ps_client.c (connecting, the
  * handshake, closing), ps_client_call.c (requests and their answers),
- * ps_client_catalog.c, ps_client_scan.c and ps_client_load.c include it;
+ * ps_client_catalog.c, ps_client_ops.c, ps_client_scan.c and
+ * ps_client_load.c include it;
  * they are linked into the PostgreSQL extension.
  */
 #ifndef PS_CLIENT_INT_H
@@ -27,6 +28,7 @@ struct ps_client {
 	ps_client_scan *pending_scan;	/* its read-ahead SCAN_FETCH is unanswered */
 	ps_client_scan *scans;		/* open scans (doubly linked) */
 	ps_client_load *loads;		/* open loads (doubly linked) */
+	char		load_source[16];	/* sent with each load begun (ps_client_set_load_source) */
 };
 
 /* What a scan holds read ahead (in its `ahead` buffer). */
@@ -66,6 +68,8 @@ struct ps_client_load {
 	bool		failed;			/* the owner rolled it back; failure says why */
 	ps_error	failure;
 	ps_buf		frame;			/* LOAD_ROWS / LOAD_CSV_DATA being filled */
+	uint64_t	owner_rows;		/* the last LOAD_PROGRESS: rows the owner has taken */
+	uint64_t	owner_bytes;	/* ... and input bytes */
 };
 
 /* ---- ps_client_call.c: requests and their answers ---- */

@@ -93,7 +93,7 @@ ps_client_load_begin(ps_client *c, const char *table, const char *const *names,
 	*out = NULL;
 	if (ps_frame_start(&c->out, PS_MSG_LOAD_BEGIN) != PS_OK ||
 		ps_msg_load_begin_encode(&c->out, table, names, types, n, time_index, add_columns,
-								 series_key) != PS_OK)
+								 series_key, c->load_source) != PS_OK)
 		return ps_client_no_memory(err);
 	return load_open(c, false, out, err);
 }
@@ -108,7 +108,7 @@ ps_client_load_csv_begin(ps_client *c, const char *table, const char *const *key
 		return ps_error_set(err, PS_EINVAL, "%u load options given, at most %d allowed",
 							nopts, PS_FRAME_MAX_OPTIONS);
 	if (ps_frame_start(&c->out, PS_MSG_LOAD_CSV_BEGIN) != PS_OK ||
-		ps_msg_csv_begin_encode(&c->out, table, keys, values, nopts) != PS_OK)
+		ps_msg_csv_begin_encode(&c->out, table, keys, values, nopts, c->load_source) != PS_OK)
 		return ps_client_no_memory(err);
 	return load_open(c, true, out, err);
 }

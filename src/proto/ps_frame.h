@@ -156,9 +156,10 @@
  * 2: SCAN_START, SCAN_FETCH max_bytes; 3: STATUS activity; 4: series keys
  * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
  * series); 5: ROWS as column vectors, scan flags unordered and no times,
- * ESTIMATE; 6: AGGREGATE.
+ * ESTIMATE; 6: AGGREGATE; 7: BACKUP, BACKUPS, LOADS, LOAD_PROGRESS, a
+ * load's source in LOAD_BEGIN and LOAD_CSV_BEGIN.
  */
-#define PS_PROTO_VERSION 6
+#define PS_PROTO_VERSION 7
 #define PS_FRAME_MAX (64u * 1024 * 1024)
 #define PS_FRAME_HEADER 5			/* u32 length + u8 code */
 /* Soft size of a batch frame (LOAD_ROWS, LOAD_CSV_DATA; ROWS by default). */
@@ -188,6 +189,9 @@ typedef enum ps_msg_code {
 	PS_MSG_DELETE_RANGE = 0x04,
 	PS_MSG_DROP_TABLE = 0x05,
 	PS_MSG_STATUS = 0x06,
+	PS_MSG_BACKUP = 0x07,
+	PS_MSG_BACKUPS = 0x08,
+	PS_MSG_LOADS = 0x09,
 	PS_MSG_SCAN_OPEN = 0x10,
 	PS_MSG_SCAN_FETCH = 0x11,
 	PS_MSG_SCAN_CLOSE = 0x12,
@@ -214,7 +218,11 @@ typedef enum ps_msg_code {
 	PS_MSG_LOAD_OPENED = 0x89,
 	PS_MSG_LOAD_RESULT = 0x8a,
 	PS_MSG_SCAN_STARTED = 0x8b,
-	PS_MSG_ESTIMATED = 0x8c
+	PS_MSG_ESTIMATED = 0x8c,
+	PS_MSG_BACKUP_DONE = 0x8d,
+	PS_MSG_BACKUP_LIST = 0x8e,
+	PS_MSG_LOAD_LIST = 0x8f,
+	PS_MSG_LOAD_PROGRESS = 0x90
 } ps_msg_code;
 
 /* Name of a message code for error messages ("SCAN_OPEN"); "unknown" otherwise. */
@@ -423,12 +431,14 @@ typedef struct ps_msg_load_begin {
 	uint32_t	time_index;
 	bool		add_columns;
 	char	   *series_key;		/* NULL: not given (infer) */
+	char	   *source;			/* who runs the load, for LOADS (rest, sql, copy...) */
 } ps_msg_load_begin;
 
 /* series_key NULL: not given (the owner infers the key). */
 ps_status	ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 									 const ps_type *types, uint32_t n, uint32_t time_index,
-									 bool add_columns, const char *series_key);
+									 bool add_columns, const char *series_key,
+									 const char *source);
 /* Types must be valid ps_types; time_index need not be checked here (the store does). */
 ps_status	ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m);
 void		ps_msg_load_begin_clear(ps_msg_load_begin *m);
@@ -438,10 +448,11 @@ typedef struct ps_msg_csv_begin {
 	uint32_t	noptions;
 	char	  **keys;
 	char	  **values;
+	char	   *source;			/* as ps_msg_load_begin's */
 } ps_msg_csv_begin;
 
 ps_status	ps_msg_csv_begin_encode(ps_buf *b, const char *table, const char *const *keys,
-									const char *const *values, uint32_t n);
+									const char *const *values, uint32_t n, const char *source);
 ps_status	ps_msg_csv_begin_decode(ps_reader *r, ps_msg_csv_begin *m);
 void		ps_msg_csv_begin_clear(ps_msg_csv_begin *m);
 
@@ -541,6 +552,58 @@ typedef struct ps_msg_status {
 
 ps_status	ps_msg_status_encode(ps_buf *b, const ps_msg_status *m);
 ps_status	ps_msg_status_decode(ps_reader *r, ps_msg_status *m);
+
+/* ---- operations (ps_frame_ops.c) ---- */
+
+/* Caps on list answers, so a decoder's allocations stay small. */
+#define PS_FRAME_MAX_BACKUPS 10000	/* paths of up to 4 KiB: under PS_FRAME_MAX */
+#define PS_FRAME_MAX_LOADS 100000
+
+/* A backup: BACKUP_DONE is one, BACKUP_LIST a varint count of them. */
+typedef struct ps_msg_backup {
+	char	   *name;			/* its UTC time */
+	char	   *path;
+	uint64_t	bytes;
+	int64_t		created_ns;		/* UTC */
+	uint64_t	elapsed_us;		/* how long taking it took; 0 = unknown */
+} ps_msg_backup;
+
+ps_status	ps_msg_backup_put(ps_buf *b, const char *name, const char *path, uint64_t bytes,
+							  int64_t created_ns, uint64_t elapsed_us);
+ps_status	ps_msg_backup_decode(ps_reader *r, ps_msg_backup *m);	/* BACKUP_DONE */
+void		ps_msg_backup_clear(ps_msg_backup *m);
+
+typedef struct ps_msg_backup_list {
+	uint32_t	n;
+	ps_msg_backup *backups;
+} ps_msg_backup_list;
+
+ps_status	ps_msg_backup_list_decode(ps_reader *r, ps_msg_backup_list *m);
+void		ps_msg_backup_list_clear(ps_msg_backup_list *m);
+
+/* A load in progress: LOAD_LIST is a varint count of them. */
+typedef struct ps_msg_load_entry {
+	uint64_t	id;
+	char	   *table;
+	char	   *source;
+	uint64_t	rows;
+	uint64_t	bytes;
+	int64_t		started_ns;		/* UTC */
+} ps_msg_load_entry;
+
+typedef struct ps_msg_load_list {
+	uint32_t	n;
+	ps_msg_load_entry *loads;
+} ps_msg_load_list;
+
+ps_status	ps_msg_load_entry_put(ps_buf *b, uint64_t id, const char *table, const char *source,
+								  uint64_t rows, uint64_t bytes, int64_t started_ns);
+ps_status	ps_msg_load_list_decode(ps_reader *r, ps_msg_load_list *m);
+void		ps_msg_load_list_clear(ps_msg_load_list *m);
+
+/* LOAD_PROGRESS, the answer to LOAD_ROWS and LOAD_CSV_DATA: u64 rows, u64 bytes so far. */
+ps_status	ps_msg_load_progress_encode(ps_buf *b, uint64_t rows, uint64_t bytes);
+ps_status	ps_msg_load_progress_decode(ps_reader *r, uint64_t *rows, uint64_t *bytes);
 
 /* HELLO and HELLO_OK */
 ps_status	ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version);

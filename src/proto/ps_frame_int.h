@@ -3,8 +3,8 @@
  * The layer is split by job: ps_frame_io.c (frames over sockets),
  * ps_frame_prim.c (payload primitives), ps_frame_filter.c (SCAN_OPEN's
  * series filters), ps_frame_msg.c (message names and per-message encoders
- * and decoders), ps_frame_agg.c (AGGREGATE) and ps_frame_rows.c (the ROWS
- * column vectors).  Not a
+ * and decoders), ps_frame_agg.c (AGGREGATE), ps_frame_ops.c (backups and
+ * loads in progress) and ps_frame_rows.c (the ROWS column vectors).  Not a
  * public header; linked into the PostgreSQL extension with them.
  */
 #ifndef PS_FRAME_INT_H

@@ -32,6 +32,9 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_DELETE_RANGE: return "DELETE_RANGE";
 		case PS_MSG_DROP_TABLE: return "DROP_TABLE";
 		case PS_MSG_STATUS: return "STATUS";
+		case PS_MSG_BACKUP: return "BACKUP";
+		case PS_MSG_BACKUPS: return "BACKUPS";
+		case PS_MSG_LOADS: return "LOADS";
 		case PS_MSG_SCAN_OPEN: return "SCAN_OPEN";
 		case PS_MSG_SCAN_FETCH: return "SCAN_FETCH";
 		case PS_MSG_SCAN_CLOSE: return "SCAN_CLOSE";
@@ -58,6 +61,10 @@ ps_msg_name(uint8_t code)
 		case PS_MSG_LOAD_RESULT: return "LOAD_RESULT";
 		case PS_MSG_SCAN_STARTED: return "SCAN_STARTED";
 		case PS_MSG_ESTIMATED: return "ESTIMATED";
+		case PS_MSG_BACKUP_DONE: return "BACKUP_DONE";
+		case PS_MSG_BACKUP_LIST: return "BACKUP_LIST";
+		case PS_MSG_LOAD_LIST: return "LOAD_LIST";
+		case PS_MSG_LOAD_PROGRESS: return "LOAD_PROGRESS";
 	}
 	return "unknown";
 }
@@ -212,7 +219,7 @@ ps_msg_scan_open_clear(ps_msg_scan_open *m)
 ps_status
 ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 						 const ps_type *types, uint32_t n, uint32_t time_index,
-						 bool add_columns, const char *series_key)
+						 bool add_columns, const char *series_key, const char *source)
 {
 	if (ps_frame_put_str(b, table) != PS_OK || ps_buf_append_varint(b, n) != PS_OK)
 		return PS_ENOMEM;
@@ -222,9 +229,10 @@ ps_msg_load_begin_encode(ps_buf *b, const char *table, const char *const *names,
 			return PS_ENOMEM;
 	if (ps_buf_append_u32be(b, time_index) != PS_OK ||
 		ps_buf_append_u8(b, add_columns ? 1 : 0) != PS_OK ||
-		ps_buf_append_u8(b, series_key ? 1 : 0) != PS_OK)
+		ps_buf_append_u8(b, series_key ? 1 : 0) != PS_OK ||
+		(series_key && ps_frame_put_str(b, series_key) != PS_OK))
 		return PS_ENOMEM;
-	return series_key ? ps_frame_put_str(b, series_key) : PS_OK;
+	return ps_frame_put_str(b, source ? source : "");
 }
 
 ps_status
@@ -254,6 +262,8 @@ ps_msg_load_begin_decode(ps_reader *r, ps_msg_load_begin *m)
 		return PS_EPROTO;
 	if (has_series_key && (st = ps_frame_get_strdup(r, &m->series_key)) != PS_OK)
 		return st;
+	if ((st = ps_frame_get_strdup(r, &m->source)) != PS_OK)
+		return st;
 	return ps_frame_get_end(r);
 }
 
@@ -264,6 +274,7 @@ ps_msg_load_begin_clear(ps_msg_load_begin *m)
 	ps_frame_free_strings(m->names, m->ncolumns);
 	free(m->types);
 	free(m->series_key);
+	free(m->source);
 	memset(m, 0, sizeof *m);
 }
 
@@ -271,14 +282,14 @@ ps_msg_load_begin_clear(ps_msg_load_begin *m)
 
 ps_status
 ps_msg_csv_begin_encode(ps_buf *b, const char *table, const char *const *keys,
-						const char *const *values, uint32_t n)
+						const char *const *values, uint32_t n, const char *source)
 {
 	if (ps_frame_put_str(b, table) != PS_OK || ps_buf_append_varint(b, n) != PS_OK)
 		return PS_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
 		if (ps_frame_put_str(b, keys[i]) != PS_OK || ps_frame_put_str(b, values[i]) != PS_OK)
 			return PS_ENOMEM;
-	return PS_OK;
+	return ps_frame_put_str(b, source ? source : "");
 }
 
 ps_status
@@ -298,6 +309,8 @@ ps_msg_csv_begin_decode(ps_reader *r, ps_msg_csv_begin *m)
 		if ((st = ps_frame_get_strdup(r, &m->keys[i])) != PS_OK ||
 			(st = ps_frame_get_strdup(r, &m->values[i])) != PS_OK)
 			return st;
+	if ((st = ps_frame_get_strdup(r, &m->source)) != PS_OK)
+		return st;
 	return ps_frame_get_end(r);
 }
 
@@ -307,6 +320,7 @@ ps_msg_csv_begin_clear(ps_msg_csv_begin *m)
 	free(m->table);
 	ps_frame_free_strings(m->keys, m->noptions);
 	ps_frame_free_strings(m->values, m->noptions);
+	free(m->source);
 	memset(m, 0, sizeof *m);
 }
 

@@ -107,6 +107,9 @@ dispatch(conn *cn, uint8_t code, ps_reader *r, ps_error *err)
 		case PS_MSG_DELETE_RANGE: return ps_proto_handle_delete_range(cn, r, err);
 		case PS_MSG_DROP_TABLE: return ps_proto_handle_drop_table(cn, r, err);
 		case PS_MSG_STATUS: return ps_proto_handle_status(cn, r, err);
+		case PS_MSG_BACKUP: return ps_proto_handle_backup(cn, r, err);
+		case PS_MSG_BACKUPS: return ps_proto_handle_backups(cn, r, err);
+		case PS_MSG_LOADS: return ps_proto_handle_loads(cn, r, err);
 		case PS_MSG_SCAN_OPEN: return ps_proto_handle_scan_open(cn, r, false, err);
 		case PS_MSG_SCAN_START: return ps_proto_handle_scan_open(cn, r, true, err);
 		case PS_MSG_SCAN_FETCH: return ps_proto_handle_scan_fetch(cn, r, err);

@@ -14,6 +14,10 @@
  *    what is left of it.
  *  - LOAD_COMMIT consumes every handle it names, committing all of them
  *    atomically or (on any error) none.
+ *  - A handle's load is in the store's register of loads in progress
+ *    (ps_progress_begin, under the source LOAD_BEGIN named) from its begin
+ *    until it fails, is aborted or committed; every data frame is answered
+ *    with LOAD_PROGRESS, the rows and bytes taken so far.
  */
 #include "ps_proto_server_int.h"
 
@@ -36,6 +40,7 @@ struct load_handle {
 	load_state	state;
 	ps_load    *ld;				/* LOAD_ROWS, LOAD_FINISHED */
 	ps_csv_load *csv;			/* LOAD_CSV */
+	ps_progress *progress;		/* NULL once failed; outlives ld and csv */
 	ps_error	failure;		/* LOAD_FAILED */
 	/* Row loads: how an input row becomes a table row. */
 	ps_type    *in_types;		/* input value columns (input minus time) */
@@ -65,6 +70,7 @@ ps_proto_load_handle_free(load_handle *h)
 		case LOAD_FAILED:
 			break;
 	}
+	ps_progress_end(h->progress);
 	free(h->in_types);
 	free(h->target);
 	free(h->in_values);
@@ -104,6 +110,8 @@ load_fail(load_handle *h, const ps_error *why, ps_error *err)
 		ps_load_abort(h->ld);
 	h->csv = NULL;
 	h->ld = NULL;
+	ps_progress_end(h->progress);
+	h->progress = NULL;
 	h->state = LOAD_FAILED;
 	h->failure = *why;
 	if (err)
@@ -133,6 +141,36 @@ load_for_input(conn *cn, uint32_t id, load_handle **out, ps_error *err)
 }
 
 /* ---------------------------------------------------------------- loads */
+
+/* A new handle for a load into table, registered as in progress. */
+static ps_status
+load_handle_new(conn *cn, const char *table, const char *source, load_handle **out,
+				ps_error *err)
+{
+	load_handle *h;
+	ps_status	st;
+
+	if ((h = calloc(1, sizeof *h)) == NULL)
+		return ps_proto_answer_memory(err);
+	if ((st = ps_progress_begin(cn->srv->st, table, source, &h->progress, err)) != PS_OK)
+	{
+		free(h);
+		return st;
+	}
+	*out = h;
+	return PS_OK;
+}
+
+/* Answer a data frame: the rows and bytes the load has taken so far. */
+static ps_status
+answer_progress(conn *cn, const load_handle *h, ps_error *err)
+{
+	if (ps_frame_start(&cn->out, PS_MSG_LOAD_PROGRESS) != PS_OK ||
+		ps_msg_load_progress_encode(&cn->out, ps_progress_rows(h->progress),
+									ps_progress_bytes(h->progress)) != PS_OK)
+		return ps_proto_answer_memory(err);
+	return PS_OK;
+}
 
 static ps_status
 answer_load_opened(conn *cn, load_handle *h, ps_error *err)
@@ -200,21 +238,18 @@ ps_proto_handle_load_begin(conn *cn, ps_reader *r, ps_error *err)
 	if ((st = ps_schema_new((const char *const *) m.names, m.types, m.ncolumns, m.time_index,
 							&input, err)) != PS_OK)
 		goto done;
-	if ((h = calloc(1, sizeof *h)) == NULL)
-	{
-		st = ps_proto_answer_memory(err);
+	if ((st = load_handle_new(cn, m.table, m.source, &h, err)) != PS_OK)
 		goto done;
-	}
 	memset(&spec, 0, sizeof spec);
 	spec.table = m.table;
 	spec.input = input;
 	spec.add_columns = m.add_columns;
 	spec.dedup = false;
 	spec.series_key = m.series_key;
+	spec.progress = h->progress;
 	if ((st = ps_load_begin(cn->srv->st, &spec, &h->ld, err)) != PS_OK)
 	{
-		free(h);
-		h = NULL;
+		ps_proto_load_handle_free(h);
 		goto done;
 	}
 	h->state = LOAD_ROWS;
@@ -272,6 +307,7 @@ ps_proto_handle_load_rows(conn *cn, ps_reader *r, ps_error *err)
 		return st;
 	if (h->state != LOAD_ROWS)
 		return ps_error_set(err, PS_EINVAL, "load %u is a CSV load: send LOAD_CSV_DATA", id);
+	ps_progress_add_bytes(h->progress, ps_reader_left(r));
 	while (ps_reader_left(r) > 0)
 	{
 		int64_t		time;
@@ -283,7 +319,7 @@ ps_proto_handle_load_rows(conn *cn, ps_reader *r, ps_error *err)
 		if ((st = row_load_append(h, time, value, len, err)) != PS_OK)
 			return st;
 	}
-	return ps_proto_answer_ok(cn, err);
+	return answer_progress(cn, h, err);
 }
 
 ps_status
@@ -309,16 +345,14 @@ ps_proto_handle_load_csv_begin(conn *cn, ps_reader *r, ps_error *err)
 	for (uint32_t i = 0; i < m.noptions; i++)
 		if ((st = ps_csv_option_set(&o, m.keys[i], m.values[i], err)) != PS_OK)
 			goto done;
-	if ((h = calloc(1, sizeof *h)) == NULL)
-	{
-		st = ps_proto_answer_memory(err);
+	if ((st = load_handle_new(cn, m.table, m.source, &h, err)) != PS_OK)
 		goto done;
-	}
 	if ((st = ps_csv_begin(cn->srv->st, m.table, &o, &h->csv, err)) != PS_OK)
 	{
-		free(h);
+		ps_proto_load_handle_free(h);
 		goto done;
 	}
+	ps_csv_set_progress(h->csv, h->progress);
 	h->state = LOAD_CSV;
 	st = answer_load_opened(cn, h, err);
 done:
@@ -342,7 +376,7 @@ ps_proto_handle_load_csv_data(conn *cn, ps_reader *r, ps_error *err)
 		return ps_error_set(err, PS_EINVAL, "load %u is a row load: send LOAD_ROWS", id);
 	if (ps_csv_feed(h->csv, r->p, ps_reader_left(r), &e) != PS_OK)
 		return load_fail(h, &e, err);
-	return ps_proto_answer_ok(cn, err);
+	return answer_progress(cn, h, err);
 }
 
 ps_status
@@ -383,6 +417,7 @@ ps_proto_handle_load_commit(conn *cn, ps_reader *r, ps_error *err)
 {
 	ps_msg_commit m;
 	ps_load   **lds = NULL;
+	ps_progress **progress = NULL;	/* of lds, ended once they are committed or aborted */
 	uint32_t	nld = 0;
 	ps_status	st;
 
@@ -391,8 +426,10 @@ ps_proto_handle_load_commit(conn *cn, ps_reader *r, ps_error *err)
 		ps_msg_commit_clear(&m);
 		return ps_proto_decode_failed(st, PS_MSG_LOAD_COMMIT, err);
 	}
-	if ((lds = calloc(m.nhandles ? m.nhandles : 1, sizeof *lds)) == NULL)
+	if ((lds = calloc(m.nhandles ? m.nhandles : 1, sizeof *lds)) == NULL ||
+		(progress = calloc(m.nhandles ? m.nhandles : 1, sizeof *progress)) == NULL)
 	{
+		free(lds);
 		ps_msg_commit_clear(&m);
 		return ps_proto_answer_memory(err);
 	}
@@ -424,8 +461,10 @@ ps_proto_handle_load_commit(conn *cn, ps_reader *r, ps_error *err)
 			st = ps_error_set(err, PS_EINVAL, "load %u is not finished", h->id);
 		if (h->state == LOAD_FINISHED)
 		{
+			progress[nld] = h->progress;
 			lds[nld++] = h->ld;
 			h->ld = NULL;			/* now lds' to commit or abort */
+			h->progress = NULL;
 		}
 		ps_proto_load_handle_free(h);
 	}
@@ -434,6 +473,9 @@ ps_proto_handle_load_commit(conn *cn, ps_reader *r, ps_error *err)
 	else
 		for (uint32_t i = 0; i < nld; i++)
 			ps_load_abort(lds[i]);
+	for (uint32_t i = 0; i < nld; i++)
+		ps_progress_end(progress[i]);
+	free(progress);
 	free(lds);
 	ps_msg_commit_clear(&m);
 	return st != PS_OK ? st : ps_proto_answer_ok(cn, err);

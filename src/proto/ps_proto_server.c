@@ -6,7 +6,8 @@
  * The server is split by job: this file; ps_proto_conn.c, a connection's
  * thread (the handshake, reading requests, dispatch, the answers); and the
  * request handlers, ps_proto_catalog.c (tables, delete, drop, status),
- * ps_proto_scan.c (scans) and ps_proto_load.c (loads).  What they share is
+ * ps_proto_ops.c (backups, loads in progress), ps_proto_scan.c (scans) and
+ * ps_proto_load.c (loads).  What they share is
  * in ps_proto_server_int.h.
  *
  * Threads: one accept thread polls the listening socket and a wake-up pipe;
@@ -183,6 +184,16 @@ copy_string(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+static void
+server_free(ps_proto_server *srv)
+{
+	pthread_cond_destroy(&srv->idle);
+	pthread_mutex_destroy(&srv->mu);
+	free((char *) srv->backup.parent);
+	free((char *) srv->backup.config_path);
+	free(srv);
+}
+
 ps_status
 ps_proto_server_start(ps_store *st, const ps_proto_server_config *cfg,
 					  ps_proto_server **out, ps_error *err)
@@ -208,6 +219,13 @@ ps_proto_server_start(ps_store *st, const ps_proto_server_config *cfg,
 	copy_string(srv->status.version, sizeof srv->status.version, cfg->version);
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	srv->backup.keep = cfg->backup.keep;
+	if ((cfg->backup.parent && !(srv->backup.parent = strdup(cfg->backup.parent))) ||
+		(cfg->backup.config_path && !(srv->backup.config_path = strdup(cfg->backup.config_path))))
+	{
+		rc = ps_error_set(err, PS_ENOMEM, "out of memory for the protocol server");
+		goto fail;
+	}
 	if ((rc = listen_on(srv, cfg->socket_path, err)) != PS_OK)
 		goto fail;
 	if (pipe2(srv->wake, O_CLOEXEC) < 0)
@@ -232,9 +250,7 @@ fail:
 		close(srv->wake[0]);
 	if (srv->wake[1] >= 0)
 		close(srv->wake[1]);
-	pthread_cond_destroy(&srv->idle);
-	pthread_mutex_destroy(&srv->mu);
-	free(srv);
+	server_free(srv);
 	return rc;
 }
 
@@ -261,7 +277,5 @@ ps_proto_server_stop(ps_proto_server *srv)
 	while (srv->nconns > 0)
 		pthread_cond_wait(&srv->idle, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);
-	pthread_cond_destroy(&srv->idle);
-	pthread_mutex_destroy(&srv->mu);
-	free(srv);
+	server_free(srv);
 }

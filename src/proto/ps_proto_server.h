@@ -33,6 +33,11 @@ typedef struct ps_proto_server_config {
 	const char *kind;				/* "manual" or "autostart" */
 	const char *rest_address;		/* "" when REST is off */
 	const char *version;
+	/*
+	 * Where BACKUP writes (ps_store_backup); parent NULL = the owner takes
+	 * no backups.  Strings borrowed, copied by start.
+	 */
+	ps_backup_spec backup;
 } ps_proto_server_config;
 
 ps_status	ps_proto_server_start(ps_store *st, const ps_proto_server_config *cfg,

@@ -31,6 +31,7 @@ struct ps_proto_server {
 	uint64_t	max_field_bytes;
 	uint32_t	batch_size;
 	ps_msg_status status;		/* what STATUS reports, pid and size aside */
+	ps_backup_spec backup;		/* strings owned (copied at start); parent NULL = none */
 	int			listen_fd;
 	int			wake[2];		/* written by stop to end the accept thread */
 	pthread_t	accept_thread;
@@ -91,6 +92,14 @@ ps_status	ps_proto_handle_delete_range(conn *cn, ps_reader *r, ps_error *err);
 ps_status	ps_proto_handle_drop_table(conn *cn, ps_reader *r, ps_error *err);
 /* STATUS -> STATUS_OK */
 ps_status	ps_proto_handle_status(conn *cn, ps_reader *r, ps_error *err);
+
+/* ps_proto_ops.c */
+/* BACKUP -> BACKUP_DONE */
+ps_status	ps_proto_handle_backup(conn *cn, ps_reader *r, ps_error *err);
+/* BACKUPS -> BACKUP_LIST */
+ps_status	ps_proto_handle_backups(conn *cn, ps_reader *r, ps_error *err);
+/* LOADS -> LOAD_LIST */
+ps_status	ps_proto_handle_loads(conn *cn, ps_reader *r, ps_error *err);
 
 /* ps_proto_scan.c */
 /* SCAN_OPEN -> SCAN_OPENED, or (start) SCAN_START -> SCAN_STARTED */

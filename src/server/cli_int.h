@@ -1,8 +1,9 @@
 /*
  * cli_int.h — what pulsora-cli's modules share: cli_main.c (options,
- * the catalog, query and load commands) and cli_groups.c (the aggregate
+ * the catalog and query commands, CSV output), cli_groups.c (the aggregate
  * and latest commands, which mirror REST's GET /tables/{t}/aggregate and
- * /latest).  Not a public header.
+ * /latest) and cli_ops.c (load with its progress, backup, backups, loads).
+ * Not a public header.
  *
  * Every option of the command line lands in one query_args (strings
  * borrowed from argv); each command takes the options it documents, and
@@ -38,6 +39,24 @@ typedef struct query_args {
 
 /* Report err on stderr; returns 1 (a failed command's exit status). */
 int			fail(const ps_error *err);
+
+/* CSV output on stdout (cli_main.c): an ISO-8601 UTC time, a text field, a float. */
+void		cli_put_iso(int64_t ns);
+void		cli_put_csv_cstr(const char *s);
+void		cli_put_float(double f);
+
+/* How `load` shows its progress (--no-progress, --progress-every). */
+typedef struct cli_progress {
+	bool		off;
+	double		every_s;		/* between plain lines when stderr is no terminal */
+} cli_progress;
+
+/* cli_ops.c: the commands' exit statuses. */
+int			cli_load(ps_client *c, const char *table, const char *path, const char **keys,
+					 const char **values, uint32_t nopts, const cli_progress *progress);
+int			cli_backup(ps_client *c);
+int			cli_backups(ps_client *c);
+int			cli_loads(ps_client *c);
 
 /*
  * q's --series arguments as one filter per column, typed by the table's

@@ -10,7 +10,8 @@
  *                                  [--offset N] [--columns a,b] [--series COL=VALUE ...]
  *   pulsora-cli -D DIR aggregate TABLE --fields F [--bucket W] [--by a,b] ... (cli_groups.c)
  *   pulsora-cli -D DIR latest TABLE [--by a,b] ...                         (cli_groups.c)
- *   pulsora-cli -D DIR load TABLE FILE|- [--opt key=value ...]
+ *   pulsora-cli -D DIR load TABLE FILE|- [--opt key=value ...] (cli_ops.c)
+ *   pulsora-cli -D DIR backup | backups | loads                 (cli_ops.c)
  *   pulsora-cli -D DIR delete TABLE START END
  *   pulsora-cli -D DIR drop TABLE
  *   pulsora-cli -D DIR status
@@ -40,7 +41,6 @@
 #include "ps_float_text.h"
 
 #define FETCH_ROWS 10000
-#define READ_CHUNK (256 * 1024)
 
 static const char *progname = "pulsora-cli";
 
@@ -64,9 +64,14 @@ usage(FILE *out)
 			"  latest TABLE [--by a,b] [--start S] [--end E] [--series COL=VALUE ...]\n"
 			"              [--format csv|json|ndjson]\n"
 			"                               the last row of each group, as GET .../latest\n"
-			"  load TABLE FILE|- [--opt key=value ...]\n"
+			"  load TABLE FILE|- [--opt key=value ...] [--progress-every S] [--no-progress]\n"
 			"                               load CSV (options as in pulsora_load_csv, e.g.\n"
-			"                               --opt 'time_format=%%b %%e %%Y' --opt timezone=Europe/London)\n"
+			"                               --opt 'time_format=%%b %%e %%Y' --opt timezone=Europe/London);\n"
+			"                               progress on stderr: a live line on a terminal,\n"
+			"                               else a line every S seconds (default 10)\n"
+			"  backup                       take an online backup; prints its path\n"
+			"  backups                      the backups (CSV)\n"
+			"  loads                        the loads in progress on the owner (CSV)\n"
 			"  delete TABLE START END       delete rows in [START, END)\n"
 			"  drop TABLE                   drop a table\n"
 			"  status                       owner pid, kind, REST address, version, size, activity\n",
@@ -122,8 +127,8 @@ parse_u64_arg(const char *s, uint64_t *out)
 
 /* ---------------------------------------------------------------- CSV output */
 
-static void
-put_iso(int64_t ns)
+void
+cli_put_iso(int64_t ns)
 {
 	char		buf[PS_TIME_ISO_MAX];
 
@@ -154,15 +159,15 @@ put_csv_string(const char *s, size_t len)
 	putchar('"');
 }
 
-static void
-put_csv_cstr(const char *s)
+void
+cli_put_csv_cstr(const char *s)
 {
 	put_csv_string(s, strlen(s));
 }
 
 /* A FLOAT as the owner's REST CSV prints it (ps_float_text.h). */
-static void
-put_float(double f)
+void
+cli_put_float(double f)
 {
 	char		buf[PS_DOUBLE_TEXT_MAX];
 
@@ -181,7 +186,7 @@ put_value(ps_type type, const ps_value *v)
 			printf("%" PRId64, v->v.i);
 			break;
 		case PS_TYPE_FLOAT:
-			put_float(v->v.f);
+			cli_put_float(v->v.f);
 			break;
 		case PS_TYPE_STRING:
 			put_csv_string(v->v.s.ptr, v->v.s.len);
@@ -190,7 +195,7 @@ put_value(ps_type type, const ps_value *v)
 			fputs(v->v.b ? "true" : "false", stdout);
 			break;
 		case PS_TYPE_TIMESTAMP:
-			put_iso(v->v.i);
+			cli_put_iso(v->v.i);
 			break;
 	}
 }
@@ -209,13 +214,13 @@ cmd_tables(ps_client *c)
 	puts("table_name,row_count,min_time,max_time");
 	for (size_t i = 0; i < n; i++)
 	{
-		put_csv_cstr(t[i].name);
+		cli_put_csv_cstr(t[i].name);
 		printf(",%" PRIu64 ",", t[i].row_count);
 		if (t[i].row_count > 0)
 		{
-			put_iso(t[i].min_time);
+			cli_put_iso(t[i].min_time);
 			putchar(',');
-			put_iso(t[i].max_time);
+			cli_put_iso(t[i].max_time);
 		}
 		else
 			putchar(',');
@@ -238,7 +243,7 @@ cmd_schema(ps_client *c, const char *table)
 	puts("column_name,data_type,is_time,is_series");
 	for (size_t i = 0; i < n; i++)
 	{
-		put_csv_cstr(cols[i].name);
+		cli_put_csv_cstr(cols[i].name);
 		printf(",%s,%s,%s\n", ps_type_name(cols[i].type), cols[i].is_time ? "true" : "false",
 			   cols[i].is_series ? "true" : "false");
 	}
@@ -411,11 +416,11 @@ build_filters(const query_args *q, const ps_client_column *cols, size_t ncols,
 static void
 put_header(const char *time_name, const char **names, uint32_t n)
 {
-	put_csv_cstr(time_name);
+	cli_put_csv_cstr(time_name);
 	for (uint32_t i = 0; i < n; i++)
 	{
 		putchar(',');
-		put_csv_cstr(names[i]);
+		cli_put_csv_cstr(names[i]);
 	}
 	putchar('\n');
 }
@@ -468,7 +473,7 @@ run_scan(ps_client *c, const query_args *q, const char **names, const ps_type *t
 
 		while (ps_client_scan_row(s, &time, values))
 		{
-			put_iso(time);
+			cli_put_iso(time);
 			for (uint32_t i = 0; i < n; i++)
 			{
 				putchar(',');
@@ -534,66 +539,6 @@ cmd_query(ps_client *c, const query_args *q)
 	return rc;
 }
 
-/* Stream the file into an open CSV load; false (with err or a message) on failure. */
-static bool
-send_csv(ps_client_load *l, FILE *in, const char *path, ps_error *err)
-{
-	char	   *chunk = malloc(READ_CHUNK);
-	size_t		got;
-	bool		ok = chunk != NULL;
-
-	if (chunk == NULL)
-		ps_error_set(err, PS_ENOMEM, "out of memory");
-	while (ok && (got = fread(chunk, 1, READ_CHUNK, in)) > 0)
-		ok = ps_client_load_csv_data(l, chunk, got, err) == PS_OK;
-	if (ok && ferror(in))
-	{
-		ps_error_set(err, PS_EIO, "reading %s: %s", path, strerror(errno));
-		ok = false;
-	}
-	free(chunk);
-	return ok;
-}
-
-static int
-cmd_load(ps_client *c, const char *table, const char *path, const char **keys,
-		 const char **values, uint32_t nopts)
-{
-	FILE	   *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	ps_client_load *l;
-	ps_client_load_result res;
-	ps_error	err;
-	int			rc = 0;
-
-	if (in == NULL)
-	{
-		fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
-		return 1;
-	}
-	if (ps_client_load_csv_begin(c, table, keys, values, nopts, &l, &err) != PS_OK)
-		rc = fail(&err);
-	else if (!send_csv(l, in, path, &err) || ps_client_load_finish(l, &res, &err) != PS_OK)
-	{
-		ps_client_load_abort(l);
-		rc = fail(&err);
-	}
-	else
-	{
-		/* Rows skipped with on_error=skip: report them, keep the rest. */
-		for (size_t i = 0; i < res.nerrors; i++)
-			fail(&res.errors[i]);
-		if (ps_client_load_commit(&l, 1, &err) != PS_OK)
-			rc = fail(&err);
-		else
-			printf("rows_loaded=%" PRIu64 " rows_rejected=%" PRIu64 "\n",
-				   res.rows_loaded, res.rows_rejected);
-		ps_client_load_result_free(&res);
-	}
-	if (in != stdin)
-		fclose(in);
-	return rc;
-}
-
 static int
 cmd_delete(ps_client *c, const char *table, const char *start, const char *end)
 {
@@ -642,7 +587,8 @@ static int
 command_arity(const char *cmd)
 {
 	static const struct { const char *name; int args; } table[] = {
-		{"tables", 0}, {"status", 0}, {"schema", 1}, {"count", 1}, {"drop", 1},
+		{"tables", 0}, {"status", 0}, {"backup", 0}, {"backups", 0}, {"loads", 0},
+		{"schema", 1}, {"count", 1}, {"drop", 1},
 		{"query", 1}, {"aggregate", 1}, {"latest", 1}, {"load", 2}, {"delete", 3}
 	};
 
@@ -663,6 +609,7 @@ main(int argc, char **argv)
 	static query_args q;
 	const char *keys[PS_FRAME_MAX_OPTIONS], *values[PS_FRAME_MAX_OPTIONS];
 	uint32_t	nopts = 0;
+	cli_progress progress = {false, 10.0};
 	ps_client  *c;
 	ps_error	err;
 	int			rc;
@@ -691,6 +638,20 @@ main(int argc, char **argv)
 		}
 		else if (strcmp(a, "--desc") == 0)
 			q.desc = true;
+		else if (strcmp(a, "--no-progress") == 0)
+			progress.off = true;
+		else if (strcmp(a, "--progress-every") == 0)
+		{
+			char	   *end;
+
+			if (!has_value)
+				return bad_usage("%s needs a number of seconds", a);
+			errno = 0;
+			progress.every_s = strtod(argv[++i], &end);
+			if (errno != 0 || end == argv[i] || *end != '\0' || !(progress.every_s >= 0) ||
+				progress.every_s > 86400)
+				return bad_usage("--progress-every needs seconds from 0 to 86400, not \"%s\"", argv[i]);
+		}
 		else if (strcmp(a, "--start") == 0 || strcmp(a, "--end") == 0 ||
 				 strcmp(a, "--columns") == 0)
 		{
@@ -784,7 +745,13 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "latest") == 0)
 		rc = cli_latest(c, &q);
 	else if (strcmp(cmd, "load") == 0)
-		rc = cmd_load(c, pos[0], pos[1], keys, values, nopts);
+		rc = cli_load(c, pos[0], pos[1], keys, values, nopts, &progress);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = cli_backup(c);
+	else if (strcmp(cmd, "backups") == 0)
+		rc = cli_backups(c);
+	else if (strcmp(cmd, "loads") == 0)
+		rc = cli_loads(c);
 	else
 		rc = cmd_delete(c, pos[0], pos[1], pos[2]);
 	ps_client_close(c);

@@ -483,6 +483,7 @@ main(int argc, char **argv)
 	char		socket_path[PATH_MAX];
 	char		pid_path[PATH_MAX];
 	char		backup_dir[PATH_MAX];
+	ps_backup_spec backup;
 	char		rest_address[PS_CONFIG_HOST_MAX + 16] = "";
 	const char *token;
 	bool		autostart;
@@ -577,6 +578,16 @@ main(int argc, char **argv)
 	}
 	if (!cfg.rest && !o.no_rest)
 		ps_log(PS_LOG_INFO, "REST is off: [server] rest = false in %s", config_path);
+	if (!ps_config_backup_dir(&cfg, dir, backup_dir, sizeof backup_dir))
+	{
+		ps_log(PS_LOG_ERROR, "[storage] backup_dir \"%s\" makes too long a path", cfg.backup_dir);
+		unlink(pid_path);
+		ps_store_close(store);
+		return 1;
+	}
+	backup.parent = backup_dir;
+	backup.config_path = config_path;
+	backup.keep = cfg.backup_keep;
 	if (cfg.rest)
 	{
 		ps_rest_config rc_rest = {
@@ -589,16 +600,7 @@ main(int argc, char **argv)
 			.version = PULSORA_VERSION,
 		};
 
-		if (!ps_config_backup_dir(&cfg, dir, backup_dir, sizeof backup_dir))
-		{
-			ps_log(PS_LOG_ERROR, "[storage] backup_dir \"%s\" makes too long a path", cfg.backup_dir);
-			unlink(pid_path);
-			ps_store_close(store);
-			return 1;
-		}
-		rc_rest.backup.parent = backup_dir;
-		rc_rest.backup.config_path = config_path;
-		rc_rest.backup.keep = cfg.backup_keep;
+		rc_rest.backup = backup;
 		ps_csv_options_default(&rc_rest.csv);
 		rc_rest.csv.batch_size = cfg.batch_size;
 		rc_rest.csv.max_field_bytes = (uint64_t) cfg.max_field_mb * MIB;
@@ -625,6 +627,7 @@ main(int argc, char **argv)
 			.kind = autostart ? "autostart" : "manual",
 			.rest_address = rest_address,
 			.version = PULSORA_VERSION,
+			.backup = backup,
 		};
 
 		if (ps_proto_server_start(store, &pc, &proto, &err) != PS_OK)

@@ -17,6 +17,7 @@
  *   ps_rest_ingest.c   POST /tables/{t}/ingest, fed to the CSV loader;
  *   ps_rest_metrics.c  request counters and GET /metrics;
  *   ps_rest_backup.c   POST and GET /backups;
+ *   ps_rest_loads.c    GET /loads;
  *   ps_rest_watch.c    the slow-client watchdog;
  * and ps_rest_query.c, ps_rest_aggregate.c and ps_rest_latest.c build
  * query, aggregate and latest responses, ps_rest_params.c parses query strings.
@@ -119,6 +120,8 @@ resolve_route(const char *url, method_id m, char *table, bool *method_ok, table_
 		return ROUTE_METRICS;
 	if (strcmp(url, "/tables") == 0)
 		return ROUTE_TABLES;
+	if (strcmp(url, "/loads") == 0)
+		return ROUTE_LOADS;
 	if (strcmp(url, "/backups") == 0)
 	{
 		*method_ok = (m == M_GET || m == M_POST);
@@ -203,6 +206,7 @@ dispatch(request *rq, struct MHD_Connection *conn)
 		case ROUTE_DROP: return ps_rest_handle_drop(rq, conn);
 		case ROUTE_METRICS: return ps_rest_handle_metrics(rq, conn);
 		case ROUTE_BACKUPS: return ps_rest_handle_backups(rq, conn);
+		case ROUTE_LOADS: return ps_rest_handle_loads(rq, conn);
 		case ROUTE_UNKNOWN:
 		case NROUTES:
 			break;
@@ -331,6 +335,7 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			   rq->table, (unsigned long long) rq->body_bytes);
 		ps_csv_abort(rq->load);
 	}
+	ps_progress_end(rq->progress);
 	/* A request that ended before its headers were in (MHD refused it) is not ours to count. */
 	if (rq->headers_seen)
 	{

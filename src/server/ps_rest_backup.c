@@ -20,8 +20,8 @@
 
 #include "ps_log.h"
 
-static json_t *
-iso_time(int64_t ns)
+json_t *
+ps_rest_iso_time_json(int64_t ns)
 {
 	time_t		secs = (time_t) (ns / 1000000000);
 	struct tm	tm;
@@ -64,7 +64,7 @@ list_backups(request *rq, struct MHD_Connection *conn)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:o}", "name", all[i].name, "path",
 											 all[i].path, "bytes", (json_int_t) all[i].bytes,
-											 "time", iso_time(all[i].created_ns)));
+											 "time", ps_rest_iso_time_json(all[i].created_ns)));
 	free(all);
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, arr, NULL);
 }

@@ -40,6 +40,8 @@ fail_ingest(request *rq, int status, const ps_error *err)
 {
 	ps_csv_abort(rq->load);
 	rq->load = NULL;
+	ps_progress_end(rq->progress);
+	rq->progress = NULL;
 	rq->failed_status = status;
 	rq->failure = *err;
 }
@@ -86,6 +88,10 @@ ps_rest_ingest_begin(request *rq, struct MHD_Connection *conn)
 		return ps_rest_respond_error(rq, conn, MHD_HTTP_BAD_REQUEST, "%s", w.err.message);
 	if (ps_csv_begin(r->store, rq->table, &opts, &rq->load, &err) != PS_OK)
 		return ps_rest_respond_status(rq, conn, &err);
+	/* Listed in GET /loads until the request completes (ps_rest.c ends the entry). */
+	if (ps_progress_begin(r->store, rq->table, "rest", &rq->progress, &err) != PS_OK)
+		return ps_rest_respond_status(rq, conn, &err);
+	ps_csv_set_progress(rq->load, rq->progress);
 	return MHD_YES;
 }
 

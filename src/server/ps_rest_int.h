@@ -35,6 +35,7 @@ typedef enum route_id {
 	ROUTE_DROP,
 	ROUTE_METRICS,
 	ROUTE_BACKUPS,
+	ROUTE_LOADS,
 	ROUTE_UNKNOWN,
 	NROUTES
 } route_id;
@@ -114,6 +115,7 @@ typedef struct request {
 	char		path[160];
 	/* ingest */
 	ps_csv_load *load;
+	ps_progress *progress;		/* an ingest's entry in the loads in progress */
 	uint64_t	body_bytes;
 	int			failed_status;		/* nonzero once the ingest has failed */
 	ps_error	failure;
@@ -170,6 +172,10 @@ enum MHD_Result ps_rest_ingest_end(request *rq, struct MHD_Connection *conn);
 
 /* ps_rest_backup.c: POST /backups (take one), GET /backups (list them) */
 enum MHD_Result ps_rest_handle_backups(request *rq, struct MHD_Connection *conn);
+/* A wall-clock time (ns since the epoch) as an ISO-8601 UTC JSON string with milliseconds. */
+json_t	   *ps_rest_iso_time_json(int64_t ns);
+/* ps_rest_loads.c: GET /loads, the loads in progress */
+enum MHD_Result ps_rest_handle_loads(request *rq, struct MHD_Connection *conn);
 
 /* ps_rest_metrics.c */
 /* Count a finished request for /metrics. */

@@ -1,18 +1,27 @@
 /*
  * ps_rest_metrics.c — the counters of pulsorad's REST API and GET /metrics,
  * which exposes them with the store's figures in Prometheus' text format:
- * requests by route and status, slow clients cut, rows ingested, rows per
- * table, bytes on disk and resident memory.
+ * requests by route and status, slow clients cut, rows ingested, rows and
+ * bytes per table, loads in progress, scans, the merge backlog, the
+ * decoded-block cache, bytes on disk, resident memory, and the backups in
+ * the backup directory (how many, and the newest one's time, age and
+ * duration).
  *
  * Invariants: counters are atomics, added to from any connection thread
  * (and the watchdog) without a lock; a request is counted once, when it
  * ends, under the route it resolved to and its status (a status not in
- * counted_statuses counts as "other").
+ * counted_statuses counts as "other").  Every sample follows the # TYPE
+ * line of its family.  The backup figures are read from the backups' marker
+ * files at each scrape, so they survive restarts; a gauge with no value
+ * (no backup yet, no backup directory) is left out rather than made up,
+ * the Prometheus way; pulsora_backups is there unless the backup directory
+ * cannot be read.
  */
 #include "ps_rest_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/ps_buf.h"
@@ -21,7 +30,7 @@
 const char *const ps_rest_route_labels[NROUTES] = {
 	"/health", "/tables", "/tables/{t}/ingest", "/tables/{t}/query", "/tables/{t}/aggregate",
 	"/tables/{t}/latest", "/tables/{t}/schema",
-	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "/backups", "unknown"
+	"/tables/{t}/count", "/tables/{t}/rows", "/tables/{t}", "/metrics", "/backups", "/loads", "unknown"
 };
 
 /* Labels of pulsora_http_slow_clients_closed_total, by slow_kind. */
@@ -49,6 +58,51 @@ resident_bytes(void)
 	n = fscanf(f, "%llu %llu", &size, &resident);
 	fclose(f);
 	return n == 2 ? (uint64_t) resident * (uint64_t) sysconf(_SC_PAGESIZE) : 0;
+}
+
+/*
+ * The backups under [storage] backup_dir: their count, and the newest one's
+ * start time, age and duration (from its marker file).  A directory that
+ * cannot be read shows no backup figure at all: 0 would read as "none".
+ */
+static ps_status
+backup_metrics(ps_rest *r, ps_buf *out)
+{
+	ps_backup_info *all = NULL;
+	size_t		n = 0;
+	ps_error	err;
+	ps_status	st;
+
+	if (r->backup.parent != NULL && ps_backup_list(r->backup.parent, &all, &n, &err) != PS_OK)
+		return PS_OK;
+	st = ps_buf_printf(out, "# HELP pulsora_backups Complete backups in the backup directory.\n"
+					   "# TYPE pulsora_backups gauge\n"
+					   "pulsora_backups %zu\n", n);
+	if (st == PS_OK && n > 0)
+	{
+		const ps_backup_info *last = &all[n - 1];	/* oldest first */
+		struct timespec now;
+		int64_t		now_ns;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		now_ns = (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+		st = ps_buf_printf(out, "# HELP pulsora_backup_last_timestamp_seconds When the newest complete "
+						   "backup was started, in seconds since the epoch.\n"
+						   "# TYPE pulsora_backup_last_timestamp_seconds gauge\n"
+						   "pulsora_backup_last_timestamp_seconds %.3f\n"
+						   "# HELP pulsora_backup_age_seconds Seconds since the newest complete backup "
+						   "was started.\n"
+						   "# TYPE pulsora_backup_age_seconds gauge\n"
+						   "pulsora_backup_age_seconds %.3f\n"
+						   "# HELP pulsora_backup_last_duration_seconds How long taking the newest "
+						   "complete backup took.\n"
+						   "# TYPE pulsora_backup_last_duration_seconds gauge\n"
+						   "pulsora_backup_last_duration_seconds %.6f\n",
+						   (double) last->created_ns / 1e9, (double) (now_ns - last->created_ns) / 1e9,
+						   last->elapsed_ms / 1e3);
+	}
+	free(all);
+	return st;
 }
 
 enum MHD_Result
@@ -98,6 +152,14 @@ ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
 	for (size_t i = 0; i < n && st == PS_OK; i++)
 		st = ps_buf_printf(&out, "pulsora_table_rows{table=\"%s\"} %llu\n", tables[i].name,
 						   (unsigned long long) tables[i].row_count);
+	if (st == PS_OK)
+		st = ps_buf_printf(&out, "# HELP pulsora_table_bytes Approximate bytes of each table in "
+						   "flushed files (blocks, their metadata, dedup entries), to within "
+						   "RocksDB's 32 KiB blocks; rows still in the memtable count once flushed.\n"
+						   "# TYPE pulsora_table_bytes gauge\n");
+	for (size_t i = 0; i < n && st == PS_OK; i++)
+		st = ps_buf_printf(&out, "pulsora_table_bytes{table=\"%s\"} %llu\n", tables[i].name,
+						   (unsigned long long) ps_store_table_bytes(r->store, tables[i].id));
 	free(tables);
 	ps_store_activity_get(r->store, &act);
 	if (st == PS_OK)
@@ -132,6 +194,8 @@ ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
 						   "pulsora_process_resident_bytes %llu\n",
 						   (unsigned long long) ps_store_disk_size(r->store),
 						   (unsigned long long) resident_bytes());
+	if (st == PS_OK)
+		st = backup_metrics(r, &out);
 	if (st != PS_OK)
 	{
 		ps_buf_free(&out);

@@ -437,7 +437,7 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 				{
 					check(ps_msg_load_begin_encode(&b, m.table, (const char *const *) m.names, m.types,
 												   m.ncolumns, m.time_index, m.add_columns,
-												   m.series_key) == PS_OK,
+												   m.series_key, m.source) == PS_OK,
 						  "encode");
 					check_same(&b, p, n, "LOAD_BEGIN");
 				}
@@ -454,7 +454,8 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 				if ((st = ps_msg_csv_begin_decode(&r, &m)) == PS_OK)
 				{
 					check(ps_msg_csv_begin_encode(&b, m.table, (const char *const *) m.keys,
-												  (const char *const *) m.values, m.noptions) == PS_OK,
+												  (const char *const *) m.values, m.noptions,
+												  m.source) == PS_OK,
 						  "encode");
 					check_same(&b, p, n, "LOAD_CSV_BEGIN");
 				}
@@ -549,8 +550,68 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 				}
 			}
 			break;
+		case PS_MSG_BACKUP_DONE:
+			{
+				ps_msg_backup m;
+
+				if ((st = ps_msg_backup_decode(&r, &m)) == PS_OK)
+				{
+					check(ps_msg_backup_put(&b, m.name, m.path, m.bytes, m.created_ns,
+											m.elapsed_us) == PS_OK, "encode");
+					check_same(&b, p, n, "BACKUP_DONE");
+				}
+				ps_msg_backup_clear(&m);
+			}
+			break;
+		case PS_MSG_BACKUP_LIST:
+			{
+				ps_msg_backup_list m;
+
+				if ((st = ps_msg_backup_list_decode(&r, &m)) == PS_OK)
+				{
+					check(ps_buf_append_varint(&b, m.n) == PS_OK, "encode");
+					for (uint32_t i = 0; i < m.n; i++)
+						check(ps_msg_backup_put(&b, m.backups[i].name, m.backups[i].path,
+												m.backups[i].bytes, m.backups[i].created_ns,
+												m.backups[i].elapsed_us) == PS_OK, "encode");
+					check_same(&b, p, n, "BACKUP_LIST");
+				}
+				ps_msg_backup_list_clear(&m);
+			}
+			break;
+		case PS_MSG_LOAD_LIST:
+			{
+				ps_msg_load_list m;
+
+				if ((st = ps_msg_load_list_decode(&r, &m)) == PS_OK)
+				{
+					check(ps_buf_append_varint(&b, m.n) == PS_OK, "encode");
+					for (uint32_t i = 0; i < m.n; i++)
+						check(ps_msg_load_entry_put(&b, m.loads[i].id, m.loads[i].table,
+													m.loads[i].source, m.loads[i].rows,
+													m.loads[i].bytes,
+													m.loads[i].started_ns) == PS_OK, "encode");
+					check_same(&b, p, n, "LOAD_LIST");
+				}
+				ps_msg_load_list_clear(&m);
+			}
+			break;
+		case PS_MSG_LOAD_PROGRESS:
+			{
+				uint64_t	rows, bytes;
+
+				if ((st = ps_msg_load_progress_decode(&r, &rows, &bytes)) == PS_OK)
+				{
+					check(ps_msg_load_progress_encode(&b, rows, bytes) == PS_OK, "encode");
+					check_same(&b, p, n, "LOAD_PROGRESS");
+				}
+			}
+			break;
 		case PS_MSG_TABLES:
 		case PS_MSG_STATUS:
+		case PS_MSG_BACKUP:
+		case PS_MSG_BACKUPS:
+		case PS_MSG_LOADS:
 		case PS_MSG_OK:
 		case PS_MSG_LOAD_CSV_DATA:
 			/* Empty payloads, or raw bytes the CSV parser (fuzzed on its own) reads. */

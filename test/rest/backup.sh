@@ -16,7 +16,10 @@
 # (the first backup: none of the seven), the aborted loads are absent, and
 # each table's count equals the rows of its full scan.  Then backup_keep
 # pruning and unique names, and the errors: no token, a non-empty target,
-# a path that is no backup.  Synchronised by files, not by sleeps.
+# a path that is no backup.  /metrics shows no backup gauge before the
+# first backup and, after them, the count, the newest one's time, age and
+# duration (the same after a restart), bytes for each table, all in
+# well-formed Prometheus text.  Synchronised by files, not by sleeps.
 
 # bk_gen.py TAG ROWS MODE DIR: CSV ts,sym,tag,v; writes half, touches
 # DIR/bk_mid_TAG, waits for DIR/bk_go, writes the rest (MODE bad: then a
@@ -41,6 +44,53 @@ emit(rows // 2, rows)
 if mode == "bad":
     out.write("not-a-time,S0,%d,0\n" % tag)
 EOF
+
+# prom_text_ok FILE: FILE is well-formed Prometheus text: every sample
+# `name{label="v",...} value` belongs to the family of the latest
+# `# TYPE name counter|gauge` line (so a family's samples follow its TYPE,
+# together), no family is typed twice, and there is a sample.
+prom_text_ok() {
+	awk '
+		/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* / { next }
+		/^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge)$/ {
+			if ($3 in typed) { bad = 1; exit }
+			typed[$3] = 1
+			family = $3
+			next
+		}
+		{
+			name = $1
+			sub(/\{.*/, "", name)
+			if (name != family ||
+			    $0 !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9]+(\.[0-9]+)?$/) {
+				bad = 1
+				exit
+			}
+			samples++
+		}
+		END { exit bad || samples == 0 }' "$1"
+}
+
+# metric NAME FILE: the value of sample NAME (with its labels) in FILE.
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$2"; }
+
+# bk_metrics_ok FILE ELAPSED_MS ISO_TIME: FILE shows four backups, the
+# newest taken at ISO_TIME (GET /backups' "time") in ELAPSED_MS, and an age
+# between 0 and a minute.
+bk_metrics_ok() {
+	"$PY" - "$(metric pulsora_backups "$1")" "$(metric pulsora_backup_last_timestamp_seconds "$1")" \
+		"$(metric pulsora_backup_age_seconds "$1")" "$(metric pulsora_backup_last_duration_seconds "$1")" \
+		"$2" "$3" <<'EOF'
+import sys
+from datetime import datetime
+count, ts, age, dur, elapsed_ms, iso = sys.argv[1:]
+taken = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+assert count == "4", count
+assert abs(float(ts) - taken) < 0.002, (ts, iso)
+assert 0 <= float(age) < 60, age
+assert float(dur) > 0 and abs(float(dur) * 1000 - float(elapsed_ms)) < 0.002, (dur, elapsed_ms)
+EOF
+}
 
 # bk_verify DESC BASE-URL BACKUP-INDEX: check the store at BASE-URL against
 # what backup BACKUP-INDEX may hold (see the header).
@@ -96,6 +146,10 @@ backup_tests() {
 	AUTH=(-H 'Authorization: Bearer bk')
 	req GET /backups
 	check "GET /backups before any backup is an empty list" eval 'ok_envelope && is "d[\"data\"]" "[]"'
+	curl -s "${AUTH[@]}" "$base/metrics" >"$TMP/bk_metrics0"
+	check "/metrics before any backup: pulsora_backups 0 and no backup gauge" \
+		eval '[ "$(metric pulsora_backups "$TMP/bk_metrics0")" = 0 ] && ! grep -q "^pulsora_backup_" "$TMP/bk_metrics0" &&
+			prom_text_ok "$TMP/bk_metrics0"'
 	"$PY" "$TMP/bk_gen.py" 0 3000 ok "$TMP" >"$TMP/bk_base.csv" &
 	touch "$TMP/bk_go"
 	wait $!
@@ -136,14 +190,32 @@ backup_tests() {
 	paths[3]=$(js 'd["data"]["path"]')
 	for tag in 1 2 3 4 5 7; do wait "${pids[$tag]}"; done
 	check "loads 1-4 commit while backups are taken" \
-		eval 'for t in 1 2 3 4; do grep -q "\"rows_inserted\": *$((7000 + t * 1000))" "$TMP/bk_res_$t" || exit 1; done'
+		eval '(for t in 1 2 3 4; do grep -q "\"rows_inserted\": *$((7000 + t * 1000))" "$TMP/bk_res_$t" || exit 1; done)'
 	check "load 5 is aborted by its bad row" grep -q '"success": *false' "$TMP/bk_res_5"
 	req POST /backups
 	paths[4]=$(js 'd["data"]["path"]')
+	local elapsed4 time4
+	elapsed4=$(js 'd["data"]["elapsed_ms"]')
+	curl -s "${AUTH[@]}" "$base/metrics" >"$TMP/bk_metrics"
 	req GET /backups
 	check "GET /backups lists the four, oldest first, with name, path, bytes and time" \
 		eval 'ok_envelope && [ "$(js "[b[\"path\"] for b in d[\"data\"]]")" = "$("$PY" -c "import json,sys; print(json.dumps(sys.argv[1:]))" "${paths[@]}")" ] &&
 			js "all(b[\"bytes\"] > 0 and b[\"time\"].endswith(\"Z\") and b[\"name\"] in b[\"path\"] for b in d[\"data\"])" | grep -qx true'
+	time4=$(js 'd["data"][3]["time"]')
+	check "/metrics after the backups is well-formed Prometheus text" prom_text_ok "$TMP/bk_metrics"
+	check "/metrics shows four backups, the newest one's time, a small age and its duration" \
+		bk_metrics_ok "$TMP/bk_metrics" "$elapsed4" "$time4"
+	# The tables are a few KiB each, less than one of RocksDB's blocks, so
+	# one of them may show 0 (test_backup.c checks sizes on bigger tables).
+	table_bytes_ok() {
+		local loads fresh
+		loads=$(metric 'pulsora_table_bytes{table="loads"}' "$1")
+		fresh=$(metric 'pulsora_table_bytes{table="fresh"}' "$1")
+		[ -n "$loads" ] && [ -n "$fresh" ] && [ $((loads + fresh)) -gt 0 ] &&
+			[ $((loads + fresh)) -le "$(metric pulsora_data_bytes "$1")" ]
+	}
+	check "/metrics shows the bytes of each table, flushed by the backup, within the store's" \
+		table_bytes_ok "$TMP/bk_metrics"
 	bk_verify "the live owner" "$base" 4
 
 	for i in 1 2 3 4; do
@@ -189,7 +261,23 @@ backup_tests() {
 		eval 'is "len(d[\"data\"])" 2 && [ "$(ls "$rdir/kept" | wc -l)" = 2 ] && is "d[\"data\"][0][\"name\"] != d[\"data\"][1][\"name\"]" true'
 	kill -TERM "$OWNER"
 	wait_for gone "$OWNER"
-	AUTH=()
 	kill -TERM "$owner"
 	wait_for gone "$owner"
+
+	# The backup figures come from the markers: a restarted owner shows them.
+	BASE=$base
+	start_owner "$dir" "$TMP/bk_again.log"
+	wait_for health_up
+	curl -s "${AUTH[@]}" "$base/metrics" >"$TMP/bk_metrics2"
+	same_figures() {
+		local m
+		for m in pulsora_backups pulsora_backup_last_timestamp_seconds pulsora_backup_last_duration_seconds; do
+			[ -n "$(metric $m "$1")" ] && [ "$(metric $m "$1")" = "$(metric $m "$2")" ] || return 1
+		done
+	}
+	check "after a restart /metrics shows the same backups, time and duration" \
+		same_figures "$TMP/bk_metrics" "$TMP/bk_metrics2"
+	AUTH=()
+	kill -TERM "$OWNER"
+	wait_for gone "$OWNER"
 }

@@ -13,7 +13,9 @@
 # (must stay < 300 MB) and its table count is read concurrently (must not
 # move before the ingest's body has ended), the single-owner rule, config
 # errors, autostart behaviour and clean SIGTERM shutdown; online backups
-# taken during concurrent loads and restored (test/rest/backup.sh).
+# taken during concurrent loads and restored, and their metrics
+# (test/rest/backup.sh); loads in progress (GET /loads, pulsora-cli loads),
+# pulsora-cli load's progress and pulsora-cli backup (test/rest/loads.sh).
 #
 # Nothing here depends on timing: the concurrent reads are synchronised with
 # the generator by files (it pauses halfway until a read has been made), and
@@ -499,6 +501,10 @@ check "series test tables dropped" ok_envelope
 # ---------------------------------------------------------------- aggregate
 . "$ROOT/test/rest/aggregate.sh"
 aggregate_tests
+
+# ---------------------------------------------------------------- loads in progress, CLI progress and backup
+. "$ROOT/test/rest/loads.sh"
+loads_tests
 
 # ---------------------------------------------------------------- delete rows, drop
 req DELETE '/tables/trades/rows?start=2024-01-01'

@@ -43,122 +43,7 @@
 
 #define SEC INT64_C(1000000000)
 #define T0 INT64_C(1704067200000000000)		/* 2024-01-01T00:00:00Z */
-#define WAIT_LIMIT_MS 30000
-
-static char data_dir[64];
-static pid_t owner_pid;
-
-/* ------------------------------------------------------------------ owner process */
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* BUILD/pulsorad, found from this binary's path BUILD/test/test_proto. */
-static void
-owner_binary(char *out, size_t size)
-{
-	char		self[4096];
-	ssize_t		n = readlink("/proc/self/exe", self, sizeof self - 1);
-	char	   *slash;
-
-	assert_true(n > 0);
-	self[n] = '\0';
-	for (int i = 0; i < 2; i++)
-	{
-		slash = strrchr(self, '/');
-		assert_non_null(slash);
-		*slash = '\0';
-	}
-	assert_true((size_t) snprintf(out, size, "%s/pulsorad", self) < size);
-}
-
-static int
-start_owner(void **state)
-{
-	char		bin[4096];
-	char		log[128];
-	ps_client  *c = NULL;
-	ps_error	err;
-
-	(void) state;
-	owner_binary(bin, sizeof bin);
-	snprintf(data_dir, sizeof data_dir, "/tmp/ps_test_proto_XXXXXX");
-	if (mkdtemp(data_dir) == NULL)
-		return -1;
-	snprintf(log, sizeof log, "%s.log", data_dir);
-	owner_pid = fork();
-	if (owner_pid < 0)
-		return -1;
-	if (owner_pid == 0)
-	{
-		/* Should this test crash, the owner goes with it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(bin, bin, "-D", data_dir, "--no-rest", "--log-file", log, (char *) NULL);
-		_exit(127);
-	}
-	/* Wait until the owner answers, or fail if it died. */
-	for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 20)
-	{
-		int			status;
-
-		if (ps_client_connect(data_dir, &c, &err) == PS_OK)
-		{
-			ps_client_close(c);
-			return 0;
-		}
-		if (waitpid(owner_pid, &status, WNOHANG) == owner_pid)
-		{
-			fprintf(stderr, "pulsorad exited (status %d); see %s\n", status, log);
-			owner_pid = 0;
-			return -1;
-		}
-		sleep_ms(20);
-	}
-	fprintf(stderr, "pulsorad did not answer: %s\n", err.message);
-	return -1;
-}
-
-/* Group teardown: only cleans up (test_owner_stops_cleanly checks the stop). */
-static int
-stop_owner(void **state)
-{
-	char		cmd[256];
-
-	(void) state;
-	if (owner_pid > 0)
-	{
-		kill(owner_pid, SIGKILL);
-		waitpid(owner_pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.log'", data_dir, data_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* ------------------------------------------------------------------ helpers */
-
-static ps_client *
-connect_ok(void)
-{
-	ps_client  *c = NULL;
-	ps_error	err;
-	ps_status	st = ps_client_connect(data_dir, &c, &err);
-
-	if (st != PS_OK)
-		fail_msg("connect: %s", err.message);
-	return c;
-}
-
-/* Run a call that must succeed; on failure show the ps_error e it filled. */
-#define CHECK(call, e) do { \
-	ps_status	st_ = (call); \
-	if (st_ != PS_OK) \
-		fail_msg("%s failed (%d): %s", #call, (int) st_, (e).message); \
-} while (0)
+#include "owner_proc.h"
 
 static const char *const trade_cols[] = {"ts", "sym", "price", "size"};
 static const ps_type trade_types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING, PS_TYPE_FLOAT, PS_TYPE_INTEGER};
@@ -1795,7 +1680,7 @@ test_series_malformed_frames(void **state)
 	}
 	expect_malformed(&b);
 
-	/* LOAD_BEGIN: has_series_key must be 0 or 1, and 1 needs the string. */
+	/* LOAD_BEGIN: has_series_key must be 0 or 1, 1 needs the string, and nothing may trail. */
 	{
 		static const char *const names[] = {"ts"};
 		static const ps_type types[] = {PS_TYPE_TIMESTAMP};
@@ -1803,8 +1688,8 @@ test_series_malformed_frames(void **state)
 		for (int k = 0; k < 3; k++)
 		{
 			assert_int_equal(ps_frame_start(&b, PS_MSG_LOAD_BEGIN), PS_OK);
-			assert_int_equal(ps_msg_load_begin_encode(&b, "t", names, types, 1, 0, false, NULL), PS_OK);
-			b.len--;			/* has_series_key = 0 */
+			assert_int_equal(ps_msg_load_begin_encode(&b, "t", names, types, 1, 0, false, NULL, ""), PS_OK);
+			b.len -= 2;			/* has_series_key = 0, then the source "" */
 			if (k == 0)
 				assert_int_equal(ps_buf_append_u8(&b, 2), PS_OK);
 			else if (k == 1)
@@ -1814,6 +1699,8 @@ test_series_malformed_frames(void **state)
 				assert_int_equal(ps_buf_append_u8(&b, 0), PS_OK);
 				assert_int_equal(ps_frame_put_str(&b, "a"), PS_OK);
 			}
+			/* The source; k == 1 reads it as the key and misses the source. */
+			assert_int_equal(ps_frame_put_str(&b, ""), PS_OK);
 			expect_malformed(&b);
 		}
 	}
