@@ -335,12 +335,8 @@ pulsora_table_info(PulsoraConn *conn, const char *table, bool missing_ok, Pulsor
 	ps_error	err;
 	ps_status	st;
 
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_table_info(conn->client, table, &info, &cols, &ncols, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_table_info(conn->client, table, &info, &cols, &ncols, &err));
 	if (st == PS_ENOTFOUND && missing_ok)
 		return false;
 	if (st != PS_OK)
@@ -470,12 +466,9 @@ pulsora_estimate_rows(PulsoraConn *conn, const char *table, int64 lo_ns, int64 h
 	spec.hi = hi_ns;
 	spec.filters = filters;
 	spec.nfilters = (uint32_t) nfilters;
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_estimate(conn->client, &spec, PULSORA_ESTIMATE_MAX_BLOCKS, rows, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_estimate(conn->client, &spec, PULSORA_ESTIMATE_MAX_BLOCKS, rows,
+										  &err));
 	/* Too many blocks, or a table gone since its catalog copy: the caller guesses. */
 	if (st == PS_ETOOBIG || st == PS_ENOTFOUND)
 		return false;

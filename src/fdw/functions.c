@@ -273,14 +273,12 @@ csv_load(FunctionCallInfo fcinfo, ForeignServer *server, const char *table, Json
 	pulsora_forget_table_info(conn);
 	INSTR_TIME_SET_CURRENT(start);
 
-	for (int attempt = 0;; attempt++)
-	{
-		ps_client_set_load_source(pulsora_conn_client(conn), "sql");
-		st = ps_client_load_csv_begin(pulsora_conn_client(conn), table, opts.keys, opts.values,
-									  (uint32) opts.n, (ps_client_load **) &load, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	/* The source goes with the client: set it again on a new connection. */
+	PULSORA_CALL_OWNER(conn, st,
+					   (ps_client_set_load_source(pulsora_conn_client(conn), "sql"),
+						ps_client_load_csv_begin(pulsora_conn_client(conn), table, opts.keys,
+												 opts.values, (uint32) opts.n,
+												 (ps_client_load **) &load, &err)));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, psprintf("could not load CSV into pulsora table \"%s\"", table));
 
@@ -429,12 +427,7 @@ pulsora_tables(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_tables(pulsora_conn_client(conn), &tables, &n, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st, ps_client_tables(pulsora_conn_client(conn), &tables, &n, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, "could not list pulsora tables");
 	copy = palloc(sizeof(PulsoraTableInfo) * Max(n, 1));
@@ -520,12 +513,9 @@ pulsora_delete_range(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64(0);
 	}
 	pulsora_forget_table_info(conn);
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_delete_range(pulsora_conn_client(conn), table, lo, hi, &removed, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_delete_range(pulsora_conn_client(conn), table, lo, hi, &removed,
+											  &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, psprintf("could not delete from pulsora table \"%s\"", table));
 	PG_RETURN_INT64((int64) removed);
@@ -542,12 +532,7 @@ pulsora_drop_table(PG_FUNCTION_ARGS)
 	ps_status	st;
 
 	pulsora_forget_table_info(conn);
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_drop_table(pulsora_conn_client(conn), table, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st, ps_client_drop_table(pulsora_conn_client(conn), table, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, psprintf("could not drop pulsora table \"%s\"", table));
 	PG_RETURN_VOID();
@@ -569,12 +554,7 @@ pulsora_status(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
 	memset(&status, 0, sizeof status);
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_status_get(pulsora_conn_client(conn), &status, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st, ps_client_status_get(pulsora_conn_client(conn), &status, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, "could not get the status of pulsorad");
 	/* The fixed-size strings come from the wire: make sure they end. */

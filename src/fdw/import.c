@@ -48,12 +48,7 @@ pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ps_error	err;
 	ps_status	st;
 
-	for (int attempt = 0;; attempt++)
-	{
-		st = ps_client_tables(pulsora_conn_client(conn), &tables, &ntables, &err);
-		if (st == PS_OK || attempt > 0 || !pulsora_reconnect(conn, st))
-			break;
-	}
+	PULSORA_CALL_OWNER(conn, st, ps_client_tables(pulsora_conn_client(conn), &tables, &ntables, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, "could not list pulsora tables");
 	names = palloc(sizeof(char *) * Max(ntables, 1));

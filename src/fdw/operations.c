@@ -25,15 +25,6 @@ PG_FUNCTION_INFO_V1(pulsora_backup);
 PG_FUNCTION_INFO_V1(pulsora_backups);
 PG_FUNCTION_INFO_V1(pulsora_loads);
 
-/* How the owner's client calls of this file are retried once after a lost connection. */
-#define CALL_OWNER(conn, st, call) \
-	for (int attempt_ = 0;; attempt_++) \
-	{ \
-		(st) = (call); \
-		if ((st) == PS_OK || attempt_ > 0 || !pulsora_reconnect((conn), (st))) \
-			break; \
-	}
-
 static Datum
 time_datum(int64 ns)
 {
@@ -59,7 +50,8 @@ pulsora_backup(PG_FUNCTION_ARGS)
 	 * A cached connection to an owner that has since restarted fails at
 	 * once, before any backup is taken: then one retry on a new connection.
 	 */
-	CALL_OWNER(conn, st, ps_client_backup(pulsora_conn_client(conn), &b, &err));
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_backup(pulsora_conn_client(conn), &b, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err,
 					   psprintf("could not take a backup of pulsora server \"%s\"", server->servername));
@@ -84,7 +76,8 @@ pulsora_backups(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
-	CALL_OWNER(conn, st, ps_client_backups(pulsora_conn_client(conn), &list, &err));
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_backups(pulsora_conn_client(conn), &list, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err,
 					   psprintf("could not list the backups of pulsora server \"%s\"", server->servername));
@@ -131,7 +124,8 @@ pulsora_loads(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
-	CALL_OWNER(conn, st, ps_client_loads(pulsora_conn_client(conn), &list, &err));
+	PULSORA_CALL_OWNER(conn, st,
+					   ps_client_loads(pulsora_conn_client(conn), &list, &err));
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err,
 					   psprintf("could not list the loads of pulsora server \"%s\"", server->servername));

@@ -78,6 +78,17 @@ extern ps_client *pulsora_conn_client(PulsoraConn *conn);
  * retries its call once.  Handles of the old connection are gone.
  */
 extern bool pulsora_reconnect(PulsoraConn *conn, ps_status status);
+/*
+ * st = call, retried once on a new connection when pulsora_reconnect allows.
+ * call is evaluated anew, so it must reach the client through conn.
+ */
+#define PULSORA_CALL_OWNER(conn, st, call) \
+	for (int pulsora_attempt_ = 0;; pulsora_attempt_++) \
+	{ \
+		(st) = (call); \
+		if ((st) == PS_OK || pulsora_attempt_ > 0 || !pulsora_reconnect((conn), (st))) \
+			break; \
+	}
 extern uint64 pulsora_conn_generation(const PulsoraConn *conn);
 extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
 
