@@ -70,6 +70,7 @@ struct ps_client_load {
 	ps_buf		frame;			/* LOAD_ROWS / LOAD_CSV_DATA being filled */
 	uint64_t	owner_rows;		/* the last LOAD_PROGRESS: rows the owner has taken */
 	uint64_t	owner_bytes;	/* ... and input bytes */
+	uint64_t	sent_bytes;		/* rows or CSV bytes sent so far, counted as the owner counts them */
 };
 
 /* ---- ps_client_call.c: requests and their answers ---- */

@@ -157,6 +157,7 @@ load_flush(ps_client_load *l, ps_error *err)
 	}
 	if ((st = ps_client_send(c, &l->frame, err)) != PS_OK)
 		return st;
+	l->sent_bytes += l->frame.len - DATA_FRAME_START;
 	c->pending_load = l;
 	return load_frame_start(l) == PS_OK ? PS_OK : ps_client_no_memory(err);
 }
@@ -238,6 +239,9 @@ ps_client_load_finish(ps_client_load *l, ps_client_load_result *res, ps_error *e
 		return ps_client_bad_answer(c, st, "LOAD_RESULT", err);
 	}
 	l->state = LOAD_FINISHED;
+	/* The owner has taken everything: the progress is final. */
+	l->owner_rows = m.rows_loaded;
+	l->owner_bytes = l->sent_bytes;
 	if (res)
 	{
 		res->rows_loaded = m.rows_loaded;

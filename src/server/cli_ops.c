@@ -8,8 +8,8 @@
  *   pulsora-cli -D DIR loads         the loads in progress on the owner, as CSV
  *
  * A load streams the file to the owner in chunks and shows its progress on
- * stderr: on a terminal a line redrawn in place (rows, MB, rate and, when
- * the file's size is known, percent and ETA), otherwise a plain line every
+ * stderr: on a terminal a line redrawn in place (a bar, percent and ETA
+ * when the file's size is known; rows, MB and rate), otherwise a plain line every
  * --progress-every seconds (default 10; 0 = after every chunk).  The rows
  * are the owner's count as of its last answer, a chunk behind the bytes.
  *
@@ -29,6 +29,7 @@
 
 #define READ_CHUNK (256 * 1024)
 #define BAR_REDRAW_S 0.2		/* a terminal line is redrawn at most this often */
+#define BAR_WIDTH 24			/* characters of the bar, for a file of known size */
 
 static double
 now_s(void)
@@ -87,8 +88,19 @@ progress_show(progress_view *v, const ps_client_load *l, uint64_t sent, bool for
 	(void) n;
 	if (v->tty)
 	{
+		char		bar[BAR_WIDTH + 1];
+		int			filled = v->total > 0 ? (int) ((double) BAR_WIDTH * (double) sent /
+												   (double) v->total) : 0;
+
+		memset(bar, '#', BAR_WIDTH);
+		memset(bar + (filled < BAR_WIDTH ? filled : BAR_WIDTH), '.',
+			   (size_t) (BAR_WIDTH - (filled < BAR_WIDTH ? filled : BAR_WIDTH)));
+		bar[BAR_WIDTH] = '\0';
 		/* \033[K clears what a longer earlier line left. */
-		fprintf(stderr, "\r%s\033[K", line);
+		if (v->total > 0)
+			fprintf(stderr, "\r[%s] %s\033[K", bar, line);
+		else
+			fprintf(stderr, "\r%s\033[K", line);
 		v->drawn = true;
 	}
 	else
@@ -159,6 +171,9 @@ cli_load(ps_client *c, const char *table, const char *path, const char **keys,
 	}
 	else
 	{
+		/* On a terminal the line ends with the owner's final figures. */
+		if (v.tty)
+			progress_show(&v, l, v.total, true);
 		if (v.drawn)
 			fputc('\n', stderr);
 		/* Rows skipped with on_error=skip: report them, keep the rest. */

@@ -87,6 +87,10 @@ for i in range(300000):
 import re, sys
 rows = [int(m.group(1)) for m in re.finditer(r"^progress: (\d+) rows", open(sys.argv[1]).read(), re.M)]
 sys.exit(not (len(rows) >= 3 and rows == sorted(rows) and rows[-1] > rows[0]))' "$TMP/ld_load.err"
+	# On a terminal (script(1) gives it one): a bar redrawn in place, ending full.
+	script -qec "'$cli' -D '$DIR' load clitty '$TMP/ld_cli_in.csv'" /dev/null >"$TMP/ld_tty.out" 2>&1
+	check "on a terminal pulsora-cli load redraws a bar, ending at every row" \
+		grep -qaE $'\r\\[#{24}\\] 300000 rows, [0-9.]+ MB, [0-9.]+ MB/s, [0-9]+ rows/s\e\\[K' "$TMP/ld_tty.out"
 	"$PY" -c 'print("ts,v"); print("2024-06-03T00:00:00Z,1")' |
 		"$cli" -D "$DIR" load clipipe - --no-progress >/dev/null 2>"$TMP/ld_quiet.err"
 	check "--no-progress prints nothing on stderr" [ ! -s "$TMP/ld_quiet.err" ]
@@ -104,6 +108,6 @@ sys.exit(not (len(rows) >= 3 and rows == sorted(rows) and rows[-1] > rows[0]))' 
 	check "pulsora-cli backups lists it as CSV" eval '
 		[ "$(head -1 "$TMP/ld_backups.csv")" = "name,path,bytes,created,elapsed_ms" ] &&
 		tail -n 1 "$TMP/ld_backups.csv" | grep -q "^[^,]*,$(cat "$TMP/ld_backup.out"),[1-9][0-9]*,20[0-9-]*T[0-9:.]*Z,[0-9.]*$"'
-	for t in inflight clitab clipipe; do req DELETE "/tables/$t"; done
+	for t in inflight clitab clitty clipipe; do req DELETE "/tables/$t"; done
 	check "load test tables dropped" ok_envelope
 }

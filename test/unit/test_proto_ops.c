@@ -167,6 +167,9 @@ test_loads_in_progress(void **state)
 	/* Finished but not committed: still open, with every row and byte. */
 	CHECK(ps_client_load_finish(l, &res, &e), e);
 	assert_int_equal(res.rows_loaded, 30000);
+	ps_client_load_progress(l, &rows, &bytes);
+	assert_int_equal(rows, 30000);
+	assert_int_equal(bytes, sent);
 	CHECK(ps_client_loads(watcher, &list, &e), e);
 	assert_non_null(entry = find_load(&list, "progressing"));
 	assert_int_equal(entry->rows, 30000);
