@@ -27,15 +27,19 @@
  * malloc'd is lost on the way: the client owns it until closed.
  *
  * Transactional writes: each (foreign table, subtransaction) gets one row
- * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of a
- * connection is finished and then all of them are committed with one
- * ps_client_load_commit, so a transaction's rows on one data directory
- * appear atomically; an error there aborts the transaction.  At abort, and
- * at the abort of the subtransaction that began it, a load is aborted.  A
- * committed subtransaction hands its loads to its parent.  Load records are
- * kept in TopMemoryContext and always removed from the list before the
- * handle is given to a ps_client call that frees it, so no path can free a
- * handle twice.
+ * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of
+ * every connection is finished first (each owner has written and checked
+ * all the rows, not yet visible), and only then are each connection's loads
+ * committed with one ps_client_load_commit, so a transaction's rows on one
+ * data directory appear atomically, and an error while finishing (a bad
+ * row, an owner gone) aborts the transaction on every owner.  Across owners
+ * only the commit messages themselves are not atomic: if one fails after
+ * another owner committed, that owner keeps its rows (docs/scale-out.md).
+ * At abort, and at the abort of the subtransaction that began it, a load is
+ * aborted.  A committed subtransaction hands its loads to its parent.  Load
+ * records are kept in TopMemoryContext and always removed from the list
+ * before the handle is given to a ps_client call that frees it, so no path
+ * can free a handle twice.
  */
 #include "postgres.h"
 
@@ -539,7 +543,32 @@ pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 	return load;
 }
 
-/* Finish and commit every load of conn; ereports on failure. */
+/*
+ * End the input of every load of conn: the owner has then written and
+ * checked all their rows, not yet visible.  The loads stay in the list, so
+ * an error here (reported) aborts them with the transaction.
+ */
+static void
+conn_finish_loads(PulsoraConn *conn)
+{
+	ListCell   *cell;
+	ps_error	err;
+	ps_status	st;
+
+	foreach(cell, conn->loads)
+	{
+		PulsoraXactLoad *xl = lfirst(cell);
+		ps_client_load_result res;
+
+		memset(&res, 0, sizeof res);
+		st = ps_client_load_finish(xl->load, &res, &err);
+		ps_client_load_result_free(&res);
+		if (st != PS_OK)
+			pulsora_report(conn, st, &err, "could not commit rows written to pulsora");
+	}
+}
+
+/* Commit every (finished) load of conn in one catalog write; ereports on failure. */
 static void
 conn_commit_loads(PulsoraConn *conn)
 {
@@ -554,7 +583,7 @@ conn_commit_loads(PulsoraConn *conn)
 		return;
 	/* The tables change (or, should the commit fail, may have). */
 	pulsora_forget_table_info(conn);
-	/* Take the handles out of the list first: from here on we own them. */
+	/* Take the handles out of the list first: the commit frees them whatever happens. */
 	loads = MemoryContextAlloc(TopTransactionContext, sizeof(ps_client_load *) * n);
 	foreach(cell, conn->loads)
 	{
@@ -564,24 +593,32 @@ conn_commit_loads(PulsoraConn *conn)
 	}
 	list_free_deep(conn->loads);
 	conn->loads = NIL;
-
-	for (i = 0; i < n; i++)
-	{
-		ps_client_load_result res;
-
-		memset(&res, 0, sizeof res);
-		st = ps_client_load_finish(loads[i], &res, &err);
-		ps_client_load_result_free(&res);
-		if (st != PS_OK)
-		{
-			for (int j = 0; j < n; j++)
-				ps_client_load_abort(loads[j]);
-			pulsora_report(conn, st, &err, "could not commit rows written to pulsora");
-		}
-	}
 	st = ps_client_load_commit(loads, n, &err);
 	if (st != PS_OK)
 		pulsora_report(conn, st, &err, "could not commit rows written to pulsora");
+}
+
+/* Run step on every connection; an error ends the walk and propagates. */
+static void
+for_each_conn(void (*step) (PulsoraConn *conn))
+{
+	HASH_SEQ_STATUS scan;
+	PulsoraConn *conn;
+
+	hash_seq_init(&scan, connections);
+	while ((conn = hash_seq_search(&scan)) != NULL)
+	{
+		PG_TRY();
+		{
+			step(conn);
+		}
+		PG_CATCH();
+		{
+			hash_seq_term(&scan);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 }
 
 static void
@@ -612,20 +649,14 @@ pulsora_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			hash_seq_init(&scan, connections);
-			while ((conn = hash_seq_search(&scan)) != NULL)
-			{
-				PG_TRY();
-				{
-					conn_commit_loads(conn);
-				}
-				PG_CATCH();
-				{
-					hash_seq_term(&scan);
-					PG_RE_THROW();
-				}
-				PG_END_TRY();
-			}
+			/*
+			 * Every owner first takes and checks all its rows; only once all
+			 * have, each commits.  A dead owner or a bad row then aborts
+			 * every owner's loads; only a failure of a commit message itself
+			 * can leave one owner committed and another not.
+			 */
+			for_each_conn(conn_finish_loads);
+			for_each_conn(conn_commit_loads);
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			hash_seq_init(&scan, connections);
