@@ -125,6 +125,7 @@ SELECT * FROM ft WHERE qty % 2 = 0 ORDER BY ts DESC LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY qty DESC LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT * FROM ft ORDER BY ts, qty LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT DISTINCT sym FROM ft LIMIT 5;
+-- (a LIMIT over groups the owner computes goes with them: it keeps that many groups)
 EXPLAIN (COSTS OFF) SELECT sym, count(*) FROM ft GROUP BY sym LIMIT 1;
 
 -- only the columns a query uses travel (count(*) computed from the rows, not by the owner)

@@ -109,6 +109,84 @@ SELECT check_query($q$SELECT symbol, time_bucket('1 hour', ts) AS b, sum(qty) FR
   GROUP BY 1, 2 ORDER BY b DESC, symbol DESC LIMIT 5$q$);
 SELECT check_query($q$SELECT symbol, max(px) AS m FROM old_ticks GROUP BY 1 ORDER BY m DESC LIMIT 1$q$);
 
+-- ORDER BY over the groups, with LIMIT and OFFSET: sorted and cut by the
+-- owner (no Sort or Limit left above the scan) when every key is a group
+-- column, the bucket or an aggregate it computes, text only under "C";
+-- otherwise sorted or cut locally.  check_ordered(q) compares the rows in
+-- order with the heap's and with PostgreSQL's own aggregation.
+CREATE FUNCTION check_ordered(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+  pushed_sort boolean := false;
+  pushed_limit boolean := false;
+  local_sort boolean := false;
+  local_limit boolean := false;
+  rows_q text := 'SELECT string_agg(t::text, '' | '') FROM (%s) t';
+  pushed_rows text;
+  heap_rows text;
+  local_rows text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+    pushed_sort := pushed_sort OR line LIKE '%Pushed Sort Keys%';
+    pushed_limit := pushed_limit OR line ~ 'Pushed (Limit|Offset)';
+    local_sort := local_sort OR line ~ '^\s*(->\s+)?(Incremental )?Sort\M';
+    local_limit := local_limit OR line ~ '^\s*(->\s+)?Limit\M';
+  END LOOP;
+  EXECUTE format(rows_q, q) INTO pushed_rows;
+  EXECUTE format(rows_q, replace(q, 'ticks', 'heap')) INTO heap_rows;
+  PERFORM set_config('pulsora.enable_aggregate_pushdown', 'off', true);
+  EXECUTE format(rows_q, q) INTO local_rows;
+  PERFORM set_config('pulsora.enable_aggregate_pushdown', 'on', true);
+  RETURN format('sort pushed %s, limit pushed %s, local sort %s, local limit %s, same as the heap %s, as local %s',
+                pushed_sort, pushed_limit, local_sort, local_limit,
+                pushed_rows IS NOT DISTINCT FROM heap_rows, pushed_rows IS NOT DISTINCT FROM local_rows);
+END $$;
+-- an aggregate, descending: an exact sum (numeric), a float sum, a count with ties broken by a group column
+SELECT check_ordered($q$SELECT symbol, sum(qty) AS s FROM ticks GROUP BY symbol ORDER BY s DESC LIMIT 5$q$);
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS sym, venue, sum(px) AS s, count(*) FROM ticks
+  GROUP BY symbol, venue ORDER BY sum(px) DESC, 1, venue LIMIT 5$q$);
+SELECT check_ordered($q$SELECT venue, count(*) AS n FROM ticks GROUP BY venue ORDER BY n, venue DESC LIMIT 2$q$);
+-- ties the keys leave open: any of the tied groups, so only the keys are compared
+SELECT check_ordered($q$SELECT n FROM (SELECT venue, count(*) AS n FROM ticks GROUP BY venue
+  ORDER BY n LIMIT 1) x$q$);
+-- the bucket, with OFFSET, and OFFSET alone; the epoch form
+SELECT check_ordered($q$SELECT time_bucket('1 hour', ts) AS b, count(*), max(px) FROM ticks
+  GROUP BY b ORDER BY b DESC LIMIT 10$q$);
+SELECT check_ordered($q$SELECT time_bucket('1 hour', ts) AS b, count(*), max(px) FROM ticks
+  WHERE symbol IN ('AAPL', 'MSFT') GROUP BY b ORDER BY b DESC LIMIT 10 OFFSET 5$q$);
+SELECT check_ordered($q$SELECT time_bucket('1 hour', ts) AS b, symbol COLLATE "C" AS sym, sum(qty) FROM ticks
+  GROUP BY b, symbol ORDER BY b, 2 OFFSET 750$q$);
+SELECT check_ordered($q$SELECT floor(extract(epoch from ts)/300)*300 AS t, count(*) FROM ticks
+  GROUP BY 1 ORDER BY 1 DESC LIMIT 3$q$);
+-- NULLs: of the group column and of an aggregate (last(px) of a bucket whose last row has none), first or last
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, count(*) FROM ticks GROUP BY symbol ORDER BY 1 NULLS FIRST$q$);
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, count(*) FROM ticks GROUP BY symbol ORDER BY 1 DESC NULLS LAST$q$);
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, time_bucket('1 hour', ts) AS b, last(px, ts) AS l
+  FROM ticks GROUP BY symbol, b ORDER BY l NULLS FIRST, b, 1 LIMIT 10$q$);
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, time_bucket('1 hour', ts) AS b, last(px, ts) AS l
+  FROM ticks GROUP BY symbol, b ORDER BY l DESC NULLS LAST, b DESC, 1 LIMIT 10 OFFSET 3$q$);
+-- timestamps, booleans, first() of text under "C"
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, max(ts) AS m FROM ticks GROUP BY symbol ORDER BY m DESC, 1 LIMIT 2$q$);
+SELECT check_ordered($q$SELECT flag, venue, min(qty) FROM ticks GROUP BY flag, venue ORDER BY flag DESC, venue$q$);
+SELECT check_ordered($q$SELECT venue, first(note, ts) AS f FROM ticks GROUP BY venue
+  ORDER BY first(note, ts) COLLATE "C" DESC LIMIT 2$q$);
+-- DISTINCT ON's groups, ordered and cut
+SELECT check_ordered($q$SELECT DISTINCT ON (venue) venue, ts, px FROM ticks ORDER BY venue DESC, ts DESC LIMIT 2$q$);
+-- HAVING: sorted by the owner, but cut locally (the groups HAVING drops would count against the limit)
+SELECT check_ordered($q$SELECT symbol COLLATE "C" AS s, count(*) AS n FROM ticks GROUP BY symbol
+  HAVING sum(qty) > 0 ORDER BY n DESC, 1 LIMIT 1$q$);
+-- sorted locally: avg, arithmetic over aggregates, text under another collation;
+-- cut locally: a LIMIT that is not a constant
+CREATE COLLATION icu_und (provider = icu, locale = 'und');
+SELECT check_ordered($q$SELECT venue, avg(px) AS a FROM ticks GROUP BY venue ORDER BY a DESC LIMIT 2$q$);
+SELECT check_ordered($q$SELECT venue, count(*) FROM ticks GROUP BY venue ORDER BY count(*) + venue LIMIT 2$q$);
+SELECT check_ordered($q$SELECT symbol, count(*) FROM ticks GROUP BY symbol ORDER BY symbol COLLATE icu_und LIMIT 3$q$);
+SELECT check_ordered($q$SELECT venue, count(*) FROM ticks GROUP BY venue ORDER BY venue
+  LIMIT (SELECT 2)$q$);
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT symbol, sum(qty) AS s FROM ticks GROUP BY symbol ORDER BY s DESC NULLS LAST LIMIT 2 OFFSET 1;
+SELECT symbol, sum(qty) AS s FROM ticks GROUP BY symbol ORDER BY s DESC NULLS LAST LIMIT 2 OFFSET 1;
+
 -- DISTINCT ON: the newest (oldest) row of each group, computed by the owner.
 SELECT check_query($q$SELECT DISTINCT ON (symbol) symbol, ts, px, note, flag FROM ticks
   ORDER BY symbol, ts DESC$q$);
@@ -178,6 +256,7 @@ SELECT time_bucket('1 day', ts) AS day, first(px, ts) AS open, max(px) AS high, 
        last(px, ts) AS close, sum(qty) AS volume, avg(px) AS avg_px
   FROM ticks WHERE symbol = 'AAPL' GROUP BY day ORDER BY day;
 
+DROP COLLATION icu_und;
 DROP FOREIGN TABLE ticks, nocase_ft, old_ticks;
 DROP TABLE parted;
 SELECT pulsora_drop_table('s', t) FROM unnest(ARRAY['ticks', 'parted_a', 'parted_b', 'old_ticks']) t;

@@ -11,6 +11,10 @@
  * column, and each aggregate's figure is in the metadata (FIRST and LAST
  * of STRING columns are not); otherwise it is decoded, with only the
  * columns the request uses.  Either way each row is counted exactly once.
+ * A request for nothing but the newest (oldest) row of each series reads
+ * only the blocks that may hold it (latest_direction, ps_scan_latest): a
+ * LAST or MAX kept over a subset of blocks that holds that row is the one
+ * kept over all of them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -143,6 +147,8 @@ resolve(ps_agg *a, ps_scan *sc, const ps_agg_spec *spec, ps_error *err)
 	if (rc == PS_OK)
 		ps_scan_want(sc, want);
 	free(want);
+	if (rc == PS_OK && (rc = agg_columns(a, err)) == PS_OK)
+		rc = agg_sort_set(a, spec, err);
 	return rc;
 }
 
@@ -641,6 +647,34 @@ walk(ps_agg *a, ps_scan *sc, ps_error *err)
 	return rc;
 }
 
+/*
+ * 1 when every aggregate is a value of the newest row (last, max of the
+ * time) and the groups are series-key columns or none, without a bucket;
+ * -1 likewise for the oldest row (first, min of the time); else 0.  Then
+ * the blocks holding each series' newest (oldest) row in range give the
+ * same answer as every block, and the scan reads only those
+ * (ps_scan_latest).
+ */
+static int
+latest_direction(const ps_agg *a)
+{
+	int			dir = 0;
+
+	if (a->width > 0 || a->nextra > 0)
+		return 0;
+	for (uint32_t i = 0; i < a->nitems; i++)
+	{
+		bool		time = a->item_cols[i].src == AGG_SRC_TIME;
+		int			d = a->fns[i] == PS_AGG_LAST || (a->fns[i] == PS_AGG_MAX && time) ? 1
+			: a->fns[i] == PS_AGG_FIRST || (a->fns[i] == PS_AGG_MIN && time) ? -1 : 0;
+
+		if (d == 0 || (dir != 0 && d != dir))
+			return 0;
+		dir = d;
+	}
+	return dir;
+}
+
 ps_status
 ps_agg_run(ps_store *st, const ps_agg_spec *spec, ps_agg **out, ps_error *err)
 {
@@ -663,6 +697,8 @@ ps_agg_run(ps_store *st, const ps_agg_spec *spec, ps_agg **out, ps_error *err)
 	rc = ps_scan_open(st, &ss, &sc, err);
 	if (rc == PS_OK)
 		rc = resolve(a, sc, spec, err);
+	if (rc == PS_OK && latest_direction(a) != 0)
+		rc = ps_scan_latest(sc, latest_direction(a) > 0, err);
 	if (rc == PS_OK)
 	{
 		ps_scan_keep_meta(sc);
@@ -679,7 +715,7 @@ ps_agg_run(ps_store *st, const ps_agg_spec *spec, ps_agg **out, ps_error *err)
 	}
 	ps_scan_close(sc);
 	if (rc == PS_OK)
-		rc = agg_finish(a, err);
+		rc = agg_order(a, err);
 	if (rc != PS_OK)
 	{
 		ps_agg_free(a);

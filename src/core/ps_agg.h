@@ -13,8 +13,10 @@
  * their column vectors, one bucket run at a time.
  *
  * Results come back as column vectors (ps_scan_batch, ps_store.h), one row
- * per group, groups ordered by the group columns (NULLs last) and then the
- * bucket.  Result columns, in order:
+ * per group, groups ordered by the request's sort keys, then by the group
+ * columns (NULLs last) and the bucket; after offset groups, at most limit
+ * of them (kept with a bounded heap, not by sorting every group).  Result
+ * columns, in order:
  *   - the bucket's start (TIMESTAMP), when bucket_width > 0;
  *   - each group column, with its own type;
  *   - per aggregate: COUNT_ALL and COUNT an INTEGER; SUM of an INTEGER
@@ -28,13 +30,28 @@
  *     column's type.
  * FIRST and LAST give the value (NULL included) of the row with the
  * smallest and largest time; among rows of equal time, which one wins is
- * not defined.  MIN and MAX skip NULLs and order FLOATs as PostgreSQL does
- * (NaN above every number).  MIN and MAX of STRING or BOOLEAN columns, and
- * SUM of anything but INTEGER and FLOAT, are PS_EINVAL: PostgreSQL orders
- * text by collation, which the store does not know.
+ * not defined, but every LAST (FIRST) of a group comes from one row.  MIN
+ * and MAX skip NULLs and order FLOATs as PostgreSQL does (NaN above every
+ * number).  MIN and MAX of STRING or BOOLEAN columns, and SUM of anything
+ * but INTEGER and FLOAT, are PS_EINVAL: PostgreSQL orders text by
+ * collation, which the store does not know.  When every aggregate is a
+ * LAST or a MAX of the time column (or every one a FIRST or a MIN of it)
+ * and the groups are series-key columns without a bucket, only the blocks
+ * that may hold each series' newest (oldest) row are read (ps_scan_latest,
+ * ps_scan_int.h).
+ *
+ * Sort keys order groups as PostgreSQL orders the values (its default
+ * B-tree order): numbers by value, a FLOAT NaN above every number and
+ * equal to itself, -0 equal to 0; TIMESTAMP by microsecond (floored, the
+ * precision PostgreSQL sees, so that values equal there tie as there);
+ * STRING by bytes (PostgreSQL's "C" collation); BOOLEAN false first; an
+ * integer SUM by its 128-bit value, the key naming its first (high)
+ * column.  NULLs come last, first with PS_AGG_SORT_NULLS_FIRST.
  *
  * Memory: the groups and their states, capped at max_groups (PS_ETOOBIG
- * past it), plus one decoded block at a time and one output batch.
+ * past it), the sort keys' values of the groups sorted (every group, or
+ * offset + limit of them), plus one decoded block at a time and one output
+ * batch.
  */
 #ifndef PS_AGG_H
 #define PS_AGG_H
@@ -44,6 +61,7 @@
 #define PS_AGG_MAX_GROUPS 1000000u		/* default cap on groups */
 #define PS_AGG_MAX_ITEMS 256			/* aggregates per request */
 #define PS_AGG_MAX_GROUP_COLUMNS 32
+#define PS_AGG_MAX_SORT 64				/* sort keys per request */
 
 typedef enum ps_agg_fn {
 	PS_AGG_COUNT_ALL = 1,		/* count(*): column unused (NULL) */
@@ -75,6 +93,14 @@ typedef struct ps_agg_item {
 	const char *column2;		/* SUM_PRODUCT's second factor; unused otherwise */
 } ps_agg_item;
 
+/* A sort key: a result column (numbered as ps_agg_types lists them) and PS_AGG_SORT_* flags. */
+#define PS_AGG_SORT_DESC 1
+#define PS_AGG_SORT_NULLS_FIRST 2
+typedef struct ps_agg_sort {
+	uint32_t	column;
+	uint8_t		flags;
+} ps_agg_sort;
+
 /* Borrowed for ps_agg_run only. */
 typedef struct ps_agg_spec {
 	const char *table;
@@ -89,6 +115,10 @@ typedef struct ps_agg_spec {
 	const ps_agg_item *items;
 	uint32_t	nitems;			/* 1..PS_AGG_MAX_ITEMS */
 	uint64_t	max_groups;		/* 0 = PS_AGG_MAX_GROUPS */
+	const ps_agg_sort *sort;	/* output order, before the group columns' */
+	uint32_t	nsort;			/* 0..PS_AGG_MAX_SORT */
+	uint64_t	offset;			/* groups skipped, in output order */
+	uint64_t	limit;			/* groups at most after them; 0 = no limit */
 } ps_agg_spec;
 
 /* What a run did, for EXPLAIN ANALYZE, metrics and tests. */
@@ -103,9 +133,10 @@ typedef struct ps_agg ps_agg;
 
 /*
  * Compute the aggregates of spec on a consistent snapshot (committed rows
- * only).  PS_ENOTFOUND for an unknown table, PS_EINVAL naming the column or
- * aggregate at fault, PS_ETOOBIG past max_groups.  *out is owned by the
- * caller (ps_agg_free).
+ * only).  PS_ENOTFOUND for an unknown table, PS_EINVAL naming the column,
+ * aggregate or sort key at fault (a key past the result columns, naming
+ * the low column of an integer SUM, or with unknown flags), PS_ETOOBIG
+ * past max_groups.  *out is owned by the caller (ps_agg_free).
  */
 ps_status	ps_agg_run(ps_store *st, const ps_agg_spec *spec, ps_agg **out, ps_error *err);
 /* Result columns and their types (owned by a, valid until ps_agg_free). */

@@ -1,7 +1,8 @@
 /*
  * ps_agg_groups.c — the groups of a store aggregate (ps_agg.h): interning
- * the byte strings that make up group keys, the per-group states, and the
- * result handed out in group order as column vectors.
+ * the byte strings that make up group keys, the per-group states, the
+ * result columns, and the groups handed out as column vectors in the order
+ * ps_agg_order.c gives them.
  *
  * Invariants: a group's id is its interned key's id, so its states sit at
  * states[id * nitems]; ids and key bytes never move once given (offsets,
@@ -214,9 +215,8 @@ agg_group(ps_agg *a, const uint8_t *key, size_t len, agg_state **out, ps_error *
 	return PS_OK;
 }
 
-/* The group columns of group g, in group order, and its bucket start. */
-static void
-group_values(const ps_agg *a, uint32_t g, ps_value *vals, int64_t *bucket)
+void
+agg_group_values(const ps_agg *a, uint32_t g, ps_value *vals, int64_t *bucket)
 {
 	const uint8_t *key, *p;
 	size_t		len;
@@ -243,50 +243,8 @@ group_values(const ps_agg *a, uint32_t g, ps_value *vals, int64_t *bucket)
 	}
 }
 
-static int
-value_cmp(ps_type t, const ps_value *x, const ps_value *y)
-{
-	if (x->is_null || y->is_null)
-		return (int) x->is_null - (int) y->is_null;	/* NULLs last */
-	switch (t)
-	{
-		case PS_TYPE_STRING:
-			{
-				uint32_t	n = x->v.s.len < y->v.s.len ? x->v.s.len : y->v.s.len;
-				int			c = memcmp(x->v.s.ptr, y->v.s.ptr, n);
-
-				return c ? c : (x->v.s.len > y->v.s.len) - (x->v.s.len < y->v.s.len);
-			}
-		case PS_TYPE_FLOAT:
-			return (x->v.f > y->v.f) - (x->v.f < y->v.f);
-		case PS_TYPE_BOOLEAN:
-			return (int) x->v.b - (int) y->v.b;
-		default:
-			return (x->v.i > y->v.i) - (x->v.i < y->v.i);
-	}
-}
-
-static int
-group_cmp(const void *pa, const void *pb, void *arg)
-{
-	const ps_agg *a = arg;
-	ps_value	x[PS_AGG_MAX_GROUP_COLUMNS], y[PS_AGG_MAX_GROUP_COLUMNS];
-	int64_t		bx, by;
-
-	group_values(a, *(const uint32_t *) pa, x, &bx);
-	group_values(a, *(const uint32_t *) pb, y, &by);
-	for (uint32_t c = 0; c < a->ngroup; c++)
-	{
-		int			r = value_cmp(a->group_cols[c].type, &x[c], &y[c]);
-
-		if (r)
-			return r;
-	}
-	return (bx > by) - (bx < by);
-}
-
 ps_status
-agg_finish(ps_agg *a, ps_error *err)
+agg_columns(ps_agg *a, ps_error *err)
 {
 	uint32_t	n = 0;
 
@@ -294,13 +252,21 @@ agg_finish(ps_agg *a, ps_error *err)
 	for (uint32_t i = 0; i < a->nitems; i++)
 		a->ncols += a->fns[i] == PS_AGG_SUM && a->item_cols[i].type == PS_TYPE_INTEGER ? 2 : 1;
 	if (!(a->types = malloc(a->ncols * sizeof(ps_type))) ||
-		!(a->order = malloc(((size_t) a->groups.n + 1) * sizeof(uint32_t))))
+		!(a->col_item = malloc(a->ncols * sizeof(int32_t))))
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	if (a->width > 0)
+	{
+		a->col_item[n] = AGG_COL_BUCKET;
 		a->types[n++] = PS_TYPE_TIMESTAMP;
+	}
 	for (uint32_t c = 0; c < a->ngroup; c++)
+	{
+		a->col_item[n] = AGG_COL_GROUP(c);
 		a->types[n++] = a->group_cols[c].type;
+	}
 	for (uint32_t i = 0; i < a->nitems; i++)
+	{
+		a->col_item[n] = (int32_t) i;
 		switch (a->fns[i])
 		{
 			case PS_AGG_COUNT_ALL:
@@ -310,7 +276,10 @@ agg_finish(ps_agg *a, ps_error *err)
 			case PS_AGG_SUM:
 				a->types[n++] = a->item_cols[i].type;
 				if (a->item_cols[i].type == PS_TYPE_INTEGER)
+				{
+					a->col_item[n] = AGG_COL_SUM_LOW;
 					a->types[n++] = PS_TYPE_INTEGER;
+				}
 				break;
 			case PS_AGG_SUM_PRODUCT:
 				a->types[n++] = PS_TYPE_FLOAT;
@@ -319,11 +288,7 @@ agg_finish(ps_agg *a, ps_error *err)
 				a->types[n++] = a->item_cols[i].type;
 				break;
 		}
-	for (uint32_t g = 0; g < a->groups.n; g++)
-		a->order[g] = g;
-	if (a->groups.n > 1)
-		qsort_r(a->order, a->groups.n, sizeof(uint32_t), group_cmp, a);
-	a->stats.groups = a->groups.n;
+	}
 	return PS_OK;
 }
 
@@ -438,46 +403,51 @@ int_value(int64_t i)
 	return v;
 }
 
-/* The result columns of one aggregate state, from output column c on; returns the next column. */
-static ps_status
-output_state(ps_agg *a, uint32_t i, const agg_state *s, uint32_t *c, uint32_t r, ps_error *err)
+void
+agg_item_value(const ps_agg *a, uint32_t i, const agg_state *s, ps_value *v)
 {
-	ps_value	v = {.is_null = true};
-	ps_status	rc;
-
+	v->is_null = true;
 	switch (a->fns[i])
 	{
 		case PS_AGG_COUNT_ALL:
 		case PS_AGG_COUNT:
-			v = int_value((int64_t) s->count);
+			*v = int_value((int64_t) s->count);
 			break;
 		case PS_AGG_SUM:
-			if (a->item_cols[i].type == PS_TYPE_INTEGER)
-			{
-				ps_value	hi = int_value((int64_t) (s->sum_i >> 64));
-
-				hi.is_null = s->count == 0;
-				if ((rc = output_put(a, (*c)++, r, &hi, err)) != PS_OK)
-					return rc;
-				v = int_value((int64_t) (uint64_t) s->sum_i);
-			}
-			else
-				v.v.f = s->sum_f;
-			v.is_null = s->count == 0;
-			break;
 		case PS_AGG_SUM_PRODUCT:
-			v.v.f = s->sum_f;
-			v.is_null = s->count == 0;
+			v->is_null = s->count == 0;
+			if (a->fns[i] == PS_AGG_SUM && a->item_cols[i].type == PS_TYPE_INTEGER)
+				v->v.i = (int64_t) (uint64_t) s->sum_i;
+			else
+				v->v.f = s->sum_f;
 			break;
 		case PS_AGG_MIN:
 		case PS_AGG_MAX:
 			if (s->count > 0)
-				v = s->v;
+				*v = s->v;
 			break;
 		default:
 			if (s->have)
-				v = s->v;
+				*v = s->v;
 			break;
+	}
+}
+
+/* The result columns of one aggregate state, from output column c on; returns the next column. */
+static ps_status
+output_state(ps_agg *a, uint32_t i, const agg_state *s, uint32_t *c, uint32_t r, ps_error *err)
+{
+	ps_value	v;
+	ps_status	rc;
+
+	agg_item_value(a, i, s, &v);
+	if (a->fns[i] == PS_AGG_SUM && a->item_cols[i].type == PS_TYPE_INTEGER)
+	{
+		ps_value	hi = int_value((int64_t) (s->sum_i >> 64));
+
+		hi.is_null = v.is_null;
+		if ((rc = output_put(a, (*c)++, r, &hi, err)) != PS_OK)
+			return rc;
 	}
 	return output_put(a, (*c)++, r, &v, err);
 }
@@ -487,7 +457,7 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, size_t max_bytes, const ps_scan_
 				  bool *done, ps_error *err)
 {
 	size_t		bytes = 0;
-	uint32_t	n = a->groups.n - a->next_out;
+	uint32_t	n = a->nout - a->next_out;
 	ps_value	vals[PS_AGG_MAX_GROUP_COLUMNS];
 	ps_status	rc;
 
@@ -515,7 +485,7 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, size_t max_bytes, const ps_scan_
 		int64_t		bucket;
 		uint32_t	c = 0;
 
-		group_values(a, g, vals, &bucket);
+		agg_group_values(a, g, vals, &bucket);
 		if (a->width > 0)
 		{
 			ps_value	b = int_value(bucket);
@@ -542,7 +512,7 @@ ps_agg_next_batch(ps_agg *a, uint32_t max_rows, size_t max_bytes, const ps_scan_
 	a->batch.columns = a->vec;
 	a->batch.bytes = bytes;
 	*out = &a->batch;
-	*done = a->next_out == a->groups.n;
+	*done = a->next_out == a->nout;
 	return PS_OK;
 }
 
@@ -593,6 +563,8 @@ ps_agg_free(ps_agg *a)
 	free(a->item_cols2);
 	free(a->group_cols);
 	free(a->types);
+	free(a->col_item);
+	free(a->sort);
 	free(a->order);
 	ps_buf_free(&a->scratch);
 	free(a);

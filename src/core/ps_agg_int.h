@@ -1,8 +1,9 @@
 /*
  * ps_agg_int.h — what the parts of the store's aggregates share: ps_agg.c
- * (the request, the block walk and the per-block arithmetic) and
- * ps_agg_groups.c (interning group keys, the states, the ordered output).
- * Not a public header.
+ * (the request, the block walk and the per-block arithmetic),
+ * ps_agg_groups.c (interning group keys, the states, the result columns
+ * and their output) and ps_agg_order.c (which groups come out, in which
+ * order).  Not a public header.
  *
  * A group is identified by its key bytes: i64 bucket start | u32 id of the
  * tuple of its series-key group columns | u32 id of the value of each other
@@ -78,7 +79,12 @@ struct ps_agg {
 	/* output */
 	uint32_t	ncols;
 	ps_type    *types;
-	uint32_t   *order;			/* group ids, sorted */
+	int32_t    *col_item;		/* per result column: an item, or AGG_COL_* */
+	ps_agg_sort *sort;			/* the request's sort keys */
+	uint32_t	nsort;
+	uint64_t	offset, limit;
+	uint32_t   *order;			/* group ids, in output order */
+	uint32_t	nout;			/* groups in order (offset included) */
 	uint32_t	next_out;
 	uint32_t	out_cap;
 	ps_scan_vector *vec;
@@ -99,7 +105,24 @@ ps_status	agg_value_put(ps_buf *b, ps_type t, const ps_value *v);
  * new; PS_ETOOBIG past max_groups.
  */
 ps_status	agg_group(ps_agg *a, const uint8_t *key, size_t len, agg_state **out, ps_error *err);
-/* Order the groups for output and set up the result columns. */
-ps_status	agg_finish(ps_agg *a, ps_error *err);
+/* The group columns of group g, in group order, and its bucket start. */
+void		agg_group_values(const ps_agg *a, uint32_t g, ps_value *vals, int64_t *bucket);
+/*
+ * The result value of aggregate i in its state s (ps_agg.h); an integer
+ * SUM gives its low 64 bits (the whole sum is s->sum_i).
+ */
+void		agg_item_value(const ps_agg *a, uint32_t i, const agg_state *s, ps_value *v);
+
+/* What a result column holds, besides an aggregate's index (col_item). */
+#define AGG_COL_BUCKET (-1)
+#define AGG_COL_SUM_LOW (-2)	/* the low 64 bits of the integer SUM before it */
+#define AGG_COL_GROUP(c) (-3 - (int32_t) (c))	/* group column c */
+
+/* The result columns' types and contents (ncols, types, col_item), once the request is resolved. */
+ps_status	agg_columns(ps_agg *a, ps_error *err);
+/* Check the request's sort keys, offset and limit against the result columns, and keep them. */
+ps_status	agg_sort_set(ps_agg *a, const ps_agg_spec *spec, ps_error *err);
+/* Order the groups for output: order, nout and next_out (ps_agg_order.c). */
+ps_status	agg_order(ps_agg *a, ps_error *err);
 
 #endif

@@ -12,7 +12,9 @@
  * sequence, deleting the old ones, in one WriteBatch with the table record
  * (whose next load sequence moves on): a scan, whose snapshot sees one side
  * or the other, and a crash both find either the old blocks or the new,
- * never a mix.  Counts, bounds and dedup entries do not change.
+ * never a mix.  Counts, bounds and dedup entries do not change; the
+ * table's max_span widens when a new block spans more than any before
+ * (joined short blocks can), in the same batch.
  *
  * Exclusion: a table's `merging` flag keeps delete_range and drop (which
  * wait for it) off the blocks being merged; blocks of loads in flight are
@@ -71,11 +73,13 @@ merge_row_cmp(const void *a, const void *b, void *arg)
 
 /*
  * Rewrite blocks[0..n) (one series of one partition) as new blocks under
- * sequence seq.  Puts and deletes go into wb.
+ * sequence seq.  Puts and deletes go into wb.  *span is the widest time
+ * span of the new blocks: joining short blocks can make one wider than any
+ * a load wrote, and scans seek by the table's max_span.
  */
 static ps_status
 rewrite_run(ps_store *st, const ps_schema *schema, const merge_block *blocks, uint32_t n,
-			uint32_t seq, rocksdb_writebatch_t *wb, ps_error *err)
+			uint32_t seq, rocksdb_writebatch_t *wb, int64_t *span, ps_error *err)
 {
 	uint32_t   *cols = NULL, ncols = 0, total = 0, block_no = 0;
 	ps_type    *types = NULL;
@@ -129,6 +133,8 @@ rewrite_run(ps_store *st, const ps_schema *schema, const merge_block *blocks, ui
 			if (ps_block_builder_rows(b) == 0)
 				break;
 			nk.first_time = ps_block_builder_min_time(b);
+			if (ps_time_span(nk.first_time, rows[k - 1].time) > *span)
+				*span = ps_time_span(nk.first_time, rows[k - 1].time);
 			nk.seq = seq;
 			nk.block_no = block_no++;
 			ps_buf_reset(&bytes);
@@ -184,6 +190,7 @@ commit_run(ps_store *st, ps_table *t, const merge_block *run, uint32_t n, ps_err
 	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
 	ps_schema  *schema;
 	uint32_t	seq = 0;
+	int64_t		span = 0;
 	ps_status	rc = PS_OK;
 
 	/*
@@ -201,13 +208,18 @@ commit_run(ps_store *st, ps_table *t, const merge_block *run, uint32_t n, ps_err
 	if (rc == PS_OK && !schema)
 		rc = ps_error_set(err, PS_ENOMEM, "out of memory");
 	if (rc == PS_OK)
-		rc = rewrite_run(st, schema, run, n, seq, wb, err);
+		rc = rewrite_run(st, schema, run, n, seq, wb, &span, err);
 	pthread_mutex_lock(&st->lock);
+	if (span < t->max_span)
+		span = t->max_span;
 	if (rc == PS_OK)
 		rc = ps_catalog_put_table(st, wb, t, t->schema, t->row_count, t->min_time, t->max_time,
-								  t->max_span, t->next_load_seq, err);
+								  span, t->next_load_seq, err);
 	if (rc == PS_OK)
 		rc = ps_store_write(st, st->wo_commit, wb, err);
+	/* (Under the lock with the write: a scan's snapshot and max_span agree.) */
+	if (rc == PS_OK)
+		t->max_span = span;
 	pthread_mutex_unlock(&st->lock);
 	rocksdb_writebatch_destroy(wb);
 	ps_schema_free(schema);

@@ -15,7 +15,8 @@
  * decoded block per cursor whose time span is current.
  *
  * An unordered scan admits one block at a time, in key order, and merges
- * nothing.  Handing rows out, as column vectors or encoded rows, is
+ * nothing; one for the newest (oldest) rows only takes its blocks from
+ * ps_scan_latest.c.  Handing rows out, as column vectors or encoded rows, is
  * ps_scan_batch.c's job (the contract is in ps_scan_int.h).
  */
 #include <stdlib.h>
@@ -157,8 +158,8 @@ ps_scan_want(ps_scan *sc, const bool *want)
 
 /* ------------------------------------------------------------------ blocks of a partition */
 
-static bool
-in_flight(const ps_scan *sc, uint32_t seq)
+bool
+ps_scan_in_flight(const ps_scan *sc, uint32_t seq)
 {
 	for (uint32_t i = 0; i < sc->ninflight; i++)
 		if (sc->inflight[i] == seq)
@@ -175,9 +176,9 @@ ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err)
 	return rerr ? ps_rocks_error(err, rerr, "scan failed") : PS_OK;
 }
 
-static ps_status
-add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, uint32_t rows, int64_t mn,
-		int64_t mx, ps_error *err)
+ps_status
+ps_scan_add_block(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, const char *v,
+				  size_t vlen, uint32_t rows, int64_t mn, int64_t mx, ps_error *err)
 {
 	block_ref  *ref;
 
@@ -197,15 +198,8 @@ add_ref(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, uint32_t rows, in
 	ref->rows = rows;
 	ref->min_time = mn;
 	ref->max_time = mx;
-	return PS_OK;
-}
-
-/* Keep the meta bytes of the block just added (ps_scan_keep_meta). */
-static ps_status
-keep_meta(ps_scan *sc, const char *v, size_t vlen, ps_error *err)
-{
-	block_ref  *ref = &sc->refs[sc->nrefs - 1];
-
+	if (!sc->keep_meta)
+		return PS_OK;
 	if (sc->metas.len + vlen > UINT32_MAX)
 		return ps_error_set(err, PS_ETOOBIG, "block metadata of a partition exceeds 4 GB");
 	ref->meta_off = (uint32_t) sc->metas.len;
@@ -259,19 +253,15 @@ collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_erro
 			rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
 			continue;
 		}
-		if (!(sc->ninflight > 0 && in_flight(sc, bk.seq)))
+		if (!(sc->ninflight > 0 && ps_scan_in_flight(sc, bk.seq)))
 		{
 			v = rocksdb_iter_value(it, &vlen);
 			if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
 				return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
 									sc->table_id);
-			if (mx >= sc->lo && mn <= sc->hi && rows > 0)
-			{
-				if ((rc = add_ref(sc, k, &bk, rows, mn, mx, err)) != PS_OK)
-					return rc;
-				if (sc->keep_meta && (rc = keep_meta(sc, v, vlen, err)) != PS_OK)
-					return rc;
-			}
+			if (mx >= sc->lo && mn <= sc->hi && rows > 0 &&
+				(rc = ps_scan_add_block(sc, k, &bk, v, vlen, rows, mn, mx, err)) != PS_OK)
+				return rc;
 		}
 		rocksdb_iter_next(it);
 	}
@@ -279,8 +269,9 @@ collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_erro
 }
 
 /*
- * The next partition holding blocks of the table after (before, descending)
- * partition p, in *next; false when there is none within the range.
+ * The next partition holding blocks of the table after (before, descending
+ * or newest rows first) partition p, in *next; false when there is none
+ * within the range, or no series is left to find (ps_scan_latest).
  */
 bool
 ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
@@ -292,7 +283,9 @@ ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
 	size_t		klen;
 	const uint8_t *key;
 
-	if (!sc->descending)
+	if (sc->latest != 0 && ps_scan_latest_done(sc))
+		return false;
+	if (!sc->descending && sc->latest <= 0)
 	{
 		if (!first && p == INT32_MAX)
 			return false;
@@ -438,7 +431,9 @@ ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err)
 	sc->nrefs = 0;
 	sc->metas.len = 0;
 	sc->next_ref = 0;
-	if (sc->all_series)
+	if (sc->latest != 0)
+		rc = ps_scan_latest_collect(sc, p, err);
+	else if (sc->all_series)
 		rc = collect_blocks(sc, p, 0, true, err);
 	else
 		for (uint32_t i = 0; i < sc->nseries && rc == PS_OK; i++)
@@ -779,6 +774,7 @@ ps_scan_close(ps_scan *sc)
 	}
 	free(sc->inflight);
 	free(sc->series);
+	free(sc->latest_series);
 	free(sc->refs);
 	free(sc->heap);
 	free(sc->pool);

@@ -96,6 +96,10 @@ struct ps_scan {
 	rocksdb_pinnableslice_t *block_slice;
 	bool		keep_meta;		/* keep the partition's meta bytes (aggregates) */
 	ps_buf		metas;
+	/* ps_scan_latest: 1 newest rows, -1 oldest, 0 every block in range */
+	int			latest;
+	uint32_t   *latest_series;	/* sorted ids of the series not found yet */
+	uint32_t	nlatest;
 
 	/* handing rows out (ps_scan_batch.c) */
 	batch_vectors vec;
@@ -146,5 +150,26 @@ bool		ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next);
 ps_status	ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err);
 /* The meta iterator's error, if it has one. */
 ps_status	ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err);
+/* Is seq a load that was in flight when the scan opened (its blocks unseen)? */
+bool		ps_scan_in_flight(const ps_scan *sc, uint32_t seq);
+/*
+ * Add the block of key k (decoded in bk; meta bytes v[0..vlen), whose row
+ * count and time bounds are rows, mn, mx) to the partition's sc->refs.
+ */
+ps_status	ps_scan_add_block(ps_scan *sc, const uint8_t *k, const ps_block_key *bk,
+							  const char *v, size_t vlen, uint32_t rows, int64_t mn, int64_t mx,
+							  ps_error *err);
+
+/*
+ * Newest (oldest) rows only (ps_scan_latest.c), on an unordered scan before
+ * its first block: partitions are walked from the newest (oldest) down (up)
+ * and each series' blocks only while they may hold a row newer (older) than
+ * one it is known to have in range; a series is done with the first
+ * partition that holds such a row, and the scan with the last series.  For
+ * aggregates whose answer is the newest (oldest) row of each series.
+ */
+ps_status	ps_scan_latest(ps_scan *sc, bool newest, ps_error *err);
+ps_status	ps_scan_latest_collect(ps_scan *sc, int32_t p, ps_error *err);
+bool		ps_scan_latest_done(const ps_scan *sc);
 
 #endif

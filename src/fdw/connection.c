@@ -24,7 +24,12 @@
  * any broken client, is closed at transaction abort (or at its next use):
  * the next statement reconnects, and the owner, seeing the connection
  * close, aborts its loads and drops its scans.  Nothing the client
- * malloc'd is lost on the way: the client owns it until closed.
+ * malloc'd is lost on the way: the client owns it until closed.  An async
+ * scan (async.c) waits in the Append instead, outside any client call, so
+ * a cancel there leaves its answer owed on a sound connection: the scan's
+ * cleanup at the transaction's abort then closes the connection rather
+ * than wait for that answer with interrupts held (pulsora_conn_abandon),
+ * unless the transaction's writes live on it.
  *
  * Transactional writes: each (foreign table, subtransaction) gets one row
  * load on the table's connection.  At XACT_EVENT_PRE_COMMIT every load of
@@ -309,6 +314,19 @@ pulsora_reconnect(PulsoraConn *conn, ps_status status)
 		return false;
 	conn_drop_client(conn);
 	conn_open(conn);
+	return true;
+}
+
+bool
+pulsora_conn_abandon(PulsoraConn *conn)
+{
+	/*
+	 * A subtransaction's scans may share the connection with its parent's,
+	 * which live on; the transaction's loads must reach PRE_COMMIT.
+	 */
+	if (IsSubTransaction() || conn->loads != NIL)
+		return false;
+	conn_drop_client(conn);
 	return true;
 }
 

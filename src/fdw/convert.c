@@ -18,7 +18,15 @@
  * each fetch, so a scan of any length uses bounded memory; deleting the
  * context (normally, or when an aborted query's memory goes) closes the
  * owner-side scan through a reset callback — unless the connection was
- * replaced meanwhile, which already freed the handle.
+ * replaced meanwhile, which already freed the handle, or the context goes
+ * with an error while an answer is still on its way, which closes the
+ * connection rather than wait (pulsora_conn_abandon).
+ *
+ * For async foreign scans (async.c) the reader can open deferred (the
+ * first batch, the types and any error of the open come with the first
+ * fetch) and read without waiting for the owner (pulsora_reader_next_nowait,
+ * with pulsora_reader_socket to wait on), so that scans of several owners
+ * have their requests out at the same time.
  */
 #include "postgres.h"
 
@@ -169,7 +177,10 @@ struct PulsoraReader
 	MemoryContext batch_cxt;	/* Datums of the current batch */
 	MemoryContextCallback cleanup;
 	int			ncolumns;
-	const ps_type *types;		/* owned by the scan */
+	const ps_type *types;		/* owned by the scan, once types_known */
+	bool		types_known;	/* false until a deferred open is answered */
+	const ps_type *want_types;	/* the types the plan expects */
+	const char **columns;		/* the store columns, for errors */
 	AttrNumber *attnos;
 	AttrNumber	time_attno;
 	int			natts;
@@ -177,6 +188,7 @@ struct PulsoraReader
 	const ps_frame_rows *batch; /* the last fetched batch (NULL before the first) */
 	uint32		row;			/* next row of batch */
 	bool		done;			/* the owner has no more rows */
+	bool		closing;		/* pulsora_reader_close, not an error, frees it */
 	uint32		fetch_rows;
 	uint64		fetched;
 };
@@ -186,9 +198,41 @@ reader_cleanup(void *arg)
 {
 	PulsoraReader *r = arg;
 
-	if (r->scan != NULL && pulsora_conn_generation(r->conn) == r->generation)
+	if (r->scan == NULL || pulsora_conn_generation(r->conn) != r->generation)
+		;						/* the connection went, and the handle with it */
+	else if (!r->closing && ps_client_scan_in_flight(pulsora_conn_client(r->conn)) &&
+			 pulsora_conn_abandon(r->conn))
+		;						/* freed by an error: see pulsora_conn_abandon */
+	else
 		(void) ps_client_scan_close(r->scan, NULL);
 	r->scan = NULL;
+}
+
+/*
+ * The columns the owner sends must have the types the plan expects; if
+ * not, the reader is closed (and must not be used again) and an error
+ * raised.
+ */
+static void
+reader_check_types(PulsoraReader *r)
+{
+	for (int i = 0; i < r->ncolumns; i++)
+		if (r->types[i] != r->want_types[i])
+		{
+			const char *now = ps_type_name(r->types[i]);
+			const char *want = ps_type_name(r->want_types[i]);
+			char	   *column = pstrdup(r->columns[i]);
+			char	   *table = pstrdup(r->table);
+
+			pulsora_forget_table_info(r->conn);
+			r->closing = true;
+			MemoryContextDelete(r->cxt);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("pulsora column \"%s\" of table \"%s\" holds %s, not %s",
+							column, table, now ? now : "an unknown type", want),
+					 errhint("The pulsora table changed since the query was planned; run the query again.")));
+		}
 }
 
 PulsoraReader *
@@ -198,6 +242,7 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 											  ALLOCSET_DEFAULT_SIZES);
 	PulsoraReader *r = MemoryContextAllocZero(cxt, sizeof(PulsoraReader));
 	ps_client_scan_spec ss;
+	ps_type    *want_types;
 	ps_error	err;
 	ps_status	st;
 	int			encoding = GetDatabaseEncoding();
@@ -210,6 +255,12 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	r->ncolumns = spec->ncolumns;
 	r->attnos = MemoryContextAlloc(cxt, sizeof(AttrNumber) * Max(spec->ncolumns, 1));
 	memcpy(r->attnos, spec->attnos, sizeof(AttrNumber) * spec->ncolumns);
+	want_types = MemoryContextAlloc(cxt, sizeof(ps_type) * Max(spec->ncolumns, 1));
+	memcpy(want_types, spec->types, sizeof(ps_type) * spec->ncolumns);
+	r->want_types = want_types;
+	r->columns = MemoryContextAlloc(cxt, sizeof(char *) * Max(spec->ncolumns, 1));
+	for (int i = 0; i < spec->ncolumns; i++)
+		r->columns[i] = MemoryContextStrdup(cxt, spec->columns[i]);
 	r->time_attno = spec->time_attno;
 	r->natts = spec->natts;
 	r->convert_encoding = encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
@@ -231,6 +282,7 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	ss.batch_bytes = FETCH_BYTES;
 	ss.filters = spec->filters;
 	ss.nfilters = (uint32_t) spec->nfilters;
+	ss.deferred = spec->deferred;
 	st = ps_client_scan_open(pulsora_conn_client(conn), &ss, &r->scan, &r->types, &err);
 	if (st != PS_OK)
 	{
@@ -242,21 +294,9 @@ pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec)
 	r->cleanup.func = reader_cleanup;
 	r->cleanup.arg = r;
 	MemoryContextRegisterResetCallback(cxt, &r->cleanup);
-
-	for (int i = 0; i < spec->ncolumns; i++)
-		if (r->types[i] != spec->types[i])
-		{
-			const char *now = ps_type_name(r->types[i]);
-
-			pulsora_forget_table_info(conn);
-			MemoryContextDelete(cxt);
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("pulsora column \"%s\" of table \"%s\" holds %s, not %s",
-							spec->columns[i], spec->table, now ? now : "an unknown type",
-							ps_type_name(spec->types[i])),
-					 errhint("The pulsora table changed since the query was planned; run the query again.")));
-		}
+	r->types_known = !spec->deferred;
+	if (r->types_known)
+		reader_check_types(r);
 	return r;
 }
 
@@ -321,8 +361,23 @@ reader_form(PulsoraReader *r, const ps_frame_rows *batch, uint32 row, Datum *val
 	}
 }
 
-bool
-pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
+/* Whether the next fetch can go without waiting for this scan's answer. */
+static bool
+reader_ready(PulsoraReader *r)
+{
+	bool		ready;
+
+	/* A failure leaves ready set: the fetch reports it. */
+	(void) ps_client_scan_poll(r->scan, &ready, NULL);
+	return ready;
+}
+
+/*
+ * The next row, as pulsora_reader_next; with blocked non-NULL, never waits
+ * for this scan's answer: false with *blocked set when it is not there yet.
+ */
+static bool
+reader_next(PulsoraReader *r, Datum *values, bool *isnull, bool *blocked)
 {
 	/* A replaced connection took the scan handle with it. */
 	if (pulsora_conn_generation(r->conn) != r->generation)
@@ -342,6 +397,11 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 			return false;
 
 		CHECK_FOR_INTERRUPTS();
+		if (blocked != NULL && !reader_ready(r))
+		{
+			*blocked = true;
+			return false;
+		}
 		/* The previous batch's rows and Datums are no longer referenced. */
 		MemoryContextReset(r->batch_cxt);
 		/* This fetch takes the batch read ahead and asks for a larger next one. */
@@ -352,11 +412,44 @@ pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
 			ps_status	st = ps_client_scan_fetch(r->scan, r->fetch_rows, &r->done, &err);
 
 			if (st != PS_OK)
+			{
+				/* A deferred open failed: the plan may rest on an outdated catalog copy. */
+				if (!r->types_known)
+					pulsora_forget_table_info(r->conn);
 				pulsora_report(r->conn, st, &err, psprintf("could not scan pulsora table \"%s\"", r->table));
+			}
+		}
+		if (!r->types_known)
+		{
+			r->types = ps_client_scan_types(r->scan);
+			r->types_known = true;
+			reader_check_types(r);
 		}
 		r->batch = ps_client_scan_rows(r->scan);
 		r->row = 0;
 	}
+}
+
+bool
+pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull)
+{
+	return reader_next(r, values, isnull, NULL);
+}
+
+bool
+pulsora_reader_next_nowait(PulsoraReader *r, Datum *values, bool *isnull, bool *blocked)
+{
+	*blocked = false;
+	return reader_next(r, values, isnull, blocked);
+}
+
+int
+pulsora_reader_socket(PulsoraReader *r)
+{
+	if (pulsora_conn_generation(r->conn) != r->generation ||
+		(r->batch != NULL && r->row < r->batch->count) || r->done || reader_ready(r))
+		return -1;
+	return ps_client_fd(pulsora_conn_client(r->conn));
 }
 
 uint64
@@ -368,5 +461,6 @@ pulsora_reader_fetched(const PulsoraReader *r)
 void
 pulsora_reader_close(PulsoraReader *r)
 {
+	r->closing = true;
 	MemoryContextDelete(r->cxt);	/* the callback closes the scan */
 }

@@ -7,10 +7,13 @@
  *                       as file_fdw restricts filename: it names a place the
  *                       server's OS user reads and writes)
  *            autostart (boolean, default true)
+ *            async_capable (boolean, default true: scans under an Append
+ *                          run as async foreign scans, async.c)
  *   table:   table        (store table name; default: the relation's name)
  *            series_key   (series-key columns "a,b", '' for none, used when
  *                          an INSERT or COPY creates the store table;
  *                          default: inferred from the column names)
+ *            async_capable (boolean; overrides the server's)
  *   column:  column_name  (store column name; default: the attribute's name)
  *
  * Every option is checked here, so lookups can trust what the catalogs hold.
@@ -38,8 +41,10 @@ typedef struct PulsoraOption
 static const PulsoraOption valid_options[] = {
 	{"data_dir", ForeignServerRelationId},
 	{"autostart", ForeignServerRelationId},
+	{"async_capable", ForeignServerRelationId},
 	{"table", ForeignTableRelationId},
 	{"series_key", ForeignTableRelationId},
+	{"async_capable", ForeignTableRelationId},
 	{"column_name", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -166,7 +171,8 @@ pulsora_fdw_validator(PG_FUNCTION_ARGS)
 			check_data_dir(defGetString(def));
 			have_data_dir = true;
 		}
-		else if (strcmp(def->defname, "autostart") == 0)
+		else if (strcmp(def->defname, "autostart") == 0 ||
+				 strcmp(def->defname, "async_capable") == 0)
 			(void) defGetBoolean(def);	/* errors on anything not boolean */
 		else if (strcmp(def->defname, "series_key") == 0)
 			check_series_key(defGetString(def));
@@ -238,6 +244,29 @@ pulsora_table_series_key(Oid relid)
 			return pstrdup(defGetString(def));
 	}
 	return NULL;
+}
+
+/* The boolean option name among options, or dflt when it is not set. */
+static bool
+boolean_option(List *options, const char *name, bool dflt)
+{
+	ListCell   *cell;
+
+	foreach(cell, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, cell);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetBoolean(def);
+	}
+	return dflt;
+}
+
+bool
+pulsora_async_capable(ForeignTable *table, ForeignServer *server)
+{
+	return boolean_option(table->options, "async_capable",
+						  boolean_option(server->options, "async_capable", true));
 }
 
 char *

@@ -1,15 +1,17 @@
 /*
  * pulsora_fdw.c — the foreign-data wrapper of the extension `pulsora`:
- * planning and executing scans, EXPLAIN, ANALYZE, and the handler that
- * also hands out the callbacks of modify.c (INSERT, COPY FROM) and
- * import.c (IMPORT FOREIGN SCHEMA) (DESIGN §5).
+ * planning and executing scans, EXPLAIN, and the handler that also hands
+ * out the callbacks of modify.c (INSERT, COPY FROM), analyze.c (ANALYZE),
+ * async.c (async scans), upper_plan.c (pushed aggregates) and import.c
+ * (IMPORT FOREIGN SCHEMA) (DESIGN §5).
  *
  * Planning asks the owner for the table's catalog entry (schema, exact row
  * count, time bounds; a copy at most a second old will do, see
  * connection.c): it checks the foreign table's columns against the
  * schema and estimates rows as the fraction of the stored time span that the
  * constant time quals cover, or, with constant series filters, as the owner
- * counts them in its block metadata for that range (series differ in size).  Time quals (scan_range.c) become the iterator's range;
+ * counts them in its block metadata for that range (series differ in
+ * size).  Time quals (scan_range.c) become the iterator's range;
  * those whose range is exact are dropped from the quals PostgreSQL
  * rechecks.  Equality quals on series-key columns (series_filter.c) become
  * series filters, exact and dropped likewise.  Paths: a scan in time order,
@@ -21,6 +23,10 @@
  * LIMIT pushed into the scan when nothing between the scan and the LIMIT
  * can drop rows.
  *
+ * Under an Append, scans are async (async.c, option async_capable): such
+ * a scan opens without waiting for the owner and, where its next row has
+ * not arrived, IterateForeignScan returns an empty slot rather than wait.
+ *
  * fdw_exprs of a ForeignScan are the time-qual operands, then the
  * series-qual operands, evaluated at the first fetch after
  * BeginForeignScan or ReScan; fdw_private is a list indexed by enum
@@ -28,14 +34,12 @@
  */
 #include "postgres.h"
 
-#include <math.h>
 
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
-#include "commands/vacuum.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "lib/stringinfo.h"
@@ -52,7 +56,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/sampling.h"
 #include "utils/typcache.h"
 
 #include "pulsora_fdw.h"
@@ -66,9 +69,6 @@ PG_FUNCTION_INFO_V1(pulsora_fdw_handler);
 /* Cost model: one local-socket round trip to start, cheap per-row transfer. */
 #define PULSORA_STARTUP_COST 10.0
 #define PULSORA_ROW_COST 0.005
-/* Rough stored row size for ANALYZE's page estimate. */
-#define PULSORA_ROW_BYTES 64
-
 
 /*
  * The order a path asks of the owner: time order when the query's first
@@ -148,7 +148,8 @@ static void
 pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	PulsoraRelInfo *fp = palloc0(sizeof(PulsoraRelInfo));
-	ForeignServer *server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
 	PulsoraConn *conn;
 	Relation	rel;
 	bool		from_copy;
@@ -164,6 +165,7 @@ pulsoraGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntabl
 
 	baserel->fdw_private = fp;
 	fp->table = pulsora_table_name(foreigntableid);
+	fp->async_capable = pulsora_async_capable(table, server);
 	conn = pulsora_connect(server);
 	rel = table_open(foreigntableid, NoLock);	/* the planner holds a lock */
 	/* A kept catalog copy that does not fit may be outdated: ask the owner. */
@@ -596,11 +598,22 @@ scan_IterateForeignScan(ForeignScanState *node)
 			s->finished = true;	/* contradiction: nothing to ask the owner */
 			return slot;
 		}
+		/* An async scan asks without waiting, so that other owners get asked too. */
+		s->spec.deferred = node->ss.ps.async_capable;
 		old = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
 		s->reader = pulsora_reader_open(s->conn, &s->spec);
 		MemoryContextSwitchTo(old);
 	}
-	if (pulsora_reader_next(s->reader, slot->tts_values, slot->tts_isnull))
+	if (node->ss.ps.async_capable)
+	{
+		bool		blocked;
+
+		if (pulsora_reader_next_nowait(s->reader, slot->tts_values, slot->tts_isnull, &blocked))
+			return ExecStoreVirtualTuple(slot);
+		if (blocked)
+			return slot;		/* async.c waits for pulsora_scan_socket */
+	}
+	else if (pulsora_reader_next(s->reader, slot->tts_values, slot->tts_isnull))
 		return ExecStoreVirtualTuple(slot);
 
 	/* Exhausted: free the owner's iterator now rather than at end of query. */
@@ -620,6 +633,20 @@ close_reader(PulsoraScanState *s)
 		pulsora_reader_close(s->reader);
 		s->reader = NULL;
 	}
+}
+
+bool
+pulsora_scan_finished(ForeignScanState *node)
+{
+	return ((PulsoraScanState *) node->fdw_state)->finished;
+}
+
+int
+pulsora_scan_socket(ForeignScanState *node)
+{
+	PulsoraScanState *s = node->fdw_state;
+
+	return s->reader != NULL ? pulsora_reader_socket(s->reader) : -1;
 }
 
 static void
@@ -720,99 +747,6 @@ pulsoraExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		scan_ExplainForeignScan(node, es);
 }
 
-/* ================================================================ ANALYZE */
-
-static int
-pulsora_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows, int targrows,
-							double *totalrows, double *totaldeadrows)
-{
-	TupleDesc	desc = RelationGetDescr(relation);
-	ForeignServer *server = GetForeignServer(GetForeignTable(RelationGetRelid(relation))->serverid);
-	PulsoraConn *conn = pulsora_connect(server);
-	PulsoraTableInfo info;
-	PulsoraColumnMap map;
-	PulsoraReadSpec spec;
-	PulsoraReader *reader;
-	ReservoirStateData rstate;
-	Datum	   *values = palloc(sizeof(Datum) * Max(desc->natts, 1));
-	bool	   *isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
-	const char **names = palloc(sizeof(char *) * Max(desc->natts, 1));
-	ps_type    *types = palloc(sizeof(ps_type) * Max(desc->natts, 1));
-	AttrNumber *attnos = palloc(sizeof(AttrNumber) * Max(desc->natts, 1));
-	double		seen = 0;
-	double		rowstoskip = -1;
-	int			numrows = 0;
-
-	memset(&spec, 0, sizeof spec);
-	spec.table = pulsora_table_name(RelationGetRelid(relation));
-	pulsora_table_info(conn, spec.table, false, &info);
-	pulsora_map_columns(relation, &info, &map, false);
-	for (int i = 0; i < map.natts; i++)
-		if (map.store_name[i] != NULL && i + 1 != map.time_attno)
-		{
-			names[spec.ncolumns] = map.store_name[i];
-			types[spec.ncolumns] = map.store_type[i];
-			attnos[spec.ncolumns] = i + 1;
-			spec.ncolumns++;
-		}
-	spec.columns = names;
-	spec.types = types;
-	spec.attnos = attnos;
-	spec.time_attno = map.time_attno;
-	spec.natts = desc->natts;
-	spec.lo_ns = PG_INT64_MIN;
-	spec.hi_ns = PG_INT64_MAX;
-	spec.limit = -1;
-	spec.unordered = true;		/* a sample needs no order */
-
-	reservoir_init_selection_state(&rstate, targrows);
-	reader = pulsora_reader_open(conn, &spec);
-	while (pulsora_reader_next(reader, values, isnull))
-	{
-		vacuum_delay_point();
-		if (numrows < targrows)
-			rows[numrows++] = heap_form_tuple(desc, values, isnull);
-		else
-		{
-			/* Vitter's algorithm, as in PostgreSQL's own ANALYZE. */
-			if (rowstoskip < 0)
-				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
-			if (rowstoskip <= 0)
-			{
-				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
-
-				heap_freetuple(rows[k]);
-				rows[k] = heap_form_tuple(desc, values, isnull);
-			}
-			rowstoskip -= 1;
-		}
-		seen += 1;
-	}
-	pulsora_reader_close(reader);
-
-	*totalrows = seen;
-	*totaldeadrows = 0;
-	ereport(elevel,
-			(errmsg("\"%s\": pulsora table \"%s\" contains %.0f rows; %d rows in sample",
-					RelationGetRelationName(relation), spec.table, seen, numrows)));
-	return numrows;
-}
-
-static bool
-pulsoraAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumber *totalpages)
-{
-	ForeignServer *server = GetForeignServer(GetForeignTable(RelationGetRelid(relation))->serverid);
-	PulsoraConn *conn = pulsora_connect(server);
-	PulsoraTableInfo info;
-	double		pages;
-
-	pulsora_table_info(conn, pulsora_table_name(RelationGetRelid(relation)), false, &info);
-	pages = ceil((double) info.row_count * PULSORA_ROW_BYTES / BLCKSZ);
-	*totalpages = (BlockNumber) Max(1, Min(pages, (double) MaxBlockNumber));
-	*func = pulsora_acquire_sample_rows;
-	return true;
-}
-
 /* ================================================================ handler */
 
 void
@@ -836,6 +770,11 @@ pulsora_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExplainForeignScan = pulsoraExplainForeignScan;
 	routine->GetForeignUpperPaths = pulsoraGetForeignUpperPaths;
 	routine->AnalyzeForeignTable = pulsoraAnalyzeForeignTable;
+
+	routine->IsForeignPathAsyncCapable = pulsoraIsForeignPathAsyncCapable;
+	routine->ForeignAsyncRequest = pulsoraForeignAsyncRequest;
+	routine->ForeignAsyncConfigureWait = pulsoraForeignAsyncConfigureWait;
+	routine->ForeignAsyncNotify = pulsoraForeignAsyncNotify;
 
 	routine->PlanForeignModify = pulsoraPlanForeignModify;
 	routine->BeginForeignModify = pulsoraBeginForeignModify;

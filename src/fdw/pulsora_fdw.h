@@ -8,9 +8,12 @@
  * one cached connection per data directory per backend (connection.c),
  * starting the owner itself when none runs (owner.c).  Files by job:
  *
- *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN, ANALYZE; the handler
+ *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN; the handler
+ *   analyze.c      ANALYZE: page estimate and a reservoir sample
  *   upper_plan.c   aggregate pushdown: which GROUP BY queries the owner computes
+ *   upper_order.c  ORDER BY / LIMIT / OFFSET over pushed groups
  *   upper_exec.c   running pushed aggregates: groups from the owner into tuples
+ *   async.c        async foreign scans: partitions on several owners at once
  *   modify.c       FDW callbacks of INSERT and COPY FROM
  *   import.c       IMPORT FOREIGN SCHEMA
  *   option.c       option validator and option lookup
@@ -20,7 +23,9 @@
  *   series_filter.c series-filter pushdown: recognising quals, estimates,
  *                  evaluating the values, EXPLAIN
  *   convert.c      column mapping, Datum <-> store values, the row reader
- *   functions.c    the SQL functions pulsora_*
+ *   functions.c    the SQL functions pulsora_*: loads, catalog, delete, status
+ *   operations.c   pulsora_backup, pulsora_backups, pulsora_loads
+ *   time_bucket.c, first_last.c  TimescaleDB's time_bucket, first and last
  *
  * Memory: unless stated otherwise, results are palloc'd in the current memory
  * context.  Everything malloc'd by ps_client is copied into palloc'd memory
@@ -33,6 +38,7 @@
 
 #include "commands/explain.h"
 #include "foreign/foreign.h"
+#include "foreign/fdwapi.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
@@ -57,6 +63,8 @@ extern char *pulsora_table_name(Oid relid);
 extern char *pulsora_column_name(Oid relid, AttrNumber attnum);
 /* Option `series_key` of a foreign table ("a,b"; "" = none), or NULL when not set. */
 extern char *pulsora_table_series_key(Oid relid);
+/* Option `async_capable` of the foreign table, else of its server, else true. */
+extern bool pulsora_async_capable(ForeignTable *table, ForeignServer *server);
 
 /* ---------------------------------------------------------------- connection.c */
 
@@ -89,6 +97,14 @@ extern bool pulsora_reconnect(PulsoraConn *conn, ps_status status);
 		if ((st) == PS_OK || pulsora_attempt_ > 0 || !pulsora_reconnect((conn), (st))) \
 			break; \
 	}
+/*
+ * For a scan freed by an error while an answer is still on its way: close
+ * conn's client rather than wait for it with interrupts held (a stopped
+ * owner would hold up the abort) when that is the abort of a top-level
+ * transaction and no rows of it live on conn; the owner drops the
+ * connection's scans.  Returns whether it did.
+ */
+extern bool pulsora_conn_abandon(PulsoraConn *conn);
 extern uint64 pulsora_conn_generation(const PulsoraConn *conn);
 extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
 
@@ -292,11 +308,23 @@ typedef struct PulsoraReadSpec
 	int			natts;			/* width of the Datum arrays */
 	const ps_filter_spec *filters;	/* series filters, borrowed for the open */
 	int			nfilters;
+	/* Open without waiting: the owner's answer comes with the first fetch. */
+	bool		deferred;
 } PulsoraReadSpec;
 
 extern PulsoraReader *pulsora_reader_open(PulsoraConn *conn, const PulsoraReadSpec *spec);
 /* Next row into values/isnull[0..natts); false at the end. */
 extern bool pulsora_reader_next(PulsoraReader *r, Datum *values, bool *isnull);
+/*
+ * The same without waiting for the owner's answer to this scan: false
+ * with *blocked set when the next row has not arrived yet (then wait for
+ * pulsora_reader_socket to be readable).  The fetch may still wait for an
+ * answer owed to another scan on the same connection.
+ */
+extern bool pulsora_reader_next_nowait(PulsoraReader *r, Datum *values, bool *isnull,
+									   bool *blocked);
+/* The socket the next row waits on, or -1 when it needs no wait. */
+extern int	pulsora_reader_socket(PulsoraReader *r);
 extern uint64 pulsora_reader_fetched(const PulsoraReader *r);
 extern void pulsora_reader_close(PulsoraReader *r);
 
@@ -419,6 +447,11 @@ typedef enum PulsoraServerRight
  */
 extern ForeignServer *pulsora_server_for_call(Name name, PulsoraServerRight right);
 
+/* ---------------------------------------------------------------- analyze.c */
+
+extern bool pulsoraAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+									   BlockNumber *totalpages);
+
 /* ---------------------------------------------------------------- import.c */
 
 extern List *pulsoraImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
@@ -439,6 +472,7 @@ typedef struct PulsoraRelInfo
 	double		fetched_rows;	/* rows the owner sends for the plain scan */
 	Cost		startup_cost;
 	Cost		total_cost;
+	bool		async_capable;	/* option async_capable of the table or server */
 } PulsoraRelInfo;
 
 /*
@@ -462,6 +496,22 @@ extern bool pulsora_contains_exec_param(Node *node, void *context);
 /* Sort clauses (RestrictInfos of baserel) as a scan pushes them. */
 extern void pulsora_plan_quals(PlannerInfo *root, RelOptInfo *baserel, List *clauses,
 							   PulsoraPlanQuals *out);
+
+/*
+ * For async.c, of a scan (not of pushed aggregates): whether this (re)scan
+ * has returned its last row, and the socket its next row waits on (-1:
+ * none; IterateForeignScan of an async scan returns an empty slot rather
+ * than wait).
+ */
+extern bool pulsora_scan_finished(ForeignScanState *node);
+extern int	pulsora_scan_socket(ForeignScanState *node);
+
+/* ---------------------------------------------------------------- async.c */
+
+extern bool pulsoraIsForeignPathAsyncCapable(ForeignPath *path);
+extern void pulsoraForeignAsyncRequest(AsyncRequest *areq);
+extern void pulsoraForeignAsyncConfigureWait(AsyncRequest *areq);
+extern void pulsoraForeignAsyncNotify(AsyncRequest *areq);
 
 /* ---------------------------------------------------------------- upper_plan.c, upper_exec.c */
 

@@ -1,8 +1,9 @@
 /*
- * upper.h — what upper_plan.c (planning pushed aggregates) hands to
- * upper_exec.c (running them): the planner state of a grouped relation,
- * and the layout of the plan's fdw_private.  Not installed; include after
- * postgres.h and pulsora_fdw.h.
+ * upper.h — what upper_plan.c (planning pushed aggregates) and
+ * upper_order.c (their ORDER BY, LIMIT and OFFSET) hand to upper_exec.c
+ * (running them): the planner state of a grouped relation, and the layout
+ * of the plan's fdw_private.  Not installed; include after postgres.h and
+ * pulsora_fdw.h.
  */
 #ifndef PULSORA_UPPER_H
 #define PULSORA_UPPER_H
@@ -31,12 +32,28 @@ enum FdwUpperPrivateIndex
 	FdwUpperFns,				/* IntList: ps_agg_fn per aggregate asked of the owner */
 	FdwUpperFnColumns,			/* List of String: its column ("" for count(*)) */
 	FdwUpperFnColumns2,			/* List of String: SUM_PRODUCT's second factor, else "" */
-	FdwUpperOutputs				/* List of IntList (kind, a, b, c) per fdw_scan_tlist entry */
+	FdwUpperOutputs,			/* List of IntList (kind, a, b, c) per fdw_scan_tlist entry */
+	FdwUpperSort,				/* NIL, or (IntList result columns, IntList PS_AGG_SORT_* flags,
+								 * List of String labels for EXPLAIN) */
+	FdwUpperLimit				/* NIL, or two int8 Consts: offset, limit (0 = none) */
 };
 
-/* Planner state of a grouped relation the owner can compute (RelOptInfo.fdw_private). */
+/* The path-level fdw_private of an ordered or final path: the sort (as FdwUpperSort) and limit. */
+enum FdwUpperPathIndex
+{
+	FdwUpperPathSort,
+	FdwUpperPathLimit
+};
+
+/*
+ * Planner state (RelOptInfo.fdw_private) of a grouped or distinct relation
+ * the owner can compute (stage UPPERREL_GROUP_AGG or UPPERREL_DISTINCT),
+ * and of the ordered relation above one (UPPERREL_ORDERED), which adds the
+ * sort the owner does, if it can (sort NIL: a local Sort does it).
+ */
 typedef struct PulsoraUpperInfo
 {
+	UpperRelationKind stage;
 	RelOptInfo *input_rel;		/* the foreign table's relation */
 	List	   *tlist;			/* fdw_scan_tlist */
 	List	   *outputs;
@@ -46,7 +63,21 @@ typedef struct PulsoraUpperInfo
 	List	   *fns;
 	List	   *fn_columns;
 	List	   *fn_columns2;
+	List	   *fn_types;		/* IntList: store type of each aggregate's column */
 	List	   *having;			/* HAVING, checked by the ForeignScan on each group */
+	double		rows;			/* the groups' path: groups estimated, and its costs */
+	Cost		startup_cost, total_cost;
+	RelOptInfo *groups_rel;		/* UPPERREL_ORDERED: the relation of the groups */
+	List	   *sort;			/* UPPERREL_ORDERED: as FdwUpperSort */
 } PulsoraUpperInfo;
+
+/* upper_order.c: ORDERED and FINAL paths over a pushed aggregate's groups. */
+extern void pulsora_upper_ordered_paths(PlannerInfo *root, RelOptInfo *input_rel,
+										RelOptInfo *ordered_rel);
+extern void pulsora_upper_final_paths(PlannerInfo *root, RelOptInfo *input_rel,
+									  RelOptInfo *final_rel, FinalPathExtraData *extra);
+
+/* upper_exec.c: how EXPLAIN names an owner aggregate, "sum(qty)" (palloc'd). */
+extern char *pulsora_agg_label(int fn, const char *column, const char *column2);
 
 #endif

@@ -7,6 +7,9 @@
  * bigint, sum and avg of bigint numeric, of double precision double
  * precision, min, max, first and last the column's type).
  *
+ * The owner sorts the groups and applies LIMIT and OFFSET when the plan
+ * says so (upper_order.c), and they arrive in that order.
+ *
  * Memory: one batch of groups at a time; text and numeric Datums live in a
  * context reset before each fetch.  The owner-side handle is closed when
  * the scan ends, and, should the query fail first, when the query's memory
@@ -56,6 +59,7 @@ typedef struct PulsoraUpperState
 	UpperGroups *groups;
 	const ps_type *types;		/* of the owner's result columns */
 	ps_value   *vals;			/* the current group, one value per result column */
+	List	   *sort_labels;	/* String per pushed sort key, for EXPLAIN */
 	bool		last_batch;		/* the current batch is the owner's last */
 	bool		finished;
 	uint64		fetched;
@@ -83,6 +87,8 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	List	   *fn_columns = list_nth(priv, FdwUpperFnColumns);
 	List	   *fn_columns2 = list_nth(priv, FdwUpperFnColumns2);
 	List	   *outputs = list_nth(priv, FdwUpperOutputs);
+	List	   *sort = list_nth(priv, FdwUpperSort);
+	List	   *limit = list_nth(priv, FdwUpperLimit);
 	List	   *series_items = list_nth(priv, FdwUpperSeries);
 	int			ntime;
 	int			i;
@@ -126,6 +132,27 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	s->agg.columns = columns;
 	s->agg.columns2 = columns2;
 	s->agg.nitems = list_length(fns);
+	if (sort != NIL)
+	{
+		uint32	   *sort_columns = palloc(sizeof(uint32) * list_length(linitial(sort)));
+		uint8	   *sort_flags = palloc(list_length(linitial(sort)));
+
+		i = 0;
+		foreach(lc, (List *) linitial(sort))
+			sort_columns[i++] = (uint32) lfirst_int(lc);
+		i = 0;
+		foreach(lc, (List *) lsecond(sort))
+			sort_flags[i++] = (uint8) lfirst_int(lc);
+		s->agg.sort_columns = sort_columns;
+		s->agg.sort_flags = sort_flags;
+		s->agg.nsort = list_length(linitial(sort));
+		s->sort_labels = lthird(sort);
+	}
+	if (limit != NIL)
+	{
+		s->agg.offset = (uint64) DatumGetInt64(((Const *) linitial(limit))->constvalue);
+		s->agg.limit = (uint64) DatumGetInt64(((Const *) lsecond(limit))->constvalue);
+	}
 	s->noutputs = list_length(outputs);
 	s->kinds = palloc(sizeof(int) * (s->noutputs + 1));
 	s->col_a = palloc(sizeof(int) * (s->noutputs + 1));
@@ -376,12 +403,21 @@ pulsora_upper_end(ForeignScanState *node)
 		upper_release(s);
 }
 
+char *
+pulsora_agg_label(int fn, const char *column, const char *column2)
+{
+	if (fn == PS_AGG_SUM_PRODUCT)
+		return psprintf("sum(%s * %s)", column, column2);
+	return psprintf("%s(%s)", ps_agg_fn_name((ps_agg_fn) fn), column && column[0] ? column : "*");
+}
+
 void
 pulsora_upper_explain(ForeignScanState *node, ExplainState *es)
 {
 	PulsoraUpperState *s = node->fdw_state;
 	List	   *keys = NIL;
 	List	   *aggs = NIL;
+	ListCell   *lc;
 
 	ExplainPropertyText("Pulsora Table", s->spec.table, es);
 	if (s->bound_states != NIL)
@@ -396,18 +432,22 @@ pulsora_upper_explain(ForeignScanState *node, ExplainState *es)
 	for (uint32 g = 0; g < s->agg.ngroup; g++)
 		keys = lappend(keys, unconstify(char *, s->agg.group_by[g]));
 	for (uint32 i = 0; i < s->agg.nitems; i++)
-	{
-		const char *name = ps_agg_fn_name((ps_agg_fn) s->agg.fns[i]);
-
-		if (s->agg.fns[i] == PS_AGG_SUM_PRODUCT)
-			aggs = lappend(aggs, psprintf("sum(%s * %s)", s->agg.columns[i], s->agg.columns2[i]));
-		else
-			aggs = lappend(aggs, psprintf("%s(%s)", name,
-										  s->agg.columns[i] ? s->agg.columns[i] : "*"));
-	}
+		aggs = lappend(aggs, pulsora_agg_label(s->agg.fns[i], s->agg.columns[i], s->agg.columns2[i]));
 	if (keys != NIL)
 		ExplainPropertyList("Pushed Group Keys", keys, es);
 	ExplainPropertyList("Pushed Aggregates", aggs, es);
+	if (s->sort_labels != NIL)
+	{
+		List	   *labels = NIL;
+
+		foreach(lc, s->sort_labels)
+			labels = lappend(labels, strVal(lfirst(lc)));
+		ExplainPropertyList("Pushed Sort Keys", labels, es);
+	}
+	if (s->agg.limit > 0)
+		ExplainPropertyUInteger("Pushed Limit", NULL, s->agg.limit, es);
+	if (s->agg.offset > 0)
+		ExplainPropertyUInteger("Pushed Offset", NULL, s->agg.offset, es);
 	if (es->analyze)
 		ExplainPropertyUInteger("Groups Fetched", NULL, s->fetched, es);
 }

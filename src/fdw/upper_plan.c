@@ -27,6 +27,9 @@
  * over aggregates (sum(a) / sum(b)) is computed from the pushed aggregates
  * by the ForeignScan's projection.  avg asks the owner for sum and count.
  *
+ * ORDER BY over the groups and LIMIT/OFFSET go to the owner too, where
+ * they can (upper_order.c).
+ *
  * The plan's fdw_scan_tlist holds the GROUP BY expressions and the
  * aggregates; fdw_private (enum FdwUpperPrivateIndex) says how each of its
  * entries is made from the owner's result columns (ps_agg.h).
@@ -663,6 +666,16 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	Cost		startup, total;
 	ForeignPath *path;
 
+	/* Above pushed groups: their ORDER BY and LIMIT (upper_order.c). */
+	if ((stage == UPPERREL_ORDERED || stage == UPPERREL_FINAL) && pulsora_enable_aggregate_pushdown &&
+		output_rel->fdw_private == NULL && IS_UPPER_REL(input_rel) && input_rel->fdw_private != NULL)
+	{
+		if (stage == UPPERREL_ORDERED)
+			pulsora_upper_ordered_paths(root, input_rel, output_rel);
+		else
+			pulsora_upper_final_paths(root, input_rel, output_rel, extra);
+		return;
+	}
 	if ((stage != UPPERREL_GROUP_AGG && stage != UPPERREL_DISTINCT) ||
 		!pulsora_enable_aggregate_pushdown || output_rel->fdw_private != NULL || fp == NULL ||
 		IS_UPPER_REL(input_rel) || (gextra && gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL))
@@ -684,6 +697,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 		return;
 
 	ui = palloc0(sizeof(PulsoraUpperInfo));
+	ui->stage = stage;
 	ui->input_rel = input_rel;
 	ui->tlist = b.tlist;
 	ui->outputs = resolve_outputs(&b);
@@ -694,6 +708,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	ui->fns = b.fns;
 	ui->fn_columns = b.fn_columns;
 	ui->fn_columns2 = b.fn_columns2;
+	ui->fn_types = b.fn_types;
 	ui->having = gextra && gextra->havingQual ? (List *) gextra->havingQual : NIL;
 	output_rel->fdw_private = ui;
 
@@ -705,6 +720,9 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	 */
 	startup = fp->startup_cost / 2 + fp->fetched_rows * PULSORA_AGG_ROW_COST;
 	total = startup + groups * cpu_tuple_cost;
+	ui->rows = groups;
+	ui->startup_cost = startup;
+	ui->total_cost = total;
 	path = create_foreign_upper_path(root, output_rel, target, groups,
 									 startup, total, NIL, NULL, NIL);
 	add_path(output_rel, (Path *) path);
@@ -735,6 +753,11 @@ pulsora_upper_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, L
 	fdw_private = lappend(fdw_private, ui->fn_columns);
 	fdw_private = lappend(fdw_private, ui->fn_columns2);
 	fdw_private = lappend(fdw_private, ui->outputs);
+	/* An ordered or final path's sort and limit (upper_order.c); none for the groups alone. */
+	fdw_private = lappend(fdw_private, best_path->fdw_private ?
+						  list_nth(best_path->fdw_private, FdwUpperPathSort) : NIL);
+	fdw_private = lappend(fdw_private, best_path->fdw_private ?
+						  list_nth(best_path->fdw_private, FdwUpperPathLimit) : NIL);
 	return make_foreignscan(tlist, ui->having, 0, pq.fdw_exprs, fdw_private, ui->tlist, NIL,
 							outer_plan);
 }

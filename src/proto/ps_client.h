@@ -6,8 +6,9 @@
  * The library links no RocksDB and no PostgreSQL; it allocates with malloc.
  * A ps_client is one connection, used by one thread at a time.  Calls are
  * synchronous request/response, except that a scan reads its next batch
- * ahead and a load sends its data frames ahead (at most one answer owed at
- * a time, collected by the next call on the connection).  Many scans and
+ * ahead (or opens deferred) and a load sends its data frames ahead (at
+ * most one answer owed at a time, collected by the next call on the
+ * connection, or piecemeal by ps_client_scan_poll).  Many scans and
  * loads may be open at once on one connection (each is a server-side
  * handle).  Any I/O error or
  * protocol violation makes the connection unusable: calls then return
@@ -149,6 +150,14 @@ typedef struct ps_client_scan_spec {
 	bool		unordered;
 	/* Batches carry no times (ps_frame_rows.times is NULL). */
 	bool		no_times;
+	/*
+	 * Send the open and return without waiting (needs first_rows): the
+	 * owner's answer, with the first batch, is then owed as a read-ahead
+	 * batch is (ps_client_scan_poll, ps_client_scan_fetch), an error of the
+	 * open comes from the first fetch, and the types from
+	 * ps_client_scan_types once it is answered (types_out is NULL).
+	 */
+	bool		deferred;
 } ps_client_scan_spec;
 
 /*
@@ -171,6 +180,27 @@ ps_status	ps_client_scan_open(ps_client *c, const ps_client_scan_spec *spec,
  */
 ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error *err);
 /* (After a failed fetch the scan is dead: later fetches repeat the error.) */
+/*
+ * Without blocking (for callers that wait on many sockets, as PostgreSQL's
+ * async foreign scans do): read what has arrived of the answer the owner
+ * owes s (its deferred open or read-ahead batch) and tell whether the
+ * next fetch can go without waiting for it: *ready is false only while
+ * that answer is still on its way; then wait until ps_client_fd is
+ * readable and poll again.  (That fetch may still wait for the answer
+ * owed to another scan on the connection, as any call settles it first.)
+ * A failure breaks the connection and leaves *ready true: the fetch
+ * reports it.
+ */
+ps_status	ps_client_scan_poll(ps_client_scan *s, bool *ready, ps_error *err);
+/* The socket to wait on for readability; -1 once the connection is broken. */
+int			ps_client_fd(const ps_client *c);
+/*
+ * Whether the owner owes c a scan's answer that has not fully arrived
+ * (what has is read, without blocking): any call on c would wait for it.
+ */
+bool		ps_client_scan_in_flight(ps_client *c);
+/* The types of the scan's columns (owned by the scan), NULL until a deferred open is answered. */
+const ps_type *ps_client_scan_types(const ps_client_scan *s);
 /* The current batch: count rows (0 before the first fetch and after a failed one). */
 const ps_frame_rows *ps_client_scan_rows(const ps_client_scan *s);
 /*
@@ -192,7 +222,9 @@ ps_status	ps_client_scan_close(ps_client_scan *s, ps_error *err);
 /*
  * Aggregates computed by the owner (core/ps_agg.h): fns are ps_agg_fn
  * codes, columns[i] NULL for count(*); group_by names value columns; a
- * bucket_width of 0 means no bucket.  All borrowed for the call.
+ * bucket_width of 0 means no bucket; the groups come ordered by the sort
+ * keys (result columns and PS_AGG_SORT_* flags), past offset of them at
+ * most limit (0: all).  All borrowed for the call.
  */
 typedef struct ps_client_agg_spec {
 	int64_t		bucket_width, bucket_origin;	/* ns */
@@ -202,6 +234,10 @@ typedef struct ps_client_agg_spec {
 	const char *const *columns;
 	const char *const *columns2;	/* SUM_PRODUCT's second factors (NULL: none) */
 	uint32_t	nitems;
+	const uint32_t *sort_columns;
+	const uint8_t *sort_flags;
+	uint32_t	nsort;
+	uint64_t	offset, limit;
 } ps_client_agg_spec;
 
 /*

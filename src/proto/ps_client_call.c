@@ -8,12 +8,17 @@
  *  - One request is answered by one frame, in order.  At most one answer is
  *    outstanding beyond the call in progress: the OK/ERROR of the last
  *    LOAD_ROWS or LOAD_CSV_DATA frame a load sent (c->pending_load), or the
- *    ROWS/ERROR of a scan's read-ahead SCAN_FETCH (c->pending_scan).  Every
+ *    ROWS/ERROR of a scan's read-ahead SCAN_FETCH or the SCAN_STARTED/ERROR
+ *    of its deferred open (c->pending_scan).  Every
  *    request first reads that answer ("settles"): an ERROR is recorded on
  *    the load it belongs to, so that load's next call reports it; a scan's
  *    answer goes into that scan's read-ahead buffer.  This keeps a load
  *    frame in flight at the owner while the caller fills the next one, and
  *    the owner filling a scan's next batch while the caller reads this one.
+ *  - A scan's owed answer may also be read piecemeal without blocking
+ *    (ps_client_recv_part, for ps_client_scan_poll): what has arrived is
+ *    kept (c->part_got), and the settle reads the rest.  Blocking receives
+ *    otherwise go through the frame layer (ps_frame_io.c) unchanged.
  *  - Once an I/O error or protocol violation is seen the socket is closed
  *    and every call returns PS_ECONN naming the first cause; handles stay
  *    valid for their close/abort/free functions.  The owner frees a dead
@@ -23,8 +28,16 @@
  */
 #include "ps_client_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Payload bytes a partial read takes (and allocates) at a time. */
+#define RECV_PART_STEP (1024u * 1024)
 
 /* ---------------------------------------------------------------- connection state */
 
@@ -87,6 +100,27 @@ ps_client_send(ps_client *c, ps_buf *req, ps_error *err)
 }
 
 /*
+ * An answer received: an ERROR frame becomes *owner_err (and PS_OK is
+ * returned); a malformed one breaks the connection.
+ */
+static ps_status
+answer_error(ps_client *c, uint8_t code, ps_reader *payload, ps_error *owner_err, ps_error *err)
+{
+	if (code != PS_MSG_ERROR)
+		return PS_OK;
+	if (ps_frame_get_error(payload, owner_err) != PS_OK || ps_frame_get_end(payload) != PS_OK ||
+		owner_err->code == PS_OK)
+		return ps_client_break(c, err, "malformed ERROR frame from the owner");
+	/*
+	 * The owner closes a connection whose request it found malformed: this
+	 * call reports the owner's error, later calls PS_ECONN.
+	 */
+	if (owner_err->code == PS_EPROTO)
+		ps_client_break(c, NULL, owner_err->message);
+	return PS_OK;
+}
+
+/*
  * Receive one answer into resp.  An ERROR frame becomes *owner_err (and
  * PS_OK is returned with *code = PS_MSG_ERROR); only transport and protocol
  * failures return an error here, after breaking the connection.
@@ -99,18 +133,114 @@ client_recv(ps_client *c, ps_buf *resp, uint8_t *code, ps_reader *payload,
 
 	if (ps_frame_recv_wait(c->fd, resp, code, payload, NULL, client_frame_wait(c), &e) != PS_OK)
 		return ps_client_break(c, err, e.message);
-	if (*code != PS_MSG_ERROR)
+	return answer_error(c, *code, payload, owner_err, err);
+}
+
+/* Milliseconds since *started (a CLOCK_MONOTONIC reading; 0: not yet, set it). */
+static uint32_t
+waited_ms(uint64_t *started)
+{
+	struct timespec ts;
+	uint64_t	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+	if (*started == 0)
+		*started = now;
+	return now - *started > UINT32_MAX ? UINT32_MAX : (uint32_t) (now - *started);
+}
+
+/*
+ * Wait until c's socket may be readable, in slices of
+ * PS_FRAME_WAIT_SLICE_MS with the wait check after each (as the frame
+ * layer's waits), or for as long as it takes without one.
+ */
+static ps_status
+wait_readable(ps_client *c, uint64_t *started, ps_error *err)
+{
+	struct pollfd pfd;
+	int			n;
+	char		why[96];
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	(void) waited_ms(started);
+	n = poll(&pfd, 1, c->check ? PS_FRAME_WAIT_SLICE_MS : -1);
+	if (n > 0)
 		return PS_OK;
-	if (ps_frame_get_error(payload, owner_err) != PS_OK || ps_frame_get_end(payload) != PS_OK ||
-		owner_err->code == PS_OK)
-		return ps_client_break(c, err, "malformed ERROR frame from the owner");
-	/*
-	 * The owner closes a connection whose request it found malformed: this
-	 * call reports the owner's error, later calls PS_ECONN.
-	 */
-	if (owner_err->code == PS_EPROTO)
-		ps_client_break(c, NULL, owner_err->message);
+	if (n < 0 && errno != EINTR)
+	{
+		snprintf(why, sizeof why, "waiting for peer: %s", strerror(errno));
+		return ps_client_break(c, err, why);
+	}
+	/* client_wait_check breaks the connection when it gives up. */
+	if (c->check && !c->wait.check(c->wait.arg, waited_ms(started)))
+		return ps_client_break(c, err, "gave up waiting for its answer");
 	return PS_OK;
+}
+
+ps_status
+ps_client_recv_part(ps_client *c, ps_buf *b, bool block, bool *complete, uint8_t *code,
+					ps_reader *payload, ps_error *owner_err, ps_error *err)
+{
+	uint32_t	len = 0;
+	uint64_t	started = 0;
+	ps_error	e;
+	ps_status	st;
+
+	*complete = false;
+	if (c->part_got == 0)
+		ps_buf_reset(b);
+	for (;;)
+	{
+		uint8_t    *p;
+		size_t		want;
+		ssize_t		k;
+
+		if (c->part_got < PS_FRAME_HEADER)
+		{
+			p = c->part_hdr + c->part_got;
+			want = PS_FRAME_HEADER - c->part_got;
+		}
+		else
+		{
+			if (ps_frame_header_parse(c->part_hdr, &len, code, &e) != PS_OK)
+				return ps_client_break(c, err, e.message);
+			if (b->len == len)
+				break;
+			/* Grow with the bytes that arrive, as ps_frame_recv does. */
+			want = len - b->len < RECV_PART_STEP ? len - b->len : RECV_PART_STEP;
+			if (ps_buf_reserve(b, want) != PS_OK)
+				return ps_client_break(c, err, "no memory for the owner's answer");
+			p = b->data + b->len;
+		}
+		k = recv(c->fd, p, want, MSG_DONTWAIT);
+		if (k > 0)
+		{
+			if (c->part_got >= PS_FRAME_HEADER)
+				b->len += (size_t) k;
+			c->part_got += (size_t) k;
+			continue;
+		}
+		if (k == 0)
+			return ps_client_break(c, err, "connection closed by peer");
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		{
+			snprintf(e.message, sizeof e.message, "receiving from peer: %s", strerror(errno));
+			return ps_client_break(c, err, e.message);
+		}
+		if (!block)
+			return PS_OK;
+		if ((st = wait_readable(c, &started, err)) != PS_OK)
+			return st;
+	}
+	c->part_got = 0;
+	*complete = true;
+	ps_reader_init(payload, b->data, len);
+	return answer_error(c, *code, payload, owner_err, err);
 }
 
 /* A malformed answer payload: the owner is not speaking our protocol. */
@@ -151,9 +281,8 @@ settle_load(ps_client *c, ps_error *err)
 }
 
 /*
- * Read the answer to the pending scan fetch into that scan's read-ahead
- * buffer.  Either answer ends the owner's handle when it says so: a ROWS
- * with done = 1, or an ERROR (ps_frame.h).
+ * Read the answer to the pending scan fetch (or deferred open) into that
+ * scan's read-ahead buffer, finishing what ps_client_scan_poll began.
  */
 static ps_status
 settle_scan(ps_client *c, ps_error *err)
@@ -161,27 +290,21 @@ settle_scan(ps_client *c, ps_error *err)
 	ps_client_scan *s = c->pending_scan;
 	uint8_t		code;
 	ps_reader	payload;
+	bool		complete;
 	ps_status	st;
 
 	c->pending_scan = NULL;
-	if ((st = client_recv(c, &s->ahead, &code, &payload, &s->ahead_error, err)) != PS_OK)
+	if (c->part_got > 0)
+		st = ps_client_recv_part(c, &s->ahead, true, &complete, &code, &payload,
+								 &s->ahead_error, err);
+	else
+		st = client_recv(c, &s->ahead, &code, &payload, &s->ahead_error, err);
+	if (st != PS_OK)
 		return st;
-	if (code == PS_MSG_ERROR)
-	{
-		s->ahead_state = AHEAD_ERROR;
-		s->released = true;
-		return PS_OK;
-	}
-	if (code != PS_MSG_ROWS ||
-		ps_frame_rows_decode(&payload, s->types, s->ntypes, &s->ahead_rows) != PS_OK)
-		return ps_client_bad_answer(c, PS_EPROTO, "ROWS", err);
-	s->ahead_state = AHEAD_ROWS;
-	if (s->ahead_rows.done)
-		s->released = true;
-	return PS_OK;
+	return ps_client_scan_answer(s, code, &payload, err);
 }
 
-/* Read the answer owed from an earlier call, if any. */
+/* Read the answer owed from an earlier call, if any (blocking). */
 ps_status
 ps_client_settle(ps_client *c, ps_error *err)
 {

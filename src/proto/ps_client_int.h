@@ -25,7 +25,15 @@ struct ps_client {
 	ps_buf		in;				/* last answer, except scan batches */
 	/* The one answer owed beyond the call in progress (at most one is set). */
 	ps_client_load *pending_load;	/* its last data frame is unanswered */
-	ps_client_scan *pending_scan;	/* its read-ahead SCAN_FETCH is unanswered */
+	ps_client_scan *pending_scan;	/* its read-ahead SCAN_FETCH or deferred open is unanswered */
+	/*
+	 * How much of pending_scan's answer ps_client_scan_poll has read: the
+	 * frame's bytes so far, header included (0: none).  The header is kept
+	 * here, the payload goes into the scan's `ahead` buffer; the settle
+	 * finishes the frame.
+	 */
+	size_t		part_got;
+	uint8_t		part_hdr[PS_FRAME_HEADER];
 	ps_client_scan *scans;		/* open scans (doubly linked) */
 	ps_client_load *loads;		/* open loads (doubly linked) */
 	char		load_source[16];	/* sent with each load begun (ps_client_set_load_source) */
@@ -43,6 +51,7 @@ struct ps_client_scan {
 	ps_client_scan *prev, *next;
 	uint32_t	handle;
 	uint32_t	batch_bytes;	/* max_bytes of every SCAN_FETCH */
+	bool		opening;		/* its deferred SCAN_START is unanswered (no handle yet) */
 	bool		released;		/* the owner no longer holds the handle */
 	bool		failed;			/* a fetch failed: repeat its error */
 	ps_error	failure;
@@ -88,6 +97,16 @@ ps_status	ps_client_bad_answer(ps_client *c, ps_status decode_status, const char
 								 ps_error *err);
 /* Read the answer owed from an earlier call, if any. */
 ps_status	ps_client_settle(ps_client *c, ps_error *err);
+/*
+ * Read on into b (its payload; the header in c->part_hdr) the answer
+ * owed on c, resuming where the last call stopped: without blocking, or
+ * with block until it is whole (waiting as the frame layer does, through
+ * the wait check).  *complete when it is: *code and *payload are then the
+ * frame's, an ERROR frame in *owner_err as ps_client_roundtrip reads it.
+ * Transport and protocol failures break the connection.
+ */
+ps_status	ps_client_recv_part(ps_client *c, ps_buf *b, bool block, bool *complete, uint8_t *code,
+								ps_reader *payload, ps_error *owner_err, ps_error *err);
 /* Send req and receive its answer (message expect) into resp; the owner's ERROR is the result. */
 ps_status	ps_client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 								ps_reader *payload, ps_error *err);
@@ -103,6 +122,12 @@ ps_status	ps_client_build_handle_request(ps_client *c, uint8_t code, uint32_t ha
 /* ps_client_scan.c */
 /* Unlink a scan from its client and free it, without telling the owner. */
 void		ps_client_scan_free(ps_client_scan *s);
+/*
+ * Take the answer owed to s, received into s->ahead (an ERROR into
+ * s->ahead_error): the first batch of its deferred open or the batch of
+ * its read-ahead fetch, or the owner's error.
+ */
+ps_status	ps_client_scan_answer(ps_client_scan *s, uint8_t code, ps_reader *payload, ps_error *err);
 
 /* ps_client_load.c */
 /* Unlink a load from its client and free it, without telling the owner. */

@@ -14,6 +14,14 @@
  *  - Once the owner has released the handle (a batch with done = 1, or an
  *    ERROR) the scan sends no more SCAN_FETCH or SCAN_CLOSE; a failed
  *    fetch's error is repeated by every later fetch.
+ *  - A deferred open (spec.deferred) sends SCAN_START and returns: its
+ *    answer is owed like a read-ahead batch (s->opening until it comes, the
+ *    scan holding no handle), so the handle, the types and the first batch
+ *    arrive together, and an error of the open comes from the first fetch.
+ *  - ps_client_scan_poll never blocks: it reads what has arrived of the
+ *    answer owed to its scan (ps_client_recv_part), and takes it once whole.
+ *    An I/O error there breaks the connection and counts as ready: the
+ *    fetch reports it.
  * This file is linked into the PostgreSQL extension: libc and the
  * client-side core only; no process-wide state.
  */
@@ -29,7 +37,10 @@ ps_client_scan_free(ps_client_scan *s)
 
 	/* Only a broken or closing connection may still owe this scan an answer. */
 	if (c->pending_scan == s)
+	{
 		c->pending_scan = NULL;
+		c->part_got = 0;
+	}
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -42,6 +53,43 @@ ps_client_scan_free(ps_client_scan *s)
 	ps_frame_rows_free(&s->rows);
 	ps_frame_rows_free(&s->ahead_rows);
 	free(s);
+}
+
+ps_status
+ps_client_scan_answer(ps_client_scan *s, uint8_t code, ps_reader *payload, ps_error *err)
+{
+	ps_client  *c = s->c;
+	ps_msg_scan_opened m;
+	bool		opening = s->opening;
+
+	s->opening = false;
+	/* Either answer ends the owner's handle when it says so (ps_frame.h). */
+	if (code == PS_MSG_ERROR)
+	{
+		s->ahead_state = AHEAD_ERROR;
+		s->released = true;
+		return PS_OK;
+	}
+	if (opening)
+	{
+		/* The owner holds the handle; breaking the connection releases it. */
+		memset(&m, 0, sizeof m);
+		if (code != PS_MSG_SCAN_STARTED ||
+			ps_msg_scan_started_decode(payload, &m, &s->ahead_rows) != PS_OK ||
+			m.ntypes != s->ntypes)
+		{
+			ps_msg_scan_opened_clear(&m);
+			return ps_client_bad_answer(c, PS_EPROTO, "SCAN_STARTED", err);
+		}
+		s->handle = m.handle;
+		s->types = m.types;		/* moved */
+	}
+	else if (code != PS_MSG_ROWS ||
+			 ps_frame_rows_decode(payload, s->types, s->ntypes, &s->ahead_rows) != PS_OK)
+		return ps_client_bad_answer(c, PS_EPROTO, "ROWS", err);
+	s->ahead_state = AHEAD_ROWS;
+	s->released = s->ahead_rows.done;
+	return PS_OK;
 }
 
 /*
@@ -109,6 +157,8 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 		*types_out = NULL;
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
+	if (spec->deferred && (agg != NULL || spec->first_rows == 0))
+		return ps_error_set(err, PS_EINVAL, "a deferred open is a scan's, with first_rows");
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
 	if ((st = start_scan_request(c, code, spec, err)) != PS_OK)
 		return st;
@@ -117,10 +167,12 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 		return ps_client_no_memory(err);
 	if (agg && (st = ps_msg_aggregate_put(&c->out, agg->bucket_width, agg->bucket_origin,
 										  agg->group_by, agg->ngroup, agg->fns, agg->columns,
-										  agg->columns2, agg->nitems)) != PS_OK)
+										  agg->columns2, agg->nitems, agg->sort_columns,
+										  agg->sort_flags, agg->nsort, agg->offset,
+										  agg->limit)) != PS_OK)
 		return st == PS_EINVAL ?
-			ps_error_set(err, PS_EINVAL, "an aggregate needs 1 to %d aggregates and at most %d group columns",
-						 PS_FRAME_MAX_AGG_ITEMS, PS_FRAME_MAX_AGG_GROUPS)
+			ps_error_set(err, PS_EINVAL, "an aggregate needs 1 to %d aggregates, at most %d group columns and %d sort keys",
+						 PS_FRAME_MAX_AGG_ITEMS, PS_FRAME_MAX_AGG_GROUPS, PS_FRAME_MAX_AGG_SORT)
 			: ps_client_no_memory(err);
 	/*
 	 * Allocate before asking, so success on the owner cannot leak a handle,
@@ -136,12 +188,27 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 		c->scans->prev = s;
 	c->scans = s;
 	if ((st = ps_client_usable(c, err)) == PS_OK && (st = ps_client_settle(c, err)) == PS_OK)
-		st = ps_client_roundtrip(c, &c->out, start ? &s->ahead : &c->in,
-							  start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED, &payload, err);
+	{
+		if (spec->deferred)
+			st = ps_client_send(c, &c->out, err);
+		else
+			st = ps_client_roundtrip(c, &c->out, start ? &s->ahead : &c->in,
+									 start ? PS_MSG_SCAN_STARTED : PS_MSG_SCAN_OPENED, &payload, err);
+	}
 	if (st != PS_OK)
 	{
 		ps_client_scan_free(s);
 		return st;
+	}
+	if (spec->deferred)
+	{
+		/* SCAN_STARTED (or ERROR) is owed: ps_client_scan_answer takes it. */
+		s->opening = true;
+		s->batch_bytes = batch_bytes;
+		s->ntypes = spec->ncolumns;
+		c->pending_scan = s;
+		*out = s;
+		return PS_OK;
 	}
 	if ((start ? ps_msg_scan_started_decode(&payload, &m, &s->ahead_rows)
 		 : ps_msg_scan_opened_decode(&payload, &m)) != PS_OK ||
@@ -242,6 +309,51 @@ ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done, ps_error 
 	if (!*done)
 		(void) scan_request(s, max_rows, NULL);
 	return PS_OK;
+}
+
+const ps_type *
+ps_client_scan_types(const ps_client_scan *s)
+{
+	return s->opening ? NULL : s->types;
+}
+
+int
+ps_client_fd(const ps_client *c)
+{
+	return c->broken ? -1 : c->fd;
+}
+
+ps_status
+ps_client_scan_poll(ps_client_scan *s, bool *ready, ps_error *err)
+{
+	ps_client  *c = s->c;
+	uint8_t		code;
+	ps_reader	payload;
+	bool		complete;
+	ps_status	st;
+
+	*ready = true;
+	if (c->pending_scan != s || ps_client_dead(c))
+		return PS_OK;
+	st = ps_client_recv_part(c, &s->ahead, false, &complete, &code, &payload, &s->ahead_error, err);
+	if (st != PS_OK || !complete)
+	{
+		*ready = st != PS_OK;
+		return st;
+	}
+	c->pending_scan = NULL;
+	return ps_client_scan_answer(s, code, &payload, err);
+}
+
+bool
+ps_client_scan_in_flight(ps_client *c)
+{
+	bool		ready;
+
+	if (c->pending_scan == NULL)
+		return false;
+	(void) ps_client_scan_poll(c->pending_scan, &ready, NULL);
+	return !ready;
 }
 
 const ps_frame_rows *

@@ -38,8 +38,9 @@
  *  AGGREGATE      the fields of SCAN_START, then i64 bucket_width,
  *                 i64 bucket_origin (ns), varint g, g x str column,
  *                 varint n, n x (u8 aggregate, str column, and for
- *                 PS_AGG_SUM_PRODUCT str column2) (v6)
- *                                                     -> SCAN_STARTED
+ *                 PS_AGG_SUM_PRODUCT str column2) (v6), varint s,
+ *                 s x (u32 result column, u8 flags), u64 offset,
+ *                 u64 limit (v7)                      -> SCAN_STARTED
  *  SCAN_CLOSE     u32 handle                          -> OK
  *  LOAD_BEGIN     str table, varint n, n x (str name, u8 type),
  *                 u32 time_index, u8 add_columns,
@@ -119,7 +120,10 @@
  *    SCAN_START does, one row per group, the result columns of ps_agg.h as
  *    the scan's columns, with no time vector; SCAN_FETCH and SCAN_CLOSE
  *    then work on its handle.  Its SCAN_OPEN fields must have no columns,
- *    flags, offset or limit.
+ *    flags, offset or limit.  Its own sort keys (ps_agg_sort: a result
+ *    column and PS_AGG_SORT_* flags, at most PS_FRAME_MAX_AGG_SORT), offset
+ *    and limit (0 = none) order the groups and choose those sent, as
+ *    ps_agg_spec's do; a bad key is an ERROR (PS_EINVAL) from the owner.
  *  - LOAD_BEGIN's series_key ("a,b"; "" = none) is used only when the load
  *    creates the table (ps_load_spec.series_key); without it the owner
  *    infers the key from the column names.  TABLE's nseries counts the
@@ -157,7 +161,8 @@
  * (SCAN_OPEN/SCAN_START filters, LOAD_BEGIN series_key, TABLE nseries and
  * series); 5: ROWS as column vectors, scan flags unordered and no times,
  * ESTIMATE; 6: AGGREGATE; 7: BACKUP, BACKUPS, LOADS, LOAD_PROGRESS, a
- * load's source in LOAD_BEGIN and LOAD_CSV_BEGIN.
+ * load's source in LOAD_BEGIN and LOAD_CSV_BEGIN, AGGREGATE's sort keys,
+ * offset and limit.
  */
 #define PS_PROTO_VERSION 7
 #define PS_FRAME_MAX (64u * 1024 * 1024)
@@ -400,6 +405,7 @@ ps_status	ps_msg_estimate_decode(ps_reader *r, ps_msg_scan_open *m, uint64_t *ma
 /* AGGREGATE's own fields (after those of SCAN_START), ps_frame_agg.c. */
 #define PS_FRAME_MAX_AGG_ITEMS 256		/* as PS_AGG_MAX_ITEMS */
 #define PS_FRAME_MAX_AGG_GROUPS 32		/* as PS_AGG_MAX_GROUP_COLUMNS */
+#define PS_FRAME_MAX_AGG_SORT 64		/* as PS_AGG_MAX_SORT */
 
 typedef struct ps_msg_aggregate {
 	int64_t		bucket_width, bucket_origin;
@@ -409,16 +415,23 @@ typedef struct ps_msg_aggregate {
 	uint8_t    *fns;			/* ps_agg_fn */
 	char	  **columns;		/* "" for count(*) */
 	char	  **columns2;		/* SUM_PRODUCT's second factor, else NULL */
+	uint32_t	nsort;
+	uint32_t   *sort_columns;	/* result columns */
+	uint8_t    *sort_flags;		/* PS_AGG_SORT_* */
+	uint64_t	offset, limit;	/* groups skipped, then sent at most (0 = all) */
 } ps_msg_aggregate;
 
 /*
  * Append AGGREGATE's own fields (columns2 may be NULL when no aggregate is
- * a SUM_PRODUCT); PS_EINVAL (nothing appended) past the caps.
+ * a SUM_PRODUCT; the sort arrays when nsort is 0); PS_EINVAL (nothing
+ * appended) past the caps.
  */
 ps_status	ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 								 const char *const *group_by, uint32_t ngroup,
 								 const uint8_t *fns, const char *const *columns,
-								 const char *const *columns2, uint32_t nitems);
+								 const char *const *columns2, uint32_t nitems,
+								 const uint32_t *sort_columns, const uint8_t *sort_flags,
+								 uint32_t nsort, uint64_t offset, uint64_t limit);
 /* The whole AGGREGATE payload: the SCAN_START fields into *scan, the rest into *m. */
 ps_status	ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *m);
 void		ps_msg_aggregate_clear(ps_msg_aggregate *m);

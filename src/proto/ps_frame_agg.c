@@ -1,9 +1,10 @@
 /*
  * ps_frame_agg.c — the AGGREGATE request's own fields (ps_frame.h): bucket,
- * group columns and aggregates, after the SCAN_START fields it shares with
- * scans.  Counts are capped and checked against the bytes left before
- * anything is allocated; aggregate codes are checked by the owner, which
- * names the bad one.  Linked into the PostgreSQL extension.
+ * group columns, aggregates, sort keys, offset and limit, after the
+ * SCAN_START fields it shares with scans.  Counts are capped and checked
+ * against the bytes left before anything is allocated; aggregate codes,
+ * sort columns and flags are checked by the owner, which names the bad
+ * one.  Linked into the PostgreSQL extension.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,12 @@
 ps_status
 ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 					 const char *const *group_by, uint32_t ngroup, const uint8_t *fns,
-					 const char *const *columns, const char *const *columns2, uint32_t nitems)
+					 const char *const *columns, const char *const *columns2, uint32_t nitems,
+					 const uint32_t *sort_columns, const uint8_t *sort_flags, uint32_t nsort,
+					 uint64_t offset, uint64_t limit)
 {
-	if (ngroup > PS_FRAME_MAX_AGG_GROUPS || nitems == 0 || nitems > PS_FRAME_MAX_AGG_ITEMS)
+	if (ngroup > PS_FRAME_MAX_AGG_GROUPS || nitems == 0 || nitems > PS_FRAME_MAX_AGG_ITEMS ||
+		nsort > PS_FRAME_MAX_AGG_SORT)
 		return PS_EINVAL;
 	if (ps_frame_put_i64(b, bucket_width) != PS_OK ||
 		ps_frame_put_i64(b, bucket_origin) != PS_OK ||
@@ -36,6 +40,14 @@ ps_msg_aggregate_put(ps_buf *b, int64_t bucket_width, int64_t bucket_origin,
 			ps_frame_put_str(b, columns2 && columns2[i] ? columns2[i] : "") != PS_OK)
 			return PS_ENOMEM;
 	}
+	if (ps_buf_append_varint(b, nsort) != PS_OK)
+		return PS_ENOMEM;
+	for (uint32_t k = 0; k < nsort; k++)
+		if (ps_buf_append_u32be(b, sort_columns[k]) != PS_OK ||
+			ps_buf_append_u8(b, sort_flags[k]) != PS_OK)
+			return PS_ENOMEM;
+	if (ps_buf_append_u64be(b, offset) != PS_OK || ps_buf_append_u64be(b, limit) != PS_OK)
+		return PS_ENOMEM;
 	return PS_OK;
 }
 
@@ -72,6 +84,17 @@ ps_msg_aggregate_decode(ps_reader *r, ps_msg_scan_open *scan, ps_msg_aggregate *
 			 (st = ps_frame_get_strdup(r, &m->columns2[i])) != PS_OK))
 			return st;
 	}
+	if (ps_frame_get_count(r, 4 + 1, PS_FRAME_MAX_AGG_SORT, &m->nsort) != PS_OK)
+		return PS_EPROTO;
+	if ((m->sort_columns = ps_frame_alloc_array(m->nsort, sizeof(uint32_t))) == NULL ||
+		(m->sort_flags = ps_frame_alloc_array(m->nsort, 1)) == NULL)
+		return PS_ENOMEM;
+	for (uint32_t k = 0; k < m->nsort; k++)
+		if (ps_frame_get_u32(r, &m->sort_columns[k]) != PS_OK ||
+			ps_frame_get_u8(r, &m->sort_flags[k]) != PS_OK)
+			return PS_EPROTO;
+	if (ps_frame_get_u64(r, &m->offset) != PS_OK || ps_frame_get_u64(r, &m->limit) != PS_OK)
+		return PS_EPROTO;
 	return ps_frame_get_end(r);
 }
 
@@ -82,5 +105,7 @@ ps_msg_aggregate_clear(ps_msg_aggregate *m)
 	ps_frame_free_strings(m->columns, m->nitems);
 	ps_frame_free_strings(m->columns2, m->nitems);
 	free(m->fns);
+	free(m->sort_columns);
+	free(m->sort_flags);
 	memset(m, 0, sizeof *m);
 }

@@ -397,6 +397,7 @@ ps_proto_handle_aggregate(conn *cn, ps_reader *r, ps_error *err)
 	ps_msg_aggregate am;
 	ps_series_filter filters[PS_FRAME_MAX_FILTERS];
 	ps_agg_item items[PS_FRAME_MAX_AGG_ITEMS];
+	ps_agg_sort sort[PS_FRAME_MAX_AGG_SORT];
 	ps_agg_spec spec;
 	scan_handle *h = NULL;
 	bool		done = false;
@@ -434,6 +435,15 @@ ps_proto_handle_aggregate(conn *cn, ps_reader *r, ps_error *err)
 	spec.ngroup = am.ngroup;
 	spec.items = items;
 	spec.nitems = am.nitems;
+	for (uint32_t k = 0; k < am.nsort; k++)
+	{
+		sort[k].column = am.sort_columns[k];
+		sort[k].flags = am.sort_flags[k];
+	}
+	spec.sort = sort;
+	spec.nsort = am.nsort;
+	spec.offset = am.offset;
+	spec.limit = am.limit;
 	if ((h = calloc(1, sizeof *h)) == NULL)
 	{
 		st = ps_proto_answer_memory(err);

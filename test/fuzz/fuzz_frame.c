@@ -135,11 +135,14 @@ fuzz_scan_open(ps_reader *r, const uint8_t *p, size_t n, ps_buf *b, uint8_t code
 		if (code == PS_MSG_AGGREGATE)
 		{
 			check(am.nitems >= 1 && am.nitems <= PS_FRAME_MAX_AGG_ITEMS &&
-				  am.ngroup <= PS_FRAME_MAX_AGG_GROUPS, "aggregate counts capped");
+				  am.ngroup <= PS_FRAME_MAX_AGG_GROUPS && am.nsort <= PS_FRAME_MAX_AGG_SORT,
+				  "aggregate counts capped");
 			check(ps_msg_aggregate_put(b, am.bucket_width, am.bucket_origin,
 									   (const char *const *) am.group_by, am.ngroup, am.fns,
 									   (const char *const *) am.columns,
-									   (const char *const *) am.columns2, am.nitems) == PS_OK,
+									   (const char *const *) am.columns2, am.nitems,
+									   am.sort_columns, am.sort_flags, am.nsort, am.offset,
+									   am.limit) == PS_OK,
 				  "encode");
 		}
 		check_same(b, p, n, ps_msg_name(code));

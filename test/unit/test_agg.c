@@ -9,7 +9,9 @@
  * model's groups and figures exactly (float sums within rounding); a
  * whole-table aggregate must answer blocks from their metadata, and one
  * bucketed finer than a block must decode them; bad requests fail with
- * errors naming what is wrong.
+ * errors naming what is wrong.  A second table over many partitions (see
+ * setup_latest) checks the walk that reads only each series' newest
+ * (oldest) blocks against a model, and the merge's widening of max_span.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -450,6 +452,396 @@ test_bad_requests(void **state)
 	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_ENOTFOUND);
 }
 
+/* ---------------------------------------------------------------- newest and oldest rows */
+
+/*
+ * Table lt, over twelve day partitions, for the walk that reads only the
+ * blocks that can hold each series' newest (oldest) row (ps_scan_latest):
+ * A dense (two blocks a day), B every two minutes up to noon of the last
+ * day, C one row every seven hours (blocks spanning most of a day, so the
+ * table's max_span is wide), D only on days 2-4, F only on day 5, which a
+ * delete then removes, G from day 9 (after D and F in id order, which the
+ * newest partitions lack).  A second load adds A and B rows out of order (one
+ * row blocks overlapping the first load's) and rows at the first load's
+ * times (ties), a delete cuts the last day's evening, and a load of A and
+ * of the new series E, left in flight, holds newer rows that no aggregate
+ * may see.  Three small loads of C on day 9 overlap around 13:00.  qty
+ * numbers the rows, so an answer names the row it came from.
+ */
+#define DAY_NS (24 * HOUR_NS)
+#define MIN_NS (60LL * 1000000000LL)
+#define LT_MAX_ROWS 32768
+
+typedef struct lt_row {
+	int64_t		t;
+	int			sym;
+	bool		px_null;
+	double		px;
+	int64_t		qty;
+	int			note;			/* -1: NULL */
+} lt_row;
+
+static const char *const lt_syms[] = {"A", "B", "C", "D", "E", "F", "G"};
+static lt_row lt_rows[LT_MAX_ROWS];	/* committed and not deleted */
+static size_t lt_n;
+static int64_t lt_qty;
+static ps_load *lt_inflight;
+
+static lt_row
+lt_make(int sym, int64_t t)
+{
+	lt_row		r = {.t = t, .sym = sym, .qty = ++lt_qty};
+
+	r.px_null = r.qty % 13 == 0;
+	r.px = (double) (r.qty % 1000) * 0.25;
+	r.note = r.qty % 5 == 0 ? -1 : (int) (r.qty % 97);
+	return r;
+}
+
+static void
+lt_append(ps_load *ld, const lt_row *r, bool committed)
+{
+	ps_value	v[5];
+	char		note[16];
+	ps_error	err;
+
+	memset(v, 0, sizeof(v));
+	snprintf(note, sizeof(note), "n%d", r->note);
+	v[0].v.i = r->t;
+	v[1].v.s.ptr = lt_syms[r->sym];
+	v[1].v.s.len = 1;
+	v[2].is_null = r->px_null;
+	v[2].v.f = r->px;
+	v[3].v.i = r->qty;
+	v[4].is_null = r->note < 0;
+	v[4].v.s.ptr = note;
+	v[4].v.s.len = (uint32_t) strlen(note);
+	assert_int_equal(ps_load_append(ld, v, &err), PS_OK);
+	if (committed)
+	{
+		assert_true(lt_n < LT_MAX_ROWS);
+		lt_rows[lt_n++] = *r;
+	}
+}
+
+static ps_load *
+lt_begin(ps_store *st)
+{
+	const char *names[] = {"ts", "sym", "px", "qty", "note"};
+	ps_type		types[] = {PS_TYPE_TIMESTAMP, PS_TYPE_STRING, PS_TYPE_FLOAT, PS_TYPE_INTEGER,
+						   PS_TYPE_STRING};
+	ps_schema  *s;
+	ps_load_spec spec = {.table = "lt", .series_key = "sym"};
+	ps_load    *ld;
+	ps_error	err;
+
+	assert_int_equal(ps_schema_new(names, types, 5, 0, &s, &err), PS_OK);
+	spec.input = s;
+	assert_int_equal(ps_load_begin(st, &spec, &ld, &err), PS_OK);
+	ps_schema_free(s);
+	return ld;
+}
+
+static int
+setup_latest(void **state)
+{
+	/* Small write batches: the load left in flight writes its blocks as it goes. */
+	fixture    *f = fixture_new("ps_test_agg_latest", 16);
+	ps_load    *ld = lt_begin(f->st), *inflight;
+	uint64_t	seed = 42, removed, before, after;
+	int64_t		cut = T0 + 11 * DAY_NS + 20 * HOUR_NS;
+	ps_error	err;
+	size_t		n = 0;
+	lt_row		r;
+
+	lt_n = 0;
+	lt_qty = 0;
+	for (int64_t t = T0; t < T0 + 12 * DAY_NS; t += MIN_NS)
+	{
+		r = lt_make(0, t);
+		lt_append(ld, &r, true);
+		if ((t - T0) % (2 * MIN_NS) == 0 && t < T0 + 11 * DAY_NS + 12 * HOUR_NS)
+		{
+			r = lt_make(1, t + 17 * 1000000000LL);
+			lt_append(ld, &r, true);
+		}
+		if ((t - T0) % (7 * HOUR_NS) == 0)
+		{
+			r = lt_make(2, t);
+			lt_append(ld, &r, true);
+		}
+		if (t >= T0 + 2 * DAY_NS && t < T0 + 5 * DAY_NS && (t - T0) % (2 * MIN_NS) == 0)
+		{
+			r = lt_make(3, t + 5);
+			lt_append(ld, &r, true);
+		}
+		if (t >= T0 + 5 * DAY_NS && t < T0 + 6 * DAY_NS && (t - T0) % (10 * MIN_NS) == 0)
+		{
+			r = lt_make(5, t);
+			lt_append(ld, &r, true);
+		}
+		if (t >= T0 + 9 * DAY_NS && (t - T0) % (30 * MIN_NS) == 0)
+		{
+			r = lt_make(6, t + 11);
+			lt_append(ld, &r, true);
+		}
+	}
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	/* Out of order, all over the range; then ties at A's first and last times, B's newest row. */
+	ld = lt_begin(f->st);
+	for (int i = 0; i < 600; i++)
+	{
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		r = lt_make(i % 2, T0 + (int64_t) ((seed >> 11) % (uint64_t) (12 * DAY_NS)));
+		lt_append(ld, &r, true);
+	}
+	r = lt_make(0, T0);
+	lt_append(ld, &r, true);
+	r = lt_make(0, cut - MIN_NS);
+	lt_append(ld, &r, true);
+	r = lt_make(1, T0 + 11 * DAY_NS + 15 * HOUR_NS + 3);
+	lt_append(ld, &r, true);
+	assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	/*
+	 * Blocks of C on day 9, two rows each, one load apiece: [12:00, 14:00]
+	 * reaches past 13:00 from either side, while [11:00, 12:45] (before)
+	 * and [13:15, 15:00] (after) hold the rows nearest to it.
+	 */
+	for (int i = 0; i < 3; i++)
+	{
+		static const int64_t minutes[3][2] = {{720, 840}, {660, 765}, {795, 900}};
+
+		ld = lt_begin(f->st);
+		for (int j = 0; j < 2; j++)
+		{
+			r = lt_make(2, T0 + 9 * DAY_NS + minutes[i][j] * MIN_NS);
+			lt_append(ld, &r, true);
+		}
+		assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	}
+	/* The last evening goes, and all of day 5 (F's only day). */
+	assert_int_equal(ps_store_delete_range(f->st, "lt", cut, INT64_MAX, &removed, &err), PS_OK);
+	assert_int_equal(ps_store_delete_range(f->st, "lt", T0 + 5 * DAY_NS, T0 + 6 * DAY_NS - 1,
+										   &removed, &err), PS_OK);
+	for (size_t i = 0; i < lt_n; i++)
+		if (lt_rows[i].t < cut && (lt_rows[i].t < T0 + 5 * DAY_NS || lt_rows[i].t >= T0 + 6 * DAY_NS))
+			lt_rows[n++] = lt_rows[i];
+	lt_n = n;
+	/* In flight: newer rows of A and rows of E, across two partitions so that blocks are sealed. */
+	assert_int_equal(ps_store_table_blocks(f->st, "lt", &before, &err), PS_OK);
+	inflight = lt_begin(f->st);
+	for (int i = 0; i < 64; i++)
+	{
+		r = lt_make(i % 3 ? 0 : 4, cut + (i % 2 ? DAY_NS : 0) + i * MIN_NS);
+		lt_append(inflight, &r, false);
+	}
+	assert_int_equal(ps_store_table_blocks(f->st, "lt", &after, &err), PS_OK);
+	assert_true(after > before);
+	lt_inflight = inflight;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown_latest(void **state)
+{
+	ps_load_abort(lt_inflight);
+	lt_inflight = NULL;
+	return fixture_teardown(state);
+}
+
+typedef struct lt_case {
+	int64_t		lo, hi;
+	const char *filter;			/* series, as "AC"; NULL: no filter */
+	bool		by_sym;
+	bool		newest;
+} lt_case;
+
+/*
+ * Run k's last(px), last(note), last(qty), max(ts) (first and min when
+ * oldest) and check them against the model: each group's time is its
+ * newest (oldest) in range, and every value comes from one row at that
+ * time (qty names it).  Returns the run's statistics.
+ */
+static ps_agg_stats
+lt_check(fixture *f, const lt_case *k)
+{
+	ps_agg_fn	pick = k->newest ? PS_AGG_LAST : PS_AGG_FIRST;
+	ps_agg_item items[] = {
+		{k->newest ? PS_AGG_MAX : PS_AGG_MIN, "ts", NULL}, {pick, "px", NULL},
+		{pick, "note", NULL}, {pick, "qty", NULL},
+	};
+	const char *by[] = {"sym"};
+	ps_value	values[7];
+	ps_series_filter filter = {.column = "sym", .values = values};
+	ps_agg_spec spec = {.table = "lt", .lo = k->lo, .hi = k->hi, .items = items, .nitems = 4,
+		.group_by = by, .ngroup = k->by_sym};
+	bool		have[7] = {false};
+	int64_t		best[7] = {0};
+	int			groups[8], ngroups = 0;
+	ps_agg	   *a;
+	ps_agg_stats stats;
+	ps_error	err;
+	const ps_scan_batch *b;
+	bool		done;
+
+	if (k->filter)
+	{
+		for (const char *c = k->filter; *c; c++)
+		{
+			memset(&values[filter.nvalues], 0, sizeof(ps_value));
+			values[filter.nvalues].v.s.ptr = c;
+			values[filter.nvalues++].v.s.len = 1;
+		}
+		spec.filters = &filter;
+		spec.nfilters = 1;
+	}
+	/* The model: per series, the newest (oldest) time in range. */
+	for (size_t i = 0; i < lt_n; i++)
+	{
+		const lt_row *r = &lt_rows[i];
+		int			g = k->by_sym ? r->sym : 0;
+
+		if (r->t < k->lo || r->t > k->hi || (k->filter && !strchr(k->filter, lt_syms[r->sym][0])))
+			continue;
+		if (!have[g] || (k->newest ? r->t > best[g] : r->t < best[g]))
+			best[g] = r->t;
+		have[g] = true;
+	}
+	for (int g = 0; g < (k->by_sym ? 7 : 1); g++)
+		if (have[g] || !k->by_sym)
+			groups[ngroups++] = g;
+	assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+	assert_int_equal(ps_agg_next_batch(a, 100, SIZE_MAX, &b, &done, &err), PS_OK);
+	assert_true(done);
+	assert_int_equal(b->rows, ngroups);
+	for (uint32_t row = 0; row < b->rows; row++)
+	{
+		const ps_scan_vector *col = b->columns;
+		int			g = groups[row];
+		const lt_row *r = NULL;
+
+		if (k->by_sym)
+			check_string(col++, row, lt_syms[g]);
+		assert_int_equal(is_null(&col[0], row), !have[g]);
+		assert_int_equal(is_null(&col[3], row), !have[g]);
+		if (!have[g])
+			continue;
+		assert_int_equal(col[0].i[row], best[g]);
+		for (size_t i = 0; i < lt_n && !r; i++)
+			if (lt_rows[i].qty == col[3].i[row])
+				r = &lt_rows[i];
+		assert_non_null(r);
+		assert_int_equal(r->t, best[g]);
+		assert_true(!k->by_sym || r->sym == g);
+		assert_true(!k->filter || strchr(k->filter, lt_syms[r->sym][0]));
+		assert_int_equal(is_null(&col[1], row), r->px_null);
+		if (!r->px_null)
+			assert_true(col[1].f[row] == r->px);
+		assert_int_equal(is_null(&col[2], row), r->note < 0);
+		if (r->note >= 0)
+		{
+			char		note[16];
+
+			snprintf(note, sizeof(note), "n%d", r->note);
+			check_string(&col[2], row, note);
+		}
+	}
+	ps_agg_stats_get(a, &stats);
+	ps_agg_free(a);
+	return stats;
+}
+
+static void
+test_latest_rows_read_few_blocks(void **state)
+{
+	fixture    *f = *state;
+	int64_t		day10 = T0 + 10 * DAY_NS;
+	const lt_case cases[] = {
+		{INT64_MIN, INT64_MAX, NULL, true, true},
+		{INT64_MIN, INT64_MAX, NULL, false, true},
+		{INT64_MIN, INT64_MAX, NULL, true, false},
+		/* the range's end (start) inside blocks: their rows past it must not count */
+		{INT64_MIN, day10 + 13 * HOUR_NS + 30 * 1000000000LL + 7, NULL, true, true},
+		{T0 + 3 * DAY_NS + 5 * HOUR_NS + 10, INT64_MAX, NULL, true, false},
+		{day10 + 10 * HOUR_NS + 5, day10 + 10 * HOUR_NS + 20 * MIN_NS, NULL, true, true},
+		{day10 + 10 * HOUR_NS + 5, day10 + 10 * HOUR_NS + 20 * MIN_NS, NULL, true, false},
+		/* D found only days down; F deleted, E in flight, Z unknown: no group */
+		{T0 + DAY_NS, T0 + 3 * DAY_NS + 12 * HOUR_NS, "DC", true, true},
+		{INT64_MIN, INT64_MAX, "D", true, true},
+		{INT64_MIN, INT64_MAX, "FE", true, true},
+		{INT64_MIN, INT64_MAX, "FEZ", false, false},
+		{INT64_MIN, INT64_MAX, "AC", false, true},
+		{INT64_MIN, INT64_MAX, "DGF", true, true},
+		/* a block reaching past the range vouches only for its row inside */
+		{INT64_MIN, T0 + 9 * DAY_NS + 13 * HOUR_NS, "C", true, true},
+		{T0 + 9 * DAY_NS + 13 * HOUR_NS, INT64_MAX, "C", true, false},
+		/* the deleted evening, and before the first row: nothing */
+		{T0 + 11 * DAY_NS + 20 * HOUR_NS, INT64_MAX, NULL, true, true},
+		{INT64_MIN, T0 - 1, NULL, false, false},
+	};
+	uint64_t	blocks;
+	ps_agg_stats s;
+	ps_error	err;
+
+	assert_int_equal(ps_store_table_blocks(f->st, "lt", &blocks, &err), PS_OK);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		s = lt_check(f, &cases[i]);
+		/* A few blocks per series, out of hundreds. */
+		assert_true(s.blocks_from_meta + s.blocks_decoded <= 24);
+		assert_true((s.blocks_from_meta + s.blocks_decoded) * 20 < blocks);
+	}
+	/* The newest blocks of A and B hold no STRING figure: from metadata, unless asked for note. */
+	s = lt_check(f, &cases[0]);
+	assert_true(s.blocks_decoded > 0);
+}
+
+/* Merged blocks may span more than any block a load wrote: scans must still find their rows. */
+static void
+test_merged_blocks_widen_max_span(void **state)
+{
+	fixture    *f = *state;
+	ps_agg_item items[] = {{PS_AGG_COUNT_ALL, NULL, NULL}, {PS_AGG_FIRST, "qty", NULL}};
+	int64_t		lo = T0 + 20 * MIN_NS + 1;
+	ps_agg_spec spec = {.table = "lt", .lo = lo, .hi = INT64_MAX, .items = items, .nitems = 2};
+	ps_agg	   *a;
+	const ps_scan_batch *b;
+	bool		done;
+	uint64_t	runs;
+	ps_error	err;
+
+	/* One-row loads: every block spans nothing, until the merge joins them. */
+	ps_load_abort(lt_inflight);
+	lt_inflight = NULL;
+	lt_n = 0;
+	assert_int_equal(ps_store_drop_table(f->st, "lt", &err), PS_OK);
+	for (int i = 0; i < 40; i++)
+	{
+		ps_load    *ld = lt_begin(f->st);
+		lt_row		r = lt_make(0, T0 + i * MIN_NS);
+
+		lt_append(ld, &r, true);
+		assert_int_equal(ps_load_commit(ld, &err), PS_OK);
+	}
+	assert_int_equal(ps_store_merge_all(f->st, &runs, &err), PS_OK);
+	assert_true(runs > 0);
+	for (int pass = 0; pass < 2; pass++)
+	{
+		/* count(*) reads every block; first(qty) alone only the oldest ones. */
+		spec.nitems = pass ? 1 : 2;
+		spec.items = pass ? &items[1] : items;
+		assert_int_equal(ps_agg_run(f->st, &spec, &a, &err), PS_OK);
+		assert_int_equal(ps_agg_next_batch(a, 10, SIZE_MAX, &b, &done, &err), PS_OK);
+		assert_int_equal(b->rows, 1);
+		if (!pass)
+			assert_int_equal(b->columns[0].i[0], 19);
+		assert_false(is_null(&b->columns[spec.nitems - 1], 0));
+		assert_int_equal(b->columns[spec.nitems - 1].i[0], lt_rows[21].qty);
+		ps_agg_free(a);
+	}
+}
+
 int
 main(void)
 {
@@ -458,6 +850,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_metadata_answers_what_it_can, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_buckets_and_groups, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_latest_rows_read_few_blocks, setup_latest, teardown_latest),
+		cmocka_unit_test_setup_teardown(test_merged_blocks_widen_max_span, setup_latest, teardown_latest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
  * Nothing depends on timing: waits poll for a state with a generous bound
  * and fail if it never comes.
  */
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -135,7 +136,7 @@ scan_once(ps_client *c, const char *table, int64_t lo, int64_t hi, bool desc,
 		  uint64_t offset, uint64_t limit, const char *const *cols, uint32_t ncols,
 		  uint32_t batch, uint32_t first_rows, scan_result *out)
 {
-	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {table, lo, hi, desc, offset, limit, cols, ncols, first_rows, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -254,7 +255,7 @@ test_status_counts_open_work(void **state)
 {
 	const char *table = "activity";
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {table, INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 2, 0, NULL, 0, false, false, false};
 	ps_client  *watcher = connect_ok(), *worker = connect_ok();
 	ps_client_status before, during, after;
 	ps_client_scan *s;
@@ -318,7 +319,7 @@ test_csv_load_and_scan(void **state)
 		"2024-01-01T00:00:01.5Z,\"MS,FT\",300.5,,false\n"
 		"2024-01-01T00:00:02Z,,0.001,7,t\n";
 	const char *cols[] = {"sym", "price", "size", "ok"};
-	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"csv1", INT64_MIN, INT64_MAX, false, 0, 0, cols, 4, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -570,9 +571,9 @@ interleaved_scans(const char *table, uint32_t first_rows)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
-	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
-	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false};
+	ps_client_scan_spec a = {table, T0, T0 + 9 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false, false};
+	ps_client_scan_spec b = {table, T0 + 10 * SEC, T0 + 19 * SEC, false, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false, false};
+	ps_client_scan_spec d = {table, T0, T0 + 29 * SEC, true, 0, 0, cols, 1, first_rows, 0, NULL, 0, false, false, false};
 	ps_client_scan *sa, *sb, *sd;
 	const ps_type *types;
 	int64_t		na = 0, nb = 0, nd = 0;
@@ -634,7 +635,7 @@ static void
 test_early_close_frees_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"early", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	bool		done;
 	int64_t		t;
@@ -660,7 +661,7 @@ static void
 test_too_many_handles(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"handles", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s[300];
 	int			opened = 0;
 	ps_status	st = PS_OK;
@@ -715,7 +716,7 @@ test_large_load_and_scan(void **state)
 	ps_client  *c = connect_ok();
 	const int	n = 200000;	/* several 256 KiB frames each way */
 	const char *cols[] = {"sym", "size"};
-	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"big", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -760,7 +761,7 @@ test_first_batch_with_open(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"first", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 100, 0, NULL, 0, false, false, false};
 	ps_client_scan *s[300];
 	bool		done;
 	int64_t		t;
@@ -819,7 +820,7 @@ test_read_ahead_with_other_calls(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *cols[] = {"size"};
-	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"ahead", INT64_MIN, INT64_MAX, false, 0, 0, cols, 1, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s, *other, *dropped;
 	ps_client_load *l;
 	scan_result *r = malloc(sizeof *r);
@@ -910,13 +911,120 @@ test_read_ahead_with_other_calls(void **state)
  * Values whose length takes more than one varint byte on the wire, whole
  * and projected (the owner writes projections straight into the frame).
  */
+/* Wait until the answer owed to s has arrived, polling as an event loop does. */
+static void
+poll_until_ready(ps_client *c, ps_client_scan *s)
+{
+	struct pollfd pfd;
+	bool		ready = false;
+	ps_error	e;
+
+	for (;;)
+	{
+		CHECK(ps_client_scan_poll(s, &ready, &e), e);
+		if (ready)
+			return;
+		pfd.fd = ps_client_fd(c);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+	}
+}
+
+/* Take the current batch of s (make_trades rows): from row *next on. */
+static void
+take_batch(ps_client_scan *s, int64_t *next)
+{
+	int64_t		t;
+	ps_value	vals[2];
+
+	while (ps_client_scan_row(s, &t, vals))
+	{
+		assert_int_equal(t, T0 + *next * SEC);
+		assert_int_equal(vals[1].v.i, *next);
+		(*next)++;
+	}
+}
+
+/*
+ * Deferred opens and polls (PostgreSQL's async foreign scans): two scans
+ * opened without waiting on one connection get their first batches, and
+ * their types, with the answers; batches of 1 MiB, more than the socket
+ * holds, arrive piecemeal through polls, and a blocking call finishes one
+ * half read; the owner's error for a deferred open comes from the first
+ * fetch.
+ */
+static void
+test_deferred_open_and_poll(void **state)
+{
+	ps_client  *c = connect_ok();
+	const int	n = 150000;
+	const char *cols[] = {"sym", "size"};
+	ps_client_scan_spec spec = {"defer", INT64_MIN, INT64_MAX, false, 0, 0, cols, 2, 20000,
+								PS_FRAME_SCAN_BYTES_MAX, NULL, 0, false, false, true};
+	ps_client_scan_spec bad = spec;
+	ps_client_scan *a, *b;
+	const ps_type *types = trade_types;
+	bool		ready, done_a = false, done_b = false;
+	int64_t		next_a = 0, next_b = 0;
+	int			batches = 0;
+	ps_error	e;
+
+	(void) state;
+	make_trades(c, "defer", n);
+	CHECK(ps_client_scan_open(c, &spec, &a, &types, &e), e);
+	assert_null(types);
+	assert_null(ps_client_scan_types(a));
+	/* Opening b first collects a's answer: a is ready without a poll. */
+	CHECK(ps_client_scan_open(c, &spec, &b, NULL, &e), e);
+	CHECK(ps_client_scan_poll(a, &ready, &e), e);
+	assert_true(ready);
+	assert_int_equal(ps_client_scan_types(a)[0], PS_TYPE_STRING);
+	assert_int_equal(ps_client_scan_types(a)[1], PS_TYPE_INTEGER);
+	poll_until_ready(c, b);
+	assert_non_null(ps_client_scan_types(b));
+	while (!done_a || !done_b)
+	{
+		if (!done_a)
+		{
+			poll_until_ready(c, a);
+			CHECK(ps_client_scan_fetch(a, UINT32_MAX, &done_a, &e), e);
+			take_batch(a, &next_a);
+			batches++;
+			/* Part of a's next batch, read ahead: b's fetch reads the rest. */
+			usleep(20000);
+			CHECK(ps_client_scan_poll(a, &ready, &e), e);
+		}
+		if (!done_b)
+		{
+			CHECK(ps_client_scan_fetch(b, UINT32_MAX, &done_b, &e), e);
+			take_batch(b, &next_b);
+		}
+	}
+	assert_int_equal(next_a, n);
+	assert_int_equal(next_b, n);
+	assert_true(batches >= 3);
+	CHECK(ps_client_scan_close(a, &e), e);
+	CHECK(ps_client_scan_close(b, &e), e);
+
+	bad.table = "no_such_table";
+	CHECK(ps_client_scan_open(c, &bad, &a, NULL, &e), e);
+	assert_int_equal(ps_client_scan_fetch(a, 10, &done_a, &e), PS_ENOTFOUND);
+	assert_int_equal(ps_client_scan_fetch(a, 10, &done_a, &e), PS_ENOTFOUND);
+	CHECK(ps_client_scan_close(a, &e), e);
+	bad.first_rows = 0;
+	assert_int_equal(ps_client_scan_open(c, &bad, &a, NULL, &e), PS_EINVAL);
+	assert_int_equal(row_count(c, "defer"), n);
+	ps_client_close(c);
+}
+
 static void
 test_long_values(void **state)
 {
 	ps_client  *c = connect_ok();
 	const char *all[] = {"sym", "price", "size"};
 	const char *some[] = {"size", "sym"};
-	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"long", INT64_MIN, INT64_MAX, false, 0, 0, all, 3, 10, 0, NULL, 0, false, false, false};
 	static const size_t lens[] = {0, 127, 128, 300, 20000, 70000};
 	const size_t n = sizeof lens / sizeof lens[0];
 	ps_client_load *l = trades_load(c, "long");
@@ -971,7 +1079,7 @@ test_projection(void **state)
 	const char *twice[] = {"size", "sym", "size"};
 	const char *with_time[] = {"ts"};
 	const char *unknown[] = {"nope"};
-	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"proj", INT64_MIN, INT64_MAX, false, 0, 0, one, 1, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done;
@@ -1101,7 +1209,7 @@ static void
 test_error_codes_cross_the_wire(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"missing", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	ps_client_load *l;
 	const ps_type bad_time[] = {PS_TYPE_INTEGER, PS_TYPE_STRING};
@@ -1136,7 +1244,7 @@ test_disconnect_aborts_loads(void **state)
 	ps_client  *c2;
 	ps_client_load *l;
 	ps_client_scan *s;
-	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"gone", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false, false};
 	ps_client_load_result res;
 	uint64_t	removed;
 	ps_error	e;
@@ -1168,7 +1276,7 @@ filtered_count(ps_client *c, const char *table, int64_t lo, int64_t hi, bool des
 {
 	const char *cols[] = {"size"};
 	ps_client_scan_spec spec = {table, lo, hi, desc, 0, limit, cols, 1, first_rows, 0,
-								filters, nfilters, false, false};
+								filters, nfilters, false, false, false};
 	ps_client_scan *s;
 	const ps_type *types;
 	bool		done = false;
@@ -1744,7 +1852,7 @@ static void
 test_owner_stops_cleanly(void **state)
 {
 	ps_client  *c = connect_ok();
-	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false};
+	ps_client_scan_spec spec = {"last", INT64_MIN, INT64_MAX, false, 0, 0, NULL, 0, 0, 0, NULL, 0, false, false, false};
 	ps_client_scan *s;
 	ps_client_load *l;
 	int			status = 0;
@@ -1784,8 +1892,11 @@ test_aggregate_over_the_wire(void **state)
 	const char *by[] = {"sym"};
 	const uint8_t fns[] = {PS_AGG_COUNT_ALL, PS_AGG_SUM, PS_AGG_MAX, PS_AGG_LAST};
 	const char *cols[] = {NULL, "size", "price", "price"};
-	ps_client_agg_spec agg = {100 * SEC, T0, by, 1, fns, cols, NULL, 4};
-	ps_client_scan_spec spec = {"aggw", T0 + 10 * SEC, T0 + 989 * SEC, false, 0, 0, NULL, 0, 5, 0, NULL, 0, false, false};
+	uint32_t	sort_columns[] = {3, 1};	/* sum(size) DESC, then sym */
+	const uint8_t sort_flags[] = {PS_AGG_SORT_DESC, 0};
+	ps_client_agg_spec agg = {100 * SEC, T0, by, 1, fns, cols, NULL, 4, NULL, NULL, 0, 0, 0};
+	ps_client_scan_spec spec = {"aggw", T0 + 10 * SEC, T0 + 989 * SEC, false, 0, 0, NULL, 0, 5, 0, NULL, 0, false, false, false};
+	int64_t		sums[70];
 	ps_client_scan *s;
 	const ps_type *types;
 	uint32_t	ntypes, groups = 0;
@@ -1830,6 +1941,43 @@ test_aggregate_over_the_wire(void **state)
 	assert_int_equal(groups, 70);
 	CHECK(ps_client_scan_close(s, &e), e);
 
+	/* Sorted by the owner, the 3rd to the 6th largest sums (ties by sym); the low half of a sum is no key. */
+	for (int b = 0; b < 10; b++)
+		for (int k = 0; k < 7; k++)
+		{
+			sums[b * 7 + k] = 0;
+			for (int i = 10; i <= 989; i++)
+				if (i % 7 == k && i / 100 == b)
+					sums[b * 7 + k] += i;
+		}
+	agg.sort_columns = sort_columns;
+	agg.sort_flags = sort_flags;
+	agg.nsort = 2;
+	agg.offset = 2;
+	agg.limit = 4;
+	CHECK(ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, &e), e);
+	groups = 0;
+	for (done = false; !done;)
+	{
+		CHECK(ps_client_scan_fetch(s, 3, &done, &e), e);
+		while (ps_client_scan_row(s, &t, v))
+		{
+			int			k = v[1].v.s.ptr[1] - '0', above = 0;
+
+			/* Groups before it in the order: larger sums, or equal ones of a smaller sym. */
+			for (int g = 0; g < 70; g++)
+				above += sums[g] > v[4].v.i || (sums[g] == v[4].v.i && g % 7 < k);
+			assert_int_equal(above, 2 + groups);
+			groups++;
+		}
+	}
+	assert_int_equal(groups, 4);
+	sort_columns[0] = 4;
+	assert_int_equal(ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, &e), PS_EINVAL);
+	assert_non_null(strstr(e.message, "low half"));
+	agg.nsort = 0;
+	agg.offset = agg.limit = 0;
+
 	cols[1] = "sym";
 	assert_int_equal(ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, &e), PS_EINVAL);
 	assert_non_null(strstr(e.message, "sym"));
@@ -1859,6 +2007,7 @@ main(void)
 		cmocka_unit_test(test_large_load_and_scan),
 		cmocka_unit_test(test_first_batch_with_open),
 		cmocka_unit_test(test_read_ahead_with_other_calls),
+		cmocka_unit_test(test_deferred_open_and_poll),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_catalog),
