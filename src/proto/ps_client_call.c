@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Payload bytes a partial read takes (and allocates) at a time. */
@@ -136,47 +135,18 @@ client_recv(ps_client *c, ps_buf *resp, uint8_t *code, ps_reader *payload,
 	return answer_error(c, *code, payload, owner_err, err);
 }
 
-/* Milliseconds since *started (a CLOCK_MONOTONIC reading; 0: not yet, set it). */
-static uint32_t
-waited_ms(uint64_t *started)
-{
-	struct timespec ts;
-	uint64_t	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-	if (*started == 0)
-		*started = now;
-	return now - *started > UINT32_MAX ? UINT32_MAX : (uint32_t) (now - *started);
-}
-
 /*
- * Wait until c's socket may be readable, in slices of
- * PS_FRAME_WAIT_SLICE_MS with the wait check after each (as the frame
- * layer's waits), or for as long as it takes without one.
+ * Wait until c's socket may be readable, as the frame layer's waits do (in
+ * slices with the wait check after each, or as long as it takes without).
  */
 static ps_status
 wait_readable(ps_client *c, uint64_t *started, ps_error *err)
 {
-	struct pollfd pfd;
-	int			n;
-	char		why[96];
+	ps_error	e;
 
-	pfd.fd = c->fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	(void) waited_ms(started);
-	n = poll(&pfd, 1, c->check ? PS_FRAME_WAIT_SLICE_MS : -1);
-	if (n > 0)
-		return PS_OK;
-	if (n < 0 && errno != EINTR)
-	{
-		snprintf(why, sizeof why, "waiting for peer: %s", strerror(errno));
-		return ps_client_break(c, err, why);
-	}
 	/* client_wait_check breaks the connection when it gives up. */
-	if (c->check && !c->wait.check(c->wait.arg, waited_ms(started)))
-		return ps_client_break(c, err, "gave up waiting for its answer");
+	if (ps_frame_wait_ready(c->fd, POLLIN, client_frame_wait(c), started, &e) != PS_OK)
+		return ps_client_break(c, err, e.message);
 	return PS_OK;
 }
 

@@ -255,6 +255,16 @@ typedef struct ps_frame_wait {
 } ps_frame_wait;
 
 /*
+ * Wait until fd may be ready for events (POLLIN, POLLOUT; the caller then
+ * retries its I/O): one slice of PS_FRAME_WAIT_SLICE_MS and then
+ * wait->check, as described above, or without a wait as long as it takes.
+ * *started is when this frame's I/O began waiting (0: not yet; set here).
+ * PS_ECONN when the poll fails or the check gives up.
+ */
+ps_status	ps_frame_wait_ready(int fd, short events, const ps_frame_wait *wait,
+								uint64_t *started, ps_error *err);
+
+/*
  * Reset b and write a frame header for code with a placeholder length; the
  * payload is then appended to b.
  */

@@ -49,13 +49,9 @@ waited_ms(uint64_t *started)
 	return now - *started > UINT32_MAX ? UINT32_MAX : (uint32_t) (now - *started);
 }
 
-/*
- * Wait until fd may be ready for events (the caller retries its I/O), with
- * wait->check called if a slice passes or a signal arrives first.  *started
- * is when this frame's I/O began waiting (0: not yet).
- */
-static ps_status
-wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *started, ps_error *err)
+ps_status
+ps_frame_wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *started,
+					ps_error *err)
 {
 	struct pollfd pfd;
 	int			n;
@@ -65,13 +61,13 @@ wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *started, p
 	pfd.events = events;
 	pfd.revents = 0;
 	(void) waited_ms(started);	/* starts the clock at the first wait */
-	n = poll(&pfd, 1, PS_FRAME_WAIT_SLICE_MS);
+	n = poll(&pfd, 1, wait ? PS_FRAME_WAIT_SLICE_MS : -1);
 	if (n > 0)
 		return PS_OK;
 	if (n < 0 && errno != EINTR)
 		return ps_error_set(err, PS_ECONN, "waiting for peer: %s", strerror(errno));
 	waited = waited_ms(started);
-	if (!wait->check(wait->arg, waited))
+	if (wait && !wait->check(wait->arg, waited))
 		return ps_error_set(err, PS_ECONN, "gave up waiting for peer after %u ms", waited);
 	return PS_OK;
 }
@@ -88,7 +84,7 @@ ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 	size_t		body;
 	size_t		off = 0;
 	uint64_t	started = 0;
-	/* With a wait, never block in send(): wait_ready polls instead. */
+	/* With a wait, never block in send(): ps_frame_wait_ready polls instead. */
 	int			flags = MSG_NOSIGNAL | (wait ? MSG_DONTWAIT : 0);
 	ps_status	st;
 
@@ -112,7 +108,7 @@ ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 				continue;
 			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
 			{
-				if ((st = wait_ready(fd, POLLOUT, wait, &started, err)) != PS_OK)
+				if ((st = ps_frame_wait_ready(fd, POLLOUT, wait, &started, err)) != PS_OK)
 					return st;
 				continue;
 			}
@@ -129,7 +125,7 @@ static ps_status
 read_full(int fd, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
 		  uint64_t *started, ps_error *err)
 {
-	/* With a wait, never block in recv(): wait_ready polls instead. */
+	/* With a wait, never block in recv(): ps_frame_wait_ready polls instead. */
 	int			flags = wait ? MSG_DONTWAIT : 0;
 	ps_status	st;
 
@@ -146,7 +142,7 @@ read_full(int fd, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
 				continue;
 			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
 			{
-				if ((st = wait_ready(fd, POLLIN, wait, started, err)) != PS_OK)
+				if ((st = ps_frame_wait_ready(fd, POLLIN, wait, started, err)) != PS_OK)
 					return st;
 				continue;
 			}
