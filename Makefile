@@ -12,9 +12,10 @@ CLIENT_CORE_SRCS = src/core/ps_error.c src/core/ps_buf.c src/core/ps_types.c \
                    src/core/ps_time.c src/core/ps_time_format.c src/core/ps_tz.c src/core/ps_row.c
 CLIENT_PROTO_SRCS = src/proto/ps_frame_io.c src/proto/ps_frame_prim.c src/proto/ps_frame_filter.c \
                     src/proto/ps_frame_msg.c src/proto/ps_frame_rows.c src/proto/ps_frame_agg.c \
-                    src/proto/ps_frame_ops.c \
+                    src/proto/ps_frame_ops.c src/proto/ps_transport.c src/proto/ps_tls_client.c \
                     src/proto/ps_client.c src/proto/ps_client_call.c src/proto/ps_client_catalog.c \
-                    src/proto/ps_client_scan.c src/proto/ps_client_load.c src/proto/ps_client_ops.c
+                    src/proto/ps_client_scan.c src/proto/ps_client_load.c src/proto/ps_client_ops.c \
+                    src/proto/ps_client_remote.c
 
 ifdef PULSORA_PGXS
 # ---------------------------------------------------------------- extension
@@ -23,6 +24,8 @@ EXTENSION = pulsora
 DATA = sql/pulsora--0.1.sql
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/fdw/*.c)) $(CLIENT_CORE_SRCS) $(CLIENT_PROTO_SRCS))
 PG_CPPFLAGS = -Isrc
+# The protocol client's TLS (ps_tls_client.c).
+SHLIB_LINK = -lgnutls
 # PostgreSQL's headers are not -Wextra clean; everything else stays strict.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers -Wno-clobbered
@@ -41,7 +44,7 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS_SAN = -fsanitize=address,undefined
 BUILD = build-san
 endif
-LIBS = -lrocksdb -lcsv -llz4 -lmicrohttpd -ljansson -lpthread -lm
+LIBS = -lrocksdb -lcsv -llz4 -lmicrohttpd -lgnutls -ljansson -lpthread -lm
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 PROTO_SRCS = $(sort $(wildcard src/proto/*.c))
@@ -76,6 +79,7 @@ $(BUILD)/pulsorad: $(SERVER_OBJS) $(BUILD)/libpulsora.a
 
 # The CLI's aggregate and latest use REST's parsers and writers (pure modules).
 CLI_OBJS = $(patsubst %.c,$(BUILD)/%.o,src/server/cli_main.c src/server/cli_groups.c src/server/cli_ops.c \
+           src/server/cli_connect.c \
            src/server/ps_rest_params.c src/server/ps_rest_format.c src/server/ps_rest_groups.c)
 $(BUILD)/pulsora-cli: $(CLI_OBJS) $(BUILD)/libpulsora.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $^ $(LIBS)
@@ -172,6 +176,7 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) ext-install
 	@bash test/bench/run.sh $(BUILD)
+	@bash test/bench/scaleout.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

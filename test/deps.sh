@@ -4,7 +4,8 @@
 set -e
 PKGS="gcc make pkg-config python3 curl procps
 postgresql-15 postgresql-client-15 postgresql-server-dev-15 postgresql-common
-librocksdb-dev libcsv-dev liblz4-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
+librocksdb-dev libcsv-dev liblz4-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev libcmocka-dev
+openssl
 dpkg-dev lintian systemd
 clang libclang-rt-14-dev valgrind wrk gnuplot-nox tzdata"
 missing=""

@@ -3,7 +3,10 @@
  * loads that INSERT/COPY open inside a transaction, and the mapping of
  * ps_client errors onto ereport.
  *
- * Like postgres_fdw's connection cache: one entry per data directory in a
+ * Like postgres_fdw's connection cache: one entry per data directory (a
+ * local owner, over its Unix socket, started here when none runs) or per
+ * remote owner and user mapping (host and port, over TCP with the mapping's
+ * token, never started here; errors name the server and its address) in a
  * backend-lifetime hash table.  An entry is never removed, so PulsoraConn
  * pointers stay valid for the backend's life; its ps_client is replaced when
  * it breaks (at the next use, or at transaction end), and every replacement
@@ -49,6 +52,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/pmsignal.h"
@@ -59,9 +64,22 @@
 #include "proto/ps_frame.h"
 #include "pulsora_fdw.h"
 
+/*
+ * The hash key: a local owner's data directory (an absolute path), or for
+ * a remote one "host:port/user mapping oid" (which no absolute path is):
+ * users with different tokens get connections of their own.
+ */
+#define CONN_KEY_MAX MAXPGPATH
+
 struct PulsoraConn
 {
-	char		data_dir[MAXPGPATH];	/* hash key */
+	char		key[CONN_KEY_MAX];	/* hash key */
+	bool		remote;
+	char		data_dir[MAXPGPATH];	/* a local owner's; "" for a remote one */
+	char		address[PS_ADDRESS_MAX];	/* a remote owner's host:port */
+	/* What messages name: data directory "D", or pulsora server "S" (host:port). */
+	char		where[MAXPGPATH + NAMEDATALEN + 64];
+	Oid			serverid;		/* the server last used with this entry */
 	ps_client  *client;			/* NULL when not connected */
 	uint64		generation;		/* bumped whenever client is closed */
 	List	   *loads;			/* PulsoraXactLoad *, this transaction's */
@@ -170,11 +188,10 @@ pulsora_report(PulsoraConn *conn, ps_status status, const ps_error *err, const c
 	if (status == PS_ECONN && conn != NULL)
 		ereport(ERROR,
 				(errcode(pulsora_sqlstate(status)),
-				 what ? errmsg("%s: lost connection to pulsorad for data directory \"%s\": %s",
-							   what, conn->data_dir, message)
-				 : errmsg("lost connection to pulsorad for data directory \"%s\": %s",
-						  conn->data_dir, message),
-				 errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
+				 what ? errmsg("%s: lost connection to pulsorad for %s: %s",
+							   what, conn->where, message)
+				 : errmsg("lost connection to pulsorad for %s: %s", conn->where, message),
+				 conn->remote ? 0 : errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
 	ereport(ERROR,
 			(errcode(pulsora_sqlstate(status)),
 			 what ? errmsg("%s: %s%s", what, position, message)
@@ -186,8 +203,7 @@ pulsora_report_no_table(PulsoraConn *conn, const char *table)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_TABLE),
-			 errmsg("pulsora table \"%s\" does not exist in data directory \"%s\"",
-					table, conn->data_dir)));
+			 errmsg("pulsora table \"%s\" does not exist in %s", table, conn->where)));
 }
 
 static void
@@ -232,10 +248,53 @@ conn_drop_client(PulsoraConn *conn)
 	pulsora_forget_table_info(conn);
 }
 
-/* Connect conn (which has no client), starting the owner if allowed. */
+/*
+ * The token of the current user's user mapping for server (or PUBLIC's),
+ * NULL when the mapping has none; *umid receives the mapping's oid.  No
+ * mapping is an error naming the server (GetUserMapping's).
+ */
+static const char *
+remote_token(ForeignServer *server, Oid *umid)
+{
+	UserMapping *um = GetUserMapping(GetUserId(), server->serverid);
+	ListCell   *cell;
+
+	*umid = um->umid;
+	foreach(cell, um->options)
+		if (strcmp(lfirst_node(DefElem, cell)->defname, "token") == 0)
+			return defGetString(lfirst_node(DefElem, cell));
+	return NULL;
+}
+
+/* Connect conn to its remote owner (never started from here). */
+static void
+conn_open_remote(PulsoraConn *conn, const PulsoraServerOptions *opts)
+{
+	ps_client_remote r;
+	ps_error	err;
+	ps_status	st;
+	Oid			umid;
+	const char *token = remote_token(GetForeignServer(conn->serverid), &umid);
+
+	memset(&r, 0, sizeof r);
+	r.host = opts->host;
+	r.port = (uint16_t) opts->port;
+	r.tls = opts->tls;
+	r.tls_ca_file = opts->tls_ca_file;
+	r.token = token;
+	r.connect_timeout_ms = (uint32_t) opts->connect_timeout_s * 1000;
+	st = ps_client_connect_remote(&r, conn_wait_check, NULL, &conn->client, &err);
+	if (st != PS_OK)
+		ereport(ERROR,
+				(errcode(st == PS_ECONN ? ERRCODE_CONNECTION_FAILURE : pulsora_sqlstate(st)),
+				 errmsg("%s: %s", conn->where, err.message)));
+}
+
+/* Connect conn (which has no client), starting a local owner if allowed. */
 static void
 conn_open(PulsoraConn *conn)
 {
+	PulsoraServerOptions opts;
 	ps_error	err;
 	ps_status	st;
 
@@ -243,6 +302,12 @@ conn_open(PulsoraConn *conn)
 	 * Straight into conn->client: should the handshake be interrupted, the
 	 * entry holds the broken client, which the abort then closes.
 	 */
+	if (conn->remote)
+	{
+		pulsora_server_options(GetForeignServer(conn->serverid), &opts);
+		conn_open_remote(conn, &opts);
+		return;
+	}
 	st = ps_client_connect_wait(conn->data_dir, conn_wait_check, NULL, &conn->client, &err);
 	if (st == PS_OK)
 		return;
@@ -267,19 +332,46 @@ pulsora_connect(ForeignServer *server)
 {
 	PulsoraServerOptions opts;
 	PulsoraConn *conn;
+	char		key[CONN_KEY_MAX];
+	char		address[PS_ADDRESS_MAX];
 	bool		found;
 
 	pulsora_server_options(server, &opts);
-	if (strlen(opts.data_dir) >= MAXPGPATH)
+	if (opts.host != NULL)
+	{
+		Oid			umid;
+
+		(void) remote_token(server, &umid);
+		ps_address_format(opts.host, (uint16_t) opts.port, address, sizeof address);
+		if (snprintf(key, sizeof key, "%s/%u", address, umid) >= (int) sizeof key)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("host of server \"%s\" is too long", server->servername)));
+	}
+	else if (strlcpy(key, opts.data_dir, sizeof key) >= sizeof key)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
 				 errmsg("data_dir of server \"%s\" is too long", server->servername)));
 	if (connections == NULL)
 		connections_init();
 
-	conn = hash_search(connections, opts.data_dir, HASH_ENTER, &found);
+	conn = hash_search(connections, key, HASH_ENTER, &found);
 	if (!found)
 	{
+		conn->remote = opts.host != NULL;
+		if (conn->remote)
+		{
+			conn->data_dir[0] = '\0';
+			strlcpy(conn->address, address, sizeof conn->address);
+			snprintf(conn->where, sizeof conn->where, "pulsora server \"%s\" (%s)",
+					 server->servername, address);
+		}
+		else
+		{
+			strlcpy(conn->data_dir, opts.data_dir, sizeof conn->data_dir);
+			conn->address[0] = '\0';
+			snprintf(conn->where, sizeof conn->where, "data directory \"%s\"", opts.data_dir);
+		}
 		conn->client = NULL;
 		conn->generation = 0;
 		conn->loads = NIL;
@@ -293,15 +385,16 @@ pulsora_connect(ForeignServer *server)
 		if (conn->loads != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("lost connection to pulsorad for data directory \"%s\" with rows of this transaction not yet committed",
-							conn->data_dir),
-					 errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
+					 errmsg("lost connection to pulsorad for %s with rows of this transaction not yet committed",
+							conn->where),
+					 conn->remote ? 0 : errhint("See \"%s/pulsorad.log\".", conn->data_dir)));
 		conn_drop_client(conn);
 	}
 	if (conn->client != NULL)
 		return conn;
 
 	conn->autostart = opts.autostart;
+	conn->serverid = server->serverid;
 	strlcpy(conn->servername, server->servername, sizeof conn->servername);
 	conn_open(conn);
 	return conn;
@@ -345,7 +438,13 @@ pulsora_conn_generation(const PulsoraConn *conn)
 const char *
 pulsora_conn_data_dir(const PulsoraConn *conn)
 {
-	return conn->data_dir;
+	return conn->remote ? NULL : conn->data_dir;
+}
+
+const char *
+pulsora_conn_where(const PulsoraConn *conn)
+{
+	return conn->where;
 }
 
 bool
@@ -530,8 +629,8 @@ pulsora_insert_load(PulsoraConn *conn, Oid relid, const char *table,
 	if (list_length(conn->loads) >= PS_FRAME_MAX_HANDLES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many subtransactions of this transaction wrote to pulsora tables in data directory \"%s\"",
-						conn->data_dir),
+				 errmsg("too many subtransactions of this transaction wrote to pulsora tables in %s",
+						conn->where),
 				 errdetail("Each (foreign table, subtransaction) pair is a separate load; at most %d commit together.",
 						   PS_FRAME_MAX_HANDLES)));
 	ps_client_set_load_source(conn->client, source);

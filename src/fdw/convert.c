@@ -383,8 +383,8 @@ reader_next(PulsoraReader *r, Datum *values, bool *isnull, bool *blocked)
 	if (pulsora_conn_generation(r->conn) != r->generation)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("lost connection to pulsorad for data directory \"%s\" while scanning pulsora table \"%s\"",
-						pulsora_conn_data_dir(r->conn), r->table)));
+				 errmsg("lost connection to pulsorad for %s while scanning pulsora table \"%s\"",
+						pulsora_conn_where(r->conn), r->table)));
 	for (;;)
 	{
 		if (r->batch != NULL && r->row < r->batch->count)

@@ -570,7 +570,11 @@ pulsora_status(PG_FUNCTION_ARGS)
 		nulls[2] = true;
 	values[3] = CStringGetTextDatum(status.version);
 	values[4] = Int64GetDatum((int64) status.data_bytes);
-	values[5] = CStringGetTextDatum(pulsora_conn_data_dir(conn));
+	/* A remote owner's data directory is its own business. */
+	if (pulsora_conn_data_dir(conn) != NULL)
+		values[5] = CStringGetTextDatum(pulsora_conn_data_dir(conn));
+	else
+		nulls[5] = true;
 	values[6] = Int32GetDatum((int32) status.connections);
 	values[7] = Int64GetDatum((int64) status.open_scans);
 	values[8] = Int64GetDatum((int64) status.open_loads);

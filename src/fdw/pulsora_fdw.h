@@ -50,10 +50,20 @@
 
 /* ---------------------------------------------------------------- option.c */
 
+/* Default of option connect_timeout, in seconds. */
+#define PULSORA_CONNECT_TIMEOUT_S 10
+
 typedef struct PulsoraServerOptions
 {
-	char	   *data_dir;		/* absolute path; never NULL after lookup */
+	/* A local owner: data_dir set (an absolute path), host NULL. */
+	char	   *data_dir;
 	bool		autostart;		/* start pulsorad when none runs (default true) */
+	/* A remote owner: host and port set, data_dir NULL. */
+	char	   *host;
+	int			port;
+	ps_tls_mode tls;			/* as given, else ps_client_default_tls(host) */
+	char	   *tls_ca_file;	/* NULL: the system's trust store */
+	int			connect_timeout_s;	/* 0: none */
 } PulsoraServerOptions;
 
 extern void pulsora_server_options(ForeignServer *server, PulsoraServerOptions *out);
@@ -106,7 +116,10 @@ extern bool pulsora_reconnect(PulsoraConn *conn, ps_status status);
  */
 extern bool pulsora_conn_abandon(PulsoraConn *conn);
 extern uint64 pulsora_conn_generation(const PulsoraConn *conn);
+/* A local owner's data directory; NULL for a remote owner. */
 extern const char *pulsora_conn_data_dir(const PulsoraConn *conn);
+/* What messages name: data directory "D", or pulsora server "S" (host:port). */
+extern const char *pulsora_conn_where(const PulsoraConn *conn);
 
 /*
  * The row load of the current subtransaction for foreign table relid on

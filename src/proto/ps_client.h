@@ -29,6 +29,7 @@
 #include "../core/ps_types.h"
 #include "ps_frame.h"			/* ps_filter_spec */
 #include "ps_frame_rows.h"
+#include "ps_tls.h"				/* ps_tls_mode */
 
 #define PS_SOCKET_NAME "pulsorad.sock"
 #define PS_PID_NAME "pulsorad.pid"
@@ -76,6 +77,54 @@ typedef bool (*ps_client_wait_check) (void *arg, uint32_t waited_ms);
  */
 ps_status	ps_client_connect_wait(const char *data_dir, ps_client_wait_check check, void *arg,
 								   ps_client **out, ps_error *err);
+
+/*
+ * An owner on TCP (DESIGN §7).  Every string is borrowed for the call.
+ */
+typedef struct ps_client_remote {
+	const char *host;			/* name or address */
+	uint16_t	port;
+	/*
+	 * disable: plain TCP; require: TLS without checking the owner's
+	 * certificate; verify-full: TLS, the certificate must chain to a CA of
+	 * tls_ca_file (PEM; NULL or "": the system's trust store) and name host.
+	 * ps_client_default_tls gives the usual default.
+	 */
+	ps_tls_mode tls;
+	const char *tls_ca_file;
+	const char *token;			/* the owner's auth_token (NULL: none, which it refuses) */
+	/*
+	 * Bound on connecting: TCP connect and TLS handshake and HELLO, in ms
+	 * (0: none; checked every PS_FRAME_WAIT_SLICE_MS, so that is its grain).
+	 */
+	uint32_t	connect_timeout_ms;
+} ps_client_remote;
+
+/*
+ * Connect to an owner over TCP, as ps_client_connect_wait does to a local
+ * one (check, arg and *out alike).  Errors name host:port, e.g.
+ *   connection to 10.0.0.2:7820 refused                       (PS_ECONN)
+ *   connection to 10.0.0.2:7820 timed out after 2000 ms       (PS_ECONN)
+ *   TLS handshake with 127.0.0.1:7821 failed: ...             (PS_ECONN)
+ *   certificate of 127.0.0.1:7821 not trusted: ...            (PS_ECONN)
+ *   pulsora owner at 127.0.0.1:7821: this owner accepts only TLS ... (PS_ECONN)
+ *   the owner at 127.0.0.1:7820 refused the token             (PS_EPERM)
+ *   TLS CA file /x/ca.pem: ...                                (PS_EINVAL)
+ * Later errors of a broken connection name it too ("connection to the
+ * pulsora owner at H:P lost: ...").
+ * Under TLS, bytes already decrypted do not show on the socket: see
+ * ps_client_fd before waiting on it.
+ */
+ps_status	ps_client_connect_remote(const ps_client_remote *r, ps_client_wait_check check,
+									 void *arg, ps_client **out, ps_error *err);
+/*
+ * The TLS mode to use when none is given: verify-full for a host that is
+ * not this machine, disable for a loopback address (127/8, ::1, a name
+ * resolving only to those); verify-full when host does not resolve.
+ */
+ps_tls_mode ps_client_default_tls(const char *host);
+/* "host:port" of a remote client (ps_address_format), "" for a local one. */
+const char *ps_client_address(const ps_client *c);
 
 /* ---- catalog ---- */
 
@@ -192,7 +241,13 @@ ps_status	ps_client_scan_fetch(ps_client_scan *s, uint32_t max_rows, bool *done,
  * reports it.
  */
 ps_status	ps_client_scan_poll(ps_client_scan *s, bool *ready, ps_error *err);
-/* The socket to wait on for readability; -1 once the connection is broken. */
+/*
+ * The socket to wait on for readability; -1 once the connection is broken.
+ * Wait on it only after ps_client_scan_poll said *ready is false: that
+ * poll reads everything that has arrived, including what TLS has already
+ * decrypted and the socket no longer shows, so nothing is left that a
+ * wait on the socket would miss.
+ */
 int			ps_client_fd(const ps_client *c);
 /*
  * Whether the owner owes c a scan's answer that has not fully arrived

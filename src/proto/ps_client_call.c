@@ -23,8 +23,8 @@
  *    and every call returns PS_ECONN naming the first cause; handles stay
  *    valid for their close/abort/free functions.  The owner frees a dead
  *    connection's scans and loads on its own.
- * This file is linked into the PostgreSQL extension: libc and the
- * client-side core only; no process-wide state.
+ * This file is linked into the PostgreSQL extension: libc, the transport
+ * and the client-side core only; no process-wide state.
  */
 #include "ps_client_int.h"
 
@@ -32,8 +32,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 /* Payload bytes a partial read takes (and allocates) at a time. */
 #define RECV_PART_STEP (1024u * 1024)
@@ -48,9 +46,11 @@ ps_client_break(ps_client *c, ps_error *err, const char *reason)
 	{
 		c->broken = true;
 		snprintf(c->broken_reason, sizeof c->broken_reason, "%s", reason);
-		close(c->fd);
-		c->fd = -1;
+		ps_transport_close(&c->tx);
 	}
+	if (c->where[0] != '\0')
+		return ps_error_set(err, PS_ECONN, "connection to the pulsora owner at %s lost: %s",
+							c->where, c->broken_reason);
 	return ps_error_set(err, PS_ECONN, "connection to the pulsora owner lost: %s", c->broken_reason);
 }
 
@@ -75,11 +75,11 @@ ps_client_usable(ps_client *c, ps_error *err)
 	return ps_client_dead(c) ? ps_client_break(c, err, NULL) : PS_OK;
 }
 
-/* How frame I/O on c waits: through the caller's check, if any. */
+/* How frame I/O on c waits: through the caller's check or a connect deadline, if any. */
 static const ps_frame_wait *
 client_frame_wait(const ps_client *c)
 {
-	return c->check ? &c->wait : NULL;
+	return c->check || c->deadline_ms ? &c->wait : NULL;
 }
 
 /* Send the frame in req; an I/O failure breaks the connection. */
@@ -89,7 +89,7 @@ ps_client_send(ps_client *c, ps_buf *req, ps_error *err)
 	ps_error	e;
 	ps_status	st;
 
-	if ((st = ps_frame_send_wait(c->fd, req, client_frame_wait(c), &e)) == PS_OK)
+	if ((st = ps_frame_send_wait(&c->tx, req, client_frame_wait(c), &e)) == PS_OK)
 		return PS_OK;
 	if (st == PS_ECONN)
 		return ps_client_break(c, err, e.message);
@@ -130,7 +130,7 @@ client_recv(ps_client *c, ps_buf *resp, uint8_t *code, ps_reader *payload,
 {
 	ps_error	e;
 
-	if (ps_frame_recv_wait(c->fd, resp, code, payload, NULL, client_frame_wait(c), &e) != PS_OK)
+	if (ps_frame_recv_wait(&c->tx, resp, code, payload, NULL, client_frame_wait(c), &e) != PS_OK)
 		return ps_client_break(c, err, e.message);
 	return answer_error(c, *code, payload, owner_err, err);
 }
@@ -145,7 +145,7 @@ wait_readable(ps_client *c, uint64_t *started, ps_error *err)
 	ps_error	e;
 
 	/* client_wait_check breaks the connection when it gives up. */
-	if (ps_frame_wait_ready(c->fd, POLLIN, client_frame_wait(c), started, &e) != PS_OK)
+	if (ps_frame_wait_ready(&c->tx, POLLIN, client_frame_wait(c), started, &e) != PS_OK)
 		return ps_client_break(c, err, e.message);
 	return PS_OK;
 }
@@ -185,7 +185,7 @@ ps_client_recv_part(ps_client *c, ps_buf *b, bool block, bool *complete, uint8_t
 				return ps_client_break(c, err, "no memory for the owner's answer");
 			p = b->data + b->len;
 		}
-		k = recv(c->fd, p, want, MSG_DONTWAIT);
+		k = ps_transport_read(&c->tx, p, want, true);
 		if (k > 0)
 		{
 			if (c->part_got >= PS_FRAME_HEADER)
@@ -199,7 +199,8 @@ ps_client_recv_part(ps_client *c, ps_buf *b, bool block, bool *complete, uint8_t
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 		{
-			snprintf(e.message, sizeof e.message, "receiving from peer: %s", strerror(errno));
+			snprintf(e.message, sizeof e.message, "receiving from peer: %s",
+					 ps_transport_strerror(&c->tx, errno));
 			return ps_client_break(c, err, e.message);
 		}
 		if (!block)
@@ -301,7 +302,7 @@ ps_client_roundtrip(ps_client *c, ps_buf *req, ps_buf *resp, uint8_t expect,
 	bool		unsent;
 	char		why[128];
 
-	st = ps_frame_send_wait(c->fd, req, client_frame_wait(c), &send_err);
+	st = ps_frame_send_wait(&c->tx, req, client_frame_wait(c), &send_err);
 	unsent = st == PS_ECONN;
 	if (st != PS_OK && !unsent)
 	{

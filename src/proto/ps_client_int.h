@@ -14,7 +14,16 @@
 #include "ps_frame.h"
 
 struct ps_client {
-	int			fd;				/* -1 once broken */
+	ps_transport tx;			/* the socket (and TLS session); fd -1 once broken */
+	char		where[PS_ADDRESS_MAX];	/* "host:port" of a remote owner, "" for a local one */
+	/*
+	 * While connecting to a remote owner with a timeout: when it ends (ms
+	 * on the monotonic clock; 0: none) and its length; timed_out once
+	 * passed.  The wait check enforces it, so waits run in slices then.
+	 */
+	uint64_t	deadline_ms;
+	uint32_t	timeout_ms;
+	bool		timed_out;
 	bool		broken;
 	char		broken_reason[PS_ERROR_MESSAGE_MAX];
 	ps_client_wait_check check;	/* the caller's, or NULL: block */
@@ -81,6 +90,19 @@ struct ps_client_load {
 	uint64_t	owner_bytes;	/* ... and input bytes */
 	uint64_t	sent_bytes;		/* rows or CSV bytes sent so far, counted as the owner counts them */
 };
+
+/* ---- ps_client.c ---- */
+
+/* A client not yet connected (tx.fd -1) with the caller's wait check; NULL: no memory. */
+ps_client  *ps_client_alloc(ps_client_wait_check check, void *arg);
+/*
+ * HELLO (with token) on c's connected transport and its answer.  *out = c
+ * before any wait (the caller's, should the check not return); on error c
+ * is closed and *out is NULL.  Errors of a remote client name c->where.
+ */
+ps_status	ps_client_handshake(ps_client *c, const char *token, ps_client **out, ps_error *err);
+/* Milliseconds on the monotonic clock (connect deadlines). */
+uint64_t	ps_client_now_ms(void);
 
 /* ---- ps_client_call.c: requests and their answers ---- */
 

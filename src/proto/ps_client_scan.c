@@ -320,7 +320,7 @@ ps_client_scan_types(const ps_client_scan *s)
 int
 ps_client_fd(const ps_client *c)
 {
-	return c->broken ? -1 : c->fd;
+	return c->broken ? -1 : c->tx.fd;
 }
 
 ps_status

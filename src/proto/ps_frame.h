@@ -11,16 +11,21 @@
  * varint length + bytes (no NUL inside, no terminator on the wire).  Every
  * payload must be consumed exactly: trailing bytes are a protocol error.
  *
- * Handshake: the client sends HELLO {u32 magic "PSRA", u16 version}; the
- * owner answers HELLO_OK {u16 version, u32 pid, string server version} or
- * ERROR.  Every request gets exactly one response frame: the request's
+ * Handshake: the client sends HELLO {u32 magic "PSRA", u16 version, str
+ * token}; the owner answers HELLO_OK {u16 version, u32 pid, string server
+ * version} or ERROR.  On TCP (DESIGN §7) the token must equal the owner's
+ * auth_token (compared in constant time), else the answer is ERROR
+ * PS_EPERM and the connection is closed; on the Unix socket, guarded by
+ * its file mode, the token is ignored ("" by convention).  Under TLS the
+ * TLS handshake comes first (ps_tls.h); a plain client on a TLS port gets
+ * a plain ERROR (PS_ECONN) saying so.  Every request gets exactly one response frame: the request's
  * specific response, or ERROR {u16 code, i64 line, i32 column, string message}.
  * An ERROR with code PS_EPROTO means the owner found the request malformed
  * and has closed the connection; any other ERROR leaves the connection usable.
  *
  * Message table (request -> response; "rows" is defined below):
  *
- *  HELLO          u32 magic, u16 version              -> HELLO_OK
+ *  HELLO          u32 magic, u16 version, str token (v7) -> HELLO_OK
  *  TABLES         (empty)                             -> TABLE_LIST
  *  TABLE_INFO     str table                           -> TABLE
  *  DELETE_RANGE   str table, i64 lo, i64 hi (ns, inclusive) -> DELETED
@@ -154,6 +159,7 @@
 #include "../core/ps_error.h"
 #include "../core/ps_schema.h"		/* PS_MAX_COLUMNS, PS_MAX_NAME (macros only) */
 #include "../core/ps_types.h"
+#include "ps_transport.h"
 
 #define PS_PROTO_MAGIC 0x50535241u	/* "PSRA" */
 /*
@@ -162,7 +168,7 @@
  * series); 5: ROWS as column vectors, scan flags unordered and no times,
  * ESTIMATE; 6: AGGREGATE; 7: BACKUP, BACKUPS, LOADS, LOAD_PROGRESS, a
  * load's source in LOAD_BEGIN and LOAD_CSV_BEGIN, AGGREGATE's sort keys,
- * offset and limit.
+ * offset and limit, HELLO's token (owners on TCP).
  */
 #define PS_PROTO_VERSION 7
 #define PS_FRAME_MAX (64u * 1024 * 1024)
@@ -233,7 +239,7 @@ typedef enum ps_msg_code {
 /* Name of a message code for error messages ("SCAN_OPEN"); "unknown" otherwise. */
 const char *ps_msg_name(uint8_t code);
 
-/* ---- frames over a blocking socket ---- */
+/* ---- frames over a connection's transport (ps_transport.h: plain or TLS) ---- */
 
 /*
  * How a caller stays responsive while frame I/O waits for its peer (the
@@ -244,7 +250,7 @@ const char *ps_msg_name(uint8_t code);
  * whenever a signal interrupts the poll; waited_ms is how long this frame's
  * send or receive has waited so far.  check returns true to go on waiting,
  * or false to give up: the call then returns PS_ECONN at once, without
- * touching fd again.  check may also not return at all (longjmp): the frame
+ * touching the transport again.  check may also not return at all (longjmp): the frame
  * is then left half sent or half read, and the connection is unusable.
  * A NULL wait blocks until the peer is ready (or a socket timeout passes).
  */
@@ -255,13 +261,14 @@ typedef struct ps_frame_wait {
 } ps_frame_wait;
 
 /*
- * Wait until fd may be ready for events (POLLIN, POLLOUT; the caller then
- * retries its I/O): one slice of PS_FRAME_WAIT_SLICE_MS and then
+ * Wait until t's socket may be ready for events (POLLIN, POLLOUT; the
+ * caller then retries its I/O), at once for POLLIN when TLS holds
+ * decrypted bytes (ps_transport_pending): one slice of PS_FRAME_WAIT_SLICE_MS and then
  * wait->check, as described above, or without a wait as long as it takes.
  * *started is when this frame's I/O began waiting (0: not yet; set here).
  * PS_ECONN when the poll fails or the check gives up.
  */
-ps_status	ps_frame_wait_ready(int fd, short events, const ps_frame_wait *wait,
+ps_status	ps_frame_wait_ready(ps_transport *t, short events, const ps_frame_wait *wait,
 								uint64_t *started, ps_error *err);
 
 /*
@@ -272,14 +279,15 @@ ps_status	ps_frame_start(ps_buf *b, uint8_t code);
 
 /*
  * Patch the length of the frame in b (started by ps_frame_start) and write
- * it all to the socket fd, retrying on EINTR and short writes, with
+ * it all to the transport t, retrying on EINTR and short writes, with
  * MSG_NOSIGNAL so a dead peer is an error, never a SIGPIPE.  A payload that
  * makes the frame exceed PS_FRAME_MAX is PS_ETOOBIG (nothing is sent);
  * I/O errors (including a send timeout) are PS_ECONN.
  */
-ps_status	ps_frame_send(int fd, ps_buf *b, ps_error *err);
+ps_status	ps_frame_send(ps_transport *t, ps_buf *b, ps_error *err);
 /* The same, waiting as wait says (NULL: as ps_frame_send). */
-ps_status	ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err);
+ps_status	ps_frame_send_wait(ps_transport *t, ps_buf *b, const ps_frame_wait *wait,
+							   ps_error *err);
 
 /*
  * Validate a frame header: *payload_len receives the payload length (not
@@ -289,17 +297,17 @@ ps_status	ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *pa
 								  uint8_t *code, ps_error *err);
 
 /*
- * Read one frame from fd into b (reset first; after the header is
+ * Read one frame from t into b (reset first; after the header is
  * validated, grown as payload bytes arrive, never ahead of them by more
  * than 1 MiB).  *payload then reads the payload, which
  * lives in b until b is next used.  A clean end of stream before the header
  * and any I/O error or timeout are PS_ECONN (*eof tells the first apart;
  * eof may be NULL); a bad header is PS_EPROTO.
  */
-ps_status	ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
-						  ps_error *err);
+ps_status	ps_frame_recv(ps_transport *t, ps_buf *b, uint8_t *code, ps_reader *payload,
+						  bool *eof, ps_error *err);
 /* The same, waiting as wait says (NULL: as ps_frame_recv). */
-ps_status	ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+ps_status	ps_frame_recv_wait(ps_transport *t, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
 							   const ps_frame_wait *wait, ps_error *err);
 
 /* ---- payload primitives (getters return PS_EPROTO on malformed input) ---- */
@@ -629,8 +637,22 @@ ps_status	ps_msg_load_progress_encode(ps_buf *b, uint64_t rows, uint64_t bytes);
 ps_status	ps_msg_load_progress_decode(ps_reader *r, uint64_t *rows, uint64_t *bytes);
 
 /* HELLO and HELLO_OK */
-ps_status	ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version);
-ps_status	ps_msg_hello_decode(ps_reader *r, uint32_t *magic, uint16_t *version);
+#define PS_PROTO_TOKEN_MAX 512		/* bytes of HELLO's token, as [server] auth_token */
+
+typedef struct ps_msg_hello {
+	uint32_t	magic;
+	uint16_t	version;
+	char		token[PS_PROTO_TOKEN_MAX + 1];
+} ps_msg_hello;
+
+/* token NULL: "" (none); PS_EINVAL (nothing appended) past PS_PROTO_TOKEN_MAX bytes. */
+ps_status	ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version, const char *token);
+/*
+ * Fields are filled in wire order, so after a failure magic and version
+ * still tell a client of another protocol version (whose HELLO may end
+ * differently) from one that is malformed (both 0 until read).
+ */
+ps_status	ps_msg_hello_decode(ps_reader *r, ps_msg_hello *m);
 
 typedef struct ps_msg_hello_ok {
 	uint16_t	version;

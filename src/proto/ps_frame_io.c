@@ -1,24 +1,26 @@
 /*
- * ps_frame_io.c — native protocol frames over blocking sockets (layout in
- * ps_frame.h): starting a frame, sending it, validating a header, and
- * receiving a frame.  Payloads are written and read by ps_frame_prim.c and
- * ps_frame_msg.c.
+ * ps_frame_io.c — native protocol frames over a connection's transport
+ * (layout in ps_frame.h; the transport, a plain socket or a TLS session,
+ * in ps_transport.h): starting a frame, sending it, validating a header,
+ * and receiving a frame.  Payloads are written and read by ps_frame_prim.c
+ * and ps_frame_msg.c.
  *
  * Invariants: frame reads validate the header first and then grow the
  * buffer only as payload bytes arrive, so a hostile length costs nothing.
- * I/O with a ps_frame_wait uses MSG_DONTWAIT and poll() instead of
- * blocking, so it never changes the socket's own (blocking) mode.  Sends
- * use MSG_NOSIGNAL: a dead peer is an error, never a SIGPIPE.
- * This file is linked into the PostgreSQL extension: it uses only libc and
- * the client-side core (ps_error, ps_buf), and declares variables at the top
- * of blocks as PostgreSQL's compiler flags require.
+ * I/O with a ps_frame_wait is non-blocking (MSG_DONTWAIT, down to the TLS
+ * session's pull and push) and waits in poll() instead, so it never
+ * changes the socket's own (blocking) mode; a wait for input first asks
+ * the transport whether TLS holds decrypted bytes, which poll() cannot
+ * see.  Sends use MSG_NOSIGNAL: a dead peer is an error, never a SIGPIPE.
+ * This file is linked into the PostgreSQL extension: it uses only libc,
+ * the transport and the client-side core (ps_error, ps_buf), and declares
+ * variables at the top of blocks as PostgreSQL's compiler flags require.
  */
 #include "ps_frame.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 /* Payload bytes read (and allocated) at a time. */
@@ -50,14 +52,16 @@ waited_ms(uint64_t *started)
 }
 
 ps_status
-ps_frame_wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *started,
+ps_frame_wait_ready(ps_transport *t, short events, const ps_frame_wait *wait, uint64_t *started,
 					ps_error *err)
 {
 	struct pollfd pfd;
 	int			n;
 	uint32_t	waited;
 
-	pfd.fd = fd;
+	if ((events & POLLIN) && ps_transport_pending(t))
+		return PS_OK;
+	pfd.fd = t->fd;
 	pfd.events = events;
 	pfd.revents = 0;
 	(void) waited_ms(started);	/* starts the clock at the first wait */
@@ -73,19 +77,17 @@ ps_frame_wait_ready(int fd, short events, const ps_frame_wait *wait, uint64_t *s
 }
 
 ps_status
-ps_frame_send(int fd, ps_buf *b, ps_error *err)
+ps_frame_send(ps_transport *t, ps_buf *b, ps_error *err)
 {
-	return ps_frame_send_wait(fd, b, NULL, err);
+	return ps_frame_send_wait(t, b, NULL, err);
 }
 
 ps_status
-ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
+ps_frame_send_wait(ps_transport *t, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 {
 	size_t		body;
 	size_t		off = 0;
 	uint64_t	started = 0;
-	/* With a wait, never block in send(): ps_frame_wait_ready polls instead. */
-	int			flags = MSG_NOSIGNAL | (wait ? MSG_DONTWAIT : 0);
 	ps_status	st;
 
 	if (b->len < PS_FRAME_HEADER)
@@ -100,7 +102,8 @@ ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 	b->data[3] = (uint8_t) body;
 	while (off < b->len)
 	{
-		ssize_t		n = send(fd, b->data + off, b->len - off, flags);
+		/* With a wait, never block in send(): ps_frame_wait_ready polls instead. */
+		ssize_t		n = ps_transport_write(t, b->data + off, b->len - off, wait != NULL);
 
 		if (n < 0)
 		{
@@ -108,12 +111,13 @@ ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 				continue;
 			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
 			{
-				if ((st = ps_frame_wait_ready(fd, POLLOUT, wait, &started, err)) != PS_OK)
+				if ((st = ps_frame_wait_ready(t, POLLOUT, wait, &started, err)) != PS_OK)
 					return st;
 				continue;
 			}
 			return ps_error_set(err, PS_ECONN, "sending to peer: %s",
-								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
+								ps_transport_strerror(t, errno));
 		}
 		off += (size_t) n;
 	}
@@ -122,17 +126,16 @@ ps_frame_send_wait(int fd, ps_buf *b, const ps_frame_wait *wait, ps_error *err)
 
 /* Read exactly n bytes; *got tells how many arrived before an error or EOF. */
 static ps_status
-read_full(int fd, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
+read_full(ps_transport *t, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
 		  uint64_t *started, ps_error *err)
 {
-	/* With a wait, never block in recv(): ps_frame_wait_ready polls instead. */
-	int			flags = wait ? MSG_DONTWAIT : 0;
 	ps_status	st;
 
 	*got = 0;
 	while (*got < n)
 	{
-		ssize_t		k = recv(fd, p + *got, n - *got, flags);
+		/* With a wait, never block in recv(): ps_frame_wait_ready polls instead. */
+		ssize_t		k = ps_transport_read(t, p + *got, n - *got, wait != NULL);
 
 		if (k == 0)
 			return ps_error_set(err, PS_ECONN, "connection closed by peer");
@@ -142,12 +145,13 @@ read_full(int fd, uint8_t *p, size_t n, size_t *got, const ps_frame_wait *wait,
 				continue;
 			if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
 			{
-				if ((st = ps_frame_wait_ready(fd, POLLIN, wait, started, err)) != PS_OK)
+				if ((st = ps_frame_wait_ready(t, POLLIN, wait, started, err)) != PS_OK)
 					return st;
 				continue;
 			}
 			return ps_error_set(err, PS_ECONN, "receiving from peer: %s",
-								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+								errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
+								ps_transport_strerror(t, errno));
 		}
 		*got += (size_t) k;
 	}
@@ -172,13 +176,14 @@ ps_frame_header_parse(const uint8_t hdr[PS_FRAME_HEADER], uint32_t *payload_len,
 }
 
 ps_status
-ps_frame_recv(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof, ps_error *err)
+ps_frame_recv(ps_transport *t, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+			  ps_error *err)
 {
-	return ps_frame_recv_wait(fd, b, code, payload, eof, NULL, err);
+	return ps_frame_recv_wait(t, b, code, payload, eof, NULL, err);
 }
 
 ps_status
-ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
+ps_frame_recv_wait(ps_transport *t, ps_buf *b, uint8_t *code, ps_reader *payload, bool *eof,
 				   const ps_frame_wait *wait, ps_error *err)
 {
 	uint8_t		hdr[PS_FRAME_HEADER];
@@ -190,7 +195,7 @@ ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *e
 	if (eof)
 		*eof = false;
 	ps_buf_reset(b);
-	if ((st = read_full(fd, hdr, sizeof hdr, &got, wait, &started, err)) != PS_OK)
+	if ((st = read_full(t, hdr, sizeof hdr, &got, wait, &started, err)) != PS_OK)
 	{
 		if (eof && got == 0)
 			*eof = true;
@@ -208,7 +213,7 @@ ps_frame_recv_wait(int fd, ps_buf *b, uint8_t *code, ps_reader *payload, bool *e
 
 		if (ps_buf_reserve(b, step) != PS_OK)
 			return ps_error_set(err, PS_ENOMEM, "no memory for a %u byte frame", len);
-		if ((st = read_full(fd, b->data + b->len, step, &got, wait, &started, err)) != PS_OK)
+		if ((st = read_full(t, b->data + b->len, step, &got, wait, &started, err)) != PS_OK)
 			return st;
 		b->len += step;
 	}

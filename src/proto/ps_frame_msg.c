@@ -599,17 +599,25 @@ ps_msg_status_decode(ps_reader *r, ps_msg_status *m)
 /* ---------------------------------------------------------------- HELLO, HELLO_OK */
 
 ps_status
-ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version)
+ps_msg_hello_encode(ps_buf *b, uint32_t magic, uint16_t version, const char *token)
 {
-	if (ps_buf_append_u32be(b, magic) != PS_OK)
+	if (token == NULL)
+		token = "";
+	if (strlen(token) > PS_PROTO_TOKEN_MAX)
+		return PS_EINVAL;
+	if (ps_buf_append_u32be(b, magic) != PS_OK || ps_frame_put_u16(b, version) != PS_OK)
 		return PS_ENOMEM;
-	return ps_frame_put_u16(b, version);
+	return ps_frame_put_str(b, token);
 }
 
 ps_status
-ps_msg_hello_decode(ps_reader *r, uint32_t *magic, uint16_t *version)
+ps_msg_hello_decode(ps_reader *r, ps_msg_hello *m)
 {
-	if (ps_frame_get_u32(r, magic) != PS_OK || ps_frame_get_u16(r, version) != PS_OK)
+	m->magic = 0;
+	m->version = 0;
+	m->token[0] = '\0';
+	if (ps_frame_get_u32(r, &m->magic) != PS_OK || ps_frame_get_u16(r, &m->version) != PS_OK ||
+		ps_frame_get_strbuf(r, m->token, sizeof m->token) != PS_OK)
 		return PS_EPROTO;
 	return ps_frame_get_end(r);
 }

@@ -1,6 +1,7 @@
 /*
  * ps_proto_conn.c — a connection of the owner's protocol server, served by
- * a thread of its own (started by admit, ps_proto_server.c): the handshake,
+ * a thread of its own (started by admit, ps_proto_server.c): TLS and the
+ * token check of a TCP connection, the handshake,
  * reading requests, dispatching them to their handlers (ps_proto_catalog.c,
  * ps_proto_scan.c, ps_proto_load.c), sending the answers, and releasing
  * what the connection leaves behind; also the answers and errors that every
@@ -22,7 +23,11 @@
  *    timeout that ends at the earliest scan deadline (with none it simply
  *    blocks in recv).  The same timeout bounds how long a peer may stall
  *    mid-frame or before its handshake (SO_RCVTIMEO) or refuse to read an
- *    answer (SO_SNDTIMEO), after which the connection is dropped.
+ *    answer (SO_SNDTIMEO), after which the connection is dropped; a TLS
+ *    handshake is bounded alike.
+ *  - A TCP connection is served only after its HELLO's token matched
+ *    (constant time) and, on a TLS port, its TLS handshake succeeded; a
+ *    refusal is answered with an ERROR, counted, and the connection closed.
  */
 #include "ps_proto_server_int.h"
 
@@ -30,6 +35,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,11 +138,11 @@ dispatch(conn *cn, uint8_t code, ps_reader *r, ps_error *err)
 
 /* Send an ERROR frame built from err (best effort: the caller may close next). */
 ps_status
-ps_proto_send_error(int fd, ps_buf *out, const ps_error *err)
+ps_proto_send_error(ps_transport *t, ps_buf *out, const ps_error *err)
 {
 	if (ps_frame_start(out, PS_MSG_ERROR) != PS_OK || ps_frame_put_error(out, err) != PS_OK)
 		return PS_ENOMEM;
-	return ps_frame_send(fd, out, NULL);
+	return ps_frame_send(t, out, NULL);
 }
 
 /*
@@ -169,14 +175,15 @@ recv_more(conn *cn, size_t have, size_t need, bool handshake, ps_error *err)
 	{
 		ssize_t		n;
 
-		if (have == 0 && !handshake && cn->nscans > 0)
+		/* Bytes TLS has decrypted already do not show on the socket. */
+		if (have == 0 && !handshake && cn->nscans > 0 && !ps_transport_pending(&cn->tx))
 		{
 			struct pollfd pfd;
 			int64_t		now = ps_proto_now_ms();
 			int			ready;
 
 			ps_proto_scans_expire(cn, now);
-			pfd.fd = cn->fd;
+			pfd.fd = cn->tx.fd;
 			pfd.events = POLLIN;
 			pfd.revents = 0;
 			ready = poll(&pfd, 1, ps_proto_scans_poll_timeout(cn, now));
@@ -185,7 +192,7 @@ recv_more(conn *cn, size_t have, size_t need, bool handshake, ps_error *err)
 			if (ready <= 0)
 				continue;		/* a deadline passed, or a signal */
 		}
-		n = recv(cn->fd, cn->in.data + cn->in.len, cn->in.cap - cn->in.len, 0);
+		n = ps_transport_read(&cn->tx, cn->in.data + cn->in.len, cn->in.cap - cn->in.len, false);
 		if (n > 0)
 		{
 			cn->in.len += (size_t) n;
@@ -199,7 +206,8 @@ recv_more(conn *cn, size_t have, size_t need, bool handshake, ps_error *err)
 		if ((errno == EAGAIN || errno == EWOULDBLOCK) && have == 0 && !handshake)
 			continue;
 		return ps_error_set(err, PS_ECONN, "receiving from peer: %s",
-							errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+							errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
+							ps_transport_strerror(&cn->tx, errno));
 	}
 }
 
@@ -249,34 +257,97 @@ read_request(conn *cn, bool handshake, uint8_t *code, ps_reader *payload, ps_err
 	}
 }
 
+bool
+ps_proto_token_matches(const char *given, size_t given_len, const char *want)
+{
+	size_t		want_len = strlen(want);
+	unsigned char diff = (unsigned char) (given_len != want_len);
+
+	for (size_t i = 0; i < want_len; i++)
+		diff |= (unsigned char) (want[i] ^ (i < given_len ? given[i] : 0));
+	return diff == 0;
+}
+
+/*
+ * TLS first on a TLS port.  A TLS client opens with a handshake record
+ * (content type 22); anything else is a plain client (a pulsora client
+ * with tls = disable sends HELLO's length, whose first byte is 0), which is
+ * told in a plain ERROR frame rather than left to guess from a dropped
+ * connection.  Either failure is counted.
+ */
+static bool
+tls_accept(conn *cn)
+{
+	ps_proto_server *srv = cn->srv;
+	uint8_t		first;
+	ssize_t		n;
+	ps_error	err;
+
+	do
+		n = recv(cn->tx.fd, &first, 1, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && first != 22)
+	{
+		atomic_fetch_add_explicit(&srv->stats->tls_failures, 1, memory_order_relaxed);
+		ps_error_set(&err, PS_ECONN,
+					 "this owner accepts only TLS connections on %s: connect with tls = require or verify-full",
+					 srv->tcp_address);
+		ps_proto_send_error(&cn->tx, &cn->out, &err);
+		return false;
+	}
+	if (n != 1 || ps_tls_server_handshake(srv->tls, &cn->tx, &err) != PS_OK)
+	{
+		atomic_fetch_add_explicit(&srv->stats->tls_failures, 1, memory_order_relaxed);
+		return false;
+	}
+	return true;
+}
+
 static bool
 handshake(conn *cn)
 {
 	uint8_t		code;
 	ps_reader	r;
-	uint32_t	magic;
-	uint16_t	version;
+	ps_msg_hello hello;
+	ps_status	st;
 	ps_error	err;
 	ps_msg_hello_ok ok;
 
+	if (cn->tcp && cn->srv->tls != NULL && !tls_accept(cn))
+		return false;
 	if (read_request(cn, true, &code, &r, &err) != PS_OK)
 	{
 		if (err.code == PS_EPROTO)
-			ps_proto_send_error(cn->fd, &cn->out, &err);
+			ps_proto_send_error(&cn->tx, &cn->out, &err);
 		return false;
 	}
-	if (code != PS_MSG_HELLO || ps_msg_hello_decode(&r, &magic, &version) != PS_OK ||
-		magic != PS_PROTO_MAGIC)
+	st = code == PS_MSG_HELLO ? ps_msg_hello_decode(&r, &hello) : PS_EPROTO;
+	if (code != PS_MSG_HELLO || hello.magic != PS_PROTO_MAGIC)
 	{
 		ps_error_set(&err, PS_EPROTO, "not a pulsora client: expected HELLO");
-		ps_proto_send_error(cn->fd, &cn->out, &err);
+		ps_proto_send_error(&cn->tx, &cn->out, &err);
 		return false;
 	}
-	if (version != PS_PROTO_VERSION)
+	/* Before the rest: another version's HELLO may end differently. */
+	if (hello.version != PS_PROTO_VERSION)
 	{
 		ps_error_set(&err, PS_EPROTO, "client speaks protocol version %u, this owner %u",
-					 version, PS_PROTO_VERSION);
-		ps_proto_send_error(cn->fd, &cn->out, &err);
+					 hello.version, PS_PROTO_VERSION);
+		ps_proto_send_error(&cn->tx, &cn->out, &err);
+		return false;
+	}
+	if (st != PS_OK)
+	{
+		ps_proto_malformed(&err, code);
+		ps_proto_send_error(&cn->tx, &cn->out, &err);
+		return false;
+	}
+	/* The Unix socket is guarded by its file mode; TCP by the token. */
+	if (cn->tcp && !ps_proto_token_matches(hello.token, strlen(hello.token), cn->srv->auth_token))
+	{
+		atomic_fetch_add_explicit(&cn->srv->stats->auth_failures, 1, memory_order_relaxed);
+		ps_error_set(&err, PS_EPERM, "pulsora owner refused the token");
+		ps_proto_send_error(&cn->tx, &cn->out, &err);
 		return false;
 	}
 	memset(&ok, 0, sizeof ok);
@@ -285,7 +356,7 @@ handshake(conn *cn)
 	memcpy(ok.server_version, cn->srv->status.version, sizeof ok.server_version);
 	return ps_frame_start(&cn->out, PS_MSG_HELLO_OK) == PS_OK &&
 		ps_msg_hello_ok_encode(&cn->out, &ok) == PS_OK &&
-		ps_frame_send(cn->fd, &cn->out, NULL) == PS_OK;
+		ps_frame_send(&cn->tx, &cn->out, NULL) == PS_OK;
 }
 
 static void
@@ -304,7 +375,7 @@ conn_serve(conn *cn)
 		{
 			/* A bad header deserves an explanation; a dead peer does not. */
 			if (st == PS_EPROTO)
-				ps_proto_send_error(cn->fd, &cn->out, &err);
+				ps_proto_send_error(&cn->tx, &cn->out, &err);
 			return;
 		}
 		/* Requests arriving after a scan's deadline must not revive it. */
@@ -314,10 +385,10 @@ conn_serve(conn *cn)
 		{
 			if (err.code == PS_OK)	/* every path sets err; never send "success" */
 				ps_error_set(&err, st, "%s", ps_strerror(st));
-			if (ps_proto_send_error(cn->fd, &cn->out, &err) != PS_OK || st == PS_EPROTO)
+			if (ps_proto_send_error(&cn->tx, &cn->out, &err) != PS_OK || st == PS_EPROTO)
 				return;
 		}
-		else if (ps_frame_send(cn->fd, &cn->out, NULL) != PS_OK)
+		else if (ps_frame_send(&cn->tx, &cn->out, NULL) != PS_OK)
 			return;
 		/* One huge answer must not pin its memory for the connection's life. */
 		if (cn->out.cap > KEEP_BUFFER_BYTES)
@@ -354,7 +425,7 @@ ps_proto_conn_main(void *arg)
 		srv->conns = cn->next;
 	if (cn->next)
 		cn->next->prev = cn->prev;
-	close(cn->fd);
+	ps_transport_close(&cn->tx);
 	srv->nconns--;
 	pthread_cond_broadcast(&srv->idle);
 	pthread_mutex_unlock(&srv->mu);

@@ -10,7 +10,8 @@
  * ps_proto_load.c (loads).  What they share is
  * in ps_proto_server_int.h.
  *
- * Threads: one accept thread polls the listening socket and a wake-up pipe;
+ * Threads: one accept thread polls the listening sockets (the Unix socket
+ * and, when configured, TCP) and a wake-up pipe;
  * each admitted connection runs in a detached thread of its own that reads a
  * request, answers it and loops.  The server's mutex guards only the
  * connection list and count; a connection's handles are touched by its own
@@ -28,6 +29,9 @@
  *    receive timeout before its thread starts.
  *  - The socket file is created with mode 0600 (never wider, not even for a
  *    moment), replacing a dead owner's.
+ *  - A TCP listener exists only with an auth token (start refuses one
+ *    without); its TLS handshake, if any, runs in the connection's own
+ *    thread (ps_proto_conn.c), never in the accept thread.
  */
 #include "ps_proto_server_int.h"
 
@@ -58,7 +62,7 @@ set_timeouts(int fd, uint32_t seconds)
 
 /* Admit a new connection, or tell the peer why not and close it. */
 static void
-admit(ps_proto_server *srv, int fd)
+admit(ps_proto_server *srv, int fd, bool tcp)
 {
 	conn	   *cn = NULL;
 	pthread_attr_t attr;
@@ -68,6 +72,8 @@ admit(ps_proto_server *srv, int fd)
 	bool		started = false;
 
 	set_timeouts(fd, srv->idle_timeout_s);
+	if (tcp)
+		ps_tcp_tune(fd);
 	pthread_mutex_lock(&srv->mu);
 	if (srv->nconns >= srv->max_connections)
 		ps_error_set(&err, PS_EBUSY, "too many connections to the pulsora owner (max %u)",
@@ -77,7 +83,8 @@ admit(ps_proto_server *srv, int fd)
 	else
 	{
 		cn->srv = srv;
-		cn->fd = fd;
+		ps_transport_init(&cn->tx, fd);
+		cn->tcp = tcp;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		started = pthread_create(&tid, &attr, ps_proto_conn_main, cn) == 0;
@@ -100,8 +107,12 @@ admit(ps_proto_server *srv, int fd)
 	pthread_mutex_unlock(&srv->mu);
 	if (started)
 		return;
-	/* Its answer to the client's HELLO: the client reports this error. */
-	ps_proto_send_error(fd, &out, &err);
+	/*
+	 * Its answer to the client's HELLO: the client reports this error.  A
+	 * TLS client would take it for a bad handshake: it gets only the close.
+	 */
+	if (!(tcp && srv->tls != NULL))
+		ps_proto_send_error(PS_TRANSPORT_FD(fd), &out, &err);
 	ps_buf_free(&out);
 	shutdown(fd, SHUT_WR);
 	close(fd);
@@ -114,33 +125,41 @@ accept_main(void *arg)
 
 	for (;;)
 	{
-		struct pollfd pfd[2];
+		struct pollfd pfd[3];
+		nfds_t		n = 2;
 		int			fd;
 
-		pfd[0].fd = srv->listen_fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = srv->wake[0];
-		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, 2, -1) < 0)
+		pfd[0].fd = srv->wake[0];
+		pfd[1].fd = srv->listen_fd;
+		if (srv->tcp_fd >= 0)
+			pfd[n++].fd = srv->tcp_fd;
+		for (nfds_t i = 0; i < n; i++)
+		{
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, n, -1) < 0)
 		{
 			if (errno == EINTR)
 				continue;
 			return NULL;
 		}
-		if (pfd[1].revents)
+		if (pfd[0].revents)
 			return NULL;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
+		for (nfds_t i = 1; i < n; i++)
 		{
-			/* Transient (peer gone, fd limit): keep serving the others. */
-			if (errno == EMFILE || errno == ENFILE)
-				poll(NULL, 0, 100);
-			continue;
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+			{
+				/* Transient (peer gone, fd limit): keep serving the others. */
+				if (errno == EMFILE || errno == ENFILE)
+					poll(NULL, 0, 100);
+				continue;
+			}
+			admit(srv, fd, pfd[i].fd == srv->tcp_fd);
 		}
-		admit(srv, fd);
 	}
 }
 
@@ -187,6 +206,9 @@ copy_string(char *dst, size_t size, const char *src)
 static void
 server_free(ps_proto_server *srv)
 {
+	if (srv->auth_token != NULL)
+		explicit_bzero(srv->auth_token, strlen(srv->auth_token));
+	free(srv->auth_token);
 	pthread_cond_destroy(&srv->idle);
 	pthread_mutex_destroy(&srv->mu);
 	free((char *) srv->backup.parent);
@@ -208,6 +230,9 @@ ps_proto_server_start(ps_store *st, const ps_proto_server_config *cfg,
 		return ps_error_set(err, PS_ENOMEM, "out of memory for the protocol server");
 	srv->st = st;
 	srv->listen_fd = -1;
+	srv->tcp_fd = -1;
+	srv->tls = cfg->tls;
+	srv->stats = cfg->stats != NULL ? cfg->stats : &srv->own_stats;
 	srv->wake[0] = srv->wake[1] = -1;
 	srv->max_connections = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
 	srv->idle_timeout_s = cfg->scan_idle_timeout_s ? cfg->scan_idle_timeout_s
@@ -225,6 +250,26 @@ ps_proto_server_start(ps_store *st, const ps_proto_server_config *cfg,
 	{
 		rc = ps_error_set(err, PS_ENOMEM, "out of memory for the protocol server");
 		goto fail;
+	}
+	if (cfg->tcp_port != 0)
+	{
+		int			family;
+
+		if (cfg->auth_token == NULL || cfg->auth_token[0] == '\0')
+		{
+			rc = ps_error_set(err, PS_EINVAL, "the native protocol on TCP needs an auth token");
+			goto fail;
+		}
+		if ((srv->auth_token = strdup(cfg->auth_token)) == NULL)
+		{
+			rc = ps_error_set(err, PS_ENOMEM, "out of memory for the protocol server");
+			goto fail;
+		}
+		ps_address_format(cfg->tcp_host ? cfg->tcp_host : "127.0.0.1", cfg->tcp_port,
+						  srv->tcp_address, sizeof srv->tcp_address);
+		if ((rc = ps_tcp_listen(cfg->tcp_host ? cfg->tcp_host : "127.0.0.1", cfg->tcp_port,
+								LISTEN_BACKLOG, &srv->tcp_fd, &family, err)) != PS_OK)
+			goto fail;
 	}
 	if ((rc = listen_on(srv, cfg->socket_path, err)) != PS_OK)
 		goto fail;
@@ -246,6 +291,8 @@ fail_unlink:
 fail:
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	if (srv->tcp_fd >= 0)
+		close(srv->tcp_fd);
 	if (srv->wake[0] >= 0)
 		close(srv->wake[0]);
 	if (srv->wake[1] >= 0)
@@ -267,13 +314,15 @@ ps_proto_server_stop(ps_proto_server *srv)
 	while (rc < 0 && errno == EINTR);
 	pthread_join(srv->accept_thread, NULL);
 	close(srv->listen_fd);
+	if (srv->tcp_fd >= 0)
+		close(srv->tcp_fd);
 	close(srv->wake[0]);
 	close(srv->wake[1]);
 
 	/* Wake every connection thread; each aborts its loads and leaves. */
 	pthread_mutex_lock(&srv->mu);
 	for (conn *cn = srv->conns; cn != NULL; cn = cn->next)
-		shutdown(cn->fd, SHUT_RDWR);
+		shutdown(cn->tx.fd, SHUT_RDWR);
 	while (srv->nconns > 0)
 		pthread_cond_wait(&srv->idle, &srv->mu);
 	pthread_mutex_unlock(&srv->mu);

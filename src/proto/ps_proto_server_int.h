@@ -33,6 +33,12 @@ struct ps_proto_server {
 	ps_msg_status status;		/* what STATUS reports, pid and size aside */
 	ps_backup_spec backup;		/* strings owned (copied at start); parent NULL = none */
 	int			listen_fd;
+	int			tcp_fd;			/* -1: no TCP listener */
+	char		tcp_address[PS_ADDRESS_MAX];	/* "host:port", for messages */
+	char	   *auth_token;		/* TCP connections' token (owned); NULL without TCP */
+	const ps_tls_server *tls;	/* borrowed; NULL: plain TCP */
+	ps_proto_stats *stats;		/* borrowed; never NULL (own_stats if the caller gave none) */
+	ps_proto_stats own_stats;
 	int			wake[2];		/* written by stop to end the accept thread */
 	pthread_t	accept_thread;
 	pthread_mutex_t mu;
@@ -43,7 +49,8 @@ struct ps_proto_server {
 
 struct conn {
 	ps_proto_server *srv;
-	int			fd;
+	ps_transport tx;			/* the socket (and TLS session) */
+	bool		tcp;			/* came through the TCP listener: token (and TLS) required */
 	conn	   *prev, *next;	/* srv->conns, under srv->mu */
 	ps_buf		in;				/* bytes received; requests are parsed in place */
 	size_t		in_start;		/* where the unread bytes of in begin */
@@ -71,7 +78,7 @@ ps_status	ps_proto_room_for_handle(const conn *cn, ps_error *err);
 /* Answer OK (empty payload) in cn->out. */
 ps_status	ps_proto_answer_ok(conn *cn, ps_error *err);
 /* Send an ERROR frame built from err (best effort: the caller may close next). */
-ps_status	ps_proto_send_error(int fd, ps_buf *out, const ps_error *err);
+ps_status	ps_proto_send_error(ps_transport *t, ps_buf *out, const ps_error *err);
 /* A connection's thread (arg: its conn, linked by admit): serves it, then unlinks and frees it. */
 void	   *ps_proto_conn_main(void *arg);
 

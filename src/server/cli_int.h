@@ -3,7 +3,8 @@
  * the catalog and query commands, CSV output), cli_groups.c (the aggregate
  * and latest commands, which mirror REST's GET /tables/{t}/aggregate and
  * /latest) and cli_ops.c (load with its progress, backup, backups, loads).
- * Not a public header.
+ * and cli_connect.c (which owner: -D DIR or --host/--port with a token and
+ * TLS).  Not a public header.
  *
  * Every option of the command line lands in one query_args (strings
  * borrowed from argv); each command takes the options it documents, and
@@ -36,6 +37,28 @@ typedef struct query_args {
 	/* aggregate and latest (REST's parameters of the same names) */
 	const char *bucket, *by, *fields, *format;
 } query_args;
+
+/* The owner to talk to (cli_connect.c); strings borrowed from argv or the environment. */
+typedef struct cli_target {
+	const char *dir;			/* -D DIR, or NULL */
+	ps_client_remote remote;	/* --host (NULL: none), --port, --token, --tls, --tls-ca */
+	bool		tls_given;
+} cli_target;
+
+/*
+ * If argv[*i] is an option of the target (-D, --data-dir, --host, --port,
+ * --token, --tls, --tls-ca): take it and its value (advancing *i) into t
+ * and return 1; -1 when its value is missing or bad (*bad: the option); 0
+ * when it is another option.
+ */
+int			cli_target_option(int argc, char **argv, int *i, cli_target *t, const char **bad);
+/*
+ * Once every option is read: NULL when t names one owner (filling in the
+ * TLS default and the token from PULSORA_AUTH_TOKEN), else what is wrong.
+ */
+const char *cli_target_check(cli_target *t);
+/* Connect to t's owner. */
+ps_status	cli_connect(const cli_target *t, ps_client **c, ps_error *err);
 
 /* Report err on stderr; returns 1 (a failed command's exit status). */
 int			fail(const ps_error *err);

@@ -15,6 +15,8 @@
  *   pulsora-cli -D DIR delete TABLE START END
  *   pulsora-cli -D DIR drop TABLE
  *   pulsora-cli -D DIR status
+ *   pulsora-cli --host H --port P [--token T] [--tls MODE] [--tls-ca FILE] COMMAND ...
+ *                                 (an owner on TCP, instead of -D: cli_connect.c)
  *
  * Times are ISO-8601 (a date alone, or date and time with an optional
  * offset) or epoch numbers; ranges are [start, end), as in the SQL
@@ -49,7 +51,14 @@ usage(FILE *out)
 {
 	fprintf(out,
 			"Usage: %s -D DIR COMMAND [ARGS]\n"
-			"Talks to the owner (pulsorad) of data directory DIR.\n\n"
+			"       %s --host HOST --port PORT [--token T] [--tls disable|require|verify-full]\n"
+			"                   [--tls-ca FILE] COMMAND [ARGS]\n"
+			"Talks to the owner (pulsorad) of data directory DIR over its Unix socket, or\n"
+			"to an owner on TCP (its [server] protocol_port) with its auth_token (--token,\n"
+			"or better the environment's PULSORA_AUTH_TOKEN: a command line is visible to\n"
+			"other users) and TLS: verify-full (the default off this machine) checks the\n"
+			"owner's certificate against --tls-ca FILE (else the system's CAs) and HOST;\n"
+			"require encrypts without checking; disable (the default on loopback) does not.\n\n"
 			"Commands:\n"
 			"  tables                       tables with row counts and time bounds\n"
 			"  schema TABLE                 columns, types, time column and series key\n"
@@ -75,7 +84,7 @@ usage(FILE *out)
 			"  delete TABLE START END       delete rows in [START, END)\n"
 			"  drop TABLE                   drop a table\n"
 			"  status                       owner pid, kind, REST address, version, size, activity\n",
-			progname);
+			progname, progname);
 }
 
 int
@@ -601,7 +610,8 @@ command_arity(const char *cmd)
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL;
+	cli_target	target;
+	const char *bad = NULL;
 	const char *cmd = NULL;
 	const char *pos[3] = {NULL, NULL, NULL};
 	int			npos = 0, arity;
@@ -615,6 +625,7 @@ main(int argc, char **argv)
 	int			rc;
 
 	memset(&q, 0, sizeof q);
+	memset(&target, 0, sizeof target);
 	if ((q.series = calloc((size_t) argc, sizeof *q.series)) == NULL)
 	{
 		fprintf(stderr, "%s: out of memory\n", progname);
@@ -630,11 +641,10 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (strcmp(a, "-D") == 0 || strcmp(a, "--data-dir") == 0)
+		if ((rc = cli_target_option(argc, argv, &i, &target, &bad)) != 0)
 		{
-			if (!has_value)
-				return bad_usage("%s needs a directory", a);
-			dir = argv[++i];
+			if (rc < 0)
+				return bad_usage("%s needs a value (see --help)", bad);
 		}
 		else if (strcmp(a, "--desc") == 0)
 			q.desc = true;
@@ -711,8 +721,8 @@ main(int argc, char **argv)
 		else
 			return bad_usage("unexpected argument %s", a);
 	}
-	if (dir == NULL)
-		return bad_usage("%s", "no data directory given (-D DIR)");
+	if ((bad = cli_target_check(&target)) != NULL)
+		return bad_usage("%s", bad);
 	if (cmd == NULL)
 		return bad_usage("%s", "no command given");
 	if ((arity = command_arity(cmd)) < 0)
@@ -724,7 +734,7 @@ main(int argc, char **argv)
 	if (nopts > 0 && strcmp(cmd, "load") != 0)
 		return bad_usage("--opt given to %s", cmd);
 
-	if (ps_client_connect(dir, &c, &err) != PS_OK)
+	if (cli_connect(&target, &c, &err) != PS_OK)
 		return fail(&err);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	q.table = pos[0];

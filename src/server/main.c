@@ -2,6 +2,7 @@
  * main.c — pulsorad, the owner of one data directory (DESIGN §1).
  *
  *   pulsorad -D DIR [-c FILE] [--host H] [--port P] [--no-rest]
+ *            [--protocol-host H] [--protocol-port P]
  *            [--postmaster-pid PID] [--log-file PATH]
  *   pulsorad -D DIR --compact | --upgrade
  *   pulsorad --restore BACKUP -D NEWDIR
@@ -18,6 +19,12 @@
  * so and merely warns when the REST port is taken; one started by hand
  * ("manual") fails instead.
  *
+ * Listeners on TCP (DESIGN §7): REST, and the native protocol when
+ * protocol_port is set.  Their rules (a token on TCP, TLS off loopback)
+ * are checked before the lock is taken (ps_config_check_listeners), and the
+ * TLS certificate is read then too, so a bad setting fails fast and names
+ * its key; the certificate serves both listeners.
+ *
  * Signals: SIGTERM, SIGINT and SIGHUP are blocked in every thread before any
  * thread exists and collected by the main thread with sigtimedwait, which
  * wakes every second to check that the postmaster (if any) still exists.  So
@@ -29,7 +36,7 @@
  * written and no lock is taken there, as an empty directory has no owner.
  *
  * Shutdown: stop REST, stop the protocol server, remove the socket and the
- * pid file, close the store.  The two files go while the lock is still held,
+ * pid file, close the store, free the certificate.  The two files go while the lock is still held,
  * so they can never remove those of a newer owner.
  */
 #include <errno.h>
@@ -50,6 +57,7 @@
 #include "core/ps_upgrade.h"
 #include "proto/ps_client.h"
 #include "proto/ps_proto_server.h"
+#include "proto/ps_tls.h"
 #include "ps_config.h"
 #include "ps_log.h"
 #include "ps_rest.h"
@@ -63,6 +71,8 @@ typedef struct options {
 	const char *config_path;	/* NULL: DIR/pulsora.toml */
 	const char *host;
 	int			port;			/* 0: from config */
+	const char *protocol_host;
+	long		protocol_port;	/* -1: from config */
 	bool		no_rest;
 	long		postmaster_pid;	/* 0: started by hand */
 	const char *log_file;
@@ -83,6 +93,8 @@ usage(FILE *out)
 			"      --host HOST           REST address (overrides [server] host)\n"
 			"      --port PORT           REST port (overrides [server] port)\n"
 			"      --no-rest             do not serve REST\n"
+			"      --protocol-host HOST  native protocol TCP address (overrides [server] protocol_host)\n"
+			"      --protocol-port PORT  native protocol TCP port, 0 = off (overrides [server] protocol_port)\n"
 			"      --postmaster-pid PID  started by PostgreSQL: exit when PID is gone\n"
 			"      --log-file PATH       append stdout and stderr to PATH\n"
 			"      --compact             compact the store fully and exit (no owner may run)\n"
@@ -111,13 +123,15 @@ static int
 parse_options(int argc, char **argv, options *o)
 {
 	enum { OPT_HOST = 256, OPT_PORT, OPT_NO_REST, OPT_POSTMASTER_PID, OPT_LOG_FILE, OPT_COMPACT,
-	OPT_UPGRADE, OPT_RESTORE };
+	OPT_UPGRADE, OPT_RESTORE, OPT_PROTOCOL_HOST, OPT_PROTOCOL_PORT };
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'D'},
 		{"config", required_argument, NULL, 'c'},
 		{"host", required_argument, NULL, OPT_HOST},
 		{"port", required_argument, NULL, OPT_PORT},
 		{"no-rest", no_argument, NULL, OPT_NO_REST},
+		{"protocol-host", required_argument, NULL, OPT_PROTOCOL_HOST},
+		{"protocol-port", required_argument, NULL, OPT_PROTOCOL_PORT},
 		{"postmaster-pid", required_argument, NULL, OPT_POSTMASTER_PID},
 		{"log-file", required_argument, NULL, OPT_LOG_FILE},
 		{"compact", no_argument, NULL, OPT_COMPACT},
@@ -131,6 +145,7 @@ parse_options(int argc, char **argv, options *o)
 	int			ch;
 
 	memset(o, 0, sizeof *o);
+	o->protocol_port = -1;
 	while ((ch = getopt_long(argc, argv, "D:c:hV", longopts, NULL)) != -1)
 	{
 		switch (ch)
@@ -154,6 +169,22 @@ parse_options(int argc, char **argv, options *o)
 				o->port = (int) v;
 				break;
 			case OPT_NO_REST: o->no_rest = true; break;
+			case OPT_PROTOCOL_HOST:
+				if (optarg[0] == '\0' || strlen(optarg) > PS_CONFIG_HOST_MAX)
+				{
+					fprintf(stderr, "pulsorad: --protocol-host must be 1 to %d bytes\n",
+							PS_CONFIG_HOST_MAX);
+					return 2;
+				}
+				o->protocol_host = optarg;
+				break;
+			case OPT_PROTOCOL_PORT:
+				if (!parse_long(optarg, 0, 65535, &o->protocol_port))
+				{
+					fprintf(stderr, "pulsorad: --protocol-port must be an integer from 0 (off) to 65535\n");
+					return 2;
+				}
+				break;
 			case OPT_POSTMASTER_PID:
 				if (!parse_long(optarg, 1, INT_MAX, &v))
 				{
@@ -336,14 +367,37 @@ write_pid_file(const char *path)
 	return true;
 }
 
-static void
-format_rest_address(const char *host, uint16_t port, char *out, size_t outlen)
+/*
+ * The listeners' rules, then the certificate (*tls NULL when TLS is off);
+ * false, logged naming the keys at fault, when either is wrong.
+ */
+static bool
+prepare_listeners(const ps_config *cfg, const char *dir, ps_tls_server **tls)
 {
-	/* An IPv6 literal needs brackets before the port. */
-	if (strchr(host, ':') != NULL)
-		snprintf(out, outlen, "[%s]:%u", host, (unsigned) port);
-	else
-		snprintf(out, outlen, "%s:%u", host, (unsigned) port);
+	char		cert[PATH_MAX];
+	char		key[PATH_MAX];
+	ps_error	err;
+
+	*tls = NULL;
+	if (ps_config_check_listeners(cfg, &err) != PS_OK)
+	{
+		ps_log(PS_LOG_ERROR, "%s", err.message);
+		return false;
+	}
+	if (cfg->tls_cert_file[0] == '\0')
+		return true;
+	if (!ps_config_path_in(cfg->tls_cert_file, dir, cert, sizeof cert) ||
+		!ps_config_path_in(cfg->tls_key_file, dir, key, sizeof key))
+	{
+		ps_log(PS_LOG_ERROR, "[server] tls_cert_file or tls_key_file makes too long a path");
+		return false;
+	}
+	if (ps_tls_server_load(cert, key, tls, &err) != PS_OK)
+	{
+		ps_log(PS_LOG_ERROR, "[server] tls_cert_file, tls_key_file: %s", err.message);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -484,7 +538,11 @@ main(int argc, char **argv)
 	char		pid_path[PATH_MAX];
 	char		backup_dir[PATH_MAX];
 	ps_backup_spec backup;
-	char		rest_address[PS_CONFIG_HOST_MAX + 16] = "";
+	char		rest_address[PS_ADDRESS_MAX] = "";
+	char		protocol_address[PS_ADDRESS_MAX] = "";
+	/* Counted by the protocol server, shown by REST; outlives both. */
+	static ps_proto_stats proto_stats;
+	ps_tls_server *tls = NULL;
 	const char *token;
 	bool		autostart;
 	ps_store   *store = NULL;
@@ -539,6 +597,10 @@ main(int argc, char **argv)
 		cfg.port = (uint16_t) o.port;
 	if (o.no_rest)
 		cfg.rest = false;
+	if (o.protocol_host != NULL)
+		snprintf(cfg.protocol_host, sizeof cfg.protocol_host, "%s", o.protocol_host);
+	if (o.protocol_port >= 0)
+		cfg.protocol_port = (uint16_t) o.protocol_port;
 	token = getenv("PULSORA_AUTH_TOKEN");
 	if (token != NULL)
 	{
@@ -550,17 +612,26 @@ main(int argc, char **argv)
 		strcpy(cfg.auth_token, token);
 	}
 	ps_log_set_level(cfg.log_level);
+	if (!o.upgrade && !o.compact && !prepare_listeners(&cfg, dir, &tls))
+		return 1;
 
 	if (!lock_data_dir(dir, pid_path))
+	{
+		ps_tls_server_free(tls);
 		return 1;
+	}
 	if (o.upgrade)
-		return upgrade_store(dir, &cfg);
+		return upgrade_store(dir, &cfg);	/* no listener, so no certificate was read */
 	if (!o.compact && !write_pid_file(pid_path))
+	{
+		ps_tls_server_free(tls);
 		return 1;
+	}
 	if (open_store(dir, &cfg, &store) != PS_OK)
 	{
 		if (!o.compact)
 			unlink(pid_path);
+		ps_tls_server_free(tls);
 		return 1;
 	}
 	if (o.compact)
@@ -583,6 +654,7 @@ main(int argc, char **argv)
 		ps_log(PS_LOG_ERROR, "[storage] backup_dir \"%s\" makes too long a path", cfg.backup_dir);
 		unlink(pid_path);
 		ps_store_close(store);
+		ps_tls_server_free(tls);
 		return 1;
 	}
 	backup.parent = backup_dir;
@@ -598,6 +670,8 @@ main(int argc, char **argv)
 			.max_connections = cfg.max_connections,
 			.connection_timeout_s = cfg.request_timeout_s,
 			.version = PULSORA_VERSION,
+			.tls = tls,
+			.proto_stats = &proto_stats,
 		};
 
 		rc_rest.backup = backup;
@@ -605,7 +679,7 @@ main(int argc, char **argv)
 		rc_rest.csv.batch_size = cfg.batch_size;
 		rc_rest.csv.max_field_bytes = (uint64_t) cfg.max_field_mb * MIB;
 		if (ps_rest_start(store, &rc_rest, &rest, &err) == PS_OK)
-			format_rest_address(cfg.host, cfg.port, rest_address, sizeof rest_address);
+			ps_address_format(cfg.host, cfg.port, rest_address, sizeof rest_address);
 		else if (autostart && err.code == PS_EBUSY)
 			ps_log(PS_LOG_WARN, "REST not served: %s", err.message);
 		else
@@ -613,6 +687,7 @@ main(int argc, char **argv)
 			ps_log(PS_LOG_ERROR, "cannot serve REST: %s", err.message);
 			unlink(pid_path);
 			ps_store_close(store);
+			ps_tls_server_free(tls);
 			return 1;
 		}
 	}
@@ -628,6 +703,11 @@ main(int argc, char **argv)
 			.rest_address = rest_address,
 			.version = PULSORA_VERSION,
 			.backup = backup,
+			.tcp_host = cfg.protocol_host,
+			.tcp_port = cfg.protocol_port,
+			.auth_token = cfg.auth_token,
+			.tls = tls,
+			.stats = &proto_stats,
 		};
 
 		if (ps_proto_server_start(store, &pc, &proto, &err) != PS_OK)
@@ -637,13 +717,19 @@ main(int argc, char **argv)
 			ps_rest_stop(rest);
 			unlink(pid_path);
 			ps_store_close(store);
+			ps_tls_server_free(tls);
 			return 1;
 		}
+		if (cfg.protocol_port != 0)
+			ps_address_format(cfg.protocol_host, cfg.protocol_port, protocol_address,
+							  sizeof protocol_address);
 	}
 
-	ps_log(PS_LOG_INFO, "pulsorad %s (%s) owns %s; socket %s; REST %s%s", PULSORA_VERSION,
+	ps_log(PS_LOG_INFO, "pulsorad %s (%s) owns %s; socket %s; TCP %s%s%s; REST %s%s", PULSORA_VERSION,
 		   autostart ? "autostart" : "manual", dir, socket_path,
-		   rest_address[0] ? "http://" : "off", rest_address);
+		   protocol_address[0] ? protocol_address : "off",
+		   protocol_address[0] && tls ? " (TLS)" : "", protocol_address[0] ? " with token" : "",
+		   rest_address[0] ? (tls ? "https://" : "http://") : "off", rest_address);
 
 	wait_for_shutdown(&signals, o.postmaster_pid);
 
@@ -653,6 +739,7 @@ main(int argc, char **argv)
 	if (read_pid_file(pid_path) == (long) getpid())
 		unlink(pid_path);
 	ps_store_close(store);
+	ps_tls_server_free(tls);
 	ps_log(PS_LOG_INFO, "stopped");
 	return 0;
 }

@@ -69,6 +69,18 @@ static const config_key config_keys[] = {
 	 "Most simultaneous native-protocol connections (PostgreSQL backends, pulsora-cli)."},
 	{"server", "scan_idle_timeout_s", KEY_UINT, FIELD(scan_idle_timeout_s), 1, 86400, NULL,
 	 "Seconds a native-protocol scan may stay untouched before the owner closes it."},
+	{"server", "protocol_port", KEY_UINT, FIELD(protocol_port), 0, 65535, NULL,
+	 "TCP port of the native protocol, for PostgreSQL servers on other machines (0 = off:\n"
+	 "# the Unix socket only).  Every TCP connection must present auth_token, which must be set."},
+	{"server", "protocol_host", KEY_TEXT, FIELD(protocol_host), 1, PS_CONFIG_HOST_MAX, NULL,
+	 "Address the native protocol listens on when protocol_port is set."},
+	{"server", "tls_cert_file", KEY_TEXT, FIELD(tls_cert_file), 0, PS_CONFIG_PATH_MAX, NULL,
+	 "TLS certificate chain (PEM) for REST and the native protocol on TCP; with tls_key_file\n"
+	 "# it turns TLS (1.2 or later) on.  \"\" = no TLS; a relative path is relative to the data directory."},
+	{"server", "tls_key_file", KEY_TEXT, FIELD(tls_key_file), 0, PS_CONFIG_PATH_MAX, NULL,
+	 "The private key (PEM) of tls_cert_file."},
+	{"server", "allow_insecure_remote", KEY_BOOL, FIELD(allow_insecure_remote), 0, 0, NULL,
+	 "Allow REST or the native protocol on a non-loopback address without TLS."},
 	{"storage", "sync", KEY_BOOL, FIELD(sync), 0, 0, NULL,
 	 "fsync the write-ahead log before a load is acknowledged."},
 	{"storage", "write_buffer_size_mb", KEY_UINT, FIELD(write_buffer_size_mb), 1, 65536, NULL,
@@ -113,6 +125,7 @@ ps_config_default(ps_config *c, bool rest)
 	c->request_timeout_s = 30;
 	c->protocol_max_connections = 1024;
 	c->scan_idle_timeout_s = 300;
+	strcpy(c->protocol_host, "127.0.0.1");
 	c->sync = true;
 	c->write_buffer_size_mb = 64;
 	c->block_cache_mb = 128;
@@ -127,12 +140,18 @@ ps_config_default(ps_config *c, bool rest)
 bool
 ps_config_backup_dir(const ps_config *c, const char *dir, char *out, size_t len)
 {
+	return ps_config_path_in(c->backup_dir[0] != '\0' ? c->backup_dir : "backups", dir, out, len);
+}
+
+bool
+ps_config_path_in(const char *path, const char *dir, char *out, size_t len)
+{
 	int			n;
 
-	if (c->backup_dir[0] == '/')
-		n = snprintf(out, len, "%s", c->backup_dir);
+	if (path[0] == '/')
+		n = snprintf(out, len, "%s", path);
 	else
-		n = snprintf(out, len, "%s/%s", dir, c->backup_dir[0] != '\0' ? c->backup_dir : "backups");
+		n = snprintf(out, len, "%s/%s", dir, path);
 	return n >= 0 && (size_t) n < len;
 }
 

@@ -16,13 +16,17 @@
  *
  * Keys (DESIGN §5):
  *   [server]    rest, host, port, auth_token, max_body_size_mb, max_connections,
- *               request_timeout_s, protocol_max_connections, scan_idle_timeout_s
+ *               request_timeout_s, protocol_max_connections, scan_idle_timeout_s,
+ *               protocol_host, protocol_port, tls_cert_file, tls_key_file,
+ *               allow_insecure_remote (DESIGN §7)
  *   [storage]   sync, write_buffer_size_mb, block_cache_mb, decoded_cache_mb,
  *               compression, bottommost_compression, backup_dir, backup_keep
  *   [ingestion] batch_size, max_field_mb
  *   [logging]   level
  * Keys absent from the file keep their defaults.  Command-line flags and
- * PULSORA_AUTH_TOKEN are applied by the caller (main) after reading.
+ * PULSORA_AUTH_TOKEN are applied by the caller (main) after reading; then
+ * ps_config_check_listeners (ps_config_check.c) enforces the rules that
+ * tie keys together.
  *
  * A ps_config is a plain value holding no pointers: copy it freely.
  */
@@ -60,6 +64,11 @@ typedef struct ps_config {
 	uint32_t	request_timeout_s;			/* REST: idle limit and header deadline */
 	uint32_t	protocol_max_connections;	/* native protocol connections */
 	uint32_t	scan_idle_timeout_s;		/* a protocol scan untouched this long is closed */
+	char		protocol_host[PS_CONFIG_HOST_MAX + 1];	/* native protocol on TCP: address */
+	uint16_t	protocol_port;				/* 0 = the Unix socket only */
+	char		tls_cert_file[PS_CONFIG_PATH_MAX + 1];	/* "" = no TLS; relative to DIR */
+	char		tls_key_file[PS_CONFIG_PATH_MAX + 1];
+	bool		allow_insecure_remote;		/* plain TCP on a non-loopback address */
 	/* [storage] */
 	bool		sync;
 	uint32_t	write_buffer_size_mb;
@@ -97,6 +106,23 @@ ps_status	ps_config_parse(const char *text, size_t len, const char *name, ps_con
  * when that is longer than len - 1 bytes.
  */
 bool		ps_config_backup_dir(const ps_config *c, const char *dir, char *out, size_t len);
+
+/*
+ * The rules between keys, once flags and PULSORA_AUTH_TOKEN are applied
+ * (DESIGN §7): tls_cert_file and tls_key_file come together; the native
+ * protocol on TCP needs an auth_token; neither listener (REST when rest is
+ * on, protocol_host when protocol_port is set) may be on a non-loopback
+ * address without TLS unless allow_insecure_remote.  PS_EINVAL naming the
+ * keys at fault; a host that does not resolve is an error too.
+ */
+ps_status	ps_config_check_listeners(const ps_config *c, ps_error *err);
+
+/*
+ * A file key's path (tls_cert_file, tls_key_file) for data directory dir:
+ * itself when absolute, dir/path when relative.  false when longer than
+ * len - 1 bytes.
+ */
+bool		ps_config_path_in(const char *path, const char *dir, char *out, size_t len);
 
 /* Read and parse the file at path over *c (PS_ENOTFOUND if it does not exist). */
 ps_status	ps_config_load(const char *path, ps_config *c, ps_error *err);

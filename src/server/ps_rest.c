@@ -29,8 +29,11 @@
  *    chunk as MHD hands them over (nothing is buffered here), and query
  *    results are streamed from an open scan by ps_rest_query.c, which
  *    builds the query's response (ps_rest_tables.c queues it).
- *  - Authentication (a bearer token compared in constant time) is checked
- *    before anything else on every route but /health.
+ *  - Authentication (a bearer token compared in constant time,
+ *    ps_proto_token_matches, as the native protocol's) is checked before
+ *    anything else on every route but /health.
+ *  - With the owner's certificate REST serves HTTPS only (MHD_USE_TLS,
+ *    TLS 1.2 or later as the protocol's PS_TLS_PRIORITY).
  *  - Table names from the path are checked with ps_table_name_valid before
  *    any store call; "%00" is never decoded, and a request whose URL holds a
  *    raw NUL byte (which MHD would cut the URL at) is refused with 400
@@ -39,7 +42,6 @@
 #include "ps_rest_int.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,18 +58,6 @@
 
 /* ---------------------------------------------------------------- authentication */
 
-/* Time depends only on the expected token's length, not on where a guess differs. */
-static bool
-token_matches(const char *given, size_t given_len, const char *want)
-{
-	size_t		want_len = strlen(want);
-	unsigned char diff = (unsigned char) (given_len != want_len);
-
-	for (size_t i = 0; i < want_len; i++)
-		diff |= (unsigned char) (want[i] ^ (i < given_len ? given[i] : 0));
-	return diff == 0;
-}
-
 static bool
 authorized(const ps_rest *r, struct MHD_Connection *conn)
 {
@@ -81,7 +71,7 @@ authorized(const ps_rest *r, struct MHD_Connection *conn)
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return token_matches(h, strlen(h), r->auth_token);
+	return ps_proto_token_matches(h, strlen(h), r->auth_token);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -375,50 +365,6 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- start and stop */
 
-/* Bind and listen ourselves, so "address in use" is told apart from other failures. */
-static ps_status
-open_listener(const char *host, uint16_t port, int *fd_out, int *family, ps_error *err)
-{
-	struct addrinfo hints = {0};
-	struct addrinfo *res;
-	char		service[8];
-	int			rc;
-	int			saved = 0;
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(service, sizeof service, "%u", (unsigned) port);
-	rc = getaddrinfo(host, service, &hints, &res);
-	if (rc != 0)
-		return ps_error_set(err, PS_EINVAL, "cannot resolve REST host \"%s\": %s", host,
-							gai_strerror(rc));
-	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
-	{
-		int			one = 1;
-		int			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-
-		if (fd < 0)
-		{
-			saved = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
-		{
-			*fd_out = fd;
-			*family = ai->ai_family;
-			freeaddrinfo(res);
-			return PS_OK;
-		}
-		saved = errno;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return ps_error_set(err, saved == EADDRINUSE ? PS_EBUSY : PS_EIO,
-						"cannot listen on %s port %u: %s", host, (unsigned) port, strerror(saved));
-}
-
 ps_status
 ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *err)
 {
@@ -429,6 +375,8 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 		/* poll(), not select(): RocksDB keeps many descriptors, beyond FD_SETSIZE. */
 		MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	/* MHD_OPTION_END at [0] when TLS is off. */
+	struct MHD_OptionItem tls_options[4] = {{MHD_OPTION_END, 0, NULL}};
 
 	*out = NULL;
 	r = calloc(1, sizeof *r);
@@ -456,13 +404,26 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 		ps_rest_stop(r);
 		return ps_error_set(err, PS_ENOMEM, "out of memory");
 	}
-	if ((rc = open_listener(cfg->host, cfg->port, &fd, &family, err)) != PS_OK)
+	r->proto_stats = cfg->proto_stats;
+	/* Bind and listen ourselves, so "address in use" is told apart from other failures. */
+	if ((rc = ps_tcp_listen(cfg->host, cfg->port, LISTEN_BACKLOG, &fd, &family, err)) != PS_OK)
 	{
 		ps_rest_stop(r);
 		return rc;
 	}
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (cfg->tls != NULL)
+	{
+		/* MHD's TLS is GnuTLS too: the same certificate and versions as the protocol's. */
+		flags |= MHD_USE_TLS;
+		tls_options[0] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0,
+			(void *) ps_tls_server_cert_pem(cfg->tls)};
+		tls_options[1] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0,
+			(void *) ps_tls_server_key_pem(cfg->tls)};
+		tls_options[2] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *) PS_TLS_PRIORITY};
+	}
 	r->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, r,
 								 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 								 MHD_OPTION_LISTEN_SOCKET, fd,
@@ -473,13 +434,14 @@ ps_rest_start(ps_store *st, const ps_rest_config *cfg, ps_rest **out, ps_error *
 								 MHD_OPTION_NOTIFY_CONNECTION, ps_rest_notify_connection, r,
 								 MHD_OPTION_URI_LOG_CALLBACK, request_begin, r,
 								 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+								 MHD_OPTION_ARRAY, tls_options,
 								 MHD_OPTION_END);
 	if (r->daemon == NULL)
 	{
 		close(fd);
 		ps_rest_stop(r);
-		return ps_error_set(err, PS_EIO, "cannot start the HTTP server on %s port %u",
-							cfg->host, (unsigned) cfg->port);
+		return ps_error_set(err, PS_EIO, "cannot start the HTTP%s server on %s port %u",
+							cfg->tls != NULL ? "S" : "", cfg->host, (unsigned) cfg->port);
 	}
 	/* A timeout of 0 means none, for MHD's idle timeout and for the deadlines alike. */
 	if (r->deadline_ns > 0)

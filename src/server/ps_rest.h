@@ -29,9 +29,13 @@
  * the rows whose key equals its value (repeated: one of its values); other
  * unknown parameters are a 400 (ps_rest_params.h, ps_rest_query.h).
  *
- * Ownership: the ps_rest borrows the ps_store, which must outlive it
- * (ps_rest_stop before ps_store_close).  Strings in ps_rest_config are
- * copied by ps_rest_start.
+ * TLS: with a ps_tls_server (the owner's certificate, ps_tls.h) REST
+ * speaks HTTPS only, TLS 1.2 or later; a plain HTTP client's connection
+ * fails its handshake and is closed.
+ *
+ * Ownership: the ps_rest borrows the ps_store, the ps_tls_server and the
+ * ps_proto_stats, which must outlive it (ps_rest_stop before freeing
+ * them).  Strings in ps_rest_config are copied by ps_rest_start.
  */
 #ifndef PS_REST_H
 #define PS_REST_H
@@ -40,6 +44,8 @@
 #include "core/ps_csv.h"
 #include "core/ps_error.h"
 #include "core/ps_store.h"
+#include "proto/ps_proto_server.h"
+#include "proto/ps_tls.h"
 
 typedef struct ps_rest ps_rest;
 
@@ -58,6 +64,9 @@ typedef struct ps_rest_config {
 	 * served), config_path (copied into each backup), keep.
 	 */
 	ps_backup_spec backup;
+	const ps_tls_server *tls;		/* NULL: plain HTTP */
+	/* The native protocol's refusal counters, shown by /metrics (NULL: not shown). */
+	const ps_proto_stats *proto_stats;
 } ps_rest_config;
 
 /*

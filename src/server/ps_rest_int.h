@@ -80,6 +80,7 @@ struct ps_rest {
 	char	   *version;
 	ps_csv_options csv;
 	ps_backup_spec backup;			/* its strings are ours (copied at start) */
+	const ps_proto_stats *proto_stats;	/* borrowed; NULL: none */
 	atomic_uint_fast64_t requests[NROUTES][NSTATUSES];
 	atomic_uint_fast64_t rows_ingested;
 	atomic_uint_fast64_t slow_closed[NSLOW];

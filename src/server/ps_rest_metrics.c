@@ -3,9 +3,10 @@
  * which exposes them with the store's figures in Prometheus' text format:
  * requests by route and status, slow clients cut, rows ingested, rows and
  * bytes per table, loads in progress, scans, the merge backlog, the
- * decoded-block cache, bytes on disk, resident memory, and the backups in
+ * decoded-block cache, bytes on disk, resident memory, the backups in
  * the backup directory (how many, and the newest one's time, age and
- * duration).
+ * duration), and the native protocol's refused TCP connections (token,
+ * TLS).
  *
  * Invariants: counters are atomics, added to from any connection thread
  * (and the watchdog) without a lock; a request is counted once, when it
@@ -196,6 +197,17 @@ ps_rest_handle_metrics(request *rq, struct MHD_Connection *conn)
 						   (unsigned long long) resident_bytes());
 	if (st == PS_OK)
 		st = backup_metrics(r, &out);
+	if (st == PS_OK && r->proto_stats != NULL)
+		st = ps_buf_printf(&out, "# HELP pulsora_protocol_auth_failures_total Native-protocol TCP "
+						   "connections refused for a missing or wrong token.\n"
+						   "# TYPE pulsora_protocol_auth_failures_total counter\n"
+						   "pulsora_protocol_auth_failures_total %llu\n"
+						   "# HELP pulsora_protocol_tls_failures_total Native-protocol TCP connections "
+						   "whose TLS handshake failed (plain clients on the TLS port included).\n"
+						   "# TYPE pulsora_protocol_tls_failures_total counter\n"
+						   "pulsora_protocol_tls_failures_total %llu\n",
+						   (unsigned long long) atomic_load(&r->proto_stats->auth_failures),
+						   (unsigned long long) atomic_load(&r->proto_stats->tls_failures));
 	if (st != PS_OK)
 	{
 		ps_buf_free(&out);

@@ -345,12 +345,11 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 	{
 		case PS_MSG_HELLO:
 			{
-				uint32_t	magic;
-				uint16_t	version;
+				ps_msg_hello m;
 
-				if ((st = ps_msg_hello_decode(&r, &magic, &version)) == PS_OK)
+				if ((st = ps_msg_hello_decode(&r, &m)) == PS_OK)
 				{
-					check(ps_msg_hello_encode(&b, magic, version) == PS_OK, "encode");
+					check(ps_msg_hello_encode(&b, m.magic, m.version, m.token) == PS_OK, "encode");
 					check_same(&b, p, n, "HELLO");
 				}
 			}
@@ -643,7 +642,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &(int) {4 * STREAM_MAX}, sizeof(int));
 	check(size == 0 || send(sv[0], data, size, MSG_NOSIGNAL) == (ssize_t) size, "stream fits the socket");
 	shutdown(sv[0], SHUT_WR);
-	while ((st = ps_frame_recv(sv[1], &in, &code, &payload, NULL, NULL)) == PS_OK)
+	while ((st = ps_frame_recv(PS_TRANSPORT_FD(sv[1]), &in, &code, &payload, NULL, NULL)) == PS_OK)
 	{
 		check(ps_reader_left(&payload) < PS_FRAME_MAX, "payload within the frame limit");
 		check(payload.p == in.data && ps_reader_left(&payload) == in.len, "payload is the whole frame");

@@ -15,14 +15,16 @@
 # errors, autostart behaviour and clean SIGTERM shutdown; online backups
 # taken during concurrent loads and restored, and their metrics
 # (test/rest/backup.sh); loads in progress (GET /loads, pulsora-cli loads),
-# pulsora-cli load's progress and pulsora-cli backup (test/rest/loads.sh).
+# pulsora-cli load's progress and pulsora-cli backup (test/rest/loads.sh);
+# an owner with TLS and a token on TCP: REST over HTTPS, pulsora-cli over
+# TLS, the refusals and their metrics (test/rest/tls.sh).
 #
 # Nothing here depends on timing: the concurrent reads are synchronised with
 # the generator by files (it pauses halfway until a read has been made), and
 # waits for start-up or exit poll with generous bounds.
 #
 # Usage: test/rest/test_rest.sh [BUILD_DIR]   (default: build)
-# Needs curl and python3.  Last line: "N passed, N failed"; exit 1 on failure.
+# Needs curl, python3 and openssl.  Last line: "N passed, N failed"; exit 1 on failure.
 
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -784,6 +786,10 @@ check "an autostarted owner whose REST port is taken warns and serves the socket
 	eval 'kill -0 $OWNER && grep -q "warn.*REST not served" "$TMP/auto2.log"'
 kill -TERM "$OWNER"
 wait_for gone "$OWNER"
+
+# ---------------------------------------------------------------- TLS and tokens on TCP
+. "$ROOT/test/rest/tls.sh"
+tls_tests
 
 # A sanitizer build (make SANITIZE=1) reports into the owners' logs.
 REPORTS=$(grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP"/*.log 2>/dev/null)

@@ -1,9 +1,10 @@
 /*
  * owner_proc.h — a real pulsorad for the protocol tests (test_proto.c,
- * test_proto_ops.c): the binary next to the test's directory
+ * test_proto_ops.c, test_remote.c): the binary next to the test's directory
  * (BUILD/pulsorad), started as a child on a fresh temporary data directory
- * as the group setup, killed and removed as the group teardown, and the
- * helpers every such test uses.
+ * with a settings file and flags of the test's choosing (owner_start), or
+ * as the group setup (start_owner), killed and removed as the group
+ * teardown, and the helpers every such test uses.
  *
  * Include after cmocka.h: failures are cmocka assertions.  Nothing depends
  * on timing: waits poll for a state with a generous bound (WAIT_LIMIT_MS).
@@ -56,28 +57,61 @@ owner_binary(char *out, size_t size)
 	assert_true((size_t) snprintf(out, size, "%s/pulsorad", self) < size);
 }
 
+/* A pulsorad child on a fresh temporary data directory. */
+typedef struct owner_proc {
+	char		dir[64];
+	char		log[80];
+	pid_t		pid;
+} owner_proc;
+
+/*
+ * Start `pulsorad -D DIR --log-file LOG ARGS...` (args NULL-terminated) on a
+ * fresh directory whose pulsora.toml holds config (NULL: none, the owner
+ * writes its defaults), without PULSORA_AUTH_TOKEN in its environment, and
+ * wait until it answers on its Unix socket.  0, or -1 when it died or never
+ * answered (its log tells why).
+ */
 static inline int
-start_owner(void **state)
+owner_start(owner_proc *o, const char *config, const char *const *args)
 {
 	char		bin[4096];
-	char		log[128];
+	const char *argv[32];
+	int			argc = 0;
 	ps_client  *c = NULL;
 	ps_error	err;
 
-	(void) state;
 	owner_binary(bin, sizeof bin);
-	snprintf(data_dir, sizeof data_dir, "/tmp/ps_test_proto_XXXXXX");
-	if (mkdtemp(data_dir) == NULL)
+	memset(o, 0, sizeof *o);
+	snprintf(o->dir, sizeof o->dir, "/tmp/ps_test_proto_XXXXXX");
+	if (mkdtemp(o->dir) == NULL)
 		return -1;
-	snprintf(log, sizeof log, "%s.log", data_dir);
-	owner_pid = fork();
-	if (owner_pid < 0)
+	snprintf(o->log, sizeof o->log, "%s.log", o->dir);
+	if (config != NULL)
+	{
+		char		path[128];
+		FILE	   *f;
+
+		snprintf(path, sizeof path, "%s/pulsora.toml", o->dir);
+		if ((f = fopen(path, "w")) == NULL || fputs(config, f) < 0 || fclose(f) != 0)
+			return -1;
+	}
+	argv[argc++] = bin;
+	argv[argc++] = "-D";
+	argv[argc++] = o->dir;
+	argv[argc++] = "--log-file";
+	argv[argc++] = o->log;
+	for (int i = 0; args != NULL && args[i] != NULL && argc < 31; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	o->pid = fork();
+	if (o->pid < 0)
 		return -1;
-	if (owner_pid == 0)
+	if (o->pid == 0)
 	{
 		/* Should this test crash, the owner goes with it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(bin, bin, "-D", data_dir, "--no-rest", "--log-file", log, (char *) NULL);
+		unsetenv("PULSORA_AUTH_TOKEN");
+		execv(bin, (char *const *) argv);
 		_exit(127);
 	}
 	/* Wait until the owner answers, or fail if it died. */
@@ -85,21 +119,54 @@ start_owner(void **state)
 	{
 		int			status;
 
-		if (ps_client_connect(data_dir, &c, &err) == PS_OK)
+		if (ps_client_connect(o->dir, &c, &err) == PS_OK)
 		{
 			ps_client_close(c);
 			return 0;
 		}
-		if (waitpid(owner_pid, &status, WNOHANG) == owner_pid)
+		if (waitpid(o->pid, &status, WNOHANG) == o->pid)
 		{
-			fprintf(stderr, "pulsorad exited (status %d); see %s\n", status, log);
-			owner_pid = 0;
+			fprintf(stderr, "pulsorad exited (status %d); see %s\n", status, o->log);
+			o->pid = 0;
 			return -1;
 		}
 		sleep_ms(20);
 	}
 	fprintf(stderr, "pulsorad did not answer: %s\n", err.message);
 	return -1;
+}
+
+/* Kill the owner (if running) and remove its directory and log. */
+static inline int
+owner_remove(owner_proc *o)
+{
+	char		cmd[256];
+
+	if (o->pid > 0)
+	{
+		kill(o->pid, SIGKILL);
+		waitpid(o->pid, NULL, 0);
+		o->pid = 0;
+	}
+	if (o->dir[0] == '\0')
+		return 0;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", o->dir, o->log);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Group setup of the protocol tests: the owner in data_dir and owner_pid, REST off. */
+static inline int
+start_owner(void **state)
+{
+	static const char *const args[] = {"--no-rest", NULL};
+	owner_proc	o;
+
+	(void) state;
+	if (owner_start(&o, NULL, args) != 0)
+		return -1;
+	memcpy(data_dir, o.dir, sizeof data_dir);
+	owner_pid = o.pid;
+	return 0;
 }
 
 /* Group teardown: only cleans up (test_proto's test_owner_stops_cleanly checks the stop). */

@@ -1,7 +1,9 @@
 /*
  * test_config.c — unit tests of pulsora.toml reading and writing
  * (src/server/ps_config.c): a valid file with every key, every kind of
- * error with the line it names, and defaults written then read back equal.
+ * error with the line it names, and defaults written then read back equal;
+ * and the rules between the listener keys (src/server/ps_config_check.c:
+ * a token on TCP, TLS off loopback, the certificate with its key).
  *
  * The Makefile links unit tests against libpulsora.a, which holds only
  * src/core and src/proto; the config reader lives in src/server, so it is
@@ -29,7 +31,11 @@ configs_equal(const ps_config *a, const ps_config *b)
 		a->max_connections == b->max_connections && a->sync == b->sync &&
 		a->write_buffer_size_mb == b->write_buffer_size_mb && a->block_cache_mb == b->block_cache_mb &&
 		a->decoded_cache_mb == b->decoded_cache_mb && a->compression == b->compression && a->batch_size == b->batch_size &&
-		a->max_field_mb == b->max_field_mb && a->log_level == b->log_level;
+		a->max_field_mb == b->max_field_mb && a->log_level == b->log_level &&
+		strcmp(a->protocol_host, b->protocol_host) == 0 && a->protocol_port == b->protocol_port &&
+		strcmp(a->tls_cert_file, b->tls_cert_file) == 0 &&
+		strcmp(a->tls_key_file, b->tls_key_file) == 0 &&
+		a->allow_insecure_remote == b->allow_insecure_remote;
 }
 
 static ps_status
@@ -160,6 +166,16 @@ test_errors_name_line_and_key(void **state)
 		{"[server] x\n", 1, "bad section header"},
 		{"[server]\n= 1\n", 2, "expected a key, a [section] or a comment"},
 		{"[server]\nhost = \"\xc3\x28\"\n", 2, "invalid UTF-8"},
+		{"[server]\nprotocol_port = 65536\n", 2,
+		 "key \"protocol_port\" in [server] must be between 0 and 65535, not 65536"},
+		{"[server]\nprotocol_port = -1\n", 2, "must be between 0 and 65535, not -1"},
+		{"[server]\nprotocol_host = \"\"\n", 2, "key \"protocol_host\" in [server] must be 1 to 255 bytes long"},
+		{"[server]\ntls_cert_file = \"/a b.pem\"\n", 2,
+		 "key \"tls_cert_file\" in [server] must hold printable ASCII without spaces"},
+		{"[server]\ntls_key_file = 1\n", 2, "key \"tls_key_file\" in [server] must be a string"},
+		{"[server]\nallow_insecure_remote = 1\n", 2,
+		 "key \"allow_insecure_remote\" in [server] must be true or false"},
+		{"[storage]\nprotocol_port = 7820\n", 2, "unknown key \"protocol_port\" in [storage]"},
 	};
 	ps_config	c;
 	ps_error	err;
@@ -251,12 +267,106 @@ test_format_reads_back(void **state)
 	a.batch_size = 1;
 	a.max_field_mb = 1024;
 	a.log_level = PS_LOG_ERROR;
+	strcpy(a.protocol_host, "0.0.0.0");
+	a.protocol_port = 7820;
+	strcpy(a.tls_cert_file, "/etc/pulsora/cert.pem");
+	strcpy(a.tls_key_file, "key.pem");
+	a.allow_insecure_remote = true;
 	ps_buf_reset(&text);
 	assert_int_equal(ps_config_format(&a, &text), PS_OK);
 	ps_config_default(&b, true);
 	assert_int_equal(ps_config_parse((char *) text.data, text.len, "f", &b, &err), PS_OK);
 	assert_true(configs_equal(&a, &b));
 	ps_buf_free(&text);
+}
+
+static void
+test_remote_keys(void **state)
+{
+	const char *text =
+		"[server]\n"
+		"protocol_port = 7_820\n"
+		"protocol_host = \"::\"\n"
+		"tls_cert_file = 'certs/owner.pem'\n"
+		"tls_key_file = \"/etc/pulsora/owner.key\"\n"
+		"allow_insecure_remote = true\n";
+	ps_config	c;
+	ps_error	err;
+	char		path[64];
+
+	(void) state;
+	ps_config_default(&c, true);
+	assert_string_equal(c.protocol_host, "127.0.0.1");
+	assert_int_equal(c.protocol_port, 0);
+	assert_string_equal(c.tls_cert_file, "");
+	assert_false(c.allow_insecure_remote);
+	assert_int_equal(parse_text(text, &c, &err), PS_OK);
+	assert_int_equal(c.protocol_port, 7820);
+	assert_string_equal(c.protocol_host, "::");
+	assert_string_equal(c.tls_cert_file, "certs/owner.pem");
+	assert_string_equal(c.tls_key_file, "/etc/pulsora/owner.key");
+	assert_true(c.allow_insecure_remote);
+	/* File keys are relative to the data directory. */
+	assert_true(ps_config_path_in(c.tls_cert_file, "/d", path, sizeof path));
+	assert_string_equal(path, "/d/certs/owner.pem");
+	assert_true(ps_config_path_in(c.tls_key_file, "/d", path, sizeof path));
+	assert_string_equal(path, "/etc/pulsora/owner.key");
+	assert_false(ps_config_path_in(c.tls_cert_file, "/a/long/dir", path, 12));
+}
+
+/* The listener rules: text (after defaults) must be refused with message, or accepted (NULL). */
+typedef struct rule_case {
+	const char *text;
+	const char *message;
+} rule_case;
+
+static void
+test_listener_rules(void **state)
+{
+	static const rule_case cases[] = {
+		{"[server]\n", NULL},		/* REST on 127.0.0.1, no TCP protocol */
+		{"[server]\nprotocol_port = 7820\n",
+		 "[server] protocol_port 7820 is set but auth_token is empty: a token is mandatory on TCP"},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\n", NULL},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"localhost\"\n", NULL},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"::1\"\n", NULL},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"127.0.0.2\"\n", NULL},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"0.0.0.0\"\n",
+		 "[server] protocol_host (or --protocol-host) \"0.0.0.0\" is not a loopback address"},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"::\"\n",
+		 "is not a loopback address"},
+		/* The protocol host matters only with a port. */
+		{"[server]\nprotocol_host = \"0.0.0.0\"\n", NULL},
+		{"[server]\nhost = \"0.0.0.0\"\n", "[server] host (or --host) \"0.0.0.0\" is not a loopback address"},
+		{"[server]\nhost = \"0.0.0.0\"\nrest = false\n", NULL},
+		{"[server]\nhost = \"0.0.0.0\"\nallow_insecure_remote = true\n", NULL},
+		{"[server]\nhost = \"0.0.0.0\"\ntls_cert_file = \"c\"\ntls_key_file = \"k\"\n", NULL},
+		{"[server]\nprotocol_port = 7820\nauth_token = \"t\"\nprotocol_host = \"0.0.0.0\"\n"
+		 "tls_cert_file = \"c\"\ntls_key_file = \"k\"\n", NULL},
+		{"[server]\ntls_cert_file = \"c\"\n", "tls_cert_file and tls_key_file must be set together"},
+		{"[server]\ntls_key_file = \"k\"\n", "tls_cert_file and tls_key_file must be set together"},
+		/* TLS does not stand in for the token. */
+		{"[server]\nprotocol_port = 7820\ntls_cert_file = \"c\"\ntls_key_file = \"k\"\n",
+		 "auth_token is empty"},
+		{"[server]\nhost = \"no-such-host.invalid\"\n", "[server] host (or --host): cannot resolve host"},
+	};
+	ps_config	c;
+	ps_error	err;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+	{
+		ps_status	st;
+
+		assert_int_equal(parse_text(cases[i].text, &c, &err), PS_OK);
+		st = ps_config_check_listeners(&c, &err);
+		if (cases[i].message == NULL && st != PS_OK)
+			fail_msg("case %zu refused: %s", i, err.message);
+		if (cases[i].message != NULL &&
+			(st != PS_EINVAL || strstr(err.message, cases[i].message) == NULL))
+			fail_msg("case %zu: got %d \"%s\", want \"%s\"", i, (int) st,
+					 st == PS_OK ? "" : err.message, cases[i].message);
+	}
 }
 
 static void
@@ -316,6 +426,8 @@ main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_format_reads_back),
+		cmocka_unit_test(test_remote_keys),
+		cmocka_unit_test(test_listener_rules),
 		cmocka_unit_test(test_write_new_and_load),
 	};
 

@@ -1600,9 +1600,9 @@ raw_hello(int fd)
 	ps_error	e;
 
 	assert_int_equal(ps_frame_start(&b, PS_MSG_HELLO), PS_OK);
-	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION), PS_OK);
-	CHECK(ps_frame_send(fd, &b, &e), e);
-	CHECK(ps_frame_recv(fd, &b, &code, &r, NULL, &e), e);
+	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION, NULL), PS_OK);
+	CHECK(ps_frame_send(PS_TRANSPORT_FD(fd), &b, &e), e);
+	CHECK(ps_frame_recv(PS_TRANSPORT_FD(fd), &b, &code, &r, NULL, &e), e);
 	assert_int_equal(code, PS_MSG_HELLO_OK);
 	ps_buf_free(&b);
 }
@@ -1623,7 +1623,7 @@ expect_closed(int fd, bool want_error)
 
 	for (;;)
 	{
-		if (ps_frame_recv(fd, &b, &code, &r, &eof, &e) != PS_OK)
+		if (ps_frame_recv(PS_TRANSPORT_FD(fd), &b, &code, &r, &eof, &e) != PS_OK)
 			break;
 		assert_int_equal(code, PS_MSG_ERROR);
 		assert_int_equal(ps_frame_get_error(&r, &owner), PS_OK);
@@ -1721,7 +1721,7 @@ expect_malformed(ps_buf *b)
 	ps_error	e;
 
 	raw_hello(fd);
-	CHECK(ps_frame_send(fd, b, &e), e);
+	CHECK(ps_frame_send(PS_TRANSPORT_FD(fd), b, &e), e);
 	shutdown(fd, SHUT_WR);
 	expect_closed(fd, true);
 }
@@ -1832,9 +1832,9 @@ test_bad_version_refused(void **state)
 
 	(void) state;
 	assert_int_equal(ps_frame_start(&b, PS_MSG_HELLO), PS_OK);
-	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION + 1), PS_OK);
-	CHECK(ps_frame_send(fd, &b, &e), e);
-	CHECK(ps_frame_recv(fd, &b, &code, &r, NULL, &e), e);
+	assert_int_equal(ps_msg_hello_encode(&b, PS_PROTO_MAGIC, PS_PROTO_VERSION + 1, NULL), PS_OK);
+	CHECK(ps_frame_send(PS_TRANSPORT_FD(fd), &b, &e), e);
+	CHECK(ps_frame_recv(PS_TRANSPORT_FD(fd), &b, &code, &r, NULL, &e), e);
 	assert_int_equal(code, PS_MSG_ERROR);
 	assert_int_equal(ps_frame_get_error(&r, &owner), PS_OK);
 	assert_int_equal(owner.code, PS_EPROTO);
