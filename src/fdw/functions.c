@@ -400,12 +400,6 @@ pulsora_ingest_csv(PG_FUNCTION_ARGS)
 
 /* ---------------------------------------------------------------- catalog */
 
-static Datum
-time_datum(int64 ns)
-{
-	return TimestampTzGetDatum(pulsora_ns_to_pg(ns));
-}
-
 static int
 compare_table_names(const void *a, const void *b)
 {
@@ -450,8 +444,8 @@ pulsora_tables(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum((int64) copy[i].row_count);
 		if (copy[i].row_count > 0)
 		{
-			values[2] = time_datum(copy[i].min_time);
-			values[3] = time_datum(copy[i].max_time);
+			values[2] = TimestampTzGetDatum(pulsora_ns_to_pg(copy[i].min_time));
+			values[3] = TimestampTzGetDatum(pulsora_ns_to_pg(copy[i].max_time));
 		}
 		else
 			nulls[2] = nulls[3] = true;

@@ -25,12 +25,6 @@ PG_FUNCTION_INFO_V1(pulsora_backup);
 PG_FUNCTION_INFO_V1(pulsora_backups);
 PG_FUNCTION_INFO_V1(pulsora_loads);
 
-static Datum
-time_datum(int64 ns)
-{
-	return TimestampTzGetDatum(pulsora_ns_to_pg(ns));
-}
-
 /* pulsora_backup(server name) -> (path text, bytes bigint, elapsed_ms double precision) */
 Datum
 pulsora_backup(PG_FUNCTION_ARGS)
@@ -92,7 +86,7 @@ pulsora_backups(PG_FUNCTION_ARGS)
 			values[0] = CStringGetTextDatum(b->name);
 			values[1] = CStringGetTextDatum(b->path);
 			values[2] = Int64GetDatum((int64) b->bytes);
-			values[3] = time_datum(b->created_ns);
+			values[3] = TimestampTzGetDatum(pulsora_ns_to_pg(b->created_ns));
 			/* Backups taken before their duration was recorded have none. */
 			nulls[4] = b->elapsed_us == 0;
 			values[4] = Float8GetDatum((double) b->elapsed_us / 1000.0);
