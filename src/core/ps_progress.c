@@ -129,6 +129,8 @@ ps_store_loads(ps_store *st, ps_progress_info **out, size_t *n, ps_error *err)
 {
 	ps_progress_info *all = NULL;
 	size_t		count = 0, i = 0;
+	struct timespec ts;
+	int64_t		now;
 
 	*out = NULL;
 	*n = 0;
@@ -151,6 +153,12 @@ ps_store_loads(ps_store *st, ps_progress_info **out, size_t *n, ps_error *err)
 		all[i].bytes = ps_progress_bytes(p);
 	}
 	pthread_mutex_unlock(&st->progress_mu);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+	for (i = 0; i < count; i++)
+		/* Under a millisecond old (or a clock step back): no rate yet. */
+		all[i].rows_per_second = now - all[i].started_ns < 1000000 ? 0.0
+			: (double) all[i].rows * 1e9 / (double) (now - all[i].started_ns);
 	qsort(all, count, sizeof *all, by_id);
 	*out = all;
 	*n = count;

@@ -230,6 +230,7 @@ typedef struct ps_progress_info {
 	uint64_t	rows;			/* taken so far (dedup: new rows) */
 	uint64_t	bytes;			/* input bytes read so far */
 	int64_t		started_ns;		/* wall clock, ns since the epoch */
+	double		rows_per_second;	/* since it started; 0 under a millisecond old */
 } ps_progress_info;
 
 /* Register a load into table from source (truncated to PS_PROGRESS_SOURCE_MAX; "" = unknown). */

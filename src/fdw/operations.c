@@ -114,7 +114,6 @@ pulsora_loads(PG_FUNCTION_ARGS)
 	ps_msg_load_list list;
 	ps_error	err;
 	ps_status	st;
-	TimestampTz now = GetCurrentTimestamp();
 
 	InitMaterializedSRF(fcinfo, 0);
 	conn = pulsora_connect(server);
@@ -128,7 +127,6 @@ pulsora_loads(PG_FUNCTION_ARGS)
 		for (uint32 i = 0; i < list.n; i++)
 		{
 			const ps_msg_load_entry *l = &list.loads[i];
-			TimestampTz started = pulsora_ns_to_pg(l->started_ns);
 			Datum		values[7];
 			bool		nulls[7] = {false, false, false, false, false, false, false};
 
@@ -137,10 +135,8 @@ pulsora_loads(PG_FUNCTION_ARGS)
 			values[2] = CStringGetTextDatum(l->source);
 			values[3] = Int64GetDatum((int64) l->rows);
 			values[4] = Int64GetDatum((int64) l->bytes);
-			values[5] = TimestampTzGetDatum(started);
-			/* Under a millisecond old: no rate yet. */
-			nulls[6] = now - started < 1000;
-			values[6] = Float8GetDatum(nulls[6] ? 0.0 : (double) l->rows * 1e6 / (double) (now - started));
+			values[5] = TimestampTzGetDatum(pulsora_ns_to_pg(l->started_ns));
+			values[6] = Float8GetDatum((double) l->rows_per_second);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

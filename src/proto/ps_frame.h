@@ -620,6 +620,7 @@ typedef struct ps_msg_load_entry {
 	uint64_t	rows;
 	uint64_t	bytes;
 	int64_t		started_ns;		/* UTC */
+	uint64_t	rows_per_second;	/* since it started, rounded; 0 under a millisecond old */
 } ps_msg_load_entry;
 
 typedef struct ps_msg_load_list {
@@ -628,7 +629,8 @@ typedef struct ps_msg_load_list {
 } ps_msg_load_list;
 
 ps_status	ps_msg_load_entry_put(ps_buf *b, uint64_t id, const char *table, const char *source,
-								  uint64_t rows, uint64_t bytes, int64_t started_ns);
+								  uint64_t rows, uint64_t bytes, int64_t started_ns,
+								  uint64_t rows_per_second);
 ps_status	ps_msg_load_list_decode(ps_reader *r, ps_msg_load_list *m);
 void		ps_msg_load_list_clear(ps_msg_load_list *m);
 

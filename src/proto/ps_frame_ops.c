@@ -16,7 +16,7 @@
 
 /* Smallest encodings: two empty strings and the fixed-size fields. */
 #define MIN_BACKUP (2 * MIN_STR + 8 + 8 + 8)
-#define MIN_LOAD_ENTRY (8 + 2 * MIN_STR + 8 + 8 + 8)
+#define MIN_LOAD_ENTRY (8 + 2 * MIN_STR + 8 + 8 + 8 + 8)
 
 ps_status
 ps_msg_backup_put(ps_buf *b, const char *name, const char *path, uint64_t bytes,
@@ -90,11 +90,12 @@ ps_msg_backup_list_clear(ps_msg_backup_list *m)
 
 ps_status
 ps_msg_load_entry_put(ps_buf *b, uint64_t id, const char *table, const char *source,
-					  uint64_t rows, uint64_t bytes, int64_t started_ns)
+					  uint64_t rows, uint64_t bytes, int64_t started_ns, uint64_t rows_per_second)
 {
 	if (ps_buf_append_u64be(b, id) != PS_OK || ps_frame_put_str(b, table) != PS_OK ||
 		ps_frame_put_str(b, source) != PS_OK || ps_buf_append_u64be(b, rows) != PS_OK ||
-		ps_buf_append_u64be(b, bytes) != PS_OK || ps_frame_put_i64(b, started_ns) != PS_OK)
+		ps_buf_append_u64be(b, bytes) != PS_OK || ps_frame_put_i64(b, started_ns) != PS_OK ||
+		ps_buf_append_u64be(b, rows_per_second) != PS_OK)
 		return PS_ENOMEM;
 	return PS_OK;
 }
@@ -119,7 +120,8 @@ ps_msg_load_list_decode(ps_reader *r, ps_msg_load_list *m)
 			(st = ps_frame_get_strdup(r, &e->source)) != PS_OK)
 			return st;
 		if (ps_frame_get_u64(r, &e->rows) != PS_OK || ps_frame_get_u64(r, &e->bytes) != PS_OK ||
-			ps_frame_get_i64(r, &e->started_ns) != PS_OK)
+			ps_frame_get_i64(r, &e->started_ns) != PS_OK ||
+			ps_frame_get_u64(r, &e->rows_per_second) != PS_OK)
 			return PS_EPROTO;
 	}
 	return ps_frame_get_end(r);

@@ -88,7 +88,8 @@ ps_proto_handle_loads(conn *cn, ps_reader *r, ps_error *err)
 		ps_buf_append_varint(&cn->out, n) == PS_OK ? PS_OK : PS_ENOMEM;
 	for (size_t i = 0; i < n && st == PS_OK; i++)
 		st = ps_msg_load_entry_put(&cn->out, all[i].id, all[i].table, all[i].source, all[i].rows,
-								   all[i].bytes, all[i].started_ns);
+								   all[i].bytes, all[i].started_ns,
+								   (uint64_t) (all[i].rows_per_second + 0.5));
 	free(all);
 	return st == PS_OK ? PS_OK : ps_proto_answer_memory(err);
 }

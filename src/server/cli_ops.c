@@ -237,13 +237,9 @@ cli_loads(ps_client *c)
 {
 	ps_msg_load_list list;
 	ps_error	err;
-	struct timespec ts;
-	int64_t		now;
 
 	if (ps_client_loads(c, &list, &err) != PS_OK)
 		return fail(&err);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 	printf("id,table,source,rows,bytes,started,rows_per_second\n");
 	for (uint32_t i = 0; i < list.n; i++)
 	{
@@ -255,10 +251,7 @@ cli_loads(ps_client *c)
 		cli_put_csv_cstr(l->source);
 		printf(",%" PRIu64 ",%" PRIu64 ",", l->rows, l->bytes);
 		cli_put_iso(l->started_ns);
-		putchar(',');
-		if (now - l->started_ns >= 1000000)
-			cli_put_float((double) l->rows * 1e9 / (double) (now - l->started_ns));
-		putchar('\n');
+		printf(",%" PRIu64 "\n", l->rows_per_second);
 	}
 	ps_msg_load_list_clear(&list);
 	return 0;

@@ -12,19 +12,6 @@
 #include "ps_rest_int.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-static double
-rows_per_second(uint64_t rows, int64_t started_ns)
-{
-	struct timespec ts;
-	int64_t		now;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-	/* Under a millisecond old (or a clock step back): no rate yet. */
-	return now - started_ns < 1000000 ? 0.0 : (double) rows * 1e9 / (double) (now - started_ns);
-}
 
 enum MHD_Result
 ps_rest_handle_loads(request *rq, struct MHD_Connection *conn)
@@ -45,8 +32,7 @@ ps_rest_handle_loads(request *rq, struct MHD_Connection *conn)
 											 "rows", (json_int_t) all[i].rows,
 											 "bytes", (json_int_t) all[i].bytes,
 											 "started", ps_rest_iso_time_json(all[i].started_ns),
-											 "rows_per_second",
-											 rows_per_second(all[i].rows, all[i].started_ns)));
+											 "rows_per_second", all[i].rows_per_second));
 	free(all);
 	return ps_rest_respond_envelope(rq, conn, MHD_HTTP_OK, arr, NULL);
 }

@@ -592,7 +592,9 @@ fuzz_payload(uint8_t code, const uint8_t *p, size_t n)
 						check(ps_msg_load_entry_put(&b, m.loads[i].id, m.loads[i].table,
 													m.loads[i].source, m.loads[i].rows,
 													m.loads[i].bytes,
-													m.loads[i].started_ns) == PS_OK, "encode");
+													m.loads[i].started_ns,
+													m.loads[i].rows_per_second) == PS_OK,
+						  "encode");
 					check_same(&b, p, n, "LOAD_LIST");
 				}
 				ps_msg_load_list_clear(&m);

@@ -6,9 +6,11 @@
 # token; the third with TLS (a CA and a certificate for localhost made
 # here with openssl).  Servers with host and port (verify-full against the
 # CA for the third), user mappings with the token, a table partitioned by
-# month with one foreign partition per owner, and a heap copy.  Checked:
+# month with one foreign partition per owner, another by hash of the
+# symbol, and a heap copy.  Checked:
 # COPY through the parent reaches the right owners; answers equal the
-# heap's; EXPLAIN shows Async Foreign Scan and pruning; a wrong or missing
+# heap's (by hash, each owner computes its groups); EXPLAIN shows Async
+# Foreign Scan and pruning; a wrong or missing
 # token is refused naming the server; a plain connection to the TLS owner,
 # and verify-full without the CA, are refused; a dead owner's error names
 # its server while queries pruned to the others work; statement_timeout and
@@ -119,12 +121,28 @@ check "answers equal the heap's" \
 check "... row for row" 0 \
 	"$(q "SELECT count(*) FROM ((SELECT * FROM ticks EXCEPT ALL SELECT * FROM heap)
 	                            UNION ALL (SELECT * FROM heap EXCEPT ALL SELECT * FROM ticks)) d")"
-check "... grouped, with aggregates pushed to each owner" \
+check "... grouped, with partitionwise aggregation (partial per month, finished locally)" \
 	"$(q "SELECT string_agg(format('%s:%s:%s', symbol, n, s), ',' ORDER BY symbol) FROM
 	       (SELECT symbol, count(*) n, sum(qty) s FROM heap GROUP BY symbol) g")" \
 	"$(q "SET enable_partitionwise_aggregate = on;
 	      SELECT string_agg(format('%s:%s:%s', symbol, n, s), ',' ORDER BY symbol) FROM
 	       (SELECT symbol, count(*) n, sum(qty) s FROM ticks GROUP BY symbol) g")"
+# By hash of the symbol, GROUP BY symbol is whole per partition: each owner computes its groups.
+q "CREATE TABLE bysym (ts timestamptz NOT NULL, symbol text NOT NULL, price float8, qty bigint)
+     PARTITION BY HASH (symbol);
+   CREATE FOREIGN TABLE h1 PARTITION OF bysym FOR VALUES WITH (MODULUS 3, REMAINDER 0)
+     SERVER n1 OPTIONS (table 'bysym');
+   CREATE FOREIGN TABLE h2 PARTITION OF bysym FOR VALUES WITH (MODULUS 3, REMAINDER 1)
+     SERVER n2 OPTIONS (table 'bysym');
+   CREATE FOREIGN TABLE h3 PARTITION OF bysym FOR VALUES WITH (MODULUS 3, REMAINDER 2)
+     SERVER n3 OPTIONS (table 'bysym');
+   INSERT INTO bysym SELECT * FROM heap;"
+GQ="SELECT symbol, count(*), sum(qty) FROM %s GROUP BY symbol ORDER BY symbol"
+check "... each owner computing its own groups (partitionwise, pushed)" 3 \
+	"$(q "SET enable_partitionwise_aggregate = on; EXPLAIN (COSTS OFF) $(printf "$GQ" bysym)" |
+	   grep -c 'Pushed Aggregates: count(\*), sum(qty)')"
+check "... with the heap's groups" "$(q "$(printf "$GQ" heap)" | tr '\n' ' ')" \
+	"$(q "SET enable_partitionwise_aggregate = on; $(printf "$GQ" bysym)" | tr '\n' ' ')"
 check "EXPLAIN shows an Async Foreign Scan per owner" 3 \
 	"$(q "EXPLAIN (COSTS OFF) SELECT * FROM ticks WHERE qty > 5" | grep -c 'Async Foreign Scan')"
 check "... and prunes to one owner for one month" "1|0" \
