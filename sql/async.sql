@@ -34,8 +34,8 @@ SELECT '2024-01-01'::timestamptz + i * interval '1 minute', 'S' || (i % 7),
        CASE WHEN i % 101 = 0 THEN NULL ELSE (i % 1000) * 0.25 END, i
   FROM generate_series(0, 131039) i;
 INSERT INTO ticks SELECT * FROM heap;
-SELECT 'jan', count(*) FROM ticks_jan UNION ALL SELECT 'feb', count(*) FROM ticks_feb
-  UNION ALL SELECT 'mar', count(*) FROM ticks_mar;
+SELECT 1 AS month, count(*) FROM ticks_jan UNION ALL SELECT 2, count(*) FROM ticks_feb
+  UNION ALL SELECT 3, count(*) FROM ticks_mar ORDER BY month;
 
 -- rows of query q that are not in query r, and the other way round
 CREATE FUNCTION differing(q text, r text) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -114,6 +114,22 @@ SELECT differing('SELECT symbol, count(*), sum(qty), min(price), max(price), cou
                  'SELECT symbol, count(*), sum(qty), min(price), max(price), count(price) FROM heap GROUP BY symbol');
 SELECT differing($$SELECT date_trunc('day', ts), avg(price), max(qty) FROM ticks WHERE symbol <> 'S3' GROUP BY 1$$,
                  $$SELECT date_trunc('day', ts), avg(price), max(qty) FROM heap WHERE symbol <> 'S3' GROUP BY 1$$);
+-- grouped by symbol over month partitions: each owner computes its partial
+-- groups, all three asked at once
+EXPLAIN (COSTS OFF)
+SELECT symbol, count(*), sum(qty), avg(price), first(price, ts), last(price, ts) FROM ticks GROUP BY symbol;
+SELECT differing('SELECT symbol, count(*), sum(qty), avg(price), first(price, ts), last(price, ts) FROM ticks GROUP BY symbol',
+                 'SELECT symbol, count(*), sum(qty), avg(price), first(price, ts), last(price, ts) FROM heap GROUP BY symbol');
+-- ... rescanned per outer row with a new series filter (LATERAL)
+EXPLAIN (COSTS OFF)
+SELECT s.sym, a.* FROM (VALUES ('S1'), ('S2'), ('S5'), ('none')) s(sym),
+  LATERAL (SELECT count(*), sum(qty), last(price, ts) FROM ticks WHERE symbol = s.sym AND ts >= '2024-01-20') a;
+SELECT differing($$SELECT s.sym, a.* FROM (VALUES ('S1'), ('S2'), ('S5'), ('none')) s(sym),
+                   LATERAL (SELECT count(*), sum(qty), last(price, ts) FROM ticks
+                             WHERE symbol = s.sym AND ts >= '2024-01-20') a$$,
+                 $$SELECT s.sym, a.* FROM (VALUES ('S1'), ('S2'), ('S5'), ('none')) s(sym),
+                   LATERAL (SELECT count(*), sum(qty), last(price, ts) FROM heap
+                             WHERE symbol = s.sym AND ts >= '2024-01-20') a$$);
 RESET enable_partitionwise_aggregate;
 
 -- EXPLAIN ANALYZE counts the rows of every async partition

@@ -5,8 +5,10 @@
  * another (DESIGN §7).
  *
  * A scan is async when its path is the child of an Append and option
- * async_capable (table, else server; default on) allows it; pushed
- * aggregates (upper relations) stay synchronous.  Such a scan opens
+ * async_capable (table, else server; default on) allows it: a scan of
+ * rows, or the groups an owner computes for one partition (partitionwise
+ * aggregation, upper_exec.c), whose AGGREGATE goes out the same way.
+ * Such a scan opens
  * deferred (the first batch comes with the open's answer) and never waits
  * for its own answer in IterateForeignScan: it returns an empty slot, and
  * the callbacks here turn that into a pending request.  ConfigureWait adds
@@ -40,15 +42,16 @@
 #include "storage/latch.h"
 
 #include "pulsora_fdw.h"
+#include "upper.h"
 
 bool
 pulsoraIsForeignPathAsyncCapable(ForeignPath *path)
 {
 	RelOptInfo *rel = path->path.parent;
 
-	/* Pushed aggregates (upper_exec.c) always run synchronously. */
+	/* Pushed aggregates: as the foreign table they aggregate. */
 	if (IS_UPPER_REL(rel))
-		return false;
+		rel = ((PulsoraUpperInfo *) rel->fdw_private)->input_rel;
 	return ((PulsoraRelInfo *) rel->fdw_private)->async_capable;
 }
 

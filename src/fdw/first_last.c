@@ -53,6 +53,8 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 
+#include "pulsora_fdw.h"
+
 PG_FUNCTION_INFO_V1(pulsora_first_sfunc);
 PG_FUNCTION_INFO_V1(pulsora_last_sfunc);
 PG_FUNCTION_INFO_V1(pulsora_first_combine);
@@ -258,34 +260,45 @@ pulsora_last_combine(PG_FUNCTION_ARGS)
 	return combine(fcinfo, true, "pulsora_last_combine");
 }
 
-/* first_last_serialize(internal) => bytea; strict, so the state is not NULL. */
-Datum
-pulsora_first_last_serialize(PG_FUNCTION_ARGS)
+/*
+ * The serialized state of a first/last whose kept row has this time and
+ * value (of type type): what first_last_serialize writes, and what a
+ * partial aggregate computed by an owner hands its Finalize Aggregate
+ * (upper_state.c).  palloc'd in the current context.
+ */
+bytea *
+pulsora_first_last_state_bytes(int64 time, Oid type, Datum value, bool isnull)
 {
-	FirstLastState *state;
 	SerializedHeader header;
 	Size		value_size;
 	bytea	   *result;
 	char	   *p;
 
-	(void) aggregate_context(fcinfo, "pulsora_first_last_serialize");
-	state = (FirstLastState *) PG_GETARG_POINTER(0);
-
 	memset(&header, 0, sizeof(header));
-	header.time = state->time;
-	header.type = state->type;
-	header.typlen = state->typlen;
-	header.typbyval = state->typbyval;
-	value_size = datumEstimateSpace(state->value, state->value_null,
-									state->typbyval, state->typlen);
+	header.time = time;
+	header.type = type;
+	get_typlenbyval(type, &header.typlen, &header.typbyval);
+	value_size = datumEstimateSpace(value, isnull, header.typbyval, header.typlen);
 	result = (bytea *) palloc(VARHDRSZ + sizeof(header) + value_size);
 	SET_VARSIZE(result, VARHDRSZ + sizeof(header) + value_size);
 	p = VARDATA(result);
 	memcpy(p, &header, sizeof(header));
 	p += sizeof(header);
-	datumSerialize(state->value, state->value_null, state->typbyval, state->typlen, &p);
+	datumSerialize(value, isnull, header.typbyval, header.typlen, &p);
 	Assert(p == (char *) result + VARSIZE(result));
-	PG_RETURN_BYTEA_P(result);
+	return result;
+}
+
+/* first_last_serialize(internal) => bytea; strict, so the state is not NULL. */
+Datum
+pulsora_first_last_serialize(PG_FUNCTION_ARGS)
+{
+	FirstLastState *state;
+
+	(void) aggregate_context(fcinfo, "pulsora_first_last_serialize");
+	state = (FirstLastState *) PG_GETARG_POINTER(0);
+	PG_RETURN_BYTEA_P(pulsora_first_last_state_bytes(state->time, state->type, state->value,
+													 state->value_null));
 }
 
 /*

@@ -638,6 +638,8 @@ close_reader(PulsoraScanState *s)
 bool
 pulsora_scan_finished(ForeignScanState *node)
 {
+	if (((Scan *) node->ss.ps.plan)->scanrelid == 0)
+		return pulsora_upper_finished(node);
 	return ((PulsoraScanState *) node->fdw_state)->finished;
 }
 
@@ -646,6 +648,8 @@ pulsora_scan_socket(ForeignScanState *node)
 {
 	PulsoraScanState *s = node->fdw_state;
 
+	if (((Scan *) node->ss.ps.plan)->scanrelid == 0)
+		return pulsora_upper_socket(node);
 	return s->reader != NULL ? pulsora_reader_socket(s->reader) : -1;
 }
 

@@ -13,6 +13,7 @@
  *   upper_plan.c   aggregate pushdown: which GROUP BY queries the owner computes
  *   upper_order.c  ORDER BY / LIMIT / OFFSET over pushed groups
  *   upper_exec.c   running pushed aggregates: groups from the owner into tuples
+ *   upper_state.c  pushed partial aggregates: PostgreSQL's transition states
  *   async.c        async foreign scans: partitions on several owners at once
  *   modify.c       FDW callbacks of INSERT and COPY FROM
  *   import.c       IMPORT FOREIGN SCHEMA
@@ -511,7 +512,7 @@ extern void pulsora_plan_quals(PlannerInfo *root, RelOptInfo *baserel, List *cla
 							   PulsoraPlanQuals *out);
 
 /*
- * For async.c, of a scan (not of pushed aggregates): whether this (re)scan
+ * For async.c, of a scan or of pushed aggregates: whether this (re)scan
  * has returned its last row, and the socket its next row waits on (-1:
  * none; IterateForeignScan of an async scan returns an empty slot rather
  * than wait).
@@ -525,6 +526,14 @@ extern bool pulsoraIsForeignPathAsyncCapable(ForeignPath *path);
 extern void pulsoraForeignAsyncRequest(AsyncRequest *areq);
 extern void pulsoraForeignAsyncConfigureWait(AsyncRequest *areq);
 extern void pulsoraForeignAsyncNotify(AsyncRequest *areq);
+
+/* ---------------------------------------------------------------- first_last.c */
+
+/*
+ * The serialized transition state of first or last (bytea) whose kept row
+ * has this time (PostgreSQL us) and value of type type.
+ */
+extern bytea *pulsora_first_last_state_bytes(int64 time, Oid type, Datum value, bool isnull);
 
 /* ---------------------------------------------------------------- upper_plan.c, upper_exec.c */
 
@@ -542,5 +551,8 @@ extern TupleTableSlot *pulsora_upper_next(ForeignScanState *node);
 extern void pulsora_upper_rescan(ForeignScanState *node);
 extern void pulsora_upper_end(ForeignScanState *node);
 extern void pulsora_upper_explain(ForeignScanState *node, ExplainState *es);
+/* pulsora_scan_finished and pulsora_scan_socket of pushed aggregates. */
+extern bool pulsora_upper_finished(ForeignScanState *node);
+extern int	pulsora_upper_socket(ForeignScanState *node);
 
 #endif

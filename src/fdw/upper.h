@@ -16,7 +16,11 @@ typedef enum PulsoraOutputKind
 	PULSORA_OUT_EPOCH,			/* the bucket start in epoch seconds (numeric), column 0 */
 	PULSORA_OUT_SUM_NUMERIC,	/* an exact sum: high 64 bits in a, low in b; numeric */
 	PULSORA_OUT_AVG_NUMERIC,	/* sum (a, b) / count c, as numeric */
-	PULSORA_OUT_AVG_FLOAT		/* sum a / count b, as double precision */
+	PULSORA_OUT_AVG_FLOAT,		/* sum a / count b, as double precision */
+	/* The transition states of partial aggregates (upper_state.c): */
+	PULSORA_OUT_INT8_SUM_STATE, /* count c, exact sum (a, b): sum/avg(bigint) */
+	PULSORA_OUT_FLOAT8_AVG_STATE,	/* sum a, count b: avg(double precision) */
+	PULSORA_OUT_FIRST_LAST_STATE	/* value a, time b: first/last */
 } PulsoraOutputKind;
 
 /* fdw_private of a ForeignScan of pushed aggregates (scanrelid 0). */
@@ -35,7 +39,8 @@ enum FdwUpperPrivateIndex
 	FdwUpperOutputs,			/* List of IntList (kind, a, b, c) per fdw_scan_tlist entry */
 	FdwUpperSort,				/* NIL, or (IntList result columns, IntList PS_AGG_SORT_* flags,
 								 * List of String labels for EXPLAIN) */
-	FdwUpperLimit				/* NIL, or two int8 Consts: offset, limit (0 = none) */
+	FdwUpperLimit,				/* NIL, or two int8 Consts: offset, limit (0 = none) */
+	FdwUpperPartial				/* Boolean: partial aggregates (transition states) */
 };
 
 /* The path-level fdw_private of an ordered or final path: the sort (as FdwUpperSort) and limit. */
@@ -53,7 +58,7 @@ enum FdwUpperPathIndex
  */
 typedef struct PulsoraUpperInfo
 {
-	UpperRelationKind stage;
+	UpperRelationKind stage;	/* GROUP_AGG, PARTIAL_GROUP_AGG, DISTINCT or ORDERED */
 	RelOptInfo *input_rel;		/* the foreign table's relation */
 	List	   *tlist;			/* fdw_scan_tlist */
 	List	   *outputs;
@@ -76,6 +81,10 @@ extern void pulsora_upper_ordered_paths(PlannerInfo *root, RelOptInfo *input_rel
 										RelOptInfo *ordered_rel);
 extern void pulsora_upper_final_paths(PlannerInfo *root, RelOptInfo *input_rel,
 									  RelOptInfo *final_rel, FinalPathExtraData *extra);
+
+/* upper_state.c: transition states, as the Partial Aggregate of PostgreSQL 15 outputs them. */
+extern Datum pulsora_int8_sum_state(int64 count, int64 sum_hi, int64 sum_lo);
+extern Datum pulsora_float8_avg_state(int64 count, double sum);
 
 /* upper_exec.c: how EXPLAIN names an owner aggregate, "sum(qty)" (palloc'd). */
 extern char *pulsora_agg_label(int fn, const char *column, const char *column2);

@@ -5,10 +5,16 @@
  * and each group becomes a tuple of fdw_scan_tlist: GROUP BY values, the
  * bucket start, and each aggregate in PostgreSQL's result type (count
  * bigint, sum and avg of bigint numeric, of double precision double
- * precision, min, max, first and last the column's type).
+ * precision, min, max, first and last the column's type), or, for partial
+ * aggregates, in its transition state's type (upper_state.c).
  *
  * The owner sorts the groups and applies LIMIT and OFFSET when the plan
  * says so (upper_order.c), and they arrive in that order.
+ *
+ * Under an async Append (partitionwise aggregation, async.c) the AGGREGATE
+ * goes out deferred and the groups are read without waiting: the result
+ * columns' types come with the answer, and until it is whole the next
+ * call returns an empty slot, with the connection's socket to wait on.
  *
  * Memory: one batch of groups at a time; text and numeric Datums live in a
  * context reset before each fetch.  The owner-side handle is closed when
@@ -21,6 +27,8 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -54,6 +62,8 @@ typedef struct PulsoraUpperState
 	PulsoraSeriesExec *series;
 	int			noutputs;
 	int		   *kinds, *col_a, *col_b, *col_c;
+	Oid		   *value_types;	/* per output: the value's type of a first/last state */
+	bool		partial;		/* the outputs are partial aggregates' states */
 	MemoryContext groups_cxt;	/* holds groups; deleted at the end of each (re)scan */
 	MemoryContext batch_cxt;
 	UpperGroups *groups;
@@ -158,6 +168,8 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 	s->col_a = palloc(sizeof(int) * (s->noutputs + 1));
 	s->col_b = palloc(sizeof(int) * (s->noutputs + 1));
 	s->col_c = palloc(sizeof(int) * (s->noutputs + 1));
+	s->value_types = palloc0(sizeof(Oid) * (s->noutputs + 1));
+	s->partial = boolVal(list_nth(priv, FdwUpperPartial));
 	i = 0;
 	foreach(lc, outputs)
 	{
@@ -167,6 +179,12 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 		s->col_a[i] = lsecond_int(o);
 		s->col_b[i] = lthird_int(o);
 		s->col_c[i] = lfourth_int(o);
+		if (s->kinds[i] == PULSORA_OUT_FIRST_LAST_STATE)
+		{
+			Aggref	   *agg = (Aggref *) ((TargetEntry *) list_nth(plan->fdw_scan_tlist, i))->expr;
+
+			s->value_types[i] = exprType((Node *) ((TargetEntry *) linitial(agg->args))->expr);
+		}
 		i++;
 	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -183,6 +201,20 @@ pulsora_upper_begin(ForeignScanState *node, int eflags)
 		return;
 	}
 	s->conn = pulsora_connect(GetForeignServer(plan->fs_server));
+}
+
+/* The owner's result columns, known from its answer: enough for every output? */
+static void
+upper_take_types(PulsoraUpperState *s, const ps_type *types, uint32 ntypes)
+{
+	for (int i = 0; i < s->noutputs; i++)
+		if (Max(Max(s->col_a[i], s->col_b[i]), s->col_c[i]) >= (int) ntypes)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("pulsorad answered %u aggregate columns for pulsora table \"%s\", fewer than asked",
+							ntypes, s->spec.table)));
+	s->types = types;
+	s->vals = MemoryContextAllocZero(s->groups_cxt, sizeof(ps_value) * ntypes);
 }
 
 /* Ask the owner for the groups of this (re)scan. */
@@ -204,6 +236,8 @@ upper_start(ForeignScanState *node, PulsoraUpperState *s)
 		s->spec.filters = s->series->filters;
 		s->spec.nfilters = s->series->nfilters;
 	}
+	/* An async scan asks without waiting, so that other owners get asked too. */
+	s->spec.deferred = node->ss.ps.async_capable;
 	/* A contradiction: an empty range, which without groups still makes one group of nothing. */
 	if (!pulsora_range_to_ns(&s->range, &s->spec.lo, &s->spec.hi) ||
 		(s->series && s->series->empty))
@@ -237,15 +271,8 @@ upper_start(ForeignScanState *node, PulsoraUpperState *s)
 	if (st != PS_OK)
 		pulsora_report(s->conn, st, &err,
 					   psprintf("could not aggregate pulsora table \"%s\"", s->spec.table));
-	for (int i = 0; i < s->noutputs; i++)
-		if (Max(Max(s->col_a[i], s->col_b[i]), s->col_c[i]) >= (int) ntypes)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("pulsorad answered %u aggregate columns for pulsora table \"%s\", fewer than asked",
-							ntypes, s->spec.table)));
-	old = MemoryContextSwitchTo(s->groups_cxt);
-	s->vals = palloc0(sizeof(ps_value) * ntypes);
-	MemoryContextSwitchTo(old);
+	if (!s->spec.deferred)
+		upper_take_types(s, s->types, ntypes);
 }
 
 /* Signed 128-bit integer from its halves, as numeric. */
@@ -328,6 +355,27 @@ form_output(PulsoraUpperState *s, int i, Datum *value)
 				return false;
 			*value = Float8GetDatum(a->v.f / (double) count);
 			return true;
+		case PULSORA_OUT_INT8_SUM_STATE:
+			/* No non-NULL value: the sum is NULL, the state a count of 0 and a sum of 0. */
+			*value = a->is_null ? pulsora_int8_sum_state(0, 0, 0)
+				: pulsora_int8_sum_state(s->vals[s->col_c[i]].v.i, a->v.i, s->vals[s->col_b[i]].v.i);
+			return true;
+		case PULSORA_OUT_FLOAT8_AVG_STATE:
+			*value = pulsora_float8_avg_state(s->vals[s->col_b[i]].v.i, a->is_null ? 0.0 : a->v.f);
+			return true;
+		case PULSORA_OUT_FIRST_LAST_STATE:
+			{
+				const ps_value *time = &s->vals[s->col_b[i]];
+				Datum		v = (Datum) 0;
+				bool		isnull = !plain_datum(s->types[s->col_a[i]], a, &v);
+
+				/* A group of no row (the empty range without GROUP BY) has no state. */
+				if (time->is_null)
+					return false;
+				*value = PointerGetDatum(pulsora_first_last_state_bytes(pulsora_ns_to_pg(time->v.i),
+																		s->value_types[i], v, isnull));
+				return true;
+			}
 		default:
 			return plain_datum(s->types[s->col_a[i]], a, value);
 	}
@@ -342,6 +390,19 @@ upper_release(PulsoraUpperState *s)
 	s->groups_cxt = NULL;
 	s->batch_cxt = NULL;
 	s->groups = NULL;
+	s->types = NULL;
+	s->vals = NULL;
+}
+
+/* Whether the next fetch can go without waiting for the owner's answer. */
+static bool
+upper_ready(PulsoraUpperState *s)
+{
+	bool		ready;
+
+	/* A failure leaves ready set: the fetch reports it. */
+	(void) ps_client_scan_poll(s->groups->scan, &ready, NULL);
+	return ready;
 }
 
 TupleTableSlot *
@@ -357,7 +418,12 @@ pulsora_upper_next(ForeignScanState *node)
 		return slot;
 	if (s->groups == NULL)
 		upper_start(node, s);
-	while (!ps_client_scan_row(s->groups->scan, &t, s->vals))
+	else if (pulsora_conn_generation(s->conn) != s->groups->generation)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost connection to pulsorad for %s while aggregating pulsora table \"%s\"",
+						pulsora_conn_where(s->conn), s->spec.table)));
+	while (s->vals == NULL || !ps_client_scan_row(s->groups->scan, &t, s->vals))
 	{
 		ps_error	err;
 		ps_status	st;
@@ -369,11 +435,17 @@ pulsora_upper_next(ForeignScanState *node)
 			upper_release(s);
 			return slot;
 		}
+		CHECK_FOR_INTERRUPTS();
+		if (node->ss.ps.async_capable && !upper_ready(s))
+			return slot;		/* async.c waits for pulsora_upper_socket */
 		MemoryContextReset(s->batch_cxt);
 		st = ps_client_scan_fetch(s->groups->scan, UPPER_FETCH_ROWS, &s->last_batch, &err);
 		if (st != PS_OK)
 			pulsora_report(s->conn, st, &err,
 						   psprintf("could not aggregate pulsora table \"%s\"", s->spec.table));
+		if (s->vals == NULL)
+			upper_take_types(s, ps_client_scan_types(s->groups->scan),
+							 ps_client_scan_ntypes(s->groups->scan));
 	}
 	old = MemoryContextSwitchTo(s->batch_cxt);
 	for (int i = 0; i < s->noutputs; i++)
@@ -381,6 +453,24 @@ pulsora_upper_next(ForeignScanState *node)
 	MemoryContextSwitchTo(old);
 	s->fetched++;
 	return ExecStoreVirtualTuple(slot);
+}
+
+bool
+pulsora_upper_finished(ForeignScanState *node)
+{
+	return ((PulsoraUpperState *) node->fdw_state)->finished;
+}
+
+int
+pulsora_upper_socket(ForeignScanState *node)
+{
+	PulsoraUpperState *s = node->fdw_state;
+
+	/* Called only after the next call returned no group without finishing: its batch is read. */
+	if (s->finished || s->groups == NULL ||
+		pulsora_conn_generation(s->conn) != s->groups->generation || upper_ready(s))
+		return -1;
+	return ps_client_fd(pulsora_conn_client(s->conn));
 }
 
 void
@@ -435,7 +525,7 @@ pulsora_upper_explain(ForeignScanState *node, ExplainState *es)
 		aggs = lappend(aggs, pulsora_agg_label(s->agg.fns[i], s->agg.columns[i], s->agg.columns2[i]));
 	if (keys != NIL)
 		ExplainPropertyList("Pushed Group Keys", keys, es);
-	ExplainPropertyList("Pushed Aggregates", aggs, es);
+	ExplainPropertyList(s->partial ? "Pushed Partial Aggregates" : "Pushed Aggregates", aggs, es);
 	if (s->sort_labels != NIL)
 	{
 		List	   *labels = NIL;

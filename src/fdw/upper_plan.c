@@ -20,7 +20,17 @@
  *     last(col, time), with no DISTINCT, ORDER BY or FILTER; and outside
  *     aggregates nothing but the GROUP BY expressions;
  *   - fewer than PULSORA_UPPER_MAX_GROUPS groups estimated.
- * HAVING is checked on the groups by the ForeignScan itself.  SELECT
+ * HAVING is checked on the groups by the ForeignScan itself.
+ *
+ * Partial aggregation (UPPERREL_PARTIAL_GROUP_AGG): when PostgreSQL
+ * aggregates a partitioned table per partition but the grouping spans
+ * partitions (time ranges grouped by symbol), each partition's groups are
+ * partial and a Finalize Aggregate combines them.  Each foreign partition
+ * then has its owner compute its partial groups, output as the transition
+ * states PostgreSQL's own Partial Aggregate would (upper_state.c): sum and
+ * avg of bigint as the exact sum with its count, avg of double precision
+ * as its sum and count, first and last as the value with min or max of
+ * the time.  HAVING is the Finalize Aggregate's.  SELECT
  * DISTINCT ON (columns) ... ORDER BY those, time DESC (the latest row of
  * each symbol) is pushed too, as the groups of those columns with the last
  * value of each other column (distinct_on_ok).  Arithmetic
@@ -99,6 +109,7 @@ typedef struct UpperBuild
 	PlannerInfo *root;
 	RelOptInfo *input_rel;
 	PulsoraRelInfo *fp;
+	bool		partial;		/* partial aggregates: transition states (upper_state.c) */
 	bool		ok;
 	List	   *tlist;			/* fdw_scan_tlist */
 	List	   *outputs;		/* per tlist entry: IntList (kind, a, b, c) with item/group refs */
@@ -346,7 +357,8 @@ add_aggref(UpperBuild *b, Aggref *agg)
 
 	if (agg->aggdistinct != NIL || agg->aggorder != NIL || agg->aggfilter != NULL ||
 		agg->aggkind != AGGKIND_NORMAL || agg->agglevelsup != 0 ||
-		agg->aggsplit != AGGSPLIT_SIMPLE || agg->aggvariadic)
+		agg->aggsplit != (b->partial ? AGGSPLIT_INITIAL_SERIAL : AGGSPLIT_SIMPLE) ||
+		agg->aggvariadic)
 		return false;
 	if (!agg->aggstar)
 	{
@@ -371,6 +383,8 @@ add_aggref(UpperBuild *b, Aggref *agg)
 					   add_item(b, PS_AGG_COUNT, column, type), 0, 0);
 			return true;
 		case F_SUM_INT8:
+			if (b->partial)
+				break;
 			add_output(b, (Expr *) agg, 0, PULSORA_OUT_SUM_NUMERIC,
 					   add_item(b, PS_AGG_SUM, column, type), 0, 0);
 			return true;
@@ -380,6 +394,8 @@ add_aggref(UpperBuild *b, Aggref *agg)
 			return true;
 		case F_AVG_INT8:
 		case F_AVG_FLOAT8:
+			if (b->partial)
+				break;
 			add_output(b, (Expr *) agg, 0,
 					   fn == F_AVG_INT8 ? PULSORA_OUT_AVG_NUMERIC : PULSORA_OUT_AVG_FLOAT,
 					   add_item(b, PS_AGG_SUM, column, type),
@@ -402,6 +418,15 @@ add_aggref(UpperBuild *b, Aggref *agg)
 		default:
 			break;
 	}
+	/* The partial states of sum and avg: the exact sum or the sum, with the count. */
+	if (fn == F_SUM_INT8 || fn == F_AVG_INT8 || fn == F_AVG_FLOAT8)
+	{
+		add_output(b, (Expr *) agg, 0,
+				   fn == F_AVG_FLOAT8 ? PULSORA_OUT_FLOAT8_AVG_STATE : PULSORA_OUT_INT8_SUM_STATE,
+				   add_item(b, PS_AGG_SUM, column, type),
+				   add_item(b, PS_AGG_COUNT, column, type), 0);
+		return true;
+	}
 	/* first(value, time) and last(value, time) of this extension, by the table's time. */
 	name = get_func_name(fn);
 	if (name == NULL || (strcmp(name, "first") != 0 && strcmp(name, "last") != 0) ||
@@ -412,6 +437,17 @@ add_aggref(UpperBuild *b, Aggref *agg)
 
 		if (t == NULL || t->varattno != b->fp->map.time_attno)
 			return false;
+	}
+	if (b->partial)
+	{
+		/* The state: the value, and the time of its row (the time column is never NULL). */
+		const char *time_column = b->fp->info.column_names[b->fp->info.time_column];
+
+		add_output(b, (Expr *) agg, 0, PULSORA_OUT_FIRST_LAST_STATE,
+				   add_item(b, name[0] == 'f' ? PS_AGG_FIRST : PS_AGG_LAST, column, type),
+				   add_item(b, name[0] == 'f' ? PS_AGG_MIN : PS_AGG_MAX, time_column,
+							PS_TYPE_TIMESTAMP), 0);
+		return true;
 	}
 	add_output(b, (Expr *) agg, 0, PULSORA_OUT_PLAIN,
 			   add_item(b, name[0] == 'f' ? PS_AGG_FIRST : PS_AGG_LAST, column, type), 0, 0);
@@ -499,7 +535,8 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 			continue;
 		collect_aggs(lfirst(lc), b);
 	}
-	if (extra->havingQual)
+	/* A partial target holds HAVING's aggregates already: the Finalize Aggregate checks it. */
+	if (extra->havingQual && !b->partial)
 		collect_aggs(extra->havingQual, b);
 	return b->ok && b->fns != NIL && list_length(b->fns) <= PS_AGG_MAX_ITEMS;
 }
@@ -640,7 +677,14 @@ resolve_outputs(const UpperBuild *b)
 												  result_column(b, lsecond_int(o), 1),
 												  result_column(b, lthird_int(o), 0)));
 				break;
+			case PULSORA_OUT_INT8_SUM_STATE:
+				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0),
+												  result_column(b, lsecond_int(o), 1),
+												  result_column(b, lthird_int(o), 0)));
+				break;
 			case PULSORA_OUT_AVG_FLOAT:
+			case PULSORA_OUT_FLOAT8_AVG_STATE:
+			case PULSORA_OUT_FIRST_LAST_STATE:
 				out = lappend(out, list_make4_int(kind, result_column(b, lsecond_int(o), 0),
 												  result_column(b, lthird_int(o), 0), 0));
 				break;
@@ -656,7 +700,8 @@ void
 pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
 							RelOptInfo *output_rel, void *extra)
 {
-	GroupPathExtraData *gextra = stage == UPPERREL_GROUP_AGG ? extra : NULL;
+	GroupPathExtraData *gextra = stage == UPPERREL_GROUP_AGG ||
+		stage == UPPERREL_PARTIAL_GROUP_AGG ? extra : NULL;
 	PulsoraRelInfo *fp = input_rel->fdw_private;
 	PulsoraUpperInfo *ui;
 	UpperBuild	b;
@@ -676,14 +721,23 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 			pulsora_upper_final_paths(root, input_rel, output_rel, extra);
 		return;
 	}
-	if ((stage != UPPERREL_GROUP_AGG && stage != UPPERREL_DISTINCT) ||
+	/*
+	 * Partial groups are asked for a partition whose parent aggregates
+	 * partitionwise (PostgreSQL asks only then, or for parallel plans,
+	 * which foreign scans are not part of).
+	 */
+	if ((stage != UPPERREL_GROUP_AGG && stage != UPPERREL_DISTINCT &&
+		 stage != UPPERREL_PARTIAL_GROUP_AGG) ||
 		!pulsora_enable_aggregate_pushdown || output_rel->fdw_private != NULL || fp == NULL ||
-		IS_UPPER_REL(input_rel) || (gextra && gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL))
+		IS_UPPER_REL(input_rel) ||
+		(gextra && (gextra->patype == PARTITIONWISE_AGGREGATE_PARTIAL) !=
+		 (stage == UPPERREL_PARTIAL_GROUP_AGG)))
 		return;
 	memset(&b, 0, sizeof(b));
 	b.root = root;
 	b.input_rel = input_rel;
 	b.fp = fp;
+	b.partial = stage == UPPERREL_PARTIAL_GROUP_AGG;
 	b.ok = true;
 	if (gextra ? !grouping_ok(&b, output_rel, gextra) : !distinct_on_ok(&b))
 		return;
@@ -709,7 +763,7 @@ pulsoraGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage, RelOptIn
 	ui->fn_columns = b.fn_columns;
 	ui->fn_columns2 = b.fn_columns2;
 	ui->fn_types = b.fn_types;
-	ui->having = gextra && gextra->havingQual ? (List *) gextra->havingQual : NIL;
+	ui->having = gextra && gextra->havingQual && !b.partial ? (List *) gextra->havingQual : NIL;
 	output_rel->fdw_private = ui;
 
 	/*
@@ -758,6 +812,7 @@ pulsora_upper_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, L
 						  list_nth(best_path->fdw_private, FdwUpperPathSort) : NIL);
 	fdw_private = lappend(fdw_private, best_path->fdw_private ?
 						  list_nth(best_path->fdw_private, FdwUpperPathLimit) : NIL);
+	fdw_private = lappend(fdw_private, makeBoolean(ui->stage == UPPERREL_PARTIAL_GROUP_AGG));
 	return make_foreignscan(tlist, ui->having, 0, pq.fdw_exprs, fdw_private, ui->tlist, NIL,
 							outer_plan);
 }

@@ -256,6 +256,8 @@ int			ps_client_fd(const ps_client *c);
 bool		ps_client_scan_in_flight(ps_client *c);
 /* The types of the scan's columns (owned by the scan), NULL until a deferred open is answered. */
 const ps_type *ps_client_scan_types(const ps_client_scan *s);
+/* How many columns the scan has: those of its spec, or its groups' (0 until answered). */
+uint32_t	ps_client_scan_ntypes(const ps_client_scan *s);
 /* The current batch: count rows (0 before the first fetch and after a failed one). */
 const ps_frame_rows *ps_client_scan_rows(const ps_client_scan *s);
 /*
@@ -301,7 +303,10 @@ typedef struct ps_client_agg_spec {
  * and open their groups as a scan: one row per group, no times, columns
  * as ps_agg.h lists them, their types in *types (owned by the scan) and
  * their count in *ntypes.  The first batch comes with the answer; fetch
- * and close as any scan.
+ * and close as any scan.  With spec->deferred, the request is sent and
+ * the call returns at once, as a deferred scan's open does: *types is NULL
+ * and *ntypes 0, and both come from ps_client_scan_types and
+ * ps_client_scan_ntypes once the answer is taken.
  */
 ps_status	ps_client_aggregate(ps_client *c, const ps_client_scan_spec *spec,
 								const ps_client_agg_spec *agg, ps_client_scan **out,

@@ -60,7 +60,8 @@ struct ps_client_scan {
 	ps_client_scan *prev, *next;
 	uint32_t	handle;
 	uint32_t	batch_bytes;	/* max_bytes of every SCAN_FETCH */
-	bool		opening;		/* its deferred SCAN_START is unanswered (no handle yet) */
+	bool		opening;		/* its deferred SCAN_START or AGGREGATE is unanswered (no handle yet) */
+	bool		aggregate;		/* groups of AGGREGATE: their column count comes with the answer */
 	bool		released;		/* the owner no longer holds the handle */
 	bool		failed;			/* a fetch failed: repeat its error */
 	ps_error	failure;

@@ -14,7 +14,7 @@
  *  - Once the owner has released the handle (a batch with done = 1, or an
  *    ERROR) the scan sends no more SCAN_FETCH or SCAN_CLOSE; a failed
  *    fetch's error is repeated by every later fetch.
- *  - A deferred open (spec.deferred) sends SCAN_START and returns: its
+ *  - A deferred open (spec.deferred) sends SCAN_START (or AGGREGATE) and returns: its
  *    answer is owed like a read-ahead batch (s->opening until it comes, the
  *    scan holding no handle), so the handle, the types and the first batch
  *    arrive together, and an error of the open comes from the first fetch.
@@ -76,13 +76,14 @@ ps_client_scan_answer(ps_client_scan *s, uint8_t code, ps_reader *payload, ps_er
 		memset(&m, 0, sizeof m);
 		if (code != PS_MSG_SCAN_STARTED ||
 			ps_msg_scan_started_decode(payload, &m, &s->ahead_rows) != PS_OK ||
-			m.ntypes != s->ntypes)
+			(s->aggregate ? m.ntypes == 0 : m.ntypes != s->ntypes))
 		{
 			ps_msg_scan_opened_clear(&m);
 			return ps_client_bad_answer(c, PS_EPROTO, "SCAN_STARTED", err);
 		}
 		s->handle = m.handle;
 		s->types = m.types;		/* moved */
+		s->ntypes = m.ntypes;
 	}
 	else if (code != PS_MSG_ROWS ||
 			 ps_frame_rows_decode(payload, s->types, s->ntypes, &s->ahead_rows) != PS_OK)
@@ -155,10 +156,12 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 	*out = NULL;
 	if (types_out)
 		*types_out = NULL;
+	if (ntypes_out)
+		*ntypes_out = 0;
 	if (spec->table == NULL || (spec->ncolumns > 0 && spec->columns == NULL))
 		return ps_error_set(err, PS_EINVAL, "scan needs a table name and its column names");
-	if (spec->deferred && (agg != NULL || spec->first_rows == 0))
-		return ps_error_set(err, PS_EINVAL, "a deferred open is a scan's, with first_rows");
+	if (spec->deferred && spec->first_rows == 0)
+		return ps_error_set(err, PS_EINVAL, "a deferred open needs first_rows");
 	/* SCAN_START brings the first batch along, into the read-ahead buffer. */
 	if ((st = start_scan_request(c, code, spec, err)) != PS_OK)
 		return st;
@@ -204,8 +207,9 @@ open_scan(ps_client *c, const ps_client_scan_spec *spec, const ps_client_agg_spe
 	{
 		/* SCAN_STARTED (or ERROR) is owed: ps_client_scan_answer takes it. */
 		s->opening = true;
+		s->aggregate = agg != NULL;
 		s->batch_bytes = batch_bytes;
-		s->ntypes = spec->ncolumns;
+		s->ntypes = agg ? 0 : spec->ncolumns;
 		c->pending_scan = s;
 		*out = s;
 		return PS_OK;
@@ -315,6 +319,12 @@ const ps_type *
 ps_client_scan_types(const ps_client_scan *s)
 {
 	return s->opening ? NULL : s->types;
+}
+
+uint32_t
+ps_client_scan_ntypes(const ps_client_scan *s)
+{
+	return s->opening ? 0 : s->ntypes;
 }
 
 int

@@ -13,6 +13,10 @@
 # Target: the three-owner scan takes at most 1.5x the one-owner scan; the
 # same Append with async_capable off (the owners one after another) is shown
 # beside it.  Median of 5 runs after a warm-up.
+# Beside it, without a target: OHLC and volume per symbol over the three
+# months with partitionwise aggregation, where each owner computes its
+# partial groups (asked of all three at once), against the same query
+# with aggregate pushdown off (every row shipped).
 set -u
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -82,9 +86,10 @@ for m in (1, 2, 3):
 " >"$T/ticks.csv"
 psql -XAtq -v ON_ERROR_STOP=1 -c "\\copy ticks FROM '$T/ticks.csv' WITH (FORMAT csv)" || die "load"
 
-# median_ms SQL: median of 5 timed runs after one warm-up.
+# median_ms SQL [SETTINGS]: median of 5 timed runs after one warm-up, SETTINGS run first, untimed.
 median_ms() {
 	{
+		echo "${2:-}"
 		echo '\timing on'
 		for _ in 1 2 3 4 5 6; do echo "$1"; done
 	} | psql -XAtq 2>&1 | awk '/^Time:/ {print $2}' | tail -n 5 | sort -n | sed -n 3p
@@ -93,9 +98,19 @@ QUERY="SELECT count(*), sum(price) FROM %s WHERE qty <> -1"
 ONE=$(median_ms "$(printf "$QUERY" t1);")
 ALL=$(median_ms "$(printf "$QUERY" ticks);")
 ASYNC=$(q "EXPLAIN (COSTS OFF) $(printf "$QUERY" ticks)" | grep -c 'Async Foreign Scan')
-# The same Append with async scans off: the owners one after another.
+AGG="SELECT symbol, first(price, ts), max(price), min(price), last(price, ts), sum(qty) FROM %s GROUP BY symbol"
+PWA="SET enable_partitionwise_aggregate = on;"
+AGG_ONE=$(median_ms "$(printf "$AGG" t1);" "$PWA")
+AGG_ALL=$(median_ms "$(printf "$AGG" ticks);" "$PWA")
+AGG_PLAN=$(q "$PWA EXPLAIN (COSTS OFF) $(printf "$AGG" ticks)")
+AGG_ASYNC=$(echo "$AGG_PLAN" | grep -c 'Async Foreign Scan')
+AGG_PARTIAL=$(echo "$AGG_PLAN" | grep -c 'Pushed Partial Aggregates')
+AGG_SHIP=$(median_ms "$(printf "$AGG" ticks);" "$PWA SET pulsora.enable_aggregate_pushdown = off;")
+# The same Appends with async scans off: the owners one after another.
 for i in 1 2 3; do q "ALTER SERVER n$i OPTIONS (ADD async_capable 'false')"; done
 SEQ=$(median_ms "$(printf "$QUERY" ticks);")
+AGG_SEQ=$(median_ms "$(printf "$AGG" ticks);" "$PWA")
+AGG_RATIO=$("$PY" -c "print('%.2f' % ($AGG_ALL / $AGG_ONE))")
 RATIO=$("$PY" -c "print('%.2f' % ($ALL / $ONE))")
 MET=$("$PY" -c "print('yes' if $ALL <= 1.5 * $ONE else 'no')")
 
@@ -110,8 +125,12 @@ MET=$("$PY" -c "print('yes' if $ALL <= 1.5 * $ONE else 'no')")
 	echo "| figure | one owner (ms) | three owners, async (ms) | ratio | target | met | three owners, async_capable off (ms) |"
 	echo "|---|---|---|---|---|---|---|"
 	echo "| scan of every row, $DELAY_MS ms latency per owner | $ONE | $ALL | ${RATIO}× | ≤ 1.5× | $MET | $SEQ |"
+	echo "| OHLC + volume per symbol, partial aggregates pushed to each owner | $AGG_ONE | $AGG_ALL | ${AGG_RATIO}× | — | — | $AGG_SEQ |"
+	echo
+	echo "- OHLC query: \`$(printf "$AGG" '…')\` with \`enable_partitionwise_aggregate = on\`: the three-owner plan has $AGG_PARTIAL Async Foreign Scans of partial aggregates under a Finalize HashAggregate; with \`pulsora.enable_aggregate_pushdown = off\` (every row shipped, scans async) it takes $AGG_SHIP ms"
 } >"$OUT/scaleout.md"
 cat "$OUT/scaleout.md"
 check "the three-owner plan is async" 3 "$ASYNC"
+check "the three-owner OHLC plan pushes partial aggregates, async" "3 3" "$AGG_PARTIAL $AGG_ASYNC"
 check "three owners scan within 1.5x of one (${RATIO}x)" yes "$MET"
 finish

@@ -121,12 +121,16 @@ check "answers equal the heap's" \
 check "... row for row" 0 \
 	"$(q "SELECT count(*) FROM ((SELECT * FROM ticks EXCEPT ALL SELECT * FROM heap)
 	                            UNION ALL (SELECT * FROM heap EXCEPT ALL SELECT * FROM ticks)) d")"
-check "... grouped, with partitionwise aggregation (partial per month, finished locally)" \
-	"$(q "SELECT string_agg(format('%s:%s:%s', symbol, n, s), ',' ORDER BY symbol) FROM
-	       (SELECT symbol, count(*) n, sum(qty) s FROM heap GROUP BY symbol) g")" \
+check "... grouped by symbol over month partitions: each owner computes partial groups" 3 \
 	"$(q "SET enable_partitionwise_aggregate = on;
-	      SELECT string_agg(format('%s:%s:%s', symbol, n, s), ',' ORDER BY symbol) FROM
-	       (SELECT symbol, count(*) n, sum(qty) s FROM ticks GROUP BY symbol) g")"
+	      EXPLAIN (COSTS OFF) SELECT symbol, count(*), sum(qty), avg(price), last(price, ts) FROM ticks GROUP BY symbol" |
+	   grep -c 'Pushed Partial Aggregates: count(\*), count(qty), sum(qty), count(price), sum(price), max(ts), last(price)')"
+check "... which PostgreSQL finishes into the heap's groups" \
+	"$(q "SELECT string_agg(format('%s:%s:%s:%s:%s', symbol, n, s, a, l), ',' ORDER BY symbol) FROM
+	       (SELECT symbol, count(*) n, sum(qty) s, avg(price)::numeric(20,6) a, last(price, ts) l FROM heap GROUP BY symbol) g")" \
+	"$(q "SET enable_partitionwise_aggregate = on;
+	      SELECT string_agg(format('%s:%s:%s:%s:%s', symbol, n, s, a, l), ',' ORDER BY symbol) FROM
+	       (SELECT symbol, count(*) n, sum(qty) s, avg(price)::numeric(20,6) a, last(price, ts) l FROM ticks GROUP BY symbol) g")"
 # By hash of the symbol, GROUP BY symbol is whole per partition: each owner computes its groups.
 q "CREATE TABLE bysym (ts timestamptz NOT NULL, symbol text NOT NULL, price float8, qty bigint)
      PARTITION BY HASH (symbol);

@@ -11,8 +11,9 @@
  * host:port; TLS verify-full with the CA (by address and by name), without
  * it (the certificate's problem named), require without a CA, a plain
  * client on the TLS port refused (and counted) while the owner serves on,
- * a TLS client on a plain port; a deferred scan polled without blocking
- * over TLS (decrypted bytes the socket does not show); the start-up rules:
+ * a TLS client on a plain port; a deferred scan and a deferred aggregate
+ * polled without blocking over TLS (decrypted bytes the socket does not
+ * show); the start-up rules:
  * no token on TCP, a non-loopback listener without TLS (allowed with
  * allow_insecure_remote), a certificate without its key.
  * Nothing depends on timing but the connect timeout, whose bound is
@@ -32,6 +33,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/ps_agg.h"
 #include "proto/ps_client.h"
 
 #include "owner_proc.h"
@@ -189,6 +191,36 @@ load_csv(ps_client *c, const char *table)
 	CHECK(ps_client_load_commit(&l, 1, &e), e);
 }
 
+/* As async foreign scans do: poll, and wait on the socket only when not ready. */
+static void
+wait_ready(ps_client *c, ps_client_scan *s)
+{
+	bool		ready = false;
+	ps_error	e;
+
+	for (;;)
+	{
+		struct pollfd pfd = {ps_client_fd(c), POLLIN, 0};
+
+		CHECK(ps_client_scan_poll(s, &ready, &e), e);
+		if (ready)
+			return;
+		assert_true(poll(&pfd, 1, WAIT_LIMIT_MS) == 1);
+	}
+}
+
+/* A spec of every row of table, its first batch of first_rows rows. */
+static void
+whole_table(ps_client_scan_spec *spec, const char *table, uint32_t first_rows, bool deferred)
+{
+	memset(spec, 0, sizeof *spec);
+	spec->table = table;
+	spec->lo = INT64_MIN;
+	spec->hi = INT64_MAX;
+	spec->first_rows = first_rows;
+	spec->deferred = deferred;
+}
+
 /* Scan column v of table: the row count and the sum of v. */
 static void
 scan_sum(ps_client *c, const char *table, bool deferred, uint64_t *rows, int64_t *sum)
@@ -201,34 +233,16 @@ scan_sum(ps_client *c, const char *table, bool deferred, uint64_t *rows, int64_t
 	bool		done = false;
 	ps_error	e;
 
-	memset(&spec, 0, sizeof spec);
-	spec.table = table;
-	spec.lo = INT64_MIN;
-	spec.hi = INT64_MAX;
+	whole_table(&spec, table, 1000, deferred);
 	spec.columns = cols;
 	spec.ncolumns = 1;
-	spec.first_rows = 1000;
-	spec.deferred = deferred;
 	CHECK(ps_client_scan_open(c, &spec, &s, NULL, &e), e);
 	*rows = 0;
 	*sum = 0;
 	while (!done)
 	{
 		if (deferred)
-		{
-			bool		ready = false;
-
-			/* As async foreign scans do: wait on the socket only when not ready. */
-			for (;;)
-			{
-				struct pollfd pfd = {ps_client_fd(c), POLLIN, 0};
-
-				CHECK(ps_client_scan_poll(s, &ready, &e), e);
-				if (ready)
-					break;
-				assert_true(poll(&pfd, 1, WAIT_LIMIT_MS) == 1);
-			}
-		}
+			wait_ready(c, s);
 		CHECK(ps_client_scan_fetch(s, 1000, &done, &e), e);
 		while (ps_client_scan_row(s, &t, &v))
 		{
@@ -239,15 +253,77 @@ scan_sum(ps_client *c, const char *table, bool deferred, uint64_t *rows, int64_t
 	CHECK(ps_client_scan_close(s, &e), e);
 }
 
+/*
+ * The same figures computed by the owner: count(*) and sum(v) of table
+ * (deferred: the types come with the answer, as pushed aggregates under
+ * an async Append take them).  Returns the owner's answer: the open's,
+ * or a deferred open's from the first fetch.
+ */
+static ps_status
+aggregate_sum(ps_client *c, const char *table, const char *column, bool deferred,
+			  uint64_t *rows, int64_t *sum, ps_error *e)
+{
+	static const uint8_t fns[] = {PS_AGG_COUNT_ALL, PS_AGG_SUM};
+	const char *columns[] = {NULL, column};
+	const char *columns2[] = {NULL, NULL};
+	ps_client_agg_spec agg = {0};
+	ps_client_scan_spec spec;
+	ps_client_scan *s = NULL;
+	const ps_type *types = NULL;
+	uint32_t	ntypes = 0;
+	int64_t		t;
+	ps_value	v[3];
+	bool		done = false;
+	ps_status	st;
+
+	whole_table(&spec, table, 100, deferred);
+	agg.fns = fns;
+	agg.columns = columns;
+	agg.columns2 = columns2;
+	agg.nitems = 2;
+	if ((st = ps_client_aggregate(c, &spec, &agg, &s, &types, &ntypes, e)) != PS_OK)
+		return st;				/* not deferred: the owner's error comes with the answer */
+	if (deferred)
+	{
+		assert_null(types);
+		assert_int_equal(ntypes, 0);
+		assert_null(ps_client_scan_types(s));
+		wait_ready(c, s);
+	}
+	if ((st = ps_client_scan_fetch(s, 100, &done, e)) == PS_OK)
+	{
+		/* count, then the sum's high and low halves */
+		assert_int_equal(ps_client_scan_ntypes(s), 3);
+		assert_int_equal(ps_client_scan_types(s)[0], PS_TYPE_INTEGER);
+		assert_true(ps_client_scan_row(s, &t, v));
+		assert_int_equal(v[1].v.i, 0);
+		*rows = (uint64_t) v[0].v.i;
+		*sum = v[2].v.i;
+		assert_false(ps_client_scan_row(s, &t, v));
+		assert_true(done);
+	}
+	ps_client_scan_close(s, NULL);
+	return st;
+}
+
 static void
 assert_table_whole(ps_client *c, const char *table, bool deferred)
 {
 	uint64_t	rows;
 	int64_t		sum;
+	ps_error	e;
 
 	scan_sum(c, table, deferred, &rows, &sum);
 	assert_int_equal(rows, ROWS);
 	assert_int_equal(sum, (int64_t) ROWS * (ROWS - 1) / 2);
+	CHECK(aggregate_sum(c, table, "v", deferred, &rows, &sum, &e), e);
+	assert_int_equal(rows, ROWS);
+	assert_int_equal(sum, (int64_t) ROWS * (ROWS - 1) / 2);
+	/* The owner's error, for a deferred aggregate from the first fetch. */
+	assert_int_equal(aggregate_sum(c, table, "no_such_column", deferred, &rows, &sum, &e),
+					 PS_EINVAL);
+	assert_non_null(strstr(e.message, "no_such_column"));
+	assert_false(ps_client_broken(c));
 }
 
 static void
