@@ -11,6 +11,7 @@
  *   pulsora_fdw.c  FDW callbacks: planning, scans, EXPLAIN; the handler
  *   analyze.c      ANALYZE: page estimate and a reservoir sample
  *   upper_plan.c   aggregate pushdown: which GROUP BY queries the owner computes
+ *   upper_bucket.c ... and which GROUP BY expressions are its time buckets
  *   upper_order.c  ORDER BY / LIMIT / OFFSET over pushed groups
  *   upper_exec.c   running pushed aggregates: groups from the owner into tuples
  *   upper_state.c  pushed partial aggregates: PostgreSQL's transition states

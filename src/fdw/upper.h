@@ -82,6 +82,16 @@ extern void pulsora_upper_ordered_paths(PlannerInfo *root, RelOptInfo *input_rel
 extern void pulsora_upper_final_paths(PlannerInfo *root, RelOptInfo *input_rel,
 									  RelOptInfo *final_rel, FinalPathExtraData *extra);
 
+/* upper_bucket.c: the schema of this extension's functions (time_bucket, first, last). */
+extern Oid	pulsora_extension_schema(RelOptInfo *rel);
+/*
+ * upper_bucket.c: if expr is a fixed-width bucket of rel's time column, its
+ * output kind (PULSORA_OUT_BUCKET, or PULSORA_OUT_EPOCH for Grafana's
+ * epoch-seconds form) with *width_ns and *origin_ns (ns since 1970) set;
+ * else -1.
+ */
+extern int	pulsora_time_bucket(RelOptInfo *rel, Node *expr, int64 *width_ns, int64 *origin_ns);
+
 /* upper_state.c: transition states, as the Partial Aggregate of PostgreSQL 15 outputs them. */
 extern Datum pulsora_int8_sum_state(int64 count, int64 sum_hi, int64 sum_lo);
 extern Datum pulsora_float8_avg_state(int64 count, double sum);

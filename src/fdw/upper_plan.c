@@ -12,7 +12,8 @@
  *     (not the time column) or one fixed-width bucket of the time column:
  *     time_bucket(interval, time [, origin]) or date_bin(interval, time,
  *     origin) with constant width and origin (a month bucket stays local),
- *     or Grafana's $__timeGroup form floor(extract(epoch from time) / N) * N;
+ *     or Grafana's $__timeGroup form floor(extract(epoch from time) / N) * N
+ *     (upper_bucket.c);
  *   - every aggregate, in the target list and in HAVING, one of count(*),
  *     count(col), sum, avg, min and max of bigint or double precision
  *     columns (min and max of timestamps too), sum(x * y) of two such
@@ -46,13 +47,9 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
-#include <errno.h>
-
 #include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_type.h"
-#include "datatype/timestamp.h"
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -66,7 +63,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
-#include "utils/timestamp.h"
 
 #include "core/ps_agg.h"
 #include "pulsora_fdw.h"
@@ -76,22 +72,8 @@
 #define PULSORA_UPPER_MAX_GROUPS (PS_AGG_MAX_GROUPS / 4)
 /* The owner's cost per row it aggregates (vectors, often metadata alone). */
 #define PULSORA_AGG_ROW_COST 0.0002
-/* TimescaleDB's default origin for fixed-width buckets: 2000-01-03, a Monday. */
-#define TIME_BUCKET_DEFAULT_ORIGIN (2 * USECS_PER_DAY)
 
 bool		pulsora_enable_aggregate_pushdown = true;
-
-/*
- * The schema this extension's functions (time_bucket, first, last) live
- * in: that of the handler of the foreign table's wrapper.
- */
-static Oid
-extension_schema(RelOptInfo *rel)
-{
-	ForeignServer *server = GetForeignServer(rel->serverid);
-
-	return get_func_namespace(GetForeignDataWrapper(server->fdwid)->fdwhandler);
-}
 
 void
 pulsora_upper_define_gucs(void)
@@ -136,136 +118,6 @@ rel_var(UpperBuild *b, Node *expr)
 		b->fp->map.store_name[((Var *) expr)->varattno - 1] == NULL)
 		return NULL;
 	return (Var *) expr;
-}
-
-/* A constant (not NULL) interval of days and time only, in microseconds; false otherwise. */
-static bool
-fixed_interval(Node *n, int64 *us)
-{
-	Interval   *iv;
-
-	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
-		((Const *) n)->consttype != INTERVALOID)
-		return false;
-	iv = DatumGetIntervalP(((Const *) n)->constvalue);
-	if (iv->month != 0 || iv->day < 0 || iv->time < 0)
-		return false;
-	*us = (int64) iv->day * USECS_PER_DAY + iv->time;
-	return *us > 0 && *us <= PG_INT64_MAX / 1000;
-}
-
-/* A constant finite timestamp(tz) of the time column's type, in PostgreSQL us. */
-static bool
-const_time(UpperBuild *b, Node *n, int64 *us)
-{
-	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
-		((Const *) n)->consttype != b->fp->time_type)
-		return false;
-	*us = DatumGetInt64(((Const *) n)->constvalue);
-	return !TIMESTAMP_NOT_FINITE(*us);
-}
-
-/* Is expr a fixed-width bucket of the time column?  Sets b's bucket. */
-static bool
-bucket_expr(UpperBuild *b, Node *expr)
-{
-	FuncExpr   *f;
-	char	   *name;
-	int64		width_us, origin_us = TIME_BUCKET_DEFAULT_ORIGIN;
-	int			nargs;
-	Var		   *v;
-
-	if (!IsA(expr, FuncExpr) || b->has_bucket || b->fp->map.time_attno == 0)
-		return false;
-	f = (FuncExpr *) expr;
-	nargs = list_length(f->args);
-	if (nargs < 2 || nargs > 3 || !fixed_interval(linitial(f->args), &width_us) ||
-		(v = rel_var(b, lsecond(f->args))) == NULL || v->varattno != b->fp->map.time_attno)
-		return false;
-	if (f->funcid == F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ ||
-		f->funcid == F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP)
-	{
-		if (nargs != 3 || !const_time(b, lthird(f->args), &origin_us))
-			return false;
-	}
-	else
-	{
-		name = get_func_name(f->funcid);
-		if (name == NULL || strcmp(name, "time_bucket") != 0 ||
-			get_func_namespace(f->funcid) != extension_schema(b->input_rel) ||
-			(nargs == 3 && !const_time(b, lthird(f->args), &origin_us)))
-			return false;
-	}
-	b->has_bucket = true;
-	b->width_ns = width_us * 1000;
-	b->origin_ns = (origin_us + PULSORA_EPOCH_SHIFT_US) * 1000;
-	/* Origins outside the store's range cannot be expressed in ns. */
-	return origin_us > PG_INT64_MIN / 2000 && origin_us < PG_INT64_MAX / 2000;
-}
-
-/* A numeric constant holding a positive whole number of seconds (at most a year). */
-static bool
-const_seconds(Node *n, int64 *seconds)
-{
-	char	   *text;
-	char	   *end;
-	long long	v;
-
-	if (n == NULL || !IsA(n, Const) || ((Const *) n)->constisnull ||
-		((Const *) n)->consttype != NUMERICOID)
-		return false;
-	text = DatumGetCString(DirectFunctionCall1(numeric_out, ((Const *) n)->constvalue));
-	if (!isdigit((unsigned char) text[0]))
-		return false;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno != 0 || (*end != '\0' && strspn(end, ".0") != strlen(end)) || v <= 0 ||
-		v > 366LL * 86400)
-		return false;
-	*seconds = v;
-	return true;
-}
-
-/*
- * Is expr the form Grafana's PostgreSQL data source writes for
- * $__timeGroup(time, N): floor(extract(epoch from time) / N) * N?  Then
- * it is a bucket of N seconds counted from the Unix epoch, whose value is
- * its start in epoch seconds (numeric).
- */
-static bool
-epoch_bucket_expr(UpperBuild *b, Node *expr)
-{
-	OpExpr	   *mul, *div;
-	FuncExpr   *fl, *ex;
-	Var		   *v;
-	int64		n1, n2;
-	Const	   *field;
-
-	if (!IsA(expr, OpExpr) || b->has_bucket || b->fp->map.time_attno == 0)
-		return false;
-	mul = (OpExpr *) expr;
-	if (get_opcode(mul->opno) != F_NUMERIC_MUL || list_length(mul->args) != 2 ||
-		!const_seconds(lsecond(mul->args), &n2) || !IsA(linitial(mul->args), FuncExpr))
-		return false;
-	fl = linitial(mul->args);
-	if (fl->funcid != F_FLOOR_NUMERIC || list_length(fl->args) != 1 || !IsA(linitial(fl->args), OpExpr))
-		return false;
-	div = linitial(fl->args);
-	if (get_opcode(div->opno) != F_NUMERIC_DIV || list_length(div->args) != 2 ||
-		!const_seconds(lsecond(div->args), &n1) || n1 != n2 || !IsA(linitial(div->args), FuncExpr))
-		return false;
-	ex = linitial(div->args);
-	if ((ex->funcid != F_EXTRACT_TEXT_TIMESTAMPTZ && ex->funcid != F_EXTRACT_TEXT_TIMESTAMP) ||
-		list_length(ex->args) != 2 || !IsA(linitial(ex->args), Const))
-		return false;
-	field = linitial(ex->args);
-	if (field->constisnull || pg_strcasecmp(TextDatumGetCString(field->constvalue), "epoch") != 0 ||
-		(v = rel_var(b, lsecond(ex->args))) == NULL || v->varattno != b->fp->map.time_attno)
-		return false;
-	b->has_bucket = true;
-	b->width_ns = n1 * INT64CONST(1000000000);
-	b->origin_ns = 0;
-	return true;
 }
 
 /* Index of item (fn, column, column2) in b, added if new; column2 "" but for SUM_PRODUCT. */
@@ -430,7 +282,7 @@ add_aggref(UpperBuild *b, Aggref *agg)
 	/* first(value, time) and last(value, time) of this extension, by the table's time. */
 	name = get_func_name(fn);
 	if (name == NULL || (strcmp(name, "first") != 0 && strcmp(name, "last") != 0) ||
-		get_func_namespace(fn) != extension_schema(b->input_rel) || list_length(agg->args) != 2)
+		get_func_namespace(fn) != pulsora_extension_schema(b->input_rel) || list_length(agg->args) != 2)
 		return false;
 	{
 		Var		   *t = rel_var(b, (Node *) ((TargetEntry *) lsecond(agg->args))->expr);
@@ -503,6 +355,7 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 		Expr	   *expr = lfirst(lc);
 		Index		sgref = get_pathtarget_sortgroupref(target, i++);
 		Var		   *v;
+		int			kind;
 
 		if (!sgref || !get_sortgroupref_clause_noerr(sgref, query->groupClause))
 			continue;
@@ -516,10 +369,13 @@ grouping_ok(UpperBuild *b, RelOptInfo *grouped_rel, GroupPathExtraData *extra)
 			b->group_columns = lappend(b->group_columns,
 									   makeString(b->fp->map.store_name[v->varattno - 1]));
 		}
-		else if (bucket_expr(b, (Node *) expr))
-			add_output(b, expr, sgref, PULSORA_OUT_BUCKET, 0, 0, 0);
-		else if (epoch_bucket_expr(b, (Node *) expr))
-			add_output(b, expr, sgref, PULSORA_OUT_EPOCH, 0, 0, 0);
+		else if (!b->has_bucket &&
+				 (kind = pulsora_time_bucket(b->input_rel, (Node *) expr, &b->width_ns,
+											 &b->origin_ns)) >= 0)
+		{
+			b->has_bucket = true;
+			add_output(b, expr, sgref, kind, 0, 0, 0);
+		}
 		else
 			return false;
 		b->group_exprs = lappend(b->group_exprs, expr);
