@@ -79,6 +79,7 @@ ps_tables_add(ps_store *st, ps_table *t, ps_error *err)
 		st->tables_cap = cap;
 	}
 	st->tables[st->ntables++] = t;
+	ps_table_meta_changed(st, t);
 	return PS_OK;
 }
 
@@ -109,6 +110,12 @@ ps_inflight_add(ps_table *t, uint32_t seq, ps_error *err)
 	}
 	t->inflight[t->ninflight++] = seq;
 	return PS_OK;
+}
+
+void
+ps_table_meta_changed(ps_store *st, ps_table *t)
+{
+	t->meta_version = ++st->meta_clock;
 }
 
 void

@@ -30,6 +30,7 @@ load_rollback(ps_load *ld)
 	/* On failure the marker stays and the next open finishes the rollback. */
 	pthread_mutex_lock(&st->lock);
 	ps_inflight_remove(ld->table, ld->seq);
+	ps_table_meta_changed(st, ld->table);
 	if (ld->changes_schema)
 		ld->table->ddl_busy = false;
 	/*
@@ -263,6 +264,7 @@ ps_load_commit_many(ps_load **lds, size_t n, ps_error *err)
 				t->visible = true;
 			}
 			ps_inflight_remove(t, lds[i]->seq);
+			ps_table_meta_changed(st, t);
 			if (t->schema->nseries > 0)
 				for (uint32_t k = 0; k < lds[i]->nseries; k++)
 					ps_series_dict_committed(&t->dict, lds[i]->series[k].id);

@@ -399,6 +399,7 @@ ps_store_delete_range(ps_store *st, const char *table, int64_t lo, int64_t hi, u
 			t->row_count -= ds.removed;
 			t->min_time = new_min;
 			t->max_time = new_max;
+			ps_table_meta_changed(st, t);
 			*removed = ds.removed;
 		}
 	}

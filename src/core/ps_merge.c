@@ -217,9 +217,12 @@ commit_run(ps_store *st, ps_table *t, const merge_block *run, uint32_t n, ps_err
 								  span, t->next_load_seq, err);
 	if (rc == PS_OK)
 		rc = ps_store_write(st, st->wo_commit, wb, err);
-	/* (Under the lock with the write: a scan's snapshot and max_span agree.) */
+	/* (Under the lock with the write: a scan's snapshot, max_span and meta version agree.) */
 	if (rc == PS_OK)
+	{
 		t->max_span = span;
+		ps_table_meta_changed(st, t);
+	}
 	pthread_mutex_unlock(&st->lock);
 	rocksdb_writebatch_destroy(wb);
 	ps_schema_free(schema);

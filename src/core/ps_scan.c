@@ -3,9 +3,10 @@
  * in time order (ascending or descending), over a consistent snapshot.
  *
  * A scan walks the table's time partitions in order.  For each partition it
- * reads the metadata of the blocks that may hold matching rows (meta column
- * family: row count and time bounds, without touching the blocks), skipping
- * blocks of loads in flight, then merges them: a heap of cursors ordered by
+ * takes the metadata of the blocks that may hold matching rows (row count
+ * and time bounds, without touching the blocks; ps_scan_blocks.c, from the
+ * partition's directory or the meta column family), skipping blocks of
+ * loads in flight, then merges them: a heap of cursors ordered by
  * the time of their next row, where a block not yet decoded stands at its
  * first (last, descending) time and is fetched and decoded only when it
  * reaches the top.  Ties go by (series, first time, load sequence, block
@@ -77,6 +78,7 @@ ps_scan_open(ps_store *st, const ps_scan_spec *spec, ps_scan **out, ps_error *er
 		return PS_ENOTFOUND;
 	}
 	sc->table_id = t->id;
+	sc->meta_version = t->meta_version;
 	sc->span = t->max_span;
 	sc->range_lo = sc->lo = spec->lo > t->min_time ? spec->lo : t->min_time;
 	sc->range_hi = sc->hi = spec->hi < t->max_time ? spec->hi : t->max_time;
@@ -154,166 +156,6 @@ ps_scan_want(ps_scan *sc, const bool *want)
 		sc->block_want[k] = want[sc->block_cols[k]];
 	for (uint32_t c = 0; c < sc->schema->ncolumns; c++)
 		sc->want[c] = want[c] && c != sc->schema->time_index;
-}
-
-/* ------------------------------------------------------------------ blocks of a partition */
-
-bool
-ps_scan_in_flight(const ps_scan *sc, uint32_t seq)
-{
-	for (uint32_t i = 0; i < sc->ninflight; i++)
-		if (sc->inflight[i] == seq)
-			return true;
-	return false;
-}
-
-ps_status
-ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err)
-{
-	char	   *rerr = NULL;
-
-	rocksdb_iter_get_error(it, &rerr);
-	return rerr ? ps_rocks_error(err, rerr, "scan failed") : PS_OK;
-}
-
-ps_status
-ps_scan_add_block(ps_scan *sc, const uint8_t *k, const ps_block_key *bk, const char *v,
-				  size_t vlen, uint32_t rows, int64_t mn, int64_t mx, ps_error *err)
-{
-	block_ref  *ref;
-
-	if (sc->nrefs == sc->refs_cap)
-	{
-		size_t		cap = sc->refs_cap ? sc->refs_cap * 2 : 64;
-		block_ref  *n = realloc(sc->refs, cap * sizeof(*n));
-
-		if (!n)
-			return ps_error_set(err, PS_ENOMEM, "out of memory");
-		sc->refs = n;
-		sc->refs_cap = cap;
-	}
-	ref = &sc->refs[sc->nrefs++];
-	memcpy(ref->key, k, PS_BLOCK_KEY_LEN);
-	ref->series = bk->series;
-	ref->rows = rows;
-	ref->min_time = mn;
-	ref->max_time = mx;
-	if (!sc->keep_meta)
-		return PS_OK;
-	if (sc->metas.len + vlen > UINT32_MAX)
-		return ps_error_set(err, PS_ETOOBIG, "block metadata of a partition exceeds 4 GB");
-	ref->meta_off = (uint32_t) sc->metas.len;
-	ref->meta_len = (uint32_t) vlen;
-	return ps_buf_append(&sc->metas, v, vlen) == PS_OK ? PS_OK
-		: ps_error_set(err, PS_ENOMEM, "out of memory");
-}
-
-/*
- * Add the blocks of partition p that may hold rows in [lo, hi]: of one
- * series (all_series false) or of every series.  Blocks of a series sort by
- * first time, and none spans more than sc->span, so each series is read
- * from its first block that may reach lo to its last starting by hi; the
- * iterator seeks over the rest.
- */
-static ps_status
-collect_blocks(ps_scan *sc, int32_t p, uint32_t series, bool all_series, ps_error *err)
-{
-	rocksdb_iterator_t *it = sc->meta_it;
-	int64_t		from = ps_time_back(sc->lo, sc->span);
-	uint8_t		seek[20];
-	ps_status	rc;
-
-	ps_block_key_seek(seek, sc->table_id, p, series, from);
-	rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
-	while (rocksdb_iter_valid(it))
-	{
-		size_t		klen, vlen;
-		const uint8_t *k = (const uint8_t *) rocksdb_iter_key(it, &klen);
-		const char *v;
-		ps_block_key bk;
-		uint32_t	rows;
-		int64_t		mn, mx;
-
-		if (klen != PS_BLOCK_KEY_LEN || memcmp(k, seek, all_series ? 8 : 12) != 0)
-			break;
-		ps_block_key_decode(k, &bk);
-		if (bk.first_time < from)
-		{
-			/* A new series, from its start: skip to where it may reach lo. */
-			ps_block_key_seek(seek, sc->table_id, p, bk.series, from);
-			rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
-			continue;
-		}
-		if (bk.first_time > sc->hi)
-		{
-			/* This series is done: on to the next one. */
-			if (!all_series || bk.series == UINT32_MAX)
-				break;
-			ps_block_key_seek(seek, sc->table_id, p, bk.series + 1, from);
-			rocksdb_iter_seek(it, (const char *) seek, sizeof(seek));
-			continue;
-		}
-		if (!(sc->ninflight > 0 && ps_scan_in_flight(sc, bk.seq)))
-		{
-			v = rocksdb_iter_value(it, &vlen);
-			if (ps_block_meta_peek(v, vlen, &rows, &mn, &mx) != PS_OK)
-				return ps_error_set(err, PS_ECORRUPT, "corrupt block metadata in table id %u",
-									sc->table_id);
-			if (mx >= sc->lo && mn <= sc->hi && rows > 0 &&
-				(rc = ps_scan_add_block(sc, k, &bk, v, vlen, rows, mn, mx, err)) != PS_OK)
-				return rc;
-		}
-		rocksdb_iter_next(it);
-	}
-	return ps_scan_iter_status(it, err);
-}
-
-/*
- * The next partition holding blocks of the table after (before, descending
- * or newest rows first) partition p, in *next; false when there is none
- * within the range, or no series is left to find (ps_scan_latest).
- */
-bool
-ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next)
-{
-	rocksdb_iterator_t *it = sc->meta_it;
-	uint8_t		k[8];
-	int32_t		lo_p = ps_partition_of(sc->lo), hi_p = ps_partition_of(sc->hi);
-	ps_block_key bk;
-	size_t		klen;
-	const uint8_t *key;
-
-	if (sc->latest != 0 && ps_scan_latest_done(sc))
-		return false;
-	if (!sc->descending && sc->latest <= 0)
-	{
-		if (!first && p == INT32_MAX)
-			return false;
-		ps_block_key_prefix(k, sc->table_id, first ? lo_p : p + 1, 0, 8);
-		rocksdb_iter_seek(it, (const char *) k, 8);
-	}
-	else
-	{
-		if (!first && p == INT32_MIN)
-			return false;
-		/* The last key before partition (hi_p + 1) or p. */
-		if (first)
-			ps_block_key_partition_end(k, sc->table_id, hi_p);
-		else
-			ps_block_key_prefix(k, sc->table_id, p, 0, 8);
-		/* Every block key of partition p is longer than, so after, k. */
-		rocksdb_iter_seek_for_prev(it, (const char *) k, 8);
-	}
-	if (!rocksdb_iter_valid(it))
-		return false;
-	key = (const uint8_t *) rocksdb_iter_key(it, &klen);
-	if (klen != PS_BLOCK_KEY_LEN || ps_get_u32be(key) != sc->table_id)
-		return false;
-	ps_block_key_decode(key, &bk);
-	if (bk.partition < lo_p || bk.partition > hi_p)
-		return false;
-	*next = bk.partition;
-	return true;
 }
 
 /* ------------------------------------------------------------------ the merge */
@@ -431,13 +273,7 @@ ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err)
 	sc->nrefs = 0;
 	sc->metas.len = 0;
 	sc->next_ref = 0;
-	if (sc->latest != 0)
-		rc = ps_scan_latest_collect(sc, p, err);
-	else if (sc->all_series)
-		rc = collect_blocks(sc, p, 0, true, err);
-	else
-		for (uint32_t i = 0; i < sc->nseries && rc == PS_OK; i++)
-			rc = collect_blocks(sc, p, sc->series[i], false, err);
+	rc = sc->latest != 0 ? ps_scan_latest_collect(sc, p, err) : ps_scan_collect(sc, p, err);
 	if (rc != PS_OK)
 		return rc;
 	/* (refs is NULL until a partition holds a block: qsort must not see it.) */

@@ -1,8 +1,8 @@
 /*
  * ps_scan_int.h — what the parts of the read path share: ps_scan.c
- * (choosing blocks and merging them into the scan's order), ps_scan_batch.c
- * (handing rows out as column vectors or encoded rows) and
- * ps_scan_estimate.c (row estimates from block metadata).
+ * (merging blocks into the scan's order), ps_scan_blocks.c (choosing
+ * them), ps_scan_batch.c (handing rows out as column vectors or encoded
+ * rows) and ps_scan_estimate.c (row estimates from block metadata).
  * Not a public header.
  *
  * The contract between them: ps_scan_top makes the heap's top cursor a
@@ -50,6 +50,7 @@ struct ps_scan {
 	uint32_t	table_id;
 	uint32_t   *inflight;
 	uint32_t	ninflight;
+	uint64_t	meta_version;	/* the table's, with the snapshot (ps_meta_dir.h) */
 	const rocksdb_snapshot_t *snap;
 	rocksdb_readoptions_t *ro;
 	rocksdb_iterator_t *meta_it;
@@ -148,6 +149,8 @@ void		ps_scan_vectors_free(batch_vectors *v, uint32_t ncolumns);
 bool		ps_scan_next_partition(ps_scan *sc, bool first, int32_t p, int32_t *next);
 /* Collect partition p's blocks that may hold rows of the scan into sc->refs. */
 ps_status	ps_scan_start_partition(ps_scan *sc, int32_t p, ps_error *err);
+/* ps_scan_blocks.c: add the blocks of partition p the scan reads to sc->refs. */
+ps_status	ps_scan_collect(ps_scan *sc, int32_t p, ps_error *err);
 /* The meta iterator's error, if it has one. */
 ps_status	ps_scan_iter_status(rocksdb_iterator_t *it, ps_error *err);
 /* Is seq a load that was in flight when the scan opened (its blocks unseen)? */

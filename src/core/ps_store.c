@@ -80,6 +80,7 @@ ps_store_options_default(ps_store_options *o)
 	o->batch_size = 10000;
 	o->merge_interval_ms = 1000;
 	o->decoded_cache_mb = 256;
+	o->partition_dirs_kb = 32768;
 }
 
 static ps_status
@@ -231,9 +232,13 @@ ps_store_open_db(const char *dir, const char *db_name, const ps_store_options *o
 		pthread_condattr_destroy(&ca);
 	}
 	configure_rocksdb(st);
-	if (st->opts.decoded_cache_mb > 0 &&
-		(rc = ps_block_cache_new((size_t) st->opts.decoded_cache_mb << 20, &st->decoded,
-								 err)) != PS_OK)
+	if ((st->opts.decoded_cache_mb > 0 &&
+		 (rc = ps_block_cache_new((size_t) st->opts.decoded_cache_mb << 20, &st->decoded,
+								  err)) != PS_OK) ||
+		(st->opts.partition_dirs_kb > 0 &&
+		 (rc = ps_meta_dir_cache_new((size_t) st->opts.partition_dirs_kb << 10,
+									 (size_t) st->opts.partition_dirs_kb << 8, &st->dirs,
+									 err)) != PS_OK))
 	{
 		ps_store_close(st);
 		return rc;
@@ -305,6 +310,7 @@ ps_store_close(ps_store *st)
 	rocksdb_block_based_options_destroy(st->meta_table_opts);
 	rocksdb_cache_destroy(st->cache);
 	ps_block_cache_free(st->decoded);
+	ps_meta_dir_cache_free(st->dirs);
 	for (size_t i = 0; i < st->ntables; i++)
 		ps_table_free(st->tables[i]);
 	free(st->tables);

@@ -64,6 +64,11 @@ typedef struct ps_store_options {
 	 * (ps_block_cache.h), in MiB; 0 = none.  Default 256.
 	 */
 	uint32_t	decoded_cache_mb;
+	/*
+	 * Budget of the partition directories (ps_meta_dir.h), in KiB, a
+	 * quarter of which one directory may take; 0 = none.  Default 32768.
+	 */
+	uint32_t	partition_dirs_kb;
 } ps_store_options;
 
 void		ps_store_options_default(ps_store_options *o);

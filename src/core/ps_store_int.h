@@ -36,6 +36,7 @@
 #include "ps_block_cache.h"
 #include "ps_buf.h"
 #include "ps_key.h"
+#include "ps_meta_dir.h"
 #include "ps_store.h"
 
 #define PS_STORE_FORMAT_VERSION 2
@@ -89,6 +90,7 @@ typedef struct ps_table {
 	uint32_t	ndirty, dirty_cap;
 	uint32_t   *inflight;		/* sequences of loads not yet committed/aborted */
 	uint32_t	ninflight, inflight_cap;
+	uint64_t	meta_version;	/* which blocks are committed: ps_meta_dir.h */
 	ps_series_dict dict;
 } ps_table;
 
@@ -102,6 +104,8 @@ struct ps_store {
 	rocksdb_block_based_table_options_t *meta_table_opts;
 	rocksdb_cache_t *cache;
 	ps_block_cache *decoded;	/* NULL when opts.decoded_cache_mb is 0 */
+	ps_meta_dir_cache *dirs;	/* partition directories */
+	uint64_t	meta_clock;		/* under lock: the last meta version given out */
 	rocksdb_column_family_handle_t *cf_default, *cf_catalog, *cf_data, *cf_meta, *cf_dedup;
 	rocksdb_writeoptions_t *wo_rows;	/* block batches: WAL, no fsync */
 	rocksdb_writeoptions_t *wo_commit;	/* catalog commits: fsync if opts.sync */
@@ -148,6 +152,12 @@ void		ps_table_free(ps_table *t);
 ps_status	ps_tables_add(ps_store *st, ps_table *t, ps_error *err);
 void		ps_tables_remove(ps_store *st, ps_table *t);	/* frees t */
 ps_status	ps_inflight_add(ps_table *t, uint32_t seq, ps_error *err);
+/*
+ * Which of t's blocks are committed changed (a commit, rollback, merge run
+ * or delete), with the write that changed it: a new meta version, so that
+ * scans from now on use no partition directory of before (ps_meta_dir.h).
+ */
+void		ps_table_meta_changed(ps_store *st, ps_table *t);
 void		ps_inflight_remove(ps_table *t, uint32_t seq);
 /* Put t's record, with the given state, into wb. */
 ps_status	ps_catalog_put_table(ps_store *st, rocksdb_writebatch_t *wb, const ps_table *t,
