@@ -282,6 +282,20 @@ SELECT '2024-01-01'::timestamptz + i * interval '1 hour', k,
   FROM generate_series(0, 71) i, unnest(ARRAY['up', 'down', 'mixed', 'none']) k;
 SELECT check_query($q$SELECT k, count(v), sum(v), avg(v) FROM bigsum GROUP BY k$q$);
 SELECT k, count(v), sum(v), avg(v) FROM bigsum GROUP BY k ORDER BY k;
+-- avg of double precision over infinities and NaN in some partitions: as
+-- PostgreSQL's own partial aggregation gives it, without an overflow error
+CREATE TABLE floats (ts timestamptz, k text, v float8) PARTITION BY RANGE (ts);
+CREATE FOREIGN TABLE floats_1 PARTITION OF floats FOR VALUES FROM (MINVALUE) TO ('2024-01-02')
+  SERVER s OPTIONS (table 'floats_1');
+CREATE FOREIGN TABLE floats_2 PARTITION OF floats FOR VALUES FROM ('2024-01-02') TO (MAXVALUE)
+  SERVER s OPTIONS (table 'floats_2');
+INSERT INTO floats VALUES
+  ('2024-01-01 01:00', 'inf', 'Infinity'), ('2024-01-02 01:00', 'inf', 1.5),
+  ('2024-01-01 01:00', 'both', 'Infinity'), ('2024-01-02 01:00', 'both', '-Infinity'),
+  ('2024-01-01 01:00', 'nan', 'NaN'), ('2024-01-02 01:00', 'nan', 2),
+  ('2024-01-01 01:00', 'plain', 1), ('2024-01-02 01:00', 'plain', 4);
+SELECT check_query($q$SELECT k, count(v), avg(v), sum(v) FROM floats GROUP BY k$q$);
+SELECT k, count(v), avg(v), sum(v) FROM floats GROUP BY k ORDER BY k;
 RESET enable_partitionwise_aggregate;
 
 -- What EXPLAIN shows.

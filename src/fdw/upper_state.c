@@ -26,9 +26,12 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
+#include "utils/float.h"
 
 #include "pulsora_fdw.h"
 #include "upper.h"
@@ -72,10 +75,13 @@ pulsora_float8_avg_state(int64 count, double sum)
 {
 	/*
 	 * Sxx (the sum of squared deviations) is not computed by the owner; avg
-	 * never reads it, and the plan pushes this state for avg only, whose
-	 * combine function merely adds it up.
+	 * never reads it, and the plan pushes this state for avg only.  It is
+	 * 0, or NaN once the sum is not finite, as float8_accum leaves it then:
+	 * float8_combine reports an overflow when Sxx becomes infinite from
+	 * finite parts, which an infinite or NaN value must not make it do.
 	 */
-	Datum		values[3] = {Float8GetDatum((double) count), Float8GetDatum(sum), Float8GetDatum(0.0)};
+	Datum		values[3] = {Float8GetDatum((double) count), Float8GetDatum(sum),
+		Float8GetDatum(isfinite(sum) ? 0.0 : get_float8_nan())};
 
 	return PointerGetDatum(construct_array(values, 3, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
 										   TYPALIGN_DOUBLE));
